@@ -1,0 +1,200 @@
+//! Who is calling: the principal from the bearer token, re-checked against the platform database
+//! on every request, and the tenant database handle chosen from that principal only.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use entities::platform::{accounts, sessions, tenant, tenants};
+use entities::{Error as DomainError, Role};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An authenticated user acting in one tenant.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user.
+    pub user_id: Uuid,
+    /// The tenant the token is for.
+    pub tenant: tenant::Model,
+    /// The session (refresh-token family).
+    pub session_id: Uuid,
+    /// The role, as stored now (not as it was when the token was issued).
+    pub role: Role,
+    /// Branches the user is limited to; `None` means all.
+    pub branch_scope: Option<Vec<Uuid>>,
+}
+
+impl Principal {
+    /// Refuses unless the role is owner or admin.
+    ///
+    /// # Errors
+    /// 403 `forbidden`.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "forbidden",
+                format!("this needs the owner or admin role; you are {}", self.role),
+            ))
+        }
+    }
+
+    /// Whether the user may act on this branch.
+    #[must_use]
+    pub fn can_see_branch(&self, branch_id: Uuid) -> bool {
+        self.branch_scope
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&branch_id))
+    }
+}
+
+/// The principal together with its tenant's database.
+#[derive(Debug, Clone)]
+pub struct TenantCtx {
+    /// Who is calling.
+    pub principal: Principal,
+    /// The tenant's database (from the principal, never from the request).
+    pub db: DatabaseConnection,
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthenticated(
+            "missing_token",
+            "send `Authorization: Bearer <access token>`",
+        )
+    })?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::unauthenticated("invalid_token", "the authorization header is not text")
+    })?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(ApiError::unauthenticated(
+            "invalid_token",
+            "expected `Authorization: Bearer <access token>`",
+        )),
+    }
+}
+
+/// Resolves a user's current standing in a tenant: the user is enabled, the tenant active and the
+/// membership present. Used by the extractor and by refresh.
+///
+/// # Errors
+/// 401 when the user or membership is gone or disabled, 403 when the tenant is suspended.
+pub async fn load_principal(
+    state: &AppState,
+    user_id: Uuid,
+    tenant_id: Uuid,
+    session_id: Uuid,
+) -> Result<Principal, ApiError> {
+    let db = &state.platform;
+    let gone = || {
+        ApiError::unauthenticated(
+            "invalid_token",
+            "the session is no longer valid; sign in again",
+        )
+    };
+    let user = match accounts::find_user(db, user_id).await {
+        Ok(u) => u,
+        Err(DomainError::NotFound { .. }) => return Err(gone()),
+        Err(e) => return Err(e.into()),
+    };
+    if user.disabled_at.is_some() {
+        return Err(ApiError::unauthenticated(
+            "account_disabled",
+            "this account is disabled",
+        ));
+    }
+    let membership = accounts::membership(db, user_id, tenant_id)
+        .await?
+        .ok_or_else(gone)?;
+    let tenant = tenants::find(db, tenant_id).await.map_err(|_| gone())?;
+    if tenant.status != tenant::STATUS_ACTIVE {
+        return Err(ApiError::forbidden(
+            "tenant_suspended",
+            "this business's account is suspended",
+        ));
+    }
+    let (role, branch_scope) = accounts::role_and_scope(&membership)?;
+    Ok(Principal {
+        user_id,
+        tenant,
+        session_id,
+        role,
+        branch_scope,
+    })
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(p.clone());
+        }
+        let token = bearer(parts)?;
+        let claims = state.jwt.verify(token).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => ApiError::unauthenticated(
+                    "token_expired",
+                    "the access token has expired; refresh it",
+                ),
+                _ => ApiError::unauthenticated("invalid_token", "the access token is not valid"),
+            }
+        })?;
+        if sessions::family_revocation(&state.platform, claims.sid)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::unauthenticated(
+                "session_ended",
+                "this session has ended; sign in again",
+            ));
+        }
+        let p = load_principal(state, claims.sub, claims.tid, claims.sid).await?;
+        parts.extensions.insert(p.clone());
+        Ok(p)
+    }
+}
+
+impl FromRequestParts<AppState> for TenantCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let db = state.tenants.connection(&principal.tenant).await?;
+        Ok(Self { principal, db })
+    }
+}
+
+/// The client's address, from the connection (absent in in-process tests).
+#[derive(Debug, Clone, Default)]
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|ci| ci.0.ip().to_string()),
+        ))
+    }
+}

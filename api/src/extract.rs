@@ -1,0 +1,110 @@
+//! Extractors whose rejections speak the error envelope.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// JSON body: 400 for unreadable JSON, 422 for JSON of the wrong shape (unknown or missing
+/// fields, wrong types), 413 past the body limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::JsonDataError(e) => ApiError::Unprocessable {
+            code: "invalid_body",
+            message: e.body_text(),
+            field: None,
+        },
+        JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest {
+            code: "malformed_json",
+            message: e.body_text(),
+        },
+        JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest {
+            code: "json_content_type_required",
+            message: "send the body as JSON with `content-type: application/json`".into(),
+        },
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge
+        }
+        other => ApiError::BadRequest {
+            code: "unreadable_body",
+            message: other.body_text(),
+        },
+    }
+}
+
+/// Query string: 400 `invalid_query` when it does not parse.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| ApiError::BadRequest {
+                code: "invalid_query",
+                message: e.body_text(),
+            })
+    }
+}
+
+/// Path parameters: 400 `invalid_path` when one does not parse (a malformed id).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e: PathRejection| ApiError::BadRequest {
+                code: "invalid_path",
+                message: e.body_text(),
+            })
+    }
+}
+
+/// Deserialises a field that may be absent (leave as is), `null` (clear) or a value (set).
+///
+/// # Errors
+/// The inner deserialiser's.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}

@@ -1,0 +1,148 @@
+//! Nexus's HTTP API: a thin layer that authenticates, validates and commits through `entities`
+//! (and, from the job platform on, enqueues through `jobs`). It never calls an external service
+//! on the request path.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod jwt;
+pub mod metrics;
+pub mod request_id;
+pub mod routes;
+pub mod state;
+pub mod throttle;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Nexus API",
+        description = "Back end of Nexus, the point of sale and operations platform for Mexican auto-parts stores.",
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Sign in, refresh, sign out"),
+        (name = "branches", description = "Branches (sucursales) and their warehouses"),
+        (name = "system", description = "Health, readiness, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every route of the API with its OpenAPI description, before state and middleware.
+#[must_use]
+pub fn openapi_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::auth::router())
+        .merge(routes::branches::router())
+        .merge(routes::system::router())
+}
+
+/// The OpenAPI document of the API.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi_router().split_for_parts().1
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("route")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut r = ApiError::BadRequest {
+        code: "method_not_allowed",
+        message: "this path does not take that method".into(),
+    }
+    .into_response();
+    *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                request_id::HEADER.clone(),
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([request_id::HEADER.clone(), header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
+}
+
+/// The complete API: routes, OpenAPI document, and the middleware stack (request ids, panics
+/// caught into the error envelope, CORS, compression, body limit, metrics).
+///
+/// # Errors
+/// When the OpenAPI document cannot be serialised.
+pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
+    let (routes, doc) = openapi_router().split_for_parts();
+    let spec = routes::system::OpenApiJson(Arc::new(doc.to_pretty_json()?));
+    let body_limit = state.config.body_limit;
+    let cors = cors(&state.config.cors_origins);
+    Ok(routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::middleware,
+        ))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::Extension(spec))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CompressionLayer::new())
+        .layer(tower::util::option_layer(cors))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("handler panicked".into()).into_response()
+        }))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+        .with_state(state))
+}

@@ -1,0 +1,5 @@
+//! Routers, one module per area.
+
+pub mod auth;
+pub mod branches;
+pub mod system;

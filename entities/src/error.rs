@@ -1,0 +1,76 @@
+//! The domain error type: no HTTP here, the API maps each variant to a status and a stable code.
+
+use sea_orm::{DbErr, SqlErr};
+
+/// Result of a domain operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong in a domain operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The row does not exist, or exists in another tenant (the two are never told apart).
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for, e.g. `branch`.
+        entity: &'static str,
+    },
+    /// Input broke a rule; `field` names the offending field.
+    #[error("{field}: {message}")]
+    Validation {
+        /// The request field at fault.
+        field: String,
+        /// What is wrong with it, for a person.
+        message: String,
+    },
+    /// The operation contradicts current state (a duplicate code, a branch that still has
+    /// warehouses…); `code` is stable and machine-readable.
+    #[error("{message}")]
+    Conflict {
+        /// Stable snake_case code, e.g. `slug_taken`.
+        code: &'static str,
+        /// What happened, for a person.
+        message: String,
+    },
+    /// A database error nobody expected.
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    /// Something internal failed (a hashing task panicked, a pool could not be opened…).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Shorthand for a validation error.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for a conflict.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Turns a unique-constraint violation into a [`Error::Conflict`] with a stable code.
+pub trait OnUnique<T> {
+    /// Maps a unique violation to `Conflict { code, message }`, any other error to [`Error::Db`].
+    ///
+    /// # Errors
+    /// Always the mapped error when `self` is an error.
+    fn on_unique(self, code: &'static str, message: &str) -> Result<T>;
+}
+
+impl<T> OnUnique<T> for std::result::Result<T, DbErr> {
+    fn on_unique(self, code: &'static str, message: &str) -> Result<T> {
+        self.map_err(|e| match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Error::conflict(code, message),
+            _ => Error::Db(e),
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! Nexus's data model and the domain rules on it.
+//!
+//! Two kinds of database hold Nexus's data: the **platform** database (tenants, users, memberships,
+//! refresh tokens, API keys, the platform audit log) and one **tenant** database per business
+//! (branches, warehouses, the tenant audit log, and later stock, sales, invoices…). This crate
+//! defines the sea-orm entities of both, the queries and invariants on them, and the registry that
+//! hands out tenant database handles. It knows nothing of HTTP or of the job runtime.
+
+pub mod db;
+pub mod error;
+pub mod password;
+pub mod platform;
+pub mod registry;
+pub mod rfc;
+pub mod role;
+pub mod tenant;
+
+pub use error::{Error, Result};
+pub use role::Role;
+pub use sea_orm;
+
+/// One page of a listing, with the total count so clients can draw a pager.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// 1-based page number.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+    /// Rows matching the filter in all pages.
+    pub total: u64,
+}
+
+/// A page request, already clamped to sane bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    /// 1-based page number.
+    pub page: u64,
+    /// Rows per page, at most [`PageRequest::MAX_PER_PAGE`].
+    pub per_page: u64,
+}
+
+impl PageRequest {
+    /// Largest page a client may ask for.
+    pub const MAX_PER_PAGE: u64 = 200;
+    /// Page size when the client does not say.
+    pub const DEFAULT_PER_PAGE: u64 = 50;
+
+    /// Builds a page request, rejecting a page 0 or a page size over the cap.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] naming `page` or `per_page`.
+    pub fn new(page: Option<u64>, per_page: Option<u64>) -> Result<Self> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(Self::DEFAULT_PER_PAGE);
+        if page == 0 {
+            return Err(Error::validation("page", "page starts at 1"));
+        }
+        if per_page == 0 || per_page > Self::MAX_PER_PAGE {
+            return Err(Error::validation(
+                "per_page",
+                format!("per_page must be between 1 and {}", Self::MAX_PER_PAGE),
+            ));
+        }
+        Ok(Self { page, per_page })
+    }
+}
+
+/// The current time, truncated to microseconds so that what is written and read back compares
+/// equal on both backends.
+#[must_use]
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,30 @@
+//! A user's role in a tenant, optionally limited to some branches.
+
+use sea_orm::entity::prelude::*;
+
+/// A membership row of the platform database.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "memberships")]
+pub struct Model {
+    /// Membership id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The user.
+    pub user_id: Uuid,
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// One of [`crate::Role`]'s names.
+    pub role: String,
+    /// Branch ids the user is limited to (a JSON array); `None` means every branch.
+    pub branch_ids: Option<Json>,
+    /// When the membership was created.
+    pub created_at: DateTimeUtc,
+    /// Last change.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations of a membership.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

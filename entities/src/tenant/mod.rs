@@ -1,0 +1,6 @@
+//! The tenant schema: every business has its own database with these tables.
+
+pub mod audit_log;
+pub mod branch;
+pub mod branches;
+pub mod warehouse;

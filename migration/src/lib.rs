@@ -1,0 +1,37 @@
+//! Migrations of Nexus's two kinds of database.
+//!
+//! The platform database (one per deployment) and the tenant schema (one database per business)
+//! evolve separately, so each has its own migrator and its own `seaql_migrations` table in its own
+//! database. Every migration is written with sea-query builders so the same history runs on SQLite
+//! and PostgreSQL. Migrations are frozen history: they never import the entities.
+
+#![expect(
+    elided_lifetimes_in_paths,
+    reason = "sea-orm-migration's async-trait signatures take SchemaManager without a lifetime"
+)]
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_platform_init;
+mod m20261124_000001_tenant_init;
+
+/// Migrates the platform database: tenants, users, memberships, refresh tokens, API keys, audit.
+pub struct PlatformMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for PlatformMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_platform_init::Migration)]
+    }
+}
+
+/// Migrates one tenant database: branches, warehouses and the tenant audit log so far.
+pub struct TenantMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for TenantMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_tenant_init::Migration)]
+    }
+}

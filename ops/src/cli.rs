@@ -1,0 +1,370 @@
+//! The `nexus` command line.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use entities::Role;
+use entities::platform::accounts::{self, NewUser};
+use entities::platform::audit::Entry;
+use entities::platform::tenants::{self, NewTenant};
+use entities::registry::TenantRegistry;
+
+use crate::app;
+use crate::config::{Config, Shape};
+use crate::provision::{self, TenantSpec};
+
+/// Nexus: the back end of Mexican auto-parts stores.
+#[derive(Debug, Parser)]
+#[command(name = "nexus", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the whole platform in one process (API and, as they arrive, workers and schedules);
+    /// migrates on start and creates a demo tenant on a first start.
+    Serve {
+        /// Create the demo tenant if missing and print a fresh login for it.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Runs only the HTTP API (distributed shape); run `nexus migrate` before.
+    Api,
+    /// Migrates the platform database and every tenant database.
+    Migrate,
+    /// Manages tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manages users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Tenant subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Creates a tenant: its database, first branch and warehouse, and its owner.
+    Create(TenantCreate),
+    /// Lists tenants.
+    List,
+}
+
+/// Arguments of `tenant create`.
+#[derive(Debug, Args)]
+pub struct TenantCreate {
+    /// Login name of the business, e.g. `acme`.
+    #[arg(long)]
+    pub slug: String,
+    /// Legal or trade name.
+    #[arg(long)]
+    pub name: String,
+    /// The business's RFC.
+    #[arg(long)]
+    pub rfc: String,
+    /// Owner's e-mail (an existing user becomes owner with the password unchanged).
+    #[arg(long)]
+    pub owner_email: String,
+    /// Owner's password (at least 10 characters).
+    #[arg(long, env = "NEXUS_OWNER_PASSWORD", hide_env_values = true)]
+    pub owner_password: String,
+    /// Owner's name.
+    #[arg(long, default_value = "Dueño")]
+    pub owner_name: String,
+    /// Put this tenant's database at this URL instead of the template (a big tenant on its own
+    /// server).
+    #[arg(long)]
+    pub db_url: Option<String>,
+}
+
+/// User subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates a user, optionally with a role in a tenant.
+    Create {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Password (at least 10 characters).
+        #[arg(long, env = "NEXUS_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Tenant slug to join.
+        #[arg(long, requires = "role")]
+        tenant: Option<String>,
+        /// Role in that tenant: owner, admin, manager, cashier, mechanic, viewer.
+        #[arg(long, requires = "tenant")]
+        role: Option<String>,
+    },
+    /// Gives an existing user a role in a tenant.
+    Grant {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// Role.
+        #[arg(long)]
+        role: String,
+    },
+    /// Sets a user's password and ends the user's sessions.
+    SetPassword {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// New password.
+        #[arg(long, env = "NEXUS_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Disables a user and ends the user's sessions.
+    Disable {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Re-enables a disabled user.
+    Enable {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn registry(cfg: &Config) -> TenantRegistry {
+    TenantRegistry::new(
+        cfg.tenant_location.clone(),
+        cfg.tenant_max_connections,
+        cfg.tenant_idle,
+    )
+}
+
+/// Runs a command with a configuration.
+///
+/// # Errors
+/// Anything that stops the command, as one line.
+pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
+    match cli.command {
+        Command::Serve { demo } => serve(cfg, demo, true).await,
+        Command::Api => serve(cfg, false, false).await,
+        Command::Migrate => {
+            let platform = provision::open_platform(&cfg, true).await?;
+            let n = provision::migrate_all(&platform, &registry(&cfg), true).await?;
+            println!("migrated the platform database and {n} tenant databases");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create(a)) => {
+            let platform = provision::open_platform(&cfg, true).await?;
+            let reg = registry(&cfg);
+            let created = provision::create_tenant(
+                &platform,
+                &reg,
+                TenantSpec {
+                    tenant: NewTenant {
+                        slug: a.slug,
+                        name: a.name,
+                        rfc: a.rfc,
+                        db_url: a.db_url,
+                    },
+                    owner_email: a.owner_email,
+                    owner_name: a.owner_name,
+                    owner_password: a.owner_password,
+                },
+            )
+            .await?;
+            reg.close_all().await;
+            if !created.rfc_check_digit_ok {
+                eprintln!(
+                    "warning: the RFC's check digit does not match; check it before invoicing"
+                );
+            }
+            println!(
+                "created tenant {} ({}), database {}, owner {}{}",
+                created.tenant.slug,
+                created.tenant.id,
+                created.tenant.db_name,
+                created.owner_email,
+                if created.owner_existed {
+                    " (existing user, password unchanged)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::List) => {
+            let platform = provision::open_platform(&cfg, true).await?;
+            let all = tenants::list(&platform).await?;
+            println!(
+                "{:<24} {:<36} {:<14} {:<10} NAME",
+                "SLUG", "ID", "RFC", "STATUS"
+            );
+            for t in all {
+                println!(
+                    "{:<24} {:<36} {:<14} {:<10} {}",
+                    t.slug, t.id, t.rfc, t.status, t.name
+                );
+            }
+            Ok(())
+        }
+        Command::User(cmd) => user(cfg, cmd).await,
+    }
+}
+
+async fn user(cfg: Config, cmd: UserCommand) -> Result<()> {
+    let platform = provision::open_platform(&cfg, true).await?;
+    match cmd {
+        UserCommand::Create {
+            email,
+            password,
+            name,
+            tenant,
+            role,
+        } => {
+            let target = match (&tenant, &role) {
+                (Some(slug), Some(role)) => Some((
+                    tenants::find_by_slug(&platform, slug).await?,
+                    role.parse::<Role>()?,
+                )),
+                _ => None,
+            };
+            let u = accounts::create_user(
+                &platform,
+                NewUser {
+                    email,
+                    full_name: name,
+                    password,
+                },
+            )
+            .await?;
+            Entry::new("user.created")
+                .target("user", u.id)
+                .record_platform(&platform)
+                .await?;
+            if let Some((t, role)) = target {
+                accounts::add_membership(&platform, u.id, t.id, role, None).await?;
+                Entry::new("membership.granted")
+                    .tenant(t.id)
+                    .target("user", u.id)
+                    .details(serde_json::json!({"role": role}))
+                    .record_platform(&platform)
+                    .await?;
+                println!("created user {} as {role} of {}", u.email, t.slug);
+            } else {
+                println!("created user {}", u.email);
+            }
+        }
+        UserCommand::Grant {
+            email,
+            tenant,
+            role,
+        } => {
+            let role: Role = role.parse()?;
+            let t = tenants::find_by_slug(&platform, &tenant).await?;
+            let u = accounts::find_user_by_email(&platform, &email)
+                .await?
+                .context("no user with that e-mail")?;
+            accounts::add_membership(&platform, u.id, t.id, role, None).await?;
+            Entry::new("membership.granted")
+                .tenant(t.id)
+                .target("user", u.id)
+                .details(serde_json::json!({"role": role}))
+                .record_platform(&platform)
+                .await?;
+            println!("{} is now {role} of {}", u.email, t.slug);
+        }
+        UserCommand::SetPassword { email, password } => {
+            let u = accounts::set_password(&platform, &email, password).await?;
+            Entry::new("user.password_set")
+                .target("user", u.id)
+                .record_platform(&platform)
+                .await?;
+            println!("password set for {}; their sessions were ended", u.email);
+        }
+        UserCommand::Disable { email } => {
+            let u = accounts::set_disabled(&platform, &email, true).await?;
+            Entry::new("user.disabled")
+                .target("user", u.id)
+                .record_platform(&platform)
+                .await?;
+            println!("disabled {}; their sessions were ended", u.email);
+        }
+        UserCommand::Enable { email } => {
+            let u = accounts::set_disabled(&platform, &email, false).await?;
+            Entry::new("user.enabled")
+                .target("user", u.id)
+                .record_platform(&platform)
+                .await?;
+            println!("enabled {}", u.email);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(cfg: Config, demo: bool, migrate: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let addr = cfg.http_addr;
+    let shape = cfg.shape();
+    let app = app::build(cfg, prometheus::Registry::new(), migrate).await?;
+    if migrate && (demo || provision::is_empty(&app.platform).await?) {
+        let password = provision::ensure_demo(&app.platform, &app.tenants).await?;
+        println!(
+            "demo tenant ready: log in at http://{addr}/pos/api/auth/login with email {} and password {password}",
+            provision::DEMO_EMAIL
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("NEXUS_HTTP_ADDR: cannot listen on {addr}"))?;
+    let reaper = app.tenants.spawn_reaper(std::time::Duration::from_secs(60));
+    tracing::info!(
+        shape = ?shape,
+        "Nexus listening on http://{addr} (docs at /docs) after {} ms",
+        started.elapsed().as_millis()
+    );
+    axum::serve(
+        listener,
+        app.router
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")?;
+    reaper.abort();
+    app.tenants.close_all().await;
+    app.platform.close().await.ok();
+    tracing::info!("Nexus stopped");
+    if shape == Shape::Embedded {
+        tracing::debug!("embedded shape: data left in place");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,457 @@
+//! Configuration from the environment. Names follow the seed system's so an existing
+//! deployment's settings carry over; a missing or malformed setting stops start-up with one line
+//! naming it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use entities::db::Backend;
+use entities::registry::TenantDbLocation;
+use rust_decimal::Decimal;
+
+/// A bad setting: the variable and what is wrong with it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{name}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub name: &'static str,
+    /// What is wrong, for a person.
+    pub reason: String,
+}
+
+fn err(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        reason: reason.into(),
+    }
+}
+
+/// Which runtime shape the settings describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// SQLite files and in-process everything, under the data folder.
+    Embedded,
+    /// PostgreSQL for the platform and tenants, Redis for queues and caches.
+    Distributed,
+}
+
+/// Every setting of the `nexus` binary.
+#[derive(Clone)]
+pub struct Config {
+    /// `NEXUS_DATA_DIR` (default `data`): SQLite files, files, generated secrets.
+    pub data_dir: PathBuf,
+    /// `MASTER_DB_URL`, or the SQLite file `data/master.db`.
+    pub master_db_url: String,
+    /// `TENANT_DB_URL_TEMPLATE` (PostgreSQL, with `{db_name}`), or `data/tenants/`.
+    pub tenant_location: TenantDbLocation,
+    /// `REDIS_URL`, unless `REDIS_ENABLED=false`.
+    pub redis_url: Option<String>,
+    /// `REDIS_STOCK_TTL` in seconds (default 300).
+    pub redis_stock_ttl: Duration,
+    /// `NEXUS_HTTP_ADDR` (default `127.0.0.1:8080`).
+    pub http_addr: SocketAddr,
+    /// `POS_JWT_SECRET`; generated into the data folder in the embedded shape when unset.
+    pub jwt_secret: Option<Vec<u8>>,
+    /// `NEXUS_ACCESS_TOKEN_TTL_SECS` (default 900).
+    pub access_ttl: Duration,
+    /// `NEXUS_REFRESH_TOKEN_TTL_DAYS` (default 30).
+    pub refresh_ttl: Duration,
+    /// `NEXUS_CORS_ORIGINS`: comma-separated origins, or `*`; unset disables CORS.
+    pub cors_origins: Vec<String>,
+    /// `NEXUS_BODY_LIMIT_BYTES` (default 1 MiB).
+    pub body_limit: usize,
+    /// `NEXUS_TENANT_MAX_CONNECTIONS` per tenant pool (default 5).
+    pub tenant_max_connections: u32,
+    /// `NEXUS_TENANT_IDLE_SECS`: close a tenant pool unused this long (default 600).
+    pub tenant_idle: Duration,
+    /// `DEFAULT_CURRENCY`: `MXN` (default) or `USD`.
+    pub default_currency: String,
+    /// `EXCHANGE_RATE_USD_MXN` (default 17.50).
+    pub exchange_rate_usd_mxn: Decimal,
+    /// `MEILI_URL`, unless `MEILI_ENABLED=false`.
+    pub meili_url: Option<String>,
+    /// `MEILI_API_KEY`.
+    pub meili_api_key: Option<String>,
+    /// `WHATSAPP_BRIDGE_URL`.
+    pub whatsapp_bridge_url: Option<String>,
+    /// `WHATSAPP_BRIDGE_KEY`.
+    pub whatsapp_bridge_key: Option<String>,
+    /// `OPENROUTER_API_KEY`.
+    pub openrouter_api_key: Option<String>,
+    /// `NEXUS_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("shape", &self.shape())
+            .field("data_dir", &self.data_dir)
+            .field("http_addr", &self.http_addr)
+            .field("redis", &self.redis_url.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_bool(name: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(err(name, format!("expected true or false, got `{other}`"))),
+    }
+}
+
+fn parse_num<T: FromStr>(name: &'static str, v: &str, what: &str) -> Result<T, ConfigError> {
+    v.trim()
+        .parse()
+        .map_err(|_| err(name, format!("expected {what}, got `{v}`")))
+}
+
+fn check_http_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
+    let v = v.trim();
+    if (v.starts_with("http://") || v.starts_with("https://")) && v.len() > "https://".len() {
+        Ok(v.trim_end_matches('/').to_owned())
+    } else {
+        Err(err(
+            name,
+            format!("expected an http:// or https:// URL, got `{v}`"),
+        ))
+    }
+}
+
+/// Derives a tenant template from the platform URL by putting `{db_name}` where its database
+/// name is: `postgres://u@h/nexus` becomes `postgres://u@h/{db_name}`.
+fn template_from_master(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (authority, path) = rest.split_once('/')?;
+    let query = path
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    Some(format!("{scheme}://{authority}/{{db_name}}{query}"))
+}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// The first bad setting.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests). Empty values count as
+    /// unset.
+    ///
+    /// # Errors
+    /// The first bad setting.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(get("NEXUS_DATA_DIR").unwrap_or_else(|| "data".into()));
+
+        let master_db_url = match get("MASTER_DB_URL") {
+            Some(url) => match Backend::of_url(&url) {
+                Some(_) => url,
+                None => {
+                    return Err(err(
+                        "MASTER_DB_URL",
+                        "expected a postgres:// or sqlite: URL",
+                    ));
+                }
+            },
+            None => entities::db::sqlite_url(&data_dir.join("master.db")),
+        };
+        let distributed = Backend::of_url(&master_db_url) == Some(Backend::Postgres);
+        let tenant_location = match get("TENANT_DB_URL_TEMPLATE") {
+            Some(t) => {
+                if Backend::of_url(&t) != Some(Backend::Postgres) {
+                    return Err(err("TENANT_DB_URL_TEMPLATE", "expected a postgres:// URL"));
+                }
+                if !t.contains("{db_name}") {
+                    return Err(err(
+                        "TENANT_DB_URL_TEMPLATE",
+                        "must contain `{db_name}` where the database name goes",
+                    ));
+                }
+                TenantDbLocation::PostgresTemplate(t)
+            }
+            None if distributed => TenantDbLocation::PostgresTemplate(
+                template_from_master(&master_db_url).ok_or_else(|| {
+                    err("MASTER_DB_URL", "cannot find the database name in the URL")
+                })?,
+            ),
+            None => TenantDbLocation::SqliteDir(data_dir.join("tenants")),
+        };
+
+        let redis_enabled = get("REDIS_ENABLED")
+            .map(|v| parse_bool("REDIS_ENABLED", &v))
+            .transpose()?
+            .unwrap_or(true);
+        let redis_url = match get("REDIS_URL") {
+            Some(url) if redis_enabled => {
+                redis::Client::open(url.as_str())
+                    .map_err(|e| err("REDIS_URL", format!("not a valid Redis URL: {e}")))?;
+                Some(url)
+            }
+            _ => None,
+        };
+        let redis_stock_ttl = get("REDIS_STOCK_TTL")
+            .map(|v| parse_num::<u64>("REDIS_STOCK_TTL", &v, "seconds"))
+            .transpose()?
+            .unwrap_or(300);
+        if redis_stock_ttl == 0 {
+            return Err(err("REDIS_STOCK_TTL", "must be at least 1 second"));
+        }
+
+        let http_addr = get("NEXUS_HTTP_ADDR")
+            .map(|v| {
+                parse_num::<SocketAddr>("NEXUS_HTTP_ADDR", &v, "an address like 127.0.0.1:8080")
+            })
+            .transpose()?
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+
+        let jwt_secret = match get("POS_JWT_SECRET") {
+            Some(s) if s.len() < 32 => {
+                return Err(err(
+                    "POS_JWT_SECRET",
+                    "must be at least 32 characters (e.g. 64 hex digits)",
+                ));
+            }
+            Some(s) => Some(s.into_bytes()),
+            None if distributed => {
+                return Err(err(
+                    "POS_JWT_SECRET",
+                    "required with PostgreSQL: every API process must share it",
+                ));
+            }
+            None => None,
+        };
+        let access_secs = get("NEXUS_ACCESS_TOKEN_TTL_SECS")
+            .map(|v| parse_num::<u64>("NEXUS_ACCESS_TOKEN_TTL_SECS", &v, "seconds"))
+            .transpose()?
+            .unwrap_or(900);
+        if !(60..=3600).contains(&access_secs) {
+            return Err(err(
+                "NEXUS_ACCESS_TOKEN_TTL_SECS",
+                "must be between 60 and 3600 seconds",
+            ));
+        }
+        let refresh_days = get("NEXUS_REFRESH_TOKEN_TTL_DAYS")
+            .map(|v| parse_num::<u64>("NEXUS_REFRESH_TOKEN_TTL_DAYS", &v, "days"))
+            .transpose()?
+            .unwrap_or(30);
+        if !(1..=365).contains(&refresh_days) {
+            return Err(err(
+                "NEXUS_REFRESH_TOKEN_TTL_DAYS",
+                "must be between 1 and 365 days",
+            ));
+        }
+
+        let cors_origins: Vec<String> = get("NEXUS_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for o in &cors_origins {
+            if o != "*" {
+                check_http_url("NEXUS_CORS_ORIGINS", o)?;
+            }
+        }
+        let body_limit = get("NEXUS_BODY_LIMIT_BYTES")
+            .map(|v| parse_num::<usize>("NEXUS_BODY_LIMIT_BYTES", &v, "a number of bytes"))
+            .transpose()?
+            .unwrap_or(1024 * 1024);
+        if body_limit < 1024 {
+            return Err(err("NEXUS_BODY_LIMIT_BYTES", "must be at least 1024"));
+        }
+        let tenant_max_connections = get("NEXUS_TENANT_MAX_CONNECTIONS")
+            .map(|v| parse_num::<u32>("NEXUS_TENANT_MAX_CONNECTIONS", &v, "a number"))
+            .transpose()?
+            .unwrap_or(5);
+        if tenant_max_connections == 0 {
+            return Err(err("NEXUS_TENANT_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        let tenant_idle = get("NEXUS_TENANT_IDLE_SECS")
+            .map(|v| parse_num::<u64>("NEXUS_TENANT_IDLE_SECS", &v, "seconds"))
+            .transpose()?
+            .unwrap_or(600);
+
+        let default_currency = get("DEFAULT_CURRENCY")
+            .unwrap_or_else(|| "MXN".into())
+            .trim()
+            .to_ascii_uppercase();
+        if default_currency != "MXN" && default_currency != "USD" {
+            return Err(err("DEFAULT_CURRENCY", "must be MXN or USD"));
+        }
+        let exchange_rate_usd_mxn = get("EXCHANGE_RATE_USD_MXN")
+            .map(|v| parse_num::<Decimal>("EXCHANGE_RATE_USD_MXN", &v, "a decimal such as 17.50"))
+            .transpose()?
+            .unwrap_or_else(|| Decimal::new(1750, 2));
+        if exchange_rate_usd_mxn <= Decimal::ZERO {
+            return Err(err("EXCHANGE_RATE_USD_MXN", "must be greater than zero"));
+        }
+
+        let meili_enabled = get("MEILI_ENABLED")
+            .map(|v| parse_bool("MEILI_ENABLED", &v))
+            .transpose()?
+            .unwrap_or(true);
+        let meili_url = match get("MEILI_URL") {
+            Some(u) if meili_enabled => Some(check_http_url("MEILI_URL", &u)?),
+            _ => None,
+        };
+        let whatsapp_bridge_url = get("WHATSAPP_BRIDGE_URL")
+            .map(|u| check_http_url("WHATSAPP_BRIDGE_URL", &u))
+            .transpose()?;
+        let log_json = match get("NEXUS_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(err(
+                    "NEXUS_LOG_FORMAT",
+                    format!("expected text or json, got `{other}`"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            data_dir,
+            master_db_url,
+            tenant_location,
+            redis_url,
+            redis_stock_ttl: Duration::from_secs(redis_stock_ttl),
+            http_addr,
+            jwt_secret,
+            access_ttl: Duration::from_secs(access_secs),
+            refresh_ttl: Duration::from_secs(refresh_days * 24 * 3600),
+            cors_origins,
+            body_limit,
+            tenant_max_connections,
+            tenant_idle: Duration::from_secs(tenant_idle),
+            default_currency,
+            exchange_rate_usd_mxn,
+            meili_url,
+            meili_api_key: get("MEILI_API_KEY"),
+            whatsapp_bridge_url,
+            whatsapp_bridge_key: get("WHATSAPP_BRIDGE_KEY"),
+            openrouter_api_key: get("OPENROUTER_API_KEY"),
+            log_json,
+        })
+    }
+
+    /// The runtime shape these settings describe.
+    #[must_use]
+    pub fn shape(&self) -> Shape {
+        if Backend::of_url(&self.master_db_url) == Some(Backend::Postgres) {
+            Shape::Distributed
+        } else {
+            Shape::Embedded
+        }
+    }
+
+    /// Where uploaded and generated files go.
+    #[must_use]
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn no_settings_give_the_embedded_shape_under_data() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.shape(), Shape::Embedded);
+        assert_eq!(c.master_db_url, "sqlite://data/master.db?mode=rwc");
+        assert!(
+            matches!(c.tenant_location, TenantDbLocation::SqliteDir(ref d) if d == &PathBuf::from("data/tenants"))
+        );
+        assert_eq!(c.files_dir(), PathBuf::from("data/files"));
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert!(c.redis_url.is_none());
+    }
+
+    #[test]
+    fn nexus_data_dir_moves_every_file() {
+        let c = cfg(&[("NEXUS_DATA_DIR", "/srv/nexus")]).unwrap();
+        assert_eq!(c.master_db_url, "sqlite:///srv/nexus/master.db?mode=rwc");
+        assert_eq!(c.files_dir(), PathBuf::from("/srv/nexus/files"));
+    }
+
+    #[test]
+    fn postgres_settings_give_the_distributed_shape() {
+        let c = cfg(&[
+            ("MASTER_DB_URL", "postgres://nexus@db/nexus_master"),
+            ("POS_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        ])
+        .unwrap();
+        assert_eq!(c.shape(), Shape::Distributed);
+        assert!(
+            matches!(c.tenant_location, TenantDbLocation::PostgresTemplate(ref t) if t == "postgres://nexus@db/{db_name}")
+        );
+    }
+
+    #[test]
+    fn a_malformed_redis_url_names_the_variable() {
+        let e = cfg(&[("REDIS_URL", "http://localhost:6379")])
+            .err()
+            .unwrap();
+        assert_eq!(e.name, "REDIS_URL");
+        assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn redis_can_be_switched_off() {
+        let c = cfg(&[
+            ("REDIS_URL", "redis://127.0.0.1/"),
+            ("REDIS_ENABLED", "false"),
+        ])
+        .unwrap();
+        assert!(c.redis_url.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (k, v) in [
+            ("NEXUS_HTTP_ADDR", "localhost"),
+            ("MASTER_DB_URL", "mysql://x/y"),
+            ("TENANT_DB_URL_TEMPLATE", "postgres://h/fixed"),
+            ("POS_JWT_SECRET", "short"),
+            ("REDIS_STOCK_TTL", "five"),
+            ("REDIS_ENABLED", "maybe"),
+            ("DEFAULT_CURRENCY", "EUR"),
+            ("EXCHANGE_RATE_USD_MXN", "-1"),
+            ("MEILI_URL", "localhost:7700"),
+            ("NEXUS_LOG_FORMAT", "xml"),
+            ("NEXUS_CORS_ORIGINS", "example.com"),
+        ] {
+            let e = cfg(&[(k, v)])
+                .err()
+                .unwrap_or_else(|| panic!("{k}={v} accepted"));
+            assert_eq!(e.name, k);
+        }
+    }
+
+    #[test]
+    fn postgres_without_a_jwt_secret_is_refused() {
+        let e = cfg(&[("MASTER_DB_URL", "postgres://h/m")]).err().unwrap();
+        assert_eq!(e.name, "POS_JWT_SECRET");
+    }
+}

@@ -1,0 +1,9 @@
+//! The `nexus` binary's library: command line, configuration, telemetry, and the assembly of the
+//! two runtime shapes (embedded SQLite, distributed PostgreSQL + Redis).
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod probes;
+pub mod provision;
+pub mod telemetry;

@@ -1,0 +1,247 @@
+//! HTTP conventions: the error envelope, request ids, limits, compression, CORS, health,
+//! readiness, metrics, the OpenAPI document and its page.
+
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use serde_json::json;
+use tests::{TestApp, shape_tests};
+
+shape_tests!(
+    malformed_json_returns_400_in_the_envelope,
+    unknown_fields_return_422_and_change_nothing,
+    an_oversized_body_returns_413,
+    a_request_id_is_echoed_or_made_up,
+    unknown_routes_and_methods_answer_in_the_envelope,
+    healthz_and_readyz_answer,
+    metrics_count_requests_by_route_template,
+    the_openapi_document_covers_every_route,
+    the_docs_page_loads_nothing_from_the_internet,
+    responses_are_compressed_when_asked,
+);
+
+async fn malformed_json_returns_400_in_the_envelope(app: TestApp) {
+    let req = Request::post("/pos/api/auth/login")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"email\": "))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "malformed_json");
+    assert!(r.json["error"]["request_id"].is_string());
+    let req = Request::post("/pos/api/auth/login")
+        .body(Body::from("{}"))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "json_content_type_required");
+}
+
+async fn unknown_fields_return_422_and_change_nothing(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let token = app.token(&t.owner_email).await;
+    let r = app
+        .post(
+            "/pos/api/branches",
+            Some(&token),
+            json!({"code": "NORTE", "name": "Norte", "tenant_id": t.tenant.id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.code(), "invalid_body");
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tenant_id")
+    );
+    let list = app.get("/pos/api/branches", Some(&token)).await;
+    assert_eq!(list.json["total"], 1, "nothing was created");
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": "a@b.mx", "password": "x", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn an_oversized_body_returns_413(app: TestApp) {
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": big, "password": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.code(), "payload_too_large");
+}
+
+async fn a_request_id_is_echoed_or_made_up(app: TestApp) {
+    let req = Request::get("/healthz")
+        .header("x-request-id", "pos-42.retry_1")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.headers["x-request-id"], "pos-42.retry_1");
+    let r = app.get("/healthz", None).await;
+    let made = r.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(made.len(), 36, "a UUID: {made}");
+    // A hostile id (too long, odd characters) is replaced, not echoed.
+    let req = Request::get("/pos/api/auth/me")
+        .header("x-request-id", "a b<script>")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    let id = r.headers["x-request-id"].to_str().unwrap();
+    assert_ne!(id, "a b<script>");
+    assert_eq!(
+        r.json["error"]["request_id"], id,
+        "the envelope carries the same id"
+    );
+}
+
+async fn unknown_routes_and_methods_answer_in_the_envelope(app: TestApp) {
+    let r = app.get("/pos/api/nothing-here", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.code(), "not_found");
+    let r = app
+        .send(TestApp::request(
+            Method::PUT,
+            "/pos/api/auth/login",
+            None,
+            None,
+            None,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.code(), "method_not_allowed");
+}
+
+async fn healthz_and_readyz_answer(app: TestApp) {
+    let r = app.get("/healthz", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["status"], "ok");
+    let r = app.get("/readyz", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["status"], "ready");
+    let names: Vec<&str> = r.json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    match app.shape {
+        tests::Shape::Embedded => assert_eq!(names, ["platform_db"]),
+        tests::Shape::Distributed => assert_eq!(names, ["platform_db", "redis"]),
+    }
+}
+
+async fn metrics_count_requests_by_route_template(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let token = app.token(&t.owner_email).await;
+    let id = t.tenant.id; // any uuid: a 404 still counts under the template
+    app.get(&format!("/pos/api/branches/{id}"), Some(&token))
+        .await;
+    let r = app.get("/metrics", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    assert!(
+        text.contains(
+            r#"nexus_http_requests_total{method="POST",route="/pos/api/auth/login",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/pos/api/branches/{id}",status="404""#),
+        "{text}"
+    );
+    assert!(text.contains("nexus_http_request_duration_seconds_bucket"));
+    assert!(
+        !text.contains(&id.to_string()),
+        "raw ids must not become label values"
+    );
+}
+
+async fn the_openapi_document_covers_every_route(app: TestApp) {
+    let r = app.get("/api-docs/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = r.json["paths"].as_object().unwrap();
+    let expected = [
+        ("post", "/pos/api/auth/login"),
+        ("post", "/pos/api/auth/refresh"),
+        ("post", "/pos/api/auth/logout"),
+        ("get", "/pos/api/auth/me"),
+        ("get", "/pos/api/branches"),
+        ("post", "/pos/api/branches"),
+        ("get", "/pos/api/branches/{id}"),
+        ("patch", "/pos/api/branches/{id}"),
+        ("delete", "/pos/api/branches/{id}"),
+        ("get", "/pos/api/branches/{id}/warehouses"),
+        ("post", "/pos/api/branches/{id}/warehouses"),
+        ("get", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
+        ("patch", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
+        ("delete", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("get", "/metrics"),
+        ("get", "/api-docs/openapi.json"),
+        ("get", "/docs"),
+    ];
+    for (method, path) in expected {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from the document"
+        );
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "a route is documented but not listed here"
+    );
+    // Every documented operation is served (no 404 from the router for its path).
+    for (method, path) in expected {
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::nil().to_string())
+            .replace("{warehouse_id}", &uuid::Uuid::nil().to_string());
+        let m: Method = method.to_uppercase().parse().unwrap();
+        let r = app
+            .send(TestApp::request(m, &concrete, None, None, None))
+            .await;
+        assert!(
+            !(r.status == StatusCode::NOT_FOUND && r.json["error"]["message"] == "route not found"),
+            "{method} {path} is not routed"
+        );
+        assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+    }
+}
+
+async fn the_docs_page_loads_nothing_from_the_internet(app: TestApp) {
+    let r = app.get("/docs", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = r.text();
+    assert!(page.contains("/api-docs/openapi.json"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://") && !page.contains("src=\"//"),
+        "external reference in /docs"
+    );
+}
+
+async fn responses_are_compressed_when_asked(app: TestApp) {
+    let req = Request::get("/api-docs/openapi.json")
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.headers["content-encoding"], "gzip");
+}

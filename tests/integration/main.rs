@@ -1,0 +1,14 @@
+//! The integration suite: one binary, every scenario in both runtime shapes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed step is a failed test"
+)]
+
+mod auth;
+mod branches;
+mod http;
+mod startup;
+mod tenants;
+mod workspace;

@@ -1,0 +1,324 @@
+//! [`TestApp`]: the application in-process, with helpers to make tenants, users and requests.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use entities::Role;
+use entities::platform::accounts::{self, NewUser};
+use entities::platform::tenant;
+use entities::platform::tenants::NewTenant;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use ops::app::App;
+use ops::config::Config;
+use ops::provision::{self, TenantSpec};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::pg::PgScope;
+
+/// Which runtime shape a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// SQLite files in a temporary folder.
+    Embedded,
+    /// PostgreSQL databases of the test's own, and Redis.
+    Distributed,
+}
+
+/// The JWT secret of test apps.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Password given to every user the harness creates.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The application under test.
+pub struct TestApp {
+    /// The shape it runs on.
+    pub shape: Shape,
+    /// The assembled application.
+    pub app: App,
+    /// The settings it was built from (to build a second app on the same data).
+    pub vars: HashMap<String, String>,
+    /// The data folder (embedded) or scratch folder.
+    pub dir: tempfile::TempDir,
+    /// Databases to drop at the end (distributed). Declared last: dropped after the app.
+    pub pg: Option<PgScope>,
+}
+
+/// A tenant made by the harness, with its owner's login.
+#[derive(Debug, Clone)]
+pub struct TestTenant {
+    /// The tenant row.
+    pub tenant: tenant::Model,
+    /// Owner's e-mail.
+    pub owner_email: String,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub bytes: Vec<u8>,
+    /// Body as JSON (`Null` when it is not JSON).
+    pub json: Value,
+}
+
+impl TestResponse {
+    /// The error code of an error envelope.
+    #[must_use]
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// The body as text.
+    #[must_use]
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+fn env_or_none(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl TestApp {
+    /// An app in the given shape. Panics when the distributed shape is not configured.
+    pub async fn new(shape: Shape) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut vars: HashMap<String, String> = HashMap::new();
+        vars.insert("NEXUS_DATA_DIR".into(), dir.path().display().to_string());
+        vars.insert("POS_JWT_SECRET".into(), SECRET.into());
+        let pg = if shape == Shape::Distributed {
+            let pg_url = env_or_none("NEXUS_TEST_POSTGRES_URL").expect("NEXUS_TEST_POSTGRES_URL");
+            let redis_url = env_or_none("NEXUS_TEST_REDIS_URL").expect("NEXUS_TEST_REDIS_URL");
+            let scope = PgScope::new(&pg_url).await;
+            provision::create_postgres_database(
+                &scope.admin_url,
+                &format!("{}master", scope.prefix),
+            )
+            .await
+            .expect("create the master database");
+            vars.insert("MASTER_DB_URL".into(), scope.url("master"));
+            vars.insert("TENANT_DB_URL_TEMPLATE".into(), scope.template());
+            vars.insert("REDIS_URL".into(), redis_url);
+            Some(scope)
+        } else {
+            None
+        };
+        let app = Self::build(&vars).await.expect("build the app");
+        Self {
+            shape,
+            app,
+            vars,
+            dir,
+            pg,
+        }
+    }
+
+    /// An app in the distributed shape, or `None` (with a note) when its services are not
+    /// configured. Under `CI` they must be.
+    pub async fn distributed() -> Option<Self> {
+        if env_or_none("NEXUS_TEST_POSTGRES_URL").is_none()
+            || env_or_none("NEXUS_TEST_REDIS_URL").is_none()
+        {
+            assert!(
+                env_or_none("CI").is_none(),
+                "CI must set NEXUS_TEST_POSTGRES_URL and NEXUS_TEST_REDIS_URL"
+            );
+            eprintln!(
+                "note: distributed shape skipped: NEXUS_TEST_POSTGRES_URL / NEXUS_TEST_REDIS_URL not set"
+            );
+            return None;
+        }
+        Some(Self::new(Shape::Distributed).await)
+    }
+
+    /// Builds an application from settings, as `nexus serve` does (migrating on the way).
+    ///
+    /// # Errors
+    /// What start-up would print.
+    pub async fn build(vars: &HashMap<String, String>) -> anyhow::Result<App> {
+        let cfg = Config::from_lookup(|k| vars.get(k).cloned())?;
+        ops::app::build(cfg, prometheus::Registry::new(), true).await
+    }
+
+    /// Settings with some changed, for a second app on the same databases.
+    #[must_use]
+    pub fn vars_with(&self, changes: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut v = self.vars.clone();
+        for (k, val) in changes {
+            v.insert((*k).to_owned(), (*val).to_owned());
+        }
+        v
+    }
+
+    /// Creates a tenant with an owner `owner@<slug>.mx`.
+    pub async fn tenant(&self, slug: &str) -> TestTenant {
+        let owner_email = format!("owner@{slug}.mx");
+        let created = provision::create_tenant(
+            &self.app.platform,
+            &self.app.tenants,
+            TenantSpec {
+                tenant: NewTenant {
+                    slug: slug.into(),
+                    name: format!("Refaccionaria {slug}"),
+                    rfc: "EKU9003173C9".into(),
+                    db_url: None,
+                },
+                owner_email: owner_email.clone(),
+                owner_name: "Dueño".into(),
+                owner_password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("create tenant");
+        TestTenant {
+            tenant: created.tenant,
+            owner_email,
+        }
+    }
+
+    /// Creates a user with a role in a tenant (optionally limited to branches); returns the e-mail.
+    pub async fn user(
+        &self,
+        t: &TestTenant,
+        role: Role,
+        branches: Option<Vec<uuid::Uuid>>,
+    ) -> String {
+        let email = format!(
+            "{}-{}@{}.mx",
+            role,
+            uuid::Uuid::now_v7().simple(),
+            t.tenant.slug
+        );
+        let u = accounts::create_user(
+            &self.app.platform,
+            NewUser {
+                email: email.clone(),
+                full_name: format!("{role} de prueba"),
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("create user");
+        accounts::add_membership(&self.app.platform, u.id, t.tenant.id, role, branches)
+            .await
+            .expect("add membership");
+        email
+    }
+
+    /// Logs in and returns the whole token response.
+    pub async fn login(&self, email: &str) -> Value {
+        let r = self
+            .post(
+                "/pos/api/auth/login",
+                None,
+                serde_json::json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login of {email}: {}", r.text());
+        r.json
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn token(&self, email: &str) -> String {
+        self.login(email).await["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Sends a request through the router.
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let resp = self
+            .app
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        TestResponse {
+            status,
+            headers,
+            bytes,
+            json,
+        }
+    }
+
+    /// Builds a request with an optional bearer token, JSON body and client address.
+    #[must_use]
+    pub fn request(
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        ip: Option<&str>,
+    ) -> Request<Body> {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let mut req = match body {
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        }
+        .expect("request");
+        if let Some(ip) = ip {
+            let addr: SocketAddr = format!("{ip}:40000").parse().expect("ip");
+            req.extensions_mut().insert(ConnectInfo(addr));
+        }
+        req
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(Self::request(Method::GET, path, token, None, None))
+            .await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.send(Self::request(Method::POST, path, token, Some(&body), None))
+            .await
+    }
+
+    /// PATCH JSON.
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.send(Self::request(Method::PATCH, path, token, Some(&body), None))
+            .await
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(Self::request(Method::DELETE, path, token, None, None))
+            .await
+    }
+
+    /// The tenant's database.
+    pub async fn tenant_db(&self, t: &TestTenant) -> sea_orm::DatabaseConnection {
+        self.app
+            .tenants
+            .connection(&t.tenant)
+            .await
+            .expect("tenant db")
+    }
+}
