@@ -51,10 +51,11 @@ impl Rfc {
             return Err(bad());
         }
         let homoclave = &chars[letters + 6..];
-        if !homoclave[..2]
+        // The last character should be a digit or `A` (the check digit), but a wrong one is a
+        // warning like any check-digit mismatch, so any letter or digit is accepted here.
+        if !homoclave
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            || !(homoclave[2] == 'A' || homoclave[2].is_ascii_digit())
         {
             return Err(bad());
         }
@@ -127,6 +128,13 @@ mod tests {
     #[test]
     fn a_wrong_check_digit_is_a_warning_not_an_error() {
         let rfc = Rfc::parse("EKU9003173C8").unwrap();
+        assert!(!rfc.check_digit_ok());
+    }
+
+    #[test]
+    fn a_homoclave_ending_in_a_letter_parses_with_a_warning() {
+        let rfc = Rfc::parse("ACM010101ABC").unwrap();
+        assert_eq!(rfc.as_str(), "ACM010101ABC");
         assert!(!rfc.check_digit_ok());
     }
 

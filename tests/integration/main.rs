@@ -8,6 +8,7 @@
 
 mod auth;
 mod branches;
+mod cli;
 mod http;
 mod startup;
 mod tenants;

@@ -114,11 +114,13 @@ async fn an_existing_user_can_own_a_second_tenant_with_the_password_unchanged(ap
     let created = provision::create_tenant(
         &app.app.platform,
         &app.app.tenants,
-        spec("bolt", "EKU9003173C9", &a.owner_email, "ignored password"),
+        // The README's example RFC: its check digit does not match, which is only a warning.
+        spec("bolt", "ACM010101ABC", &a.owner_email, "ignored password"),
     )
     .await
     .unwrap();
     assert!(created.owner_existed);
+    assert!(!created.rfc_check_digit_ok);
     let r = app
         .post(
             "/pos/api/auth/login",

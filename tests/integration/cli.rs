@@ -1,0 +1,242 @@
+//! The `nexus` command line, run in-process on a test app's settings.
+
+use clap::Parser;
+use http::StatusCode;
+use ops::cli::{Cli, run};
+use ops::config::Config;
+use serde_json::json;
+use tests::{TestApp, shape_tests};
+
+shape_tests!(
+    tenant_create_and_user_commands_work_end_to_end,
+    bad_cli_input_fails_with_a_clear_error_and_changes_nothing,
+);
+
+async fn nexus(app: &TestApp, args: &[&str]) -> anyhow::Result<()> {
+    let cli = Cli::try_parse_from(std::iter::once("nexus").chain(args.iter().copied()))?;
+    let cfg = Config::from_lookup(|k| app.vars.get(k).cloned())?;
+    run(cli, cfg).await
+}
+
+async fn login_status(app: &TestApp, email: &str, password: &str) -> StatusCode {
+    app.post(
+        "/pos/api/auth/login",
+        None,
+        json!({"email": email, "password": password}),
+    )
+    .await
+    .status
+}
+
+async fn tenant_create_and_user_commands_work_end_to_end(app: TestApp) {
+    nexus(
+        &app,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Refaccionaria Acme",
+            "--rfc",
+            "ACM010101ABC",
+            "--owner-email",
+            "owner@acme.mx",
+            "--owner-password",
+            "acme owner password",
+        ],
+    )
+    .await
+    .unwrap();
+    nexus(&app, &["tenant", "list"]).await.unwrap();
+    assert_eq!(
+        login_status(&app, "owner@acme.mx", "acme owner password").await,
+        StatusCode::OK
+    );
+
+    nexus(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "caja@acme.mx",
+            "--password",
+            "caja password 1",
+            "--name",
+            "Caja",
+            "--tenant",
+            "acme",
+            "--role",
+            "cashier",
+        ],
+    )
+    .await
+    .unwrap();
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": "caja@acme.mx", "password": "caja password 1"}),
+        )
+        .await;
+    assert_eq!(r.json["user"]["role"], "cashier");
+
+    nexus(
+        &app,
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "caja@acme.mx",
+            "--password",
+            "caja password 2",
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        login_status(&app, "caja@acme.mx", "caja password 1").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_status(&app, "caja@acme.mx", "caja password 2").await,
+        StatusCode::OK
+    );
+
+    nexus(&app, &["user", "disable", "--email", "caja@acme.mx"])
+        .await
+        .unwrap();
+    assert_eq!(
+        login_status(&app, "caja@acme.mx", "caja password 2").await,
+        StatusCode::FORBIDDEN
+    );
+    nexus(&app, &["user", "enable", "--email", "caja@acme.mx"])
+        .await
+        .unwrap();
+    assert_eq!(
+        login_status(&app, "caja@acme.mx", "caja password 2").await,
+        StatusCode::OK
+    );
+
+    nexus(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "mgr@acme.mx",
+            "--password",
+            "manager password",
+            "--name",
+            "Gerente",
+        ],
+    )
+    .await
+    .unwrap();
+    nexus(
+        &app,
+        &[
+            "user",
+            "grant",
+            "--email",
+            "mgr@acme.mx",
+            "--tenant",
+            "acme",
+            "--role",
+            "manager",
+        ],
+    )
+    .await
+    .unwrap();
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": "mgr@acme.mx", "password": "manager password"}),
+        )
+        .await;
+    assert_eq!(r.json["user"]["role"], "manager");
+    nexus(&app, &["migrate"]).await.unwrap();
+}
+
+async fn bad_cli_input_fails_with_a_clear_error_and_changes_nothing(app: TestApp) {
+    let e = nexus(
+        &app,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--rfc",
+            "bad",
+            "--owner-email",
+            "o@acme.mx",
+            "--owner-password",
+            "long enough pw",
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{e:#}").starts_with("rfc: "), "{e:#}");
+    let e = nexus(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "x@acme.mx",
+            "--password",
+            "long enough pw",
+            "--name",
+            "X",
+            "--tenant",
+            "nope",
+            "--role",
+            "cashier",
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(format!("{e:#}"), "tenant not found");
+    let e = nexus(
+        &app,
+        &[
+            "user",
+            "grant",
+            "--email",
+            "x@acme.mx",
+            "--tenant",
+            "nope",
+            "--role",
+            "root",
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{e:#}").starts_with("role: "), "{e:#}");
+    let e = nexus(&app, &["user", "disable", "--email", "ghost@acme.mx"])
+        .await
+        .unwrap_err();
+    assert_eq!(format!("{e:#}"), "user not found");
+    assert!(
+        nexus(&app, &["user", "create", "--email", "x@acme.mx"])
+            .await
+            .is_err(),
+        "missing arguments are refused by the parser"
+    );
+    assert!(
+        entities::platform::tenants::list(&app.app.platform)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        entities::platform::accounts::find_user_by_email(&app.app.platform, "x@acme.mx")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
