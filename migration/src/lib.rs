@@ -15,6 +15,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_platform_init;
 mod m20261124_000001_tenant_init;
+mod m20261124_000002_tenant_outbox;
 
 /// Migrates the platform database: tenants, users, memberships, refresh tokens, API keys, audit.
 pub struct PlatformMigrator;
@@ -26,12 +27,15 @@ impl MigratorTrait for PlatformMigrator {
     }
 }
 
-/// Migrates one tenant database: branches, warehouses and the tenant audit log so far.
+/// Migrates one tenant database: branches, warehouses, the tenant audit log, the outbox.
 pub struct TenantMigrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for TenantMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_tenant_init::Migration)]
+        vec![
+            Box::new(m20261124_000001_tenant_init::Migration),
+            Box::new(m20261124_000002_tenant_outbox::Migration),
+        ]
     }
 }

@@ -10,6 +10,7 @@ mod auth;
 mod branches;
 mod cli;
 mod http;
+mod outbox;
 mod startup;
 mod tenants;
 mod workspace;

@@ -3,4 +3,5 @@
 pub mod audit_log;
 pub mod branch;
 pub mod branches;
+pub mod outbox;
 pub mod warehouse;

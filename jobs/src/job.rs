@@ -1,0 +1,135 @@
+//! The job contract and the envelope that travels through the queues.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Queue;
+
+/// A kind of job. The payload holds ids, never whole rows: the handler reads current state.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Stable name, stored in the outbox and the queues; renaming it orphans queued jobs.
+    const NAME: &'static str;
+    /// The queue (worker pool) that runs it.
+    const QUEUE: Queue;
+
+    /// The tenant the job works for.
+    fn tenant_id(&self) -> Uuid;
+}
+
+/// What a queue carries: which job, for which tenant, from which outbox row, with its payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// [`Job::NAME`].
+    pub name: String,
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The outbox row it came from.
+    pub outbox_id: i64,
+    /// The job's payload.
+    pub payload: serde_json::Value,
+}
+
+impl Envelope {
+    /// The idempotency key of the job: unique across tenants and stable across deliveries.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.tenant_id, self.outbox_id)
+    }
+
+    /// Reads the payload as a job of type `J`.
+    ///
+    /// # Errors
+    /// When the envelope is for another job or the payload does not fit `J`.
+    pub fn decode<J: Job>(&self) -> Result<J, DecodeError> {
+        if self.name != J::NAME {
+            return Err(DecodeError::WrongJob {
+                expected: J::NAME,
+                found: self.name.clone(),
+            });
+        }
+        serde_json::from_value(self.payload.clone())
+            .map_err(|e| DecodeError::Payload(e.to_string()))
+    }
+}
+
+/// Why an envelope could not be read as a job.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The envelope names another job.
+    #[error("expected job {expected}, found {found}")]
+    WrongJob {
+        /// The job asked for.
+        expected: &'static str,
+        /// The job in the envelope.
+        found: String,
+    },
+    /// The payload does not deserialise.
+    #[error("bad payload: {0}")]
+    Payload(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Ping {
+        tenant_id: Uuid,
+        n: u32,
+    }
+
+    impl Job for Ping {
+        const NAME: &'static str = "ping";
+        const QUEUE: Queue = Queue::Maintenance;
+        fn tenant_id(&self) -> Uuid {
+            self.tenant_id
+        }
+    }
+
+    fn envelope(name: &str, payload: serde_json::Value) -> Envelope {
+        Envelope {
+            name: name.into(),
+            tenant_id: Uuid::nil(),
+            outbox_id: 7,
+            payload,
+        }
+    }
+
+    #[test]
+    fn the_key_joins_tenant_and_outbox_id() {
+        assert_eq!(
+            envelope("ping", serde_json::json!({})).key(),
+            "00000000-0000-0000-0000-000000000000:7"
+        );
+    }
+
+    #[test]
+    fn an_envelope_decodes_into_its_job() {
+        let e = envelope(
+            "ping",
+            serde_json::json!({"tenant_id": Uuid::nil(), "n": 3}),
+        );
+        assert_eq!(
+            e.decode::<Ping>().unwrap(),
+            Ping {
+                tenant_id: Uuid::nil(),
+                n: 3
+            }
+        );
+    }
+
+    #[test]
+    fn an_envelope_of_another_job_or_a_bad_payload_is_refused() {
+        let other = envelope(
+            "pong",
+            serde_json::json!({"tenant_id": Uuid::nil(), "n": 3}),
+        );
+        assert!(matches!(
+            other.decode::<Ping>(),
+            Err(DecodeError::WrongJob { .. })
+        ));
+        let bad = envelope("ping", serde_json::json!({"n": "three"}));
+        assert!(matches!(bad.decode::<Ping>(), Err(DecodeError::Payload(_))));
+    }
+}
