@@ -26,6 +26,9 @@ pub struct Envelope {
     pub tenant_id: Uuid,
     /// The outbox row it came from.
     pub outbox_id: i64,
+    /// Which run of the job this is (0 first; each retry of ours adds one).
+    #[serde(default)]
+    pub attempt: u32,
     /// The job's payload.
     pub payload: serde_json::Value,
 }
@@ -35,6 +38,13 @@ impl Envelope {
     #[must_use]
     pub fn key(&self) -> String {
         format!("{}:{}", self.tenant_id, self.outbox_id)
+    }
+
+    /// The key of this push: a retry is a new push of the same job, so it must not be taken for a
+    /// duplicate by the backend's dedupe.
+    #[must_use]
+    pub fn push_key(&self) -> String {
+        format!("{}:{}:{}", self.tenant_id, self.outbox_id, self.attempt)
     }
 
     /// Reads the payload as a job of type `J`.
@@ -92,16 +102,16 @@ mod tests {
             name: name.into(),
             tenant_id: Uuid::nil(),
             outbox_id: 7,
+            attempt: 2,
             payload,
         }
     }
 
     #[test]
-    fn the_key_joins_tenant_and_outbox_id() {
-        assert_eq!(
-            envelope("ping", serde_json::json!({})).key(),
-            "00000000-0000-0000-0000-000000000000:7"
-        );
+    fn the_key_joins_tenant_and_outbox_id_and_the_push_key_adds_the_attempt() {
+        let e = envelope("ping", serde_json::json!({}));
+        assert_eq!(e.key(), "00000000-0000-0000-0000-000000000000:7");
+        assert_eq!(e.push_key(), "00000000-0000-0000-0000-000000000000:7:2");
     }
 
     #[test]

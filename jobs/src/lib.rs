@@ -6,9 +6,13 @@
 //! does; the relay moves committed rows to the queue backend. The API, the workers and the
 //! schedules meet only here.
 
+pub mod backend;
 pub mod job;
 pub mod outbox;
 pub mod queue;
+pub mod waker;
 
+pub use backend::{BackendError, QueueBackend};
 pub use job::{Envelope, Job};
 pub use queue::Queue;
+pub use waker::RelayWaker;

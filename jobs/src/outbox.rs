@@ -52,6 +52,7 @@ pub async fn enqueue_at<J: Job>(
         created_at: Set(entities::now()),
         available_at: Set(at),
         sent_at: Set(None),
+        attempt: Set(0),
         relay_attempts: Set(0),
         last_error: Set(None),
     }

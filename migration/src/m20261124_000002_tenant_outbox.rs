@@ -13,6 +13,7 @@ enum Outbox {
     CreatedAt,
     AvailableAt,
     SentAt,
+    Attempt,
     RelayAttempts,
     LastError,
 }
@@ -30,16 +31,18 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Outbox::CreatedAt))
                 .col(timestamp_with_time_zone(Outbox::AvailableAt))
                 .col(timestamp_with_time_zone_null(Outbox::SentAt))
+                .col(integer(Outbox::Attempt).default(0))
                 .col(integer(Outbox::RelayAttempts).default(0))
                 .col(text_null(Outbox::LastError))
                 .to_owned(),
         )
         .await?;
-        // The relay scans unsent rows in id order; sent rows are only ever deleted by age.
+        // The relay scans each queue's unsent rows in id order; sent rows are deleted by age.
         m.create_index(
             Index::create()
                 .name("ix_outbox_pending")
                 .table(Outbox::Table)
+                .col(Outbox::Queue)
                 .col(Outbox::SentAt)
                 .col(Outbox::Id)
                 .to_owned(),

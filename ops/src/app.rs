@@ -24,6 +24,77 @@ pub struct App {
     pub state: AppState,
     /// The HTTP router.
     pub router: axum::Router,
+    /// Where every metric is registered.
+    pub registry: prometheus::Registry,
+    /// Wakes the outbox relay after commits.
+    pub waker: jobs::RelayWaker,
+}
+
+/// Opens the queue backend of the configured shape: Redis with `REDIS_URL`, else the SQLite file
+/// `data/queue.db`.
+///
+/// # Errors
+/// One line naming the setting when the backend cannot be opened.
+pub async fn queue_backend(cfg: &Config) -> Result<jobs::QueueBackend> {
+    match &cfg.redis_url {
+        Some(url) => jobs::QueueBackend::redis(url, &cfg.queue_namespace)
+            .await
+            .context("REDIS_URL: the queue backend"),
+        None => jobs::QueueBackend::sqlite(&cfg.queue_db_path(), &cfg.queue_namespace)
+            .await
+            .with_context(|| {
+                format!(
+                    "NEXUS_DATA_DIR: the queue database {}",
+                    cfg.queue_db_path().display()
+                )
+            }),
+    }
+}
+
+impl App {
+    /// Runs the outbox relay until `shutdown` turns true. The queue backend is opened here, and
+    /// again every few seconds while it is down (Redis down must not stop the API).
+    pub fn spawn_relay(
+        &self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<tokio::task::JoinHandle<()>> {
+        let metrics = workers::relay::RelayMetrics::register(&self.registry)
+            .context("registering relay metrics")?;
+        let (cfg, platform, tenants, waker) = (
+            self.config.clone(),
+            self.platform.clone(),
+            self.tenants.clone(),
+            self.waker.clone(),
+        );
+        Ok(tokio::spawn(async move {
+            let mut shutdown = shutdown;
+            let backend = loop {
+                match queue_backend(&cfg).await {
+                    Ok(b) => break b,
+                    Err(e) => {
+                        tracing::warn!("outbox relay waiting for the queue backend: {e:#}");
+                        tokio::select! {
+                            () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                            _ = shutdown.changed() => return,
+                        }
+                    }
+                }
+            };
+            let config = workers::relay::RelayConfig {
+                window: cfg.queue_window,
+                ..Default::default()
+            };
+            let relay = Arc::new(workers::relay::Relay::new(
+                platform,
+                tenants,
+                backend,
+                waker,
+                config,
+                Some(metrics),
+            ));
+            relay.run(shutdown).await;
+        }))
+    }
 }
 
 /// Reads `POS_JWT_SECRET`, or in the embedded shape the secret stored in the data folder,
@@ -93,6 +164,11 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
             tracing::warn!("REDIS_URL: Redis is not answering yet ({e}); /readyz will say so");
         }
         probes.push(Arc::new(probe));
+    } else {
+        // The embedded queue is a local file: open it now, so a broken data folder stops start-up.
+        probes.push(Arc::new(crate::probes::QueueProbe::new(
+            queue_backend(&config).await?,
+        )));
     }
     let mut api_config = ApiConfig::with_secret(jwt_secret(&config)?);
     api_config.access_ttl = config.access_ttl;
@@ -103,7 +179,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         platform.clone(),
         tenants.clone(),
         api_config,
-        registry,
+        registry.clone(),
         probes,
     )
     .context("registering metrics")?;
@@ -122,5 +198,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         tenants,
         state,
         router,
+        registry,
+        waker: jobs::RelayWaker::default(),
     })
 }

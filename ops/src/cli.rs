@@ -323,6 +323,8 @@ async fn serve(cfg: Config, demo: bool, migrate: bool) -> Result<()> {
         .await
         .with_context(|| format!("NEXUS_HTTP_ADDR: cannot listen on {addr}"))?;
     let reaper = app.tenants.spawn_reaper(std::time::Duration::from_secs(60));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let relay = app.spawn_relay(stopped)?;
     tracing::info!(
         shape = ?shape,
         "Nexus listening on http://{addr} (docs at /docs) after {} ms",
@@ -337,6 +339,8 @@ async fn serve(cfg: Config, demo: bool, migrate: bool) -> Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving HTTP")?;
+    let _ = stop.send(true);
+    let _ = relay.await;
     reaper.abort();
     app.tenants.close_all().await;
     app.platform.close().await.ok();

@@ -82,6 +82,12 @@ pub struct Config {
     pub openrouter_api_key: Option<String>,
     /// `NEXUS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
+    /// `NEXUS_QUEUE_NAMESPACE` (default `nexus`): prefix of every queue name, so deployments can
+    /// share one Redis.
+    pub queue_namespace: String,
+    /// `NEXUS_QUEUE_WINDOW` (default 2000): most jobs of one queue waiting in the backend; the
+    /// outbox holds the rest.
+    pub queue_window: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -318,6 +324,26 @@ impl Config {
             }
         };
 
+        let queue_namespace = get("NEXUS_QUEUE_NAMESPACE").unwrap_or_else(|| "nexus".into());
+        if !queue_namespace
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            || queue_namespace.len() > 40
+        {
+            return Err(err(
+                "NEXUS_QUEUE_NAMESPACE",
+                "use up to 40 letters, digits, '-' or '_'",
+            ));
+        }
+        let queue_window = get("NEXUS_QUEUE_WINDOW")
+            .map(|v| parse_num::<u64>("NEXUS_QUEUE_WINDOW", &v, "a number of jobs"))
+            .transpose()?
+            .unwrap_or(2_000);
+        if !(1..=7_000).contains(&queue_window) {
+            // apalis-redis fails every fetch past ~8,000 due jobs in one queue (docs/jobs.md).
+            return Err(err("NEXUS_QUEUE_WINDOW", "must be between 1 and 7000"));
+        }
+
         Ok(Self {
             data_dir,
             master_db_url,
@@ -340,6 +366,8 @@ impl Config {
             whatsapp_bridge_key: get("WHATSAPP_BRIDGE_KEY"),
             openrouter_api_key: get("OPENROUTER_API_KEY"),
             log_json,
+            queue_namespace,
+            queue_window,
         })
     }
 
@@ -351,6 +379,12 @@ impl Config {
         } else {
             Shape::Embedded
         }
+    }
+
+    /// The SQLite file of the queues in the embedded shape.
+    #[must_use]
+    pub fn queue_db_path(&self) -> PathBuf {
+        self.data_dir.join("queue.db")
     }
 
     /// Where uploaded and generated files go.
@@ -441,6 +475,8 @@ mod tests {
             ("MEILI_URL", "localhost:7700"),
             ("NEXUS_LOG_FORMAT", "xml"),
             ("NEXUS_CORS_ORIGINS", "example.com"),
+            ("NEXUS_QUEUE_WINDOW", "9000"),
+            ("NEXUS_QUEUE_NAMESPACE", "a:b"),
         ] {
             let e = cfg(&[(k, v)])
                 .err()

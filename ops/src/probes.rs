@@ -53,3 +53,26 @@ impl ReadinessProbe for RedisProbe {
         Box::pin(self.ping())
     }
 }
+
+/// Answers when the queue backend answers (the SQLite queue file in the embedded shape).
+pub struct QueueProbe {
+    backend: jobs::QueueBackend,
+}
+
+impl QueueProbe {
+    /// A probe for an open backend.
+    #[must_use]
+    pub fn new(backend: jobs::QueueBackend) -> Self {
+        Self { backend }
+    }
+}
+
+impl ReadinessProbe for QueueProbe {
+    fn name(&self) -> &'static str {
+        "queue"
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.backend.ping().await.map_err(|e| e.to_string()) })
+    }
+}

@@ -134,7 +134,7 @@ async fn healthz_and_readyz_answer(app: TestApp) {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     match app.shape {
-        tests::Shape::Embedded => assert_eq!(names, ["platform_db"]),
+        tests::Shape::Embedded => assert_eq!(names, ["platform_db", "queue"]),
         tests::Shape::Distributed => assert_eq!(names, ["platform_db", "redis"]),
     }
 }

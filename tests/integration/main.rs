@@ -11,6 +11,7 @@ mod branches;
 mod cli;
 mod http;
 mod outbox;
+mod relay;
 mod startup;
 mod tenants;
 mod workspace;

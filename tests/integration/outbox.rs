@@ -66,6 +66,7 @@ async fn jobs_enqueued_in_a_committed_transaction_are_in_the_outbox(app: TestApp
         name: rows[1].job_name.clone(),
         tenant_id: t.tenant.id,
         outbox_id: rows[1].id,
+        attempt: 0,
         payload: rows[1].payload.clone(),
     };
     assert_eq!(

@@ -42,6 +42,9 @@ pub struct TestApp {
     pub app: App,
     /// The settings it was built from (to build a second app on the same data).
     pub vars: HashMap<String, String>,
+    /// The queue backend, in a namespace of this test's own (its Redis keys are deleted at the
+    /// end).
+    pub queues: jobs::QueueBackend,
     /// The data folder (embedded) or scratch folder.
     pub dir: tempfile::TempDir,
     /// Databases to drop at the end (distributed). Declared last: dropped after the app.
@@ -95,6 +98,10 @@ impl TestApp {
         let mut vars: HashMap<String, String> = HashMap::new();
         vars.insert("NEXUS_DATA_DIR".into(), dir.path().display().to_string());
         vars.insert("POS_JWT_SECRET".into(), SECRET.into());
+        vars.insert(
+            "NEXUS_QUEUE_NAMESPACE".into(),
+            format!("nxt_{}", uuid::Uuid::now_v7().simple()),
+        );
         let pg = if shape == Shape::Distributed {
             let pg_url = env_or_none("NEXUS_TEST_POSTGRES_URL").expect("NEXUS_TEST_POSTGRES_URL");
             let redis_url = env_or_none("NEXUS_TEST_REDIS_URL").expect("NEXUS_TEST_REDIS_URL");
@@ -113,9 +120,13 @@ impl TestApp {
             None
         };
         let app = Self::build(&vars).await.expect("build the app");
+        let queues = ops::app::queue_backend(&app.config)
+            .await
+            .expect("queue backend");
         Self {
             shape,
             app,
+            queues,
             vars,
             dir,
             pg,
@@ -320,5 +331,38 @@ impl TestApp {
             .connection(&t.tenant)
             .await
             .expect("tenant db")
+    }
+}
+
+impl TestApp {
+    /// A relay over this app's tenants and queues.
+    #[must_use]
+    pub fn relay(&self, config: workers::relay::RelayConfig) -> workers::relay::Relay {
+        workers::relay::Relay::new(
+            self.app.platform.clone(),
+            self.app.tenants.clone(),
+            self.queues.clone(),
+            self.app.waker.clone(),
+            config,
+            None,
+        )
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if self.queues.name() == "redis" {
+            let queues = self.queues.clone();
+            // Drop runs inside the test's runtime; the clean-up gets a runtime of its own.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    let _ = rt.block_on(queues.purge());
+                }
+            })
+            .join();
+        }
     }
 }

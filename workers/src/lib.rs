@@ -1,6 +1,8 @@
-//! Workers: one handler per job, the clients of external services, and the worker runtime.
+//! Workers: one handler per job, the clients of external services, the worker runtime, and the
+//! outbox relay that feeds the queues.
 //!
-//! Handlers arrive with the job platform; this crate depends only on `entities` and `jobs`, never
-//! on the API or the schedules.
+//! This crate depends only on `entities` and `jobs`, never on the API or the schedules.
+
+pub mod relay;
 
 pub use jobs::Queue;

@@ -22,6 +22,8 @@ pub struct Model {
     pub available_at: DateTimeUtc,
     /// When the relay handed it to the queue backend.
     pub sent_at: Option<DateTimeUtc>,
+    /// Which run of the job the row stands for (0 first; a retry of ours adds one).
+    pub attempt: i32,
     /// How many times the relay tried to hand it over.
     pub relay_attempts: i32,
     /// Why the last hand-over failed.

@@ -1,0 +1,213 @@
+//! The outbox relay: committed rows reach their queue once, within the window, and survive a
+//! crash between push and mark.
+
+use entities::tenant::outbox;
+use jobs::{Job, Queue};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use tests::{TestApp, TestTenant, shape_tests};
+use uuid::Uuid;
+use workers::relay::RelayConfig;
+
+shape_tests!(
+    committed_outbox_rows_reach_their_queue_and_are_marked_sent,
+    the_relay_keeps_each_queue_within_its_window,
+    a_relay_crash_between_push_and_mark_pushes_no_duplicate,
+    rows_due_later_wait_in_the_outbox,
+);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Touch {
+    tenant_id: Uuid,
+    n: u32,
+}
+
+impl Job for Touch {
+    const NAME: &'static str = "test_touch";
+    const QUEUE: Queue = Queue::Maintenance;
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Mail {
+    tenant_id: Uuid,
+}
+
+impl Job for Mail {
+    const NAME: &'static str = "test_mail";
+    const QUEUE: Queue = Queue::Notify;
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+}
+
+async fn enqueue_touches(app: &TestApp, t: &TestTenant, n: u32) {
+    let db = app.tenant_db(t).await;
+    let txn = db.begin().await.unwrap();
+    for i in 0..n {
+        jobs::outbox::enqueue(
+            &txn,
+            &Touch {
+                tenant_id: t.tenant.id,
+                n: i,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    txn.commit().await.unwrap();
+}
+
+async fn unsent(app: &TestApp, t: &TestTenant) -> u64 {
+    let db = app.tenant_db(t).await;
+    outbox::Entity::find()
+        .filter(outbox::Column::SentAt.is_null())
+        .count(&db)
+        .await
+        .unwrap()
+}
+
+async fn committed_outbox_rows_reach_their_queue_and_are_marked_sent(app: TestApp) {
+    let a = app.tenant("acme").await;
+    let b = app.tenant("bolt").await;
+    enqueue_touches(&app, &a, 30).await;
+    enqueue_touches(&app, &b, 20).await;
+    let db = app.tenant_db(&b).await;
+    jobs::outbox::enqueue(
+        &db,
+        &Mail {
+            tenant_id: b.tenant.id,
+        },
+    )
+    .await
+    .unwrap();
+
+    let report = app.relay(RelayConfig::default()).sweep().await.unwrap();
+    assert_eq!(report.pushed.get("maintenance"), Some(&50));
+    assert_eq!(report.pushed.get("notify"), Some(&1));
+    assert_eq!(unsent(&app, &a).await, 0);
+    assert_eq!(unsent(&app, &b).await, 0);
+    assert_eq!(app.queues.waiting(Queue::Maintenance).await.unwrap(), 50);
+    assert_eq!(app.queues.waiting(Queue::Notify).await.unwrap(), 1);
+    // A second pass finds nothing to do.
+    assert_eq!(
+        app.relay(RelayConfig::default())
+            .sweep()
+            .await
+            .unwrap()
+            .total(),
+        0
+    );
+    assert_eq!(app.queues.waiting(Queue::Maintenance).await.unwrap(), 50);
+}
+
+async fn the_relay_keeps_each_queue_within_its_window(app: TestApp) {
+    let t = app.tenant("acme").await;
+    enqueue_touches(&app, &t, 250).await;
+    let cfg = RelayConfig {
+        window: 100,
+        batch: 40,
+        ..RelayConfig::default()
+    };
+    let report = app.relay(cfg).sweep().await.unwrap();
+    assert_eq!(report.total(), 100);
+    assert_eq!(report.held_back, 150, "due rows left in the outbox");
+    assert_eq!(app.queues.waiting(Queue::Maintenance).await.unwrap(), 100);
+    assert_eq!(unsent(&app, &t).await, 150);
+    assert_eq!(
+        app.relay(cfg).sweep().await.unwrap().total(),
+        0,
+        "the window is full"
+    );
+    // Workers drain the queue: the relay refills it.
+    app.queues.purge().await.unwrap();
+    assert_eq!(app.relay(cfg).sweep().await.unwrap().total(), 100);
+    assert_eq!(unsent(&app, &t).await, 50);
+}
+
+async fn a_relay_crash_between_push_and_mark_pushes_no_duplicate(app: TestApp) {
+    let t = app.tenant("acme").await;
+    enqueue_touches(&app, &t, 25).await;
+    // A relay pushed these rows and died before marking them sent.
+    let db = app.tenant_db(&t).await;
+    let rows = outbox::Entity::find().all(&db).await.unwrap();
+    let envelopes = rows
+        .iter()
+        .map(|r| jobs::Envelope {
+            name: r.job_name.clone(),
+            tenant_id: t.tenant.id,
+            outbox_id: r.id,
+            attempt: 0,
+            payload: r.payload.clone(),
+        })
+        .collect();
+    app.queues
+        .push(Queue::Maintenance, envelopes)
+        .await
+        .unwrap();
+    assert_eq!(app.queues.waiting(Queue::Maintenance).await.unwrap(), 25);
+    // The next relay pushes them again: the backend drops the duplicates.
+    let report = app.relay(RelayConfig::default()).sweep().await.unwrap();
+    assert_eq!(report.total(), 25);
+    assert_eq!(app.queues.waiting(Queue::Maintenance).await.unwrap(), 25);
+    assert_eq!(unsent(&app, &t).await, 0);
+}
+
+async fn rows_due_later_wait_in_the_outbox(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let later = entities::now() + chrono::Duration::hours(1);
+    jobs::outbox::enqueue_at(
+        &db,
+        &Touch {
+            tenant_id: t.tenant.id,
+            n: 1,
+        },
+        later,
+    )
+    .await
+    .unwrap();
+    jobs::outbox::enqueue(
+        &db,
+        &Touch {
+            tenant_id: t.tenant.id,
+            n: 2,
+        },
+    )
+    .await
+    .unwrap();
+    let report = app.relay(RelayConfig::default()).sweep().await.unwrap();
+    assert_eq!(report.total(), 1);
+    assert_eq!(unsent(&app, &t).await, 1);
+}
+
+shape_tests!(the_relay_of_a_running_app_moves_rows_and_reports_metrics);
+
+async fn the_relay_of_a_running_app_moves_rows_and_reports_metrics(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = app.app.spawn_relay(stopped).unwrap();
+    enqueue_touches(&app, &t, 3).await;
+    app.app.waker.wake(t.tenant.id);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while unsent(&app, &t).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay did not move the rows"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.queues.waiting(Queue::Maintenance).await.unwrap(), 3);
+    let metrics = app.get("/metrics", None).await.text();
+    assert!(
+        metrics.contains(r#"nexus_outbox_relayed_total{queue="maintenance"} 3"#),
+        "{metrics}"
+    );
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), task)
+        .await
+        .expect("the relay stops on shutdown")
+        .unwrap();
+}

@@ -1,0 +1,364 @@
+//! The outbox relay: moves committed outbox rows of every tenant into the queues.
+//!
+//! It runs after commits (woken through [`RelayWaker`]) and on an interval sweep, so rows left by
+//! a crash go out too. Each queue gets at most `window` waiting jobs in the backend: the outbox
+//! holds any larger backlog (apalis-redis fails every fetch past ~8,000 due jobs; see
+//! `docs/jobs.md`). A push that succeeds but is not marked sent (a crash in between) is pushed
+//! again with the same key and dropped by the backend's dedupe.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entities::platform::{tenant, tenants};
+use entities::registry::TenantRegistry;
+use entities::tenant::outbox;
+use jobs::{Envelope, Queue, QueueBackend, RelayWaker};
+use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// Why a relay pass failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// A database failed.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// The platform or a tenant database could not be opened.
+    #[error("{0}")]
+    Domain(#[from] entities::Error),
+    /// The queue backend refused.
+    #[error("{0}")]
+    Backend(#[from] jobs::BackendError),
+}
+
+/// Settings of the relay.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayConfig {
+    /// Most jobs of one queue waiting in the backend.
+    pub window: u64,
+    /// Most rows read per query.
+    pub batch: u64,
+    /// Time between sweeps of every tenant.
+    pub sweep_every: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            window: 2_000,
+            batch: 500,
+            sweep_every: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The relay's metrics.
+#[derive(Clone, Debug)]
+pub struct RelayMetrics {
+    relayed: IntCounterVec,
+    errors: IntCounterVec,
+    backlog: IntGaugeVec,
+    lag: IntGaugeVec,
+}
+
+impl RelayMetrics {
+    /// Creates and registers the metrics.
+    ///
+    /// # Errors
+    /// A registration clash.
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let relayed = IntCounterVec::new(
+            Opts::new(
+                "nexus_outbox_relayed_total",
+                "Outbox rows pushed to their queue",
+            ),
+            &["queue"],
+        )?;
+        let errors = IntCounterVec::new(
+            Opts::new(
+                "nexus_outbox_relay_errors_total",
+                "Failed relay passes by cause",
+            ),
+            &["cause"],
+        )?;
+        let backlog = IntGaugeVec::new(
+            Opts::new(
+                "nexus_outbox_backlog",
+                "Outbox rows not yet pushed, all tenants, at the last sweep",
+            ),
+            &["queue"],
+        )?;
+        let lag = IntGaugeVec::new(
+            Opts::new(
+                "nexus_outbox_lag_seconds",
+                "Age of the oldest due outbox row not yet pushed, at the last sweep",
+            ),
+            &["queue"],
+        )?;
+        for m in [&relayed, &errors] {
+            registry.register(Box::new(m.clone()))?;
+        }
+        for m in [&backlog, &lag] {
+            registry.register(Box::new(m.clone()))?;
+        }
+        Ok(Self {
+            relayed,
+            errors,
+            backlog,
+            lag,
+        })
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RelayReport {
+    /// Rows pushed per queue.
+    pub pushed: HashMap<&'static str, u64>,
+    /// Due rows left in the outbox because their queue's window was full.
+    pub held_back: u64,
+}
+
+impl RelayReport {
+    /// Rows pushed in all queues.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.pushed.values().sum()
+    }
+}
+
+/// Moves outbox rows to the queues.
+pub struct Relay {
+    platform: DatabaseConnection,
+    tenants: Arc<TenantRegistry>,
+    backend: QueueBackend,
+    waker: RelayWaker,
+    config: RelayConfig,
+    metrics: Option<RelayMetrics>,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay")
+            .field("backend", &self.backend)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Relay {
+    /// A relay over every tenant of the platform.
+    #[must_use]
+    pub fn new(
+        platform: DatabaseConnection,
+        tenants: Arc<TenantRegistry>,
+        backend: QueueBackend,
+        waker: RelayWaker,
+        config: RelayConfig,
+        metrics: Option<RelayMetrics>,
+    ) -> Self {
+        Self {
+            platform,
+            tenants,
+            backend,
+            waker,
+            config,
+            metrics,
+        }
+    }
+
+    /// One pass over every tenant.
+    ///
+    /// # Errors
+    /// The first failure; tenants before it were relayed.
+    pub async fn sweep(&self) -> Result<RelayReport, RelayError> {
+        let all = tenants::list(&self.platform).await?;
+        let mut report = RelayReport::default();
+        let mut room = self.room().await?;
+        let mut backlog: HashMap<Queue, (i64, i64)> = HashMap::new();
+        for t in &all {
+            self.relay_tenant(t, &mut room, &mut report).await?;
+            if self.metrics.is_some() {
+                for (q, (n, lag)) in self.backlog_of(t).await? {
+                    let e = backlog.entry(q).or_default();
+                    e.0 += n;
+                    e.1 = e.1.max(lag);
+                }
+            }
+        }
+        if let Some(m) = &self.metrics {
+            for q in Queue::ALL {
+                let (n, lag) = backlog.get(&q).copied().unwrap_or_default();
+                m.backlog.with_label_values(&[q.name()]).set(n);
+                m.lag.with_label_values(&[q.name()]).set(lag);
+            }
+        }
+        Ok(report)
+    }
+
+    /// One pass over the given tenants only (after a wake-up).
+    ///
+    /// # Errors
+    /// The first failure.
+    pub async fn relay_tenants(
+        &self,
+        ids: impl IntoIterator<Item = uuid::Uuid>,
+    ) -> Result<RelayReport, RelayError> {
+        let mut report = RelayReport::default();
+        let mut room = self.room().await?;
+        for id in ids {
+            match tenants::find(&self.platform, id).await {
+                Ok(t) => self.relay_tenant(&t, &mut room, &mut report).await?,
+                Err(entities::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Free places per queue under the window.
+    async fn room(&self) -> Result<HashMap<Queue, u64>, RelayError> {
+        let waiting = self.backend.waiting_all().await?;
+        Ok(Queue::ALL
+            .into_iter()
+            .map(|q| {
+                (
+                    q,
+                    self.config
+                        .window
+                        .saturating_sub(waiting.get(&q).copied().unwrap_or(0)),
+                )
+            })
+            .collect())
+    }
+
+    async fn relay_tenant(
+        &self,
+        t: &tenant::Model,
+        room: &mut HashMap<Queue, u64>,
+        report: &mut RelayReport,
+    ) -> Result<(), RelayError> {
+        let db = self.tenants.connection(t).await?;
+        for q in Queue::ALL {
+            loop {
+                let free = room.get(&q).copied().unwrap_or(0);
+                if free == 0 {
+                    report.held_back += self.due_count(&db, q).await?;
+                    break;
+                }
+                let limit = self.config.batch.min(free);
+                let due = self.due(&db, q, limit).await?;
+                if due.is_empty() {
+                    break;
+                }
+                let n = due.len() as u64;
+                let ids: Vec<i64> = due.iter().map(|r| r.id).collect();
+                let envelopes = due
+                    .into_iter()
+                    .map(|r| Envelope {
+                        name: r.job_name,
+                        tenant_id: t.id,
+                        outbox_id: r.id,
+                        attempt: u32::try_from(r.attempt).unwrap_or(0),
+                        payload: r.payload,
+                    })
+                    .collect();
+                if let Err(e) = self.backend.push(q, envelopes).await {
+                    if let Some(m) = &self.metrics {
+                        m.errors.with_label_values(&["push"]).inc();
+                    }
+                    return Err(e.into());
+                }
+                outbox::Entity::update_many()
+                    .col_expr(outbox::Column::SentAt, Expr::value(entities::now()))
+                    .filter(outbox::Column::Id.is_in(ids))
+                    .exec(&db)
+                    .await?;
+                room.insert(q, free.saturating_sub(n));
+                *report.pushed.entry(q.name()).or_default() += n;
+                if let Some(m) = &self.metrics {
+                    m.relayed.with_label_values(&[q.name()]).inc_by(n);
+                }
+                if n < limit {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn due_count(&self, db: &DatabaseConnection, q: Queue) -> Result<u64, RelayError> {
+        Ok(sea_orm::PaginatorTrait::count(
+            outbox::Entity::find()
+                .filter(outbox::Column::Queue.eq(q.name()))
+                .filter(outbox::Column::SentAt.is_null())
+                .filter(outbox::Column::AvailableAt.lte(entities::now())),
+            db,
+        )
+        .await?)
+    }
+
+    async fn due(
+        &self,
+        db: &DatabaseConnection,
+        q: Queue,
+        limit: u64,
+    ) -> Result<Vec<outbox::Model>, RelayError> {
+        Ok(outbox::Entity::find()
+            .filter(outbox::Column::Queue.eq(q.name()))
+            .filter(outbox::Column::SentAt.is_null())
+            .filter(outbox::Column::AvailableAt.lte(entities::now()))
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit)
+            .all(db)
+            .await?)
+    }
+
+    /// Unsent rows and the age in seconds of the oldest due one, per queue, of one tenant.
+    async fn backlog_of(&self, t: &tenant::Model) -> Result<Vec<(Queue, (i64, i64))>, RelayError> {
+        let db = self.tenants.connection(t).await?;
+        let now = entities::now();
+        let mut out = Vec::new();
+        for q in Queue::ALL {
+            let base = outbox::Entity::find()
+                .filter(outbox::Column::Queue.eq(q.name()))
+                .filter(outbox::Column::SentAt.is_null());
+            let n = sea_orm::PaginatorTrait::count(base.clone(), &db).await?;
+            if n == 0 {
+                continue;
+            }
+            let oldest = base
+                .filter(outbox::Column::AvailableAt.lte(now))
+                .order_by_asc(outbox::Column::Id)
+                .one(&db)
+                .await?
+                .map_or(0, |r| (now - r.available_at).num_seconds().max(0));
+            out.push((q, (i64::try_from(n).unwrap_or(i64::MAX), oldest)));
+        }
+        Ok(out)
+    }
+
+    /// Runs until `shutdown` turns true: a pass after every wake-up (only the woken tenants) and
+    /// a sweep of every tenant on start and every `sweep_every`. Failures are logged and retried
+    /// on the next pass; the rows stay in the outbox.
+    pub async fn run(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.config.sweep_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let result = tokio::select! {
+                _ = tick.tick() => self.sweep().await,
+                () = self.waker.woken() => self.relay_tenants(self.waker.take()).await,
+                _ = shutdown.changed() => break,
+            };
+            if let Err(e) = result {
+                tracing::warn!(
+                    "outbox relay: {e}; the rows stay in the outbox and go on the next pass"
+                );
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+    }
+}
