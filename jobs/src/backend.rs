@@ -123,12 +123,12 @@ impl QueueBackend {
 
     /// The apalis-redis storage of a queue, configured for Nexus.
     #[must_use]
-    pub fn redis_storage(
+    pub fn redis_storage<T>(
         &self,
         conn: &ConnectionManager,
         queue: Queue,
         batch: usize,
-    ) -> RedisStorage<Envelope> {
+    ) -> RedisStorage<T> {
         let cfg = apalis_redis::Config::default()
             .queue(self.queue_name(queue))
             .batch_size(batch.max(1))
@@ -143,12 +143,12 @@ impl QueueBackend {
 
     /// The apalis-sqlite storage of a queue, configured for Nexus.
     #[must_use]
-    pub fn sqlite_storage(
+    pub fn sqlite_storage<T>(
         &self,
         pool: &SqlitePool,
         queue: Queue,
         batch: usize,
-    ) -> SqliteStorage<Envelope> {
+    ) -> SqliteStorage<T> {
         let cfg = apalis_sqlite::Config::default()
             .queue(self.queue_name(queue))
             .batch_size(batch.max(1))
@@ -179,14 +179,40 @@ impl QueueBackend {
             .collect();
         match &self.engine {
             Engine::Redis(conn) => {
-                let mut s = self.redis_storage(conn, queue, 100);
+                let mut s = self.redis_storage::<Envelope>(conn, queue, 100);
                 s.push_all(futures_util::stream::iter(tasks))
                     .await
                     .map_err(|e| BackendError::Redis(e.to_string()))
             }
             Engine::Sqlite(pool) => {
-                let mut s = self.sqlite_storage(pool, queue, 100);
+                let mut s = self.sqlite_storage::<Envelope>(pool, queue, 100);
                 s.push_all(futures_util::stream::iter(tasks))
+                    .await
+                    .map_err(|e| BackendError::Sqlite(e.to_string()))
+            }
+        }
+    }
+
+    /// Pushes raw payloads (operators re-queuing by hand, and tests of malformed input): no
+    /// dedupe key.
+    ///
+    /// # Errors
+    /// When the backend refuses.
+    pub async fn push_raw(
+        &self,
+        queue: Queue,
+        payloads: Vec<serde_json::Value>,
+    ) -> Result<(), BackendError> {
+        match &self.engine {
+            Engine::Redis(conn) => {
+                let mut s = self.redis_storage::<serde_json::Value>(conn, queue, 100);
+                s.push_bulk(payloads)
+                    .await
+                    .map_err(|e| BackendError::Redis(e.to_string()))
+            }
+            Engine::Sqlite(pool) => {
+                let mut s = self.sqlite_storage::<serde_json::Value>(pool, queue, 100);
+                s.push_bulk(payloads)
                     .await
                     .map_err(|e| BackendError::Sqlite(e.to_string()))
             }

@@ -16,6 +16,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_platform_init;
 mod m20261124_000001_tenant_init;
 mod m20261124_000002_tenant_outbox;
+mod m20261124_000003_tenant_job_runs;
 
 /// Migrates the platform database: tenants, users, memberships, refresh tokens, API keys, audit.
 pub struct PlatformMigrator;
@@ -27,7 +28,8 @@ impl MigratorTrait for PlatformMigrator {
     }
 }
 
-/// Migrates one tenant database: branches, warehouses, the tenant audit log, the outbox.
+/// Migrates one tenant database: branches, warehouses, the tenant audit log, the outbox,
+/// processed-job marks and job runs.
 pub struct TenantMigrator;
 
 #[async_trait::async_trait]
@@ -36,6 +38,7 @@ impl MigratorTrait for TenantMigrator {
         vec![
             Box::new(m20261124_000001_tenant_init::Migration),
             Box::new(m20261124_000002_tenant_outbox::Migration),
+            Box::new(m20261124_000003_tenant_job_runs::Migration),
         ]
     }
 }

@@ -51,9 +51,43 @@ pub async fn queue_backend(cfg: &Config) -> Result<jobs::QueueBackend> {
     }
 }
 
+/// Opens the queue backend, trying again every 2 s while it is down (Redis down must not stop
+/// the API); `None` when shutdown comes first.
+pub async fn wait_for_queue_backend(
+    cfg: &Config,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<jobs::QueueBackend> {
+    loop {
+        if *shutdown.borrow() {
+            return None;
+        }
+        match queue_backend(cfg).await {
+            Ok(b) => return Some(b),
+            Err(e) => {
+                tracing::warn!("waiting for the queue backend: {e:#}");
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                    _ = shutdown.changed() => return None,
+                }
+            }
+        }
+    }
+}
+
+/// Resolves when `shutdown` turns true.
+pub async fn stopped(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 impl App {
-    /// Runs the outbox relay until `shutdown` turns true. The queue backend is opened here, and
-    /// again every few seconds while it is down (Redis down must not stop the API).
+    /// Runs the outbox relay until `shutdown` turns true.
+    ///
+    /// # Errors
+    /// When its metrics cannot be registered.
     pub fn spawn_relay(
         &self,
         shutdown: tokio::sync::watch::Receiver<bool>,
@@ -68,17 +102,8 @@ impl App {
         );
         Ok(tokio::spawn(async move {
             let mut shutdown = shutdown;
-            let backend = loop {
-                match queue_backend(&cfg).await {
-                    Ok(b) => break b,
-                    Err(e) => {
-                        tracing::warn!("outbox relay waiting for the queue backend: {e:#}");
-                        tokio::select! {
-                            () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
-                            _ = shutdown.changed() => return,
-                        }
-                    }
-                }
+            let Some(backend) = wait_for_queue_backend(&cfg, &mut shutdown).await else {
+                return;
             };
             let config = workers::relay::RelayConfig {
                 window: cfg.queue_window,
@@ -94,6 +119,44 @@ impl App {
             ));
             relay.run(shutdown).await;
         }))
+    }
+
+    /// Runs worker pools for `queues` with the handlers of every job kind until `shutdown` turns
+    /// true; running jobs finish, fetched ones go back to the queue.
+    ///
+    /// # Errors
+    /// When the pools fail.
+    pub async fn run_workers(
+        &self,
+        queues: Vec<jobs::Queue>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<()> {
+        let mut wait = shutdown.clone();
+        let Some(backend) = wait_for_queue_backend(&self.config, &mut wait).await else {
+            return Ok(());
+        };
+        let runtime = Arc::new(workers::runtime::Runtime::new(
+            self.platform.clone(),
+            self.tenants.clone(),
+            workers::handlers::all(),
+        ));
+        let cfg = workers::pool::PoolConfig {
+            queues,
+            concurrency: self.config.worker_concurrency,
+            ..Default::default()
+        };
+        tracing::info!(
+            "worker pools on {} ({}): {}",
+            backend.name(),
+            backend.namespace,
+            cfg.queues
+                .iter()
+                .map(|q| q.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        workers::pool::run(backend, runtime, cfg, stopped(shutdown)).await?;
+        Ok(())
     }
 }
 

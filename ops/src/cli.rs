@@ -11,8 +11,9 @@ use entities::platform::tenants::{self, NewTenant};
 use entities::registry::TenantRegistry;
 
 use crate::app;
-use crate::config::{Config, Shape};
+use crate::config::Config;
 use crate::provision::{self, TenantSpec};
+use jobs::Queue;
 
 /// Nexus: the back end of Mexican auto-parts stores.
 #[derive(Debug, Parser)]
@@ -35,6 +36,13 @@ pub enum Command {
     },
     /// Runs only the HTTP API (distributed shape); run `nexus migrate` before.
     Api,
+    /// Runs worker pools and the outbox relay (distributed shape); run `nexus migrate` before.
+    Worker {
+        /// Comma-separated queues (cfdi, images, search, notify, chat, integrations, pricing,
+        /// maintenance); all when absent.
+        #[arg(long, value_delimiter = ',')]
+        queues: Vec<String>,
+    },
     /// Migrates the platform database and every tenant database.
     Migrate,
     /// Manages tenants.
@@ -153,6 +161,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
     match cli.command {
         Command::Serve { demo } => serve(cfg, demo, true).await,
         Command::Api => serve(cfg, false, false).await,
+        Command::Worker { queues } => worker(cfg, &queues).await,
         Command::Migrate => {
             let platform = provision::open_platform(&cfg, true).await?;
             let n = provision::migrate_all(&platform, &registry(&cfg), true).await?;
@@ -307,10 +316,50 @@ async fn user(cfg: Config, cmd: UserCommand) -> Result<()> {
     Ok(())
 }
 
-async fn serve(cfg: Config, demo: bool, migrate: bool) -> Result<()> {
+fn parse_queues(names: &[String]) -> Result<Vec<Queue>> {
+    if names.is_empty() {
+        return Ok(Queue::ALL.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            Queue::from_name(n.trim()).with_context(|| {
+                let all: Vec<&str> = Queue::ALL.iter().map(|q| q.name()).collect();
+                format!(
+                    "--queues: unknown queue `{n}`; the queues are {}",
+                    all.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+async fn worker(cfg: Config, queues: &[String]) -> Result<()> {
+    let queues = parse_queues(queues)?;
+    let app = app::build(cfg, prometheus::Registry::new(), false).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let relay = app.spawn_relay(stopped.clone())?;
+    let work = app.run_workers(queues, stopped);
+    tokio::pin!(work);
+    let result = tokio::select! {
+        r = &mut work => r,
+        () = shutdown_signal() => {
+            let _ = stop.send(true);
+            work.await
+        }
+    };
+    let _ = stop.send(true);
+    let _ = relay.await;
+    app.tenants.close_all().await;
+    result
+}
+
+async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let addr = cfg.http_addr;
     let shape = cfg.shape();
+    // `serve` migrates on start; `api` leaves it to `nexus migrate`.
+    let migrate = with_workers;
     let app = app::build(cfg, prometheus::Registry::new(), migrate).await?;
     if migrate && (demo || provision::is_empty(&app.platform).await?) {
         let password = provision::ensure_demo(&app.platform, &app.tenants).await?;
@@ -324,31 +373,54 @@ async fn serve(cfg: Config, demo: bool, migrate: bool) -> Result<()> {
         .with_context(|| format!("NEXUS_HTTP_ADDR: cannot listen on {addr}"))?;
     let reaper = app.tenants.spawn_reaper(std::time::Duration::from_secs(60));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let relay = app.spawn_relay(stopped)?;
+    let relay = if with_workers {
+        Some(app.spawn_relay(stopped.clone())?)
+    } else {
+        None
+    };
     tracing::info!(
         shape = ?shape,
         "Nexus listening on http://{addr} (docs at /docs) after {} ms",
         started.elapsed().as_millis()
     );
-    axum::serve(
-        listener,
-        app.router
-            .clone()
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving HTTP")?;
+    let result = {
+        let http = async {
+            axum::serve(
+                listener,
+                app.router
+                    .clone()
+                    .into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(app::stopped(stopped.clone()))
+            .await
+            .context("serving HTTP")
+        };
+        let workers = async {
+            if with_workers {
+                app.run_workers(Queue::ALL.to_vec(), stopped.clone()).await
+            } else {
+                Ok(())
+            }
+        };
+        let work = async { tokio::try_join!(http, workers).map(|_| ()) };
+        tokio::pin!(work);
+        tokio::select! {
+            r = &mut work => r,
+            () = shutdown_signal() => {
+                let _ = stop.send(true);
+                work.await
+            }
+        }
+    };
     let _ = stop.send(true);
-    let _ = relay.await;
+    if let Some(relay) = relay {
+        let _ = relay.await;
+    }
     reaper.abort();
     app.tenants.close_all().await;
-    app.platform.close().await.ok();
+    app.platform.clone().close().await.ok();
     tracing::info!("Nexus stopped");
-    if shape == Shape::Embedded {
-        tracing::debug!("embedded shape: data left in place");
-    }
-    Ok(())
+    result
 }
 
 async fn shutdown_signal() {

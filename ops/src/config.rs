@@ -88,6 +88,8 @@ pub struct Config {
     /// `NEXUS_QUEUE_WINDOW` (default 2000): most jobs of one queue waiting in the backend; the
     /// outbox holds the rest.
     pub queue_window: u64,
+    /// `NEXUS_WORKER_CONCURRENCY` (default 20): jobs run at once per queue and process.
+    pub worker_concurrency: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -344,6 +346,17 @@ impl Config {
             return Err(err("NEXUS_QUEUE_WINDOW", "must be between 1 and 7000"));
         }
 
+        let worker_concurrency = get("NEXUS_WORKER_CONCURRENCY")
+            .map(|v| parse_num::<usize>("NEXUS_WORKER_CONCURRENCY", &v, "a number"))
+            .transpose()?
+            .unwrap_or(20);
+        if !(1..=1000).contains(&worker_concurrency) {
+            return Err(err(
+                "NEXUS_WORKER_CONCURRENCY",
+                "must be between 1 and 1000",
+            ));
+        }
+
         Ok(Self {
             data_dir,
             master_db_url,
@@ -368,6 +381,7 @@ impl Config {
             log_json,
             queue_namespace,
             queue_window,
+            worker_concurrency,
         })
     }
 

@@ -14,4 +14,5 @@ mod outbox;
 mod relay;
 mod startup;
 mod tenants;
+mod workers;
 mod workspace;

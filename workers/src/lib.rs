@@ -3,6 +3,9 @@
 //!
 //! This crate depends only on `entities` and `jobs`, never on the API or the schedules.
 
+pub mod handlers;
+pub mod pool;
 pub mod relay;
+pub mod runtime;
 
 pub use jobs::Queue;

@@ -3,5 +3,7 @@
 pub mod audit_log;
 pub mod branch;
 pub mod branches;
+pub mod job_run;
 pub mod outbox;
+pub mod processed_job;
 pub mod warehouse;

@@ -1,0 +1,445 @@
+//! Worker pools and the job runtime: every job once, our retry policy, dead jobs with a reason,
+//! malformed payloads, quarantine, duplicate deliveries.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use entities::tenant::{job_run, outbox, processed_job};
+use jobs::noop::Noop;
+use jobs::{Envelope, Job, Queue};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use tests::{TestApp, TestTenant, shape_tests};
+use uuid::Uuid;
+use workers::pool::PoolConfig;
+use workers::relay::RelayConfig;
+use workers::runtime::{Handlers, JobCtx, JobError, Outcome, RetryPolicy, Runtime};
+
+shape_tests!(
+    every_committed_job_runs_exactly_once,
+    a_failing_job_is_retried_on_our_schedule_then_dead_and_the_worker_keeps_going,
+    a_permanent_failure_is_dead_at_once_with_its_reason,
+    malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_keeps_going,
+    a_run_started_too_often_without_finishing_is_quarantined,
+    a_second_delivery_of_a_done_job_does_nothing,
+);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Flaky {
+    tenant_id: Uuid,
+}
+
+impl Job for Flaky {
+    const NAME: &'static str = "test_flaky";
+    const QUEUE: Queue = Queue::Maintenance;
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Broken {
+    tenant_id: Uuid,
+}
+
+impl Job for Broken {
+    const NAME: &'static str = "test_broken";
+    const QUEUE: Queue = Queue::Maintenance;
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+}
+
+fn quick() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base: Duration::from_millis(20),
+        max: Duration::from_millis(50),
+    }
+}
+
+fn handlers(calls: Arc<AtomicUsize>) -> Handlers {
+    let c = calls.clone();
+    workers::handlers::all()
+        .with::<Flaky, _, _>(quick(), move |_job: Flaky, _ctx: JobCtx| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                Err(JobError::transient("the provider answered 503"))
+            }
+        })
+        .with::<Broken, _, _>(quick(), move |_job: Broken, _ctx: JobCtx| async move {
+            Err(JobError::permanent("the customer's RFC is not valid"))
+        })
+}
+
+fn runtime(app: &TestApp, calls: Arc<AtomicUsize>) -> Arc<Runtime> {
+    Arc::new(Runtime::new(
+        app.app.platform.clone(),
+        app.app.tenants.clone(),
+        handlers(calls),
+    ))
+}
+
+/// Starts a relay (fast sweeps) and the pools; stops both when the returned sender is dropped.
+fn start_workers(app: &TestApp, rt: Arc<Runtime>) -> tokio::sync::watch::Sender<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let relay = Arc::new(app.relay(RelayConfig {
+        sweep_every: Duration::from_millis(50),
+        ..RelayConfig::default()
+    }));
+    tokio::spawn(relay.run(stopped.clone()));
+    let backend = app.queues.clone();
+    let cfg = PoolConfig {
+        poll: Duration::from_millis(20),
+        concurrency: 10,
+        ..PoolConfig::default()
+    };
+    std::thread::spawn(move || {
+        let rt_tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt_tokio.block_on(async move {
+            let _ = workers::pool::run(backend, rt, cfg, ops::app::stopped(stopped)).await;
+        });
+    });
+    stop
+}
+
+async fn wait_until<F, Fut>(what: &str, limit: Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !f().await {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn processed(app: &TestApp, t: &TestTenant) -> u64 {
+    processed_job::Entity::find()
+        .count(&app.tenant_db(t).await)
+        .await
+        .unwrap()
+}
+
+async fn runs(app: &TestApp, t: &TestTenant) -> Vec<job_run::Model> {
+    job_run::Entity::find()
+        .order_by_asc(job_run::Column::StartedAt)
+        .all(&app.tenant_db(t).await)
+        .await
+        .unwrap()
+}
+
+async fn every_committed_job_runs_exactly_once(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let txn = db.begin().await.unwrap();
+    for n in 0..200 {
+        jobs::outbox::enqueue(
+            &txn,
+            &Noop {
+                tenant_id: t.tenant.id,
+                n,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    txn.commit().await.unwrap();
+    let _stop = start_workers(&app, runtime(&app, Arc::default()));
+    wait_until("200 noop jobs", Duration::from_secs(60), || async {
+        processed(&app, &t).await == 200
+    })
+    .await;
+    let all = runs(&app, &t).await;
+    assert_eq!(all.len(), 200);
+    assert!(
+        all.iter().all(|r| r.status == "done" && r.starts == 1),
+        "a job ran twice or failed"
+    );
+    let unsent = outbox::Entity::find()
+        .filter(outbox::Column::SentAt.is_null())
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(unsent, 0);
+}
+
+async fn a_failing_job_is_retried_on_our_schedule_then_dead_and_the_worker_keeps_going(
+    app: TestApp,
+) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let id = jobs::outbox::enqueue(
+        &db,
+        &Flaky {
+            tenant_id: t.tenant.id,
+        },
+    )
+    .await
+    .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let _stop = start_workers(&app, runtime(&app, calls.clone()));
+    wait_until("the flaky job to die", Duration::from_secs(30), || async {
+        runs(&app, &t).await.iter().any(|r| r.status == "dead")
+    })
+    .await;
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "max_attempts runs, no more"
+    );
+    let all = runs(&app, &t).await;
+    let statuses: Vec<(&str, i32)> = all.iter().map(|r| (r.status.as_str(), r.attempt)).collect();
+    assert_eq!(statuses, [("retrying", 0), ("retrying", 1), ("dead", 2)]);
+    assert!(
+        all[2]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("gave up after 3 runs: the provider answered 503")
+    );
+    let row = outbox::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.attempt, 2);
+    // After the burst of failures the worker still takes new work.
+    let start = Instant::now();
+    jobs::outbox::enqueue(
+        &db,
+        &Noop {
+            tenant_id: t.tenant.id,
+            n: 1,
+        },
+    )
+    .await
+    .unwrap();
+    app.app.waker.wake(t.tenant.id);
+    wait_until(
+        "a job after the failures",
+        Duration::from_secs(10),
+        || async { processed(&app, &t).await == 1 },
+    )
+    .await;
+    eprintln!(
+        "a job after a burst of failures ran within {:?}",
+        start.elapsed()
+    );
+}
+
+async fn a_permanent_failure_is_dead_at_once_with_its_reason(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let id = jobs::outbox::enqueue(
+        &db,
+        &Broken {
+            tenant_id: t.tenant.id,
+        },
+    )
+    .await
+    .unwrap();
+    let _stop = start_workers(&app, runtime(&app, Arc::default()));
+    wait_until("the broken job to die", Duration::from_secs(30), || async {
+        !runs(&app, &t).await.is_empty() && runs(&app, &t).await[0].status == "dead"
+    })
+    .await;
+    let all = runs(&app, &t).await;
+    assert_eq!(all.len(), 1, "no retry of a permanent failure");
+    assert_eq!(
+        all[0].last_error.as_deref(),
+        Some("the customer's RFC is not valid")
+    );
+    let row = outbox::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("the customer's RFC is not valid")
+    );
+    assert_eq!(processed(&app, &t).await, 0);
+}
+
+async fn malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_keeps_going(
+    app: TestApp,
+) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    app.queues
+        .push_raw(
+            Queue::Maintenance,
+            vec![
+                serde_json::json!({"not": "an envelope"}),
+                serde_json::json!("just a string"),
+            ],
+        )
+        .await
+        .unwrap();
+    let unknown = Envelope {
+        name: "no_such_job".into(),
+        tenant_id: t.tenant.id,
+        outbox_id: 999,
+        attempt: 0,
+        payload: serde_json::json!({}),
+    };
+    app.queues
+        .push(Queue::Maintenance, vec![unknown])
+        .await
+        .unwrap();
+    let rt = runtime(&app, Arc::default());
+    assert!(
+        matches!(rt.execute(serde_json::json!([1, 2])).await.unwrap(), Outcome::Dead(r) if r.starts_with("malformed envelope"))
+    );
+    let _stop = start_workers(&app, rt);
+    jobs::outbox::enqueue(
+        &db,
+        &Noop {
+            tenant_id: t.tenant.id,
+            n: 1,
+        },
+    )
+    .await
+    .unwrap();
+    wait_until(
+        "the good job after the bad ones",
+        Duration::from_secs(30),
+        || async { processed(&app, &t).await == 1 },
+    )
+    .await;
+    wait_until("the unknown job's run", Duration::from_secs(30), || async {
+        runs(&app, &t)
+            .await
+            .iter()
+            .any(|r| r.job_name == "no_such_job" && r.status == "dead")
+    })
+    .await;
+    let dead = runs(&app, &t)
+        .await
+        .into_iter()
+        .find(|r| r.job_name == "no_such_job")
+        .unwrap();
+    assert_eq!(
+        dead.last_error.as_deref(),
+        Some("no handler for job `no_such_job`")
+    );
+}
+
+async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let id = jobs::outbox::enqueue(
+        &db,
+        &Flaky {
+            tenant_id: t.tenant.id,
+        },
+    )
+    .await
+    .unwrap();
+    let env = Envelope {
+        name: Flaky::NAME.into(),
+        tenant_id: t.tenant.id,
+        outbox_id: id,
+        attempt: 0,
+        payload: serde_json::json!({"tenant_id": t.tenant.id}),
+    };
+    // Three workers died running it: three starts, never finished.
+    job_run::ActiveModel {
+        push_key: Set(env.push_key()),
+        job_name: Set(env.name.clone()),
+        queue: Set("maintenance".into()),
+        outbox_id: Set(id),
+        attempt: Set(0),
+        starts: Set(3),
+        status: Set("running".into()),
+        last_error: Set(None),
+        started_at: Set(entities::now()),
+        finished_at: Set(None),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let rt = runtime(&app, calls.clone());
+    let outcome = rt
+        .execute(serde_json::to_value(&env).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, Outcome::Quarantined(ref r) if r.contains("started 3 times")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "a quarantined job is not run again"
+    );
+    let run = job_run::Entity::find_by_id(env.push_key())
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, "quarantined");
+    // Delivered again later, it stays set aside.
+    assert_eq!(
+        rt.execute(serde_json::to_value(&env).unwrap())
+            .await
+            .unwrap(),
+        Outcome::Skipped
+    );
+}
+
+async fn a_second_delivery_of_a_done_job_does_nothing(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let id = jobs::outbox::enqueue(
+        &db,
+        &Noop {
+            tenant_id: t.tenant.id,
+            n: 7,
+        },
+    )
+    .await
+    .unwrap();
+    let env = Envelope {
+        name: Noop::NAME.into(),
+        tenant_id: t.tenant.id,
+        outbox_id: id,
+        attempt: 0,
+        payload: serde_json::json!({"tenant_id": t.tenant.id, "n": 7}),
+    };
+    let rt = runtime(&app, Arc::default());
+    assert_eq!(
+        rt.execute(serde_json::to_value(&env).unwrap())
+            .await
+            .unwrap(),
+        Outcome::Done
+    );
+    assert_eq!(
+        rt.execute(serde_json::to_value(&env).unwrap())
+            .await
+            .unwrap(),
+        Outcome::Skipped
+    );
+    // A retry run of the same job (a new push key) is skipped as well: the effect is done.
+    let retry = Envelope { attempt: 1, ..env };
+    assert_eq!(
+        rt.execute(serde_json::to_value(&retry).unwrap())
+            .await
+            .unwrap(),
+        Outcome::Skipped
+    );
+    assert_eq!(processed(&app, &t).await, 1);
+    assert_eq!(runs(&app, &t).await.len(), 1);
+}

@@ -1,0 +1,537 @@
+//! Running one job: the rules every handler gets for free.
+//!
+//! - a job whose effect is already committed (its processed mark exists) is skipped;
+//! - a run started more than [`Runtime::MAX_STARTS`] times (its worker died each time) is
+//!   quarantined instead of crashing workers forever;
+//! - our retry policy, not apalis's: a transient failure puts the job back in the outbox with a
+//!   jittered backoff (or the provider's `Retry-After`) until its kind's attempts are spent; a
+//!   permanent one is dead at once with the reason stored in `job_runs`;
+//! - handlers never return an error to apalis except "dead" (`AbortError`), so apalis never retries
+//!   on its own (see `docs/jobs.md`).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entities::platform::{tenant, tenants};
+use entities::registry::TenantRegistry;
+use entities::tenant::{job_run, outbox, processed_job};
+use jobs::{Envelope, Job, Queue};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, SqlErr,
+};
+
+/// A boxed future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// How a handler failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Worth another try later (timeouts, 5xx, 429, a database hiccup).
+    #[error("{reason}")]
+    Transient {
+        /// What happened.
+        reason: String,
+        /// When the provider asked to come back (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// Will fail again whatever we do (validation, a missing row): dead at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl JobError {
+    /// A transient failure.
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Self::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A permanent failure.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self::Permanent(reason.into())
+    }
+}
+
+impl From<DbErr> for JobError {
+    fn from(e: DbErr) -> Self {
+        Self::transient(format!("database: {e}"))
+    }
+}
+
+impl From<entities::Error> for JobError {
+    fn from(e: entities::Error) -> Self {
+        match e {
+            entities::Error::NotFound { .. }
+            | entities::Error::Validation { .. }
+            | entities::Error::Conflict { .. } => Self::Permanent(e.to_string()),
+            entities::Error::Db(_) | entities::Error::Internal(_) => Self::transient(e.to_string()),
+        }
+    }
+}
+
+/// Retries of one job kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Runs in all, the first included.
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubled each time.
+    pub base: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base: Duration::from_secs(5),
+            max: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `attempt` (1 = first retry): exponential, capped, with jitter
+    /// in its upper half so a burst of failures does not come back at once. A provider's
+    /// `Retry-After` is honoured as a floor.
+    #[must_use]
+    pub fn delay(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        rng: &mut impl Rng,
+    ) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(
+                1u32.checked_shl(attempt.saturating_sub(1))
+                    .unwrap_or(u32::MAX),
+            )
+            .min(self.max);
+        let jittered = exp / 2 + exp.mul_f64(rng.random::<f64>() / 2.0);
+        match retry_after {
+            Some(ra) => ra.max(jittered.min(ra + Duration::from_secs(1))),
+            None => jittered,
+        }
+    }
+}
+
+/// What a handler gets besides its payload.
+#[derive(Clone, Debug)]
+pub struct JobCtx {
+    /// The tenant.
+    pub tenant: tenant::Model,
+    /// The tenant's database.
+    pub db: DatabaseConnection,
+    /// The platform database.
+    pub platform: DatabaseConnection,
+    /// The job's key (`tenant:outbox_id`), the idempotency key of its external side effects.
+    pub key: String,
+    /// Which run this is (0 first).
+    pub attempt: u32,
+    job_name: String,
+}
+
+impl JobCtx {
+    /// Writes the processed mark inside the handler's own transaction, so the effect and the mark
+    /// commit together. Returns `false` when the mark exists (another delivery did the work):
+    /// the handler then rolls back and returns `Ok`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn mark_done(&self, txn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+        insert_mark(txn, &self.key, &self.job_name).await
+    }
+}
+
+async fn insert_mark(db: &impl ConnectionTrait, key: &str, job_name: &str) -> Result<bool, DbErr> {
+    let r = processed_job::ActiveModel {
+        key: Set(key.to_owned()),
+        job_name: Set(job_name.to_owned()),
+        processed_at: Set(entities::now()),
+    }
+    .insert(db)
+    .await;
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+type ErasedHandler =
+    Arc<dyn Fn(serde_json::Value, JobCtx) -> BoxFuture<Result<(), JobError>> + Send + Sync>;
+
+struct Entry {
+    queue: Queue,
+    policy: RetryPolicy,
+    handler: ErasedHandler,
+}
+
+/// Every job kind the workers know, with its handler and retry policy.
+#[derive(Default)]
+pub struct Handlers {
+    entries: HashMap<&'static str, Entry>,
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.entries.keys()).finish()
+    }
+}
+
+impl Handlers {
+    /// Registers the handler of job kind `J`.
+    #[must_use]
+    pub fn with<J, F, Fut>(mut self, policy: RetryPolicy, handler: F) -> Self
+    where
+        J: Job,
+        F: Fn(J, JobCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let erased: ErasedHandler = Arc::new(move |payload, ctx| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let job: J = serde_json::from_value(payload).map_err(|e| {
+                    JobError::permanent(format!("payload of {} does not fit: {e}", J::NAME))
+                })?;
+                handler(job, ctx).await
+            })
+        });
+        self.entries.insert(
+            J::NAME,
+            Entry {
+                queue: J::QUEUE,
+                policy,
+                handler: erased,
+            },
+        );
+        self
+    }
+
+    /// The queues that have at least one handler.
+    #[must_use]
+    pub fn queues(&self) -> Vec<Queue> {
+        let mut qs: Vec<Queue> = Queue::ALL
+            .into_iter()
+            .filter(|q| self.entries.values().any(|e| e.queue == *q))
+            .collect();
+        qs.dedup();
+        qs
+    }
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The handler succeeded.
+    Done,
+    /// Nothing to do: the job's effect, or this run, was already finished.
+    Skipped,
+    /// Put back in the outbox for a later run.
+    Retrying {
+        /// In how long.
+        after: Duration,
+    },
+    /// Given up, with the reason.
+    Dead(String),
+    /// Started too many times without finishing: set aside.
+    Quarantined(String),
+}
+
+/// Runs deliveries.
+pub struct Runtime {
+    platform: DatabaseConnection,
+    tenants: Arc<TenantRegistry>,
+    handlers: Handlers,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("handlers", &self.handlers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Statuses of `job_runs`.
+pub mod status {
+    /// A worker is on it (or died on it).
+    pub const RUNNING: &str = "running";
+    /// Succeeded.
+    pub const DONE: &str = "done";
+    /// Failed, back in the outbox for another run.
+    pub const RETRYING: &str = "retrying";
+    /// Given up.
+    pub const DEAD: &str = "dead";
+    /// Started too many times without finishing.
+    pub const QUARANTINED: &str = "quarantined";
+}
+
+impl Runtime {
+    /// A run that starts more often than this without finishing is quarantined.
+    pub const MAX_STARTS: i32 = 3;
+
+    /// A runtime over the platform's tenants.
+    #[must_use]
+    pub fn new(
+        platform: DatabaseConnection,
+        tenants: Arc<TenantRegistry>,
+        handlers: Handlers,
+    ) -> Self {
+        Self {
+            platform,
+            tenants,
+            handlers,
+        }
+    }
+
+    /// The handlers.
+    #[must_use]
+    pub fn handlers(&self) -> &Handlers {
+        &self.handlers
+    }
+
+    /// Runs one delivery of a raw queue payload.
+    ///
+    /// # Errors
+    /// Only infrastructure failures that leave nothing recorded (the tenant database is down):
+    /// the backend then delivers the job again later.
+    pub async fn execute(&self, raw: serde_json::Value) -> Result<Outcome, DbErr> {
+        let env: Envelope = match serde_json::from_value(raw) {
+            Ok(e) => e,
+            Err(e) => return Ok(Outcome::Dead(format!("malformed envelope: {e}"))),
+        };
+        let tenant = match tenants::find(&self.platform, env.tenant_id).await {
+            Ok(t) => t,
+            Err(entities::Error::NotFound { .. }) => {
+                return Ok(Outcome::Dead(format!("unknown tenant {}", env.tenant_id)));
+            }
+            Err(e) => return Err(DbErr::Custom(e.to_string())),
+        };
+        let db = self
+            .tenants
+            .connection(&tenant)
+            .await
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        let key = env.key();
+        if processed_job::Entity::find_by_id(key.clone())
+            .one(&db)
+            .await?
+            .is_some()
+        {
+            return Ok(Outcome::Skipped);
+        }
+        let Some(entry) = self.handlers.entries.get(env.name.as_str()) else {
+            let reason = format!("no handler for job `{}`", env.name);
+            self.start(&db, &env, "unknown").await?;
+            self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
+            return Ok(Outcome::Dead(reason));
+        };
+        let run = self.start(&db, &env, entry.queue.name()).await?;
+        if run.status != status::RUNNING {
+            return Ok(Outcome::Skipped);
+        }
+        if run.starts > Self::MAX_STARTS {
+            let reason = format!(
+                "quarantined: started {} times without finishing (a worker died each time)",
+                run.starts - 1
+            );
+            self.finish(&db, &env, status::QUARANTINED, Some(&reason))
+                .await?;
+            return Ok(Outcome::Quarantined(reason));
+        }
+        let ctx = JobCtx {
+            tenant,
+            db: db.clone(),
+            platform: self.platform.clone(),
+            key: key.clone(),
+            attempt: env.attempt,
+            job_name: env.name.clone(),
+        };
+        match (entry.handler)(env.payload.clone(), ctx).await {
+            Ok(()) => {
+                insert_mark(&db, &key, &env.name).await?;
+                self.finish(&db, &env, status::DONE, None).await?;
+                Ok(Outcome::Done)
+            }
+            Err(JobError::Permanent(reason)) => {
+                self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
+                Ok(Outcome::Dead(reason))
+            }
+            Err(JobError::Transient {
+                reason,
+                retry_after,
+            }) => {
+                let next = env.attempt + 1;
+                if next >= entry.policy.max_attempts {
+                    let reason = format!("gave up after {next} runs: {reason}");
+                    self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
+                    return Ok(Outcome::Dead(reason));
+                }
+                let after = entry.policy.delay(next, retry_after, &mut rand::rng());
+                let at = entities::now()
+                    + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::hours(1));
+                outbox::Entity::update_many()
+                    .col_expr(
+                        outbox::Column::Attempt,
+                        Expr::value(i32::try_from(next).unwrap_or(i32::MAX)),
+                    )
+                    .col_expr(
+                        outbox::Column::SentAt,
+                        Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                    )
+                    .col_expr(outbox::Column::AvailableAt, Expr::value(at))
+                    .col_expr(outbox::Column::LastError, Expr::value(reason.clone()))
+                    .filter(outbox::Column::Id.eq(env.outbox_id))
+                    .exec(&db)
+                    .await?;
+                self.finish(&db, &env, status::RETRYING, Some(&reason))
+                    .await?;
+                Ok(Outcome::Retrying { after })
+            }
+        }
+    }
+
+    /// Counts a start of this run (creating its row on the first), committed before the handler
+    /// runs so a crash still counts.
+    async fn start(
+        &self,
+        db: &DatabaseConnection,
+        env: &Envelope,
+        queue: &str,
+    ) -> Result<job_run::Model, DbErr> {
+        let push_key = env.push_key();
+        let updated = job_run::Entity::update_many()
+            .col_expr(
+                job_run::Column::Starts,
+                Expr::col(job_run::Column::Starts).add(1),
+            )
+            .filter(job_run::Column::PushKey.eq(push_key.clone()))
+            .filter(job_run::Column::Status.eq(status::RUNNING))
+            .exec(db)
+            .await?;
+        if updated.rows_affected == 0 {
+            let inserted = job_run::ActiveModel {
+                push_key: Set(push_key.clone()),
+                job_name: Set(env.name.clone()),
+                queue: Set(queue.to_owned()),
+                outbox_id: Set(env.outbox_id),
+                attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
+                starts: Set(1),
+                status: Set(status::RUNNING.into()),
+                last_error: Set(None),
+                started_at: Set(entities::now()),
+                finished_at: Set(None),
+            }
+            .insert(db)
+            .await;
+            if let Err(e) = inserted
+                && !matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+            {
+                return Err(e);
+            }
+        }
+        job_run::Entity::find_by_id(push_key)
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("job run".into()))
+    }
+
+    async fn finish(
+        &self,
+        db: &DatabaseConnection,
+        env: &Envelope,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<(), DbErr> {
+        job_run::Entity::update_many()
+            .col_expr(job_run::Column::Status, Expr::value(status))
+            .col_expr(
+                job_run::Column::LastError,
+                Expr::value(error.map(str::to_owned)),
+            )
+            .col_expr(job_run::Column::FinishedAt, Expr::value(entities::now()))
+            .filter(job_run::Column::PushKey.eq(env.push_key()))
+            .exec(db)
+            .await?;
+        if let Some(e) = error {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::LastError, Expr::value(e.to_owned()))
+                .filter(outbox::Column::Id.eq(env.outbox_id))
+                .exec(db)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_with_jitter_and_stay_capped() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base: Duration::from_secs(4),
+            max: Duration::from_secs(60),
+        };
+        let mut rng = rand::rng();
+        for _ in 0..200 {
+            let d1 = p.delay(1, None, &mut rng);
+            assert!(
+                d1 >= Duration::from_secs(2) && d1 <= Duration::from_secs(4),
+                "{d1:?}"
+            );
+            let d3 = p.delay(3, None, &mut rng);
+            assert!(
+                d3 >= Duration::from_secs(8) && d3 <= Duration::from_secs(16),
+                "{d3:?}"
+            );
+            let d9 = p.delay(9, None, &mut rng);
+            assert!(
+                d9 >= Duration::from_secs(30) && d9 <= Duration::from_secs(60),
+                "{d9:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_retry_after_is_never_shortened() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        };
+        let mut rng = rand::rng();
+        for _ in 0..200 {
+            let d = p.delay(1, Some(Duration::from_secs(30)), &mut rng);
+            assert!(
+                d >= Duration::from_secs(30) && d <= Duration::from_secs(31),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn domain_errors_map_to_permanent_or_transient() {
+        assert!(matches!(
+            JobError::from(entities::Error::NotFound { entity: "sale" }),
+            JobError::Permanent(_)
+        ));
+        assert!(matches!(
+            JobError::from(entities::Error::Internal("pool".into())),
+            JobError::Transient { .. }
+        ));
+    }
+}
