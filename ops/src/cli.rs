@@ -48,9 +48,27 @@ pub enum Command {
     /// Manages tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Measurements (see `bench/README.md`).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Manages users.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+/// Benchmark subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Pushes jobs one by one and in bulk, drains them with one worker, measures idle latency;
+    /// ends with one JSON line. The backend follows `REDIS_URL` as everywhere.
+    Queue {
+        /// Jobs per phase (at most 7000).
+        #[arg(long, default_value_t = 5000)]
+        jobs: usize,
+        /// How often an idle worker polls, in milliseconds (Nexus's workers use 50).
+        #[arg(long, default_value_t = 50)]
+        poll_ms: u64,
+    },
 }
 
 /// Tenant subcommands.
@@ -223,6 +241,26 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(cfg, cmd).await,
+        Command::Bench(BenchCommand::Queue { jobs, poll_ms }) => {
+            let mut cfg = cfg;
+            cfg.queue_namespace = format!("{}-bench", cfg.queue_namespace);
+            let backend = app::queue_backend(&cfg).await?;
+            let r = workers::bench::queue(backend, jobs, std::time::Duration::from_millis(poll_ms))
+                .await?;
+            println!("backend {}: {} jobs", r.backend, r.jobs);
+            println!("enqueue, one call per job: {:.0} jobs/s", r.enqueue_per_s);
+            println!(
+                "enqueue, bulk (1,000 a call): {:.0} jobs/s",
+                r.enqueue_bulk_per_s
+            );
+            println!("drain, one worker: {:.0} jobs/s", r.drain_per_s);
+            println!(
+                "idle enqueue-to-start latency, median of 50: {:.2} ms (poll every {poll_ms} ms)",
+                r.idle_latency_ms
+            );
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(())
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, SqlErr,
+    QueryFilter, Set, SqlErr, TransactionTrait,
 };
 
 /// A boxed future.
@@ -360,8 +360,11 @@ impl Runtime {
         };
         match (entry.handler)(env.payload.clone(), ctx).await {
             Ok(()) => {
-                insert_mark(&db, &key, &env.name).await?;
-                self.finish(&db, &env, status::DONE, None).await?;
+                // The mark and the run's end commit together: a run marked done has its mark.
+                let txn = db.begin().await?;
+                insert_mark(&txn, &key, &env.name).await?;
+                Self::finish_in(&txn, &env, status::DONE, None).await?;
+                txn.commit().await?;
                 Ok(Outcome::Done)
             }
             Err(JobError::Permanent(reason)) => {
@@ -447,9 +450,22 @@ impl Runtime {
             .ok_or_else(|| DbErr::RecordNotFound("job run".into()))
     }
 
+    /// Records a run's end; the run and its outbox row change together, so whoever sees the
+    /// status also sees the reason.
     async fn finish(
         &self,
         db: &DatabaseConnection,
+        env: &Envelope,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<(), DbErr> {
+        let txn = db.begin().await?;
+        Self::finish_in(&txn, env, status, error).await?;
+        txn.commit().await
+    }
+
+    async fn finish_in(
+        db: &impl ConnectionTrait,
         env: &Envelope,
         status: &str,
         error: Option<&str>,
