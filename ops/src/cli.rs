@@ -48,12 +48,41 @@ pub enum Command {
     /// Manages tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Inspects and mends jobs: counts, failed runs, retry, discard.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Measurements (see `bench/README.md`).
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Manages users.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+/// Job subcommands.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Per queue: jobs waiting in the backend, outbox rows not yet pushed, runs by status.
+    Stats,
+    /// Dead and quarantined runs, newest first, with their reason.
+    Failed {
+        /// Only this tenant (slug).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Runs a failed job again (as a new run).
+    Retry {
+        /// The run's key, as `jobs failed` shows it.
+        key: String,
+    },
+    /// Gives up on a failed run for good.
+    Discard {
+        /// The run's key, as `jobs failed` shows it.
+        key: String,
+    },
 }
 
 /// Benchmark subcommands.
@@ -241,6 +270,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(cfg, cmd).await,
+        Command::Jobs(cmd) => jobs_command(cfg, cmd).await,
         Command::Bench(BenchCommand::Queue { jobs, poll_ms }) => {
             let mut cfg = cfg;
             cfg.queue_namespace = format!("{}-bench", cfg.queue_namespace);
@@ -262,6 +292,64 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn jobs_command(cfg: Config, cmd: JobsCommand) -> Result<()> {
+    use workers::admin;
+    let platform = provision::open_platform(&cfg, true).await?;
+    let reg = registry(&cfg);
+    match cmd {
+        JobsCommand::Stats => {
+            let backend = app::queue_backend(&cfg).await?;
+            let stats = admin::stats(&platform, &reg, &backend).await?;
+            println!(
+                "{:<14} {:>9} {:>9}  RUNS BY STATUS ({})",
+                "QUEUE",
+                "WAITING",
+                "OUTBOX",
+                backend.name()
+            );
+            for (q, s) in stats {
+                let runs: Vec<String> = s.runs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!(
+                    "{q:<14} {:>9} {:>9}  {}",
+                    s.waiting,
+                    s.outbox,
+                    runs.join(" ")
+                );
+            }
+        }
+        JobsCommand::Failed { tenant, limit } => {
+            let runs = admin::failed(&platform, &reg, tenant.as_deref(), limit).await?;
+            if runs.is_empty() {
+                println!("no dead or quarantined jobs");
+            }
+            for f in runs {
+                let r = f.run;
+                println!(
+                    "{}  {}  {} on {}  run {} started {}x  {}: {}",
+                    r.push_key,
+                    f.tenant,
+                    r.job_name,
+                    r.queue,
+                    r.attempt,
+                    r.starts,
+                    r.status,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+        }
+        JobsCommand::Retry { key } => {
+            let next = admin::retry(&platform, &reg, &key).await?;
+            println!("{key} goes again as {next}");
+        }
+        JobsCommand::Discard { key } => {
+            admin::discard(&platform, &reg, &key).await?;
+            println!("{key} discarded");
+        }
+    }
+    reg.close_all().await;
+    Ok(())
 }
 
 async fn user(cfg: Config, cmd: UserCommand) -> Result<()> {

@@ -240,3 +240,19 @@ async fn bad_cli_input_fails_with_a_clear_error_and_changes_nothing(app: TestApp
             .is_none()
     );
 }
+
+shape_tests!(the_jobs_commands_answer);
+
+async fn the_jobs_commands_answer(app: TestApp) {
+    app.tenant("acme").await;
+    nexus(&app, &["jobs", "stats"]).await.unwrap();
+    nexus(&app, &["jobs", "failed"]).await.unwrap();
+    let e = nexus(&app, &["jobs", "retry", "garbage"])
+        .await
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("is not a run key"), "{e:#}");
+    let e = nexus(&app, &["jobs", "failed", "--tenant", "nope"])
+        .await
+        .unwrap_err();
+    assert_eq!(format!("{e:#}"), "tenant not found");
+}

@@ -444,3 +444,88 @@ async fn a_second_delivery_of_a_done_job_does_nothing(app: TestApp) {
     assert_eq!(processed(&app, &t).await, 1);
     assert_eq!(runs(&app, &t).await.len(), 1);
 }
+
+shape_tests!(operators_list_retry_and_discard_failed_jobs);
+
+async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
+    use workers::admin;
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let rt = runtime(&app, Arc::default());
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        ids.push(
+            jobs::outbox::enqueue(
+                &db,
+                &Broken {
+                    tenant_id: t.tenant.id,
+                },
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    // The relay pushed both; the workers ran them (here: the runtime directly) and they died.
+    assert_eq!(
+        app.relay(RelayConfig::default())
+            .sweep()
+            .await
+            .unwrap()
+            .total(),
+        2
+    );
+    let mut keys = Vec::new();
+    for id in ids {
+        let env = Envelope {
+            name: Broken::NAME.into(),
+            tenant_id: t.tenant.id,
+            outbox_id: id,
+            attempt: 0,
+            payload: serde_json::json!({"tenant_id": t.tenant.id}),
+        };
+        assert!(matches!(
+            rt.execute(serde_json::to_value(&env).unwrap())
+                .await
+                .unwrap(),
+            Outcome::Dead(_)
+        ));
+        keys.push((id, env.push_key()));
+    }
+    let (p, r) = (&app.app.platform, &app.app.tenants);
+    let failed = admin::failed(p, r, Some("acme"), 50).await.unwrap();
+    assert_eq!(failed.len(), 2);
+    assert_eq!(
+        failed[0].run.last_error.as_deref(),
+        Some("the customer's RFC is not valid")
+    );
+    let stats = admin::stats(p, r, &app.queues).await.unwrap();
+    assert_eq!(stats["maintenance"].runs.get("dead"), Some(&2));
+
+    // Retry: the job goes back to the outbox as a new run, and leaves the failed list.
+    let (id, key) = &keys[0];
+    let next = admin::retry(p, r, key).await.unwrap();
+    assert_eq!(next, format!("{}:{id}:1", t.tenant.id));
+    let row = outbox::Entity::find_by_id(*id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.attempt, row.sent_at), (1, None));
+    let report = app.relay(RelayConfig::default()).sweep().await.unwrap();
+    assert_eq!(report.total(), 1, "the relay pushes the retried job");
+    // Discard: the other leaves the list for good.
+    admin::discard(p, r, &keys[1].1).await.unwrap();
+    assert!(admin::failed(p, r, None, 50).await.unwrap().is_empty());
+    // Bad input changes nothing.
+    assert!(
+        admin::retry(p, r, &keys[1].1).await.is_err(),
+        "a discarded run is not failed any more"
+    );
+    assert!(admin::retry(p, r, "not-a-key").await.is_err());
+    assert!(
+        admin::discard(p, r, &format!("{}:424242:0", t.tenant.id))
+            .await
+            .is_err()
+    );
+    assert!(admin::failed(p, r, Some("nope"), 50).await.is_err());
+}

@@ -31,7 +31,7 @@ pub struct QueueBench {
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     /// The backend failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Backend(#[from] jobs::BackendError),
     /// Jobs did not finish in time.
     #[error("{0}")]

@@ -3,6 +3,7 @@
 //!
 //! This crate depends only on `entities` and `jobs`, never on the API or the schedules.
 
+pub mod admin;
 pub mod bench;
 pub mod handlers;
 pub mod pool;

@@ -25,10 +25,10 @@ pub enum RelayError {
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     /// The platform or a tenant database could not be opened.
-    #[error("{0}")]
+    #[error(transparent)]
     Domain(#[from] entities::Error),
     /// The queue backend refused.
-    #[error("{0}")]
+    #[error(transparent)]
     Backend(#[from] jobs::BackendError),
 }
 

@@ -1,0 +1,217 @@
+//! What operators do with jobs: counts, the failed list, retry and discard. Behind `nexus jobs`
+//! now and the operator pages later.
+
+use std::collections::BTreeMap;
+
+use entities::platform::{tenant, tenants};
+use entities::registry::TenantRegistry;
+use entities::tenant::{job_run, outbox};
+use jobs::{Queue, QueueBackend};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+
+use crate::runtime::status;
+
+/// Status of a run an operator retried (its job runs again as a new run).
+pub const RETRIED: &str = "retried";
+/// Status of a run an operator gave up on.
+pub const DISCARDED: &str = "discarded";
+
+/// Why an operator command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// A database failed.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Platform or tenant lookup failed.
+    #[error(transparent)]
+    Domain(#[from] entities::Error),
+    /// The queue backend failed.
+    #[error(transparent)]
+    Backend(#[from] jobs::BackendError),
+    /// The run does not exist or is not failed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Counts of one queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueStats {
+    /// Jobs pushed and not yet fetched.
+    pub waiting: u64,
+    /// Outbox rows not yet pushed (all tenants).
+    pub outbox: u64,
+    /// Runs by status (all tenants).
+    pub runs: BTreeMap<String, u64>,
+}
+
+/// Per-queue counts over every tenant.
+///
+/// # Errors
+/// Database or backend failures.
+pub async fn stats(
+    platform: &DatabaseConnection,
+    registry: &TenantRegistry,
+    backend: &QueueBackend,
+) -> Result<BTreeMap<&'static str, QueueStats>, AdminError> {
+    let mut out: BTreeMap<&'static str, QueueStats> = BTreeMap::new();
+    for q in Queue::ALL {
+        out.entry(q.name()).or_default().waiting = backend.waiting(q).await?;
+    }
+    for t in tenants::list(platform).await? {
+        let db = registry.connection(&t).await?;
+        for q in Queue::ALL {
+            let s = out.entry(q.name()).or_default();
+            s.outbox += outbox::Entity::find()
+                .filter(outbox::Column::Queue.eq(q.name()))
+                .filter(outbox::Column::SentAt.is_null())
+                .count(&db)
+                .await?;
+            let rows: Vec<(String, i64)> = job_run::Entity::find()
+                .select_only()
+                .column(job_run::Column::Status)
+                .column_as(job_run::Column::PushKey.count(), "n")
+                .filter(job_run::Column::Queue.eq(q.name()))
+                .group_by(job_run::Column::Status)
+                .into_tuple()
+                .all(&db)
+                .await?;
+            for (st, n) in rows {
+                *s.runs.entry(st).or_default() += u64::try_from(n).unwrap_or(0);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A failed run, with its tenant.
+#[derive(Debug, Clone)]
+pub struct FailedRun {
+    /// The tenant's slug.
+    pub tenant: String,
+    /// The run.
+    pub run: job_run::Model,
+}
+
+/// Dead and quarantined runs, newest first, at most `limit`, optionally of one tenant.
+///
+/// # Errors
+/// Database failures; an unknown tenant slug.
+pub async fn failed(
+    platform: &DatabaseConnection,
+    registry: &TenantRegistry,
+    tenant_slug: Option<&str>,
+    limit: u64,
+) -> Result<Vec<FailedRun>, AdminError> {
+    let ts: Vec<tenant::Model> = match tenant_slug {
+        Some(slug) => vec![tenants::find_by_slug(platform, slug).await?],
+        None => tenants::list(platform).await?,
+    };
+    let mut out = Vec::new();
+    for t in ts {
+        let db = registry.connection(&t).await?;
+        let runs = job_run::Entity::find()
+            .filter(job_run::Column::Status.is_in([status::DEAD, status::QUARANTINED]))
+            .order_by_desc(job_run::Column::StartedAt)
+            .limit(limit)
+            .all(&db)
+            .await?;
+        out.extend(runs.into_iter().map(|run| FailedRun {
+            tenant: t.slug.clone(),
+            run,
+        }));
+    }
+    out.sort_by_key(|f| std::cmp::Reverse(f.run.started_at));
+    out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(out)
+}
+
+async fn failed_run(
+    platform: &DatabaseConnection,
+    registry: &TenantRegistry,
+    push_key: &str,
+) -> Result<(DatabaseConnection, job_run::Model), AdminError> {
+    let bad = || {
+        AdminError::Invalid(format!(
+            "`{push_key}` is not a run key (tenant:outbox_id:attempt)"
+        ))
+    };
+    let tenant_id: uuid::Uuid = push_key
+        .split(':')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    let t = tenants::find(platform, tenant_id)
+        .await
+        .map_err(|_| bad())?;
+    let db = registry.connection(&t).await?;
+    let run = job_run::Entity::find_by_id(push_key.to_owned())
+        .one(&db)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("no run `{push_key}`")))?;
+    if run.status != status::DEAD && run.status != status::QUARANTINED {
+        return Err(AdminError::Invalid(format!(
+            "run `{push_key}` is {}, not dead or quarantined",
+            run.status
+        )));
+    }
+    Ok((db, run))
+}
+
+/// Runs a failed job again, as a new run (a new attempt, so the backend does not take it for a
+/// duplicate); the relay pushes it on its next pass. Returns the new run's key.
+///
+/// # Errors
+/// [`AdminError::Invalid`] when the run is unknown or not failed.
+pub async fn retry(
+    platform: &DatabaseConnection,
+    registry: &TenantRegistry,
+    push_key: &str,
+) -> Result<String, AdminError> {
+    let (db, run) = failed_run(platform, registry, push_key).await?;
+    let next = run.attempt + 1;
+    let txn = db.begin().await?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Attempt, Expr::value(next))
+        .col_expr(
+            outbox::Column::SentAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(outbox::Column::AvailableAt, Expr::value(entities::now()))
+        .filter(outbox::Column::Id.eq(run.outbox_id))
+        .exec(&txn)
+        .await?;
+    set_status(&txn, push_key, RETRIED).await?;
+    txn.commit().await?;
+    let tenant = push_key.split(':').next().unwrap_or_default();
+    Ok(format!("{tenant}:{}:{next}", run.outbox_id))
+}
+
+/// Gives up on a failed run for good: it leaves the failed list.
+///
+/// # Errors
+/// [`AdminError::Invalid`] when the run is unknown or not failed.
+pub async fn discard(
+    platform: &DatabaseConnection,
+    registry: &TenantRegistry,
+    push_key: &str,
+) -> Result<(), AdminError> {
+    let (db, _) = failed_run(platform, registry, push_key).await?;
+    set_status(&db, push_key, DISCARDED).await
+}
+
+async fn set_status(
+    db: &impl sea_orm::ConnectionTrait,
+    push_key: &str,
+    st: &str,
+) -> Result<(), AdminError> {
+    job_run::Entity::update_many()
+        .col_expr(job_run::Column::Status, Expr::value(st))
+        .filter(job_run::Column::PushKey.eq(push_key))
+        .exec(db)
+        .await?;
+    Ok(())
+}
