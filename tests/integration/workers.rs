@@ -124,6 +124,25 @@ where
     }
 }
 
+/// Enqueues a job and returns the envelope a worker receives for it.
+async fn enqueued<J: Job>(db: &sea_orm::DatabaseConnection, job: &J) -> Envelope {
+    let outbox_id = jobs::outbox::enqueue(db, job).await.unwrap();
+    Envelope {
+        name: J::NAME.into(),
+        tenant_id: job.tenant_id(),
+        outbox_id,
+        attempt: 0,
+        payload: serde_json::to_value(job).unwrap(),
+    }
+}
+
+/// Delivers an envelope to the runtime, as a worker does.
+async fn deliver(rt: &Runtime, env: &Envelope) -> Outcome {
+    rt.execute(serde_json::to_value(env).unwrap())
+        .await
+        .unwrap()
+}
+
 async fn processed(app: &TestApp, t: &TestTenant) -> u64 {
     processed_job::Entity::find()
         .count(&app.tenant_db(t).await)
@@ -340,21 +359,14 @@ async fn malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_ke
 async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) {
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
-    let id = jobs::outbox::enqueue(
+    let env = enqueued(
         &db,
         &Flaky {
             tenant_id: t.tenant.id,
         },
     )
-    .await
-    .unwrap();
-    let env = Envelope {
-        name: Flaky::NAME.into(),
-        tenant_id: t.tenant.id,
-        outbox_id: id,
-        attempt: 0,
-        payload: serde_json::json!({"tenant_id": t.tenant.id}),
-    };
+    .await;
+    let id = env.outbox_id;
     // Three workers died running it: three starts, never finished.
     job_run::ActiveModel {
         push_key: Set(env.push_key()),
@@ -393,54 +405,26 @@ async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) 
         .unwrap();
     assert_eq!(run.status, "quarantined");
     // Delivered again later, it stays set aside.
-    assert_eq!(
-        rt.execute(serde_json::to_value(&env).unwrap())
-            .await
-            .unwrap(),
-        Outcome::Skipped
-    );
+    assert_eq!(deliver(&rt, &env).await, Outcome::Skipped);
 }
 
 async fn a_second_delivery_of_a_done_job_does_nothing(app: TestApp) {
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
-    let id = jobs::outbox::enqueue(
+    let env = enqueued(
         &db,
         &Noop {
             tenant_id: t.tenant.id,
             n: 7,
         },
     )
-    .await
-    .unwrap();
-    let env = Envelope {
-        name: Noop::NAME.into(),
-        tenant_id: t.tenant.id,
-        outbox_id: id,
-        attempt: 0,
-        payload: serde_json::json!({"tenant_id": t.tenant.id, "n": 7}),
-    };
+    .await;
     let rt = runtime(&app, Arc::default());
-    assert_eq!(
-        rt.execute(serde_json::to_value(&env).unwrap())
-            .await
-            .unwrap(),
-        Outcome::Done
-    );
-    assert_eq!(
-        rt.execute(serde_json::to_value(&env).unwrap())
-            .await
-            .unwrap(),
-        Outcome::Skipped
-    );
+    assert_eq!(deliver(&rt, &env).await, Outcome::Done);
+    assert_eq!(deliver(&rt, &env).await, Outcome::Skipped);
     // A retry run of the same job (a new push key) is skipped as well: the effect is done.
     let retry = Envelope { attempt: 1, ..env };
-    assert_eq!(
-        rt.execute(serde_json::to_value(&retry).unwrap())
-            .await
-            .unwrap(),
-        Outcome::Skipped
-    );
+    assert_eq!(deliver(&rt, &retry).await, Outcome::Skipped);
     assert_eq!(processed(&app, &t).await, 1);
     assert_eq!(runs(&app, &t).await.len(), 1);
 }
@@ -481,14 +465,12 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
             tenant_id: t.tenant.id,
             outbox_id: id,
             attempt: 0,
-            payload: serde_json::json!({"tenant_id": t.tenant.id}),
+            payload: serde_json::to_value(Broken {
+                tenant_id: t.tenant.id,
+            })
+            .unwrap(),
         };
-        assert!(matches!(
-            rt.execute(serde_json::to_value(&env).unwrap())
-                .await
-                .unwrap(),
-            Outcome::Dead(_)
-        ));
+        assert!(matches!(deliver(&rt, &env).await, Outcome::Dead(_)));
         keys.push((id, env.push_key()));
     }
     let (p, r) = (&app.app.platform, &app.app.tenants);
