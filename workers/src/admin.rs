@@ -65,11 +65,7 @@ pub async fn stats(
         let db = registry.connection(&t).await?;
         for q in Queue::ALL {
             let s = out.entry(q.name()).or_default();
-            s.outbox += outbox::Entity::find()
-                .filter(outbox::Column::Queue.eq(q.name()))
-                .filter(outbox::Column::SentAt.is_null())
-                .count(&db)
-                .await?;
+            s.outbox += outbox::unsent(q.name()).count(&db).await?;
             let rows: Vec<(String, i64)> = job_run::Entity::find()
                 .select_only()
                 .column(job_run::Column::Status)
@@ -174,16 +170,7 @@ pub async fn retry(
     let (db, run) = failed_run(platform, registry, push_key).await?;
     let next = run.attempt + 1;
     let txn = db.begin().await?;
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::Attempt, Expr::value(next))
-        .col_expr(
-            outbox::Column::SentAt,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-        )
-        .col_expr(outbox::Column::AvailableAt, Expr::value(entities::now()))
-        .filter(outbox::Column::Id.eq(run.outbox_id))
-        .exec(&txn)
-        .await?;
+    outbox::requeue(&txn, run.outbox_id, next, entities::now(), None).await?;
     set_status(&txn, push_key, RETRIED).await?;
     txn.commit().await?;
     let tenant = push_key.split(':').next().unwrap_or_default();

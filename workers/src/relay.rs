@@ -16,7 +16,10 @@ use entities::tenant::outbox;
 use jobs::{Envelope, Queue, QueueBackend, RelayWaker};
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 /// Why a relay pass failed.
 #[derive(Debug, thiserror::Error)]
@@ -289,14 +292,7 @@ impl Relay {
     }
 
     async fn due_count(&self, db: &DatabaseConnection, q: Queue) -> Result<u64, RelayError> {
-        Ok(sea_orm::PaginatorTrait::count(
-            outbox::Entity::find()
-                .filter(outbox::Column::Queue.eq(q.name()))
-                .filter(outbox::Column::SentAt.is_null())
-                .filter(outbox::Column::AvailableAt.lte(entities::now())),
-            db,
-        )
-        .await?)
+        Ok(outbox::due(q.name(), entities::now()).count(db).await?)
     }
 
     async fn due(
@@ -305,10 +301,7 @@ impl Relay {
         q: Queue,
         limit: u64,
     ) -> Result<Vec<outbox::Model>, RelayError> {
-        Ok(outbox::Entity::find()
-            .filter(outbox::Column::Queue.eq(q.name()))
-            .filter(outbox::Column::SentAt.is_null())
-            .filter(outbox::Column::AvailableAt.lte(entities::now()))
+        Ok(outbox::due(q.name(), entities::now())
             .order_by_asc(outbox::Column::Id)
             .limit(limit)
             .all(db)
@@ -321,15 +314,11 @@ impl Relay {
         let now = entities::now();
         let mut out = Vec::new();
         for q in Queue::ALL {
-            let base = outbox::Entity::find()
-                .filter(outbox::Column::Queue.eq(q.name()))
-                .filter(outbox::Column::SentAt.is_null());
-            let n = sea_orm::PaginatorTrait::count(base.clone(), &db).await?;
+            let n = outbox::unsent(q.name()).count(&db).await?;
             if n == 0 {
                 continue;
             }
-            let oldest = base
-                .filter(outbox::Column::AvailableAt.lte(now))
+            let oldest = outbox::due(q.name(), now)
                 .order_by_asc(outbox::Column::Id)
                 .one(&db)
                 .await?

@@ -384,20 +384,14 @@ impl Runtime {
                 let after = entry.policy.delay(next, retry_after, &mut rand::rng());
                 let at = entities::now()
                     + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::hours(1));
-                outbox::Entity::update_many()
-                    .col_expr(
-                        outbox::Column::Attempt,
-                        Expr::value(i32::try_from(next).unwrap_or(i32::MAX)),
-                    )
-                    .col_expr(
-                        outbox::Column::SentAt,
-                        Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-                    )
-                    .col_expr(outbox::Column::AvailableAt, Expr::value(at))
-                    .col_expr(outbox::Column::LastError, Expr::value(reason.clone()))
-                    .filter(outbox::Column::Id.eq(env.outbox_id))
-                    .exec(&db)
-                    .await?;
+                outbox::requeue(
+                    &db,
+                    env.outbox_id,
+                    i32::try_from(next).unwrap_or(i32::MAX),
+                    at,
+                    Some(reason.clone()),
+                )
+                .await?;
                 self.finish(&db, &env, status::RETRYING, Some(&reason))
                     .await?;
                 Ok(Outcome::Retrying { after })

@@ -2,6 +2,8 @@
 //! transaction as the change, moved to the queues by the relay after commit.
 
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ConnectionTrait, QueryFilter, Select};
 
 /// An outbox row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -35,3 +37,40 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Rows of a queue not yet pushed.
+#[must_use]
+pub fn unsent(queue: &str) -> Select<Entity> {
+    Entity::find()
+        .filter(Column::Queue.eq(queue))
+        .filter(Column::SentAt.is_null())
+}
+
+/// Rows of a queue not yet pushed that may run at `now`.
+#[must_use]
+pub fn due(queue: &str, now: DateTimeUtc) -> Select<Entity> {
+    unsent(queue).filter(Column::AvailableAt.lte(now))
+}
+
+/// Puts a row back in line for run number `attempt`, not before `at` (a retry of ours or an
+/// operator's); `last_error`, when given, replaces the stored reason.
+///
+/// # Errors
+/// Database errors.
+pub async fn requeue(
+    db: &impl ConnectionTrait,
+    id: i64,
+    attempt: i32,
+    at: DateTimeUtc,
+    last_error: Option<String>,
+) -> Result<(), DbErr> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::Attempt, Expr::value(attempt))
+        .col_expr(Column::SentAt, Expr::value(Option::<DateTimeUtc>::None))
+        .col_expr(Column::AvailableAt, Expr::value(at));
+    if let Some(e) = last_error {
+        update = update.col_expr(Column::LastError, Expr::value(e));
+    }
+    update.filter(Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
