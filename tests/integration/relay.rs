@@ -205,6 +205,31 @@ async fn the_relay_of_a_running_app_moves_rows_and_reports_metrics(app: TestApp)
         metrics.contains(r#"nexus_outbox_relayed_total{queue="maintenance"} 3"#),
         "{metrics}"
     );
+    // A row due later stays in the outbox and shows in the backlog of the next sweep.
+    let later = entities::now() + chrono::Duration::hours(1);
+    jobs::outbox::enqueue_at(
+        &app.tenant_db(&t).await,
+        &Touch {
+            tenant_id: t.tenant.id,
+            n: 9,
+        },
+        later,
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !app
+        .get("/metrics", None)
+        .await
+        .text()
+        .contains(r#"nexus_outbox_backlog{queue="maintenance"} 1"#)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backlog metric never showed the row"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     stop.send(true).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), task)
         .await

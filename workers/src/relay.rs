@@ -312,18 +312,27 @@ impl Relay {
     async fn backlog_of(&self, t: &tenant::Model) -> Result<Vec<(Queue, (i64, i64))>, RelayError> {
         let db = self.tenants.connection(t).await?;
         let now = entities::now();
+        // One grouped count per tenant; the oldest row is looked up only for non-empty queues.
+        let counts: Vec<(String, i64)> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Queue)
+            .column_as(outbox::Column::Id.count(), "n")
+            .filter(outbox::Column::SentAt.is_null())
+            .group_by(outbox::Column::Queue)
+            .into_tuple()
+            .all(&db)
+            .await?;
         let mut out = Vec::new();
-        for q in Queue::ALL {
-            let n = outbox::unsent(q.name()).count(&db).await?;
-            if n == 0 {
+        for (name, n) in counts {
+            let Some(q) = Queue::from_name(&name) else {
                 continue;
-            }
+            };
             let oldest = outbox::due(q.name(), now)
                 .order_by_asc(outbox::Column::Id)
                 .one(&db)
                 .await?
                 .map_or(0, |r| (now - r.available_at).num_seconds().max(0));
-            out.push((q, (i64::try_from(n).unwrap_or(i64::MAX), oldest)));
+            out.push((q, (n, oldest)));
         }
         Ok(out)
     }
