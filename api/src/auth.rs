@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::jwt::Claims;
 use crate::state::AppState;
 
 /// An authenticated user acting in one tenant.
@@ -133,6 +134,33 @@ pub async fn load_principal(
     })
 }
 
+/// The cookie the operator console keeps its access token in.
+pub const OPS_COOKIE: &str = "nexus_ops";
+
+/// Checks an access token and that its session has not ended.
+async fn verified_claims(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+    let claims = state.jwt.verify(token).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::ExpiredSignature => ApiError::unauthenticated(
+                "token_expired",
+                "the access token has expired; refresh it",
+            ),
+            _ => ApiError::unauthenticated("invalid_token", "the access token is not valid"),
+        }
+    })?;
+    if sessions::family_revocation(&state.platform, claims.sid)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::unauthenticated(
+            "session_ended",
+            "this session has ended; sign in again",
+        ));
+    }
+    Ok(claims)
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -144,28 +172,111 @@ impl FromRequestParts<AppState> for Principal {
             return Ok(p.clone());
         }
         let token = bearer(parts)?;
-        let claims = state.jwt.verify(token).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::ExpiredSignature => ApiError::unauthenticated(
-                    "token_expired",
-                    "the access token has expired; refresh it",
-                ),
-                _ => ApiError::unauthenticated("invalid_token", "the access token is not valid"),
-            }
-        })?;
-        if sessions::family_revocation(&state.platform, claims.sid)
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::unauthenticated(
-                "session_ended",
-                "this session has ended; sign in again",
+        let claims = verified_claims(state, token).await?;
+        if claims.tid == sessions::OPERATOR_SESSION {
+            return Err(ApiError::forbidden(
+                "operator_session",
+                "an operator session acts on the platform, not in a business; sign in with a \
+                 business account",
             ));
         }
         let p = load_principal(state, claims.sub, claims.tid, claims.sid).await?;
         parts.extensions.insert(p.clone());
         Ok(p)
+    }
+}
+
+/// A platform operator: may watch and act on every tenant's queued work, and nothing else.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    /// The user.
+    pub user_id: Uuid,
+    /// The operator session.
+    pub session_id: Uuid,
+    /// Login e-mail, for audit and pages.
+    pub email: String,
+}
+
+/// Resolves an operator's current standing: the user is enabled and still holds the grant.
+///
+/// # Errors
+/// 401 when the user is gone or disabled, 403 when the grant was taken away.
+pub async fn load_operator(
+    state: &AppState,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> Result<Operator, ApiError> {
+    let user = match accounts::find_user(&state.platform, user_id).await {
+        Ok(u) => u,
+        Err(DomainError::NotFound { .. }) => {
+            return Err(ApiError::unauthenticated(
+                "invalid_token",
+                "the session is no longer valid; sign in again",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if user.disabled_at.is_some() {
+        return Err(ApiError::unauthenticated(
+            "account_disabled",
+            "this account is disabled",
+        ));
+    }
+    if !accounts::is_operator(&state.platform, user_id).await? {
+        return Err(not_an_operator());
+    }
+    Ok(Operator {
+        user_id,
+        session_id,
+        email: user.email,
+    })
+}
+
+fn not_an_operator() -> ApiError {
+    ApiError::forbidden(
+        "not_an_operator",
+        "the queues hold every business's work: only platform operators may see them",
+    )
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+#[must_use]
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    /// A Bearer token (scripts) or the console's cookie (browsers). Tenant sessions, owners
+    /// included, are refused with 403.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(o) = parts.extensions.get::<Operator>() {
+            return Ok(o.clone());
+        }
+        let token = match bearer(parts) {
+            Ok(t) => t,
+            Err(e) => cookie(parts, OPS_COOKIE).ok_or(e)?,
+        };
+        let claims = verified_claims(state, token).await?;
+        if claims.tid != sessions::OPERATOR_SESSION {
+            return Err(not_an_operator());
+        }
+        let o = load_operator(state, claims.sub, claims.sid).await?;
+        parts.extensions.insert(o.clone());
+        Ok(o)
     }
 }
 

@@ -21,6 +21,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Heartbeats missed before a worker counts as dead.
 pub const MISSED_HEARTBEATS: usize = 6;
+/// apalis-redis's global list of queues (`register_worker.lua`), shared by every namespace.
+const QUEUE_LIST: &str = "core:apalis:queues:list";
 /// How long the Redis dedupe key of a pushed job lives; longer than any outbox row stays unsent.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -321,6 +323,27 @@ impl QueueBackend {
                     }
                     cursor = next;
                 }
+                // apalis-redis registers every queue in one global sorted set; leave no entry
+                // of a purged namespace behind.
+                let listed: Vec<String> = redis::cmd("ZRANGE")
+                    .arg(QUEUE_LIST)
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut c)
+                    .await
+                    .map_err(|e| BackendError::Redis(e.to_string()))?;
+                let ours: Vec<&String> = listed
+                    .iter()
+                    .filter(|k| k.starts_with(&format!("{}:", self.namespace)))
+                    .collect();
+                if !ours.is_empty() {
+                    redis::cmd("ZREM")
+                        .arg(QUEUE_LIST)
+                        .arg(ours)
+                        .query_async::<()>(&mut c)
+                        .await
+                        .map_err(|e| BackendError::Redis(e.to_string()))?;
+                }
                 Ok(())
             }
             Engine::Sqlite(pool) => sea_orm::sqlx::query("DELETE FROM Jobs WHERE job_type LIKE ?1")
@@ -330,5 +353,158 @@ impl QueueBackend {
                 .map(|_| ())
                 .map_err(|e| BackendError::Sqlite(e.to_string())),
         }
+    }
+}
+
+/// A queue's jobs by state, as operators and metrics see them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueCounts {
+    /// Due and not fetched yet.
+    pub waiting: u64,
+    /// Pushed with a later start (apalis's own backoff; Nexus retries go through the outbox).
+    pub delayed: u64,
+    /// Fetched by a worker and not acknowledged yet.
+    pub running: u64,
+    /// Finished and still kept by the backend.
+    pub done: u64,
+    /// Given up on by the backend (Nexus's dead jobs also keep their reason in `job_runs`).
+    pub dead: u64,
+}
+
+impl QueueBackend {
+    /// A queue's jobs by state. On Redis the keys are apalis-redis 1.0's (`docs/jobs.md` says
+    /// why the board's own counts are not used).
+    ///
+    /// # Errors
+    /// When the backend does not answer.
+    pub async fn counts(&self, queue: Queue) -> Result<QueueCounts, BackendError> {
+        let q = self.queue_name(queue);
+        match &self.engine {
+            Engine::Redis(conn) => {
+                let mut c = conn.clone();
+                let redis_err = |e: redis::RedisError| BackendError::Redis(e.to_string());
+                let now = chrono::Utc::now().timestamp();
+                let (active, due, later, done, dead, workers): (
+                    u64,
+                    u64,
+                    u64,
+                    u64,
+                    u64,
+                    Vec<String>,
+                ) = redis::pipe()
+                    .cmd("LLEN")
+                    .arg(format!("{q}:active"))
+                    .cmd("ZCOUNT")
+                    .arg(format!("{q}:scheduled"))
+                    .arg("-inf")
+                    .arg(now)
+                    .cmd("ZCOUNT")
+                    .arg(format!("{q}:scheduled"))
+                    .arg(format!("({now}"))
+                    .arg("+inf")
+                    .cmd("SCARD")
+                    .arg(format!("{q}:done"))
+                    .cmd("SCARD")
+                    .arg(format!("{q}:dead"))
+                    .cmd("ZRANGE")
+                    .arg(format!("{q}:workers"))
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut c)
+                    .await
+                    .map_err(redis_err)?;
+                let mut running = 0;
+                if !workers.is_empty() {
+                    let mut p = redis::pipe();
+                    for w in &workers {
+                        p.cmd("SCARD").arg(format!("{q}:inflight:{w}"));
+                    }
+                    let per: Vec<u64> = p.query_async(&mut c).await.map_err(redis_err)?;
+                    running = per.iter().sum();
+                }
+                Ok(QueueCounts {
+                    waiting: active + due,
+                    delayed: later,
+                    running,
+                    done,
+                    dead,
+                })
+            }
+            Engine::Sqlite(pool) => {
+                let rows: Vec<(String, bool, i64)> = sea_orm::sqlx::query_as(
+                    "SELECT status, coalesce(run_at > strftime('%s', 'now'), 0) AS later, \
+                     count(*) FROM Jobs WHERE job_type = ?1 GROUP BY 1, 2",
+                )
+                .bind(&q)
+                .fetch_all(pool)
+                .await
+                .map_err(|e| BackendError::Sqlite(e.to_string()))?;
+                let mut out = QueueCounts::default();
+                for (status, later, n) in rows {
+                    let n = u64::try_from(n).unwrap_or(0);
+                    match (status.as_str(), later) {
+                        ("Pending", false) => out.waiting += n,
+                        ("Pending", true) => out.delayed += n,
+                        ("Queued" | "Running", _) => out.running += n,
+                        ("Done", _) => out.done += n,
+                        _ => out.dead += n,
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// A worker registered with the backend for a queue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WorkerInfo {
+    /// The worker's unique name (`<namespace>-<queue>-<pid>-<run>-<restarts>`).
+    pub name: String,
+    /// Its last heartbeat, Unix seconds.
+    pub last_seen: i64,
+}
+
+impl QueueBackend {
+    /// The workers registered for a queue of this namespace, most recently seen first.
+    ///
+    /// # Errors
+    /// When the backend does not answer.
+    pub async fn workers(&self, queue: Queue) -> Result<Vec<WorkerInfo>, BackendError> {
+        let q = self.queue_name(queue);
+        let mut out: Vec<WorkerInfo> = match &self.engine {
+            Engine::Redis(conn) => {
+                let mut c = conn.clone();
+                let raw: Vec<(String, f64)> = redis::cmd("ZRANGE")
+                    .arg(format!("{q}:workers"))
+                    .arg(0)
+                    .arg(-1)
+                    .arg("WITHSCORES")
+                    .query_async(&mut c)
+                    .await
+                    .map_err(|e| BackendError::Redis(e.to_string()))?;
+                #[expect(clippy::cast_possible_truncation, reason = "Unix seconds")]
+                raw.into_iter()
+                    .map(|(name, seen)| WorkerInfo {
+                        name,
+                        last_seen: seen as i64,
+                    })
+                    .collect()
+            }
+            Engine::Sqlite(pool) => {
+                let rows: Vec<(String, i64)> = sea_orm::sqlx::query_as(
+                    "SELECT id, last_seen FROM Workers WHERE worker_type = ?1",
+                )
+                .bind(&q)
+                .fetch_all(pool)
+                .await
+                .map_err(|e| BackendError::Sqlite(e.to_string()))?;
+                rows.into_iter()
+                    .map(|(name, last_seen)| WorkerInfo { name, last_seen })
+                    .collect()
+            }
+        };
+        out.sort_by_key(|w| std::cmp::Reverse(w.last_seen));
+        Ok(out)
     }
 }

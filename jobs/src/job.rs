@@ -31,6 +31,10 @@ pub struct Envelope {
     pub attempt: u32,
     /// The job's payload.
     pub payload: serde_json::Value,
+    /// When the job became due (Unix microseconds), set by the relay: the start of a run minus
+    /// this is the enqueue→start latency operators watch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at_us: Option<i64>,
 }
 
 impl Envelope {
@@ -104,6 +108,7 @@ mod tests {
             outbox_id: 7,
             attempt: 2,
             payload,
+            due_at_us: None,
         }
     }
 

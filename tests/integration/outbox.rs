@@ -68,6 +68,7 @@ async fn jobs_enqueued_in_a_committed_transaction_are_in_the_outbox(app: TestApp
         outbox_id: rows[1].id,
         attempt: 0,
         payload: rows[1].payload.clone(),
+        due_at_us: None,
     };
     assert_eq!(
         env.decode::<Reindex>().unwrap(),

@@ -141,6 +141,7 @@ async fn a_relay_crash_between_push_and_mark_pushes_no_duplicate(app: TestApp) {
             outbox_id: r.id,
             attempt: 0,
             payload: r.payload.clone(),
+            due_at_us: None,
         })
         .collect();
     app.queues

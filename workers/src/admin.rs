@@ -1,5 +1,5 @@
 //! What operators do with jobs: counts, the failed list, retry and discard. Behind `nexus jobs`
-//! now and the operator pages later.
+//! and the operator console.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +32,10 @@ pub enum AdminError {
     /// The queue backend failed.
     #[error(transparent)]
     Backend(#[from] jobs::BackendError),
-    /// The run does not exist or is not failed.
+    /// The run does not exist (or the key is not a run key).
+    #[error("{0}")]
+    NotFound(String),
+    /// The run exists but is not failed.
     #[error("{0}")]
     Invalid(String),
 }
@@ -42,6 +45,8 @@ pub enum AdminError {
 pub struct QueueStats {
     /// Jobs pushed and not yet fetched.
     pub waiting: u64,
+    /// What the backend holds, by state.
+    pub backend: jobs::backend::QueueCounts,
     /// Outbox rows not yet pushed (all tenants).
     pub outbox: u64,
     /// Runs by status (all tenants).
@@ -59,7 +64,10 @@ pub async fn stats(
 ) -> Result<BTreeMap<&'static str, QueueStats>, AdminError> {
     let mut out: BTreeMap<&'static str, QueueStats> = BTreeMap::new();
     for q in Queue::ALL {
-        out.entry(q.name()).or_default().waiting = backend.waiting(q).await?;
+        let counts = backend.counts(q).await?;
+        let s = out.entry(q.name()).or_default();
+        s.waiting = counts.waiting;
+        s.backend = counts;
     }
     for t in tenants::list(platform).await? {
         let db = registry.connection(&t).await?;
@@ -131,7 +139,7 @@ async fn failed_run(
     push_key: &str,
 ) -> Result<(DatabaseConnection, job_run::Model), AdminError> {
     let bad = || {
-        AdminError::Invalid(format!(
+        AdminError::NotFound(format!(
             "`{push_key}` is not a run key (tenant:outbox_id:attempt)"
         ))
     };
@@ -147,7 +155,7 @@ async fn failed_run(
     let run = job_run::Entity::find_by_id(push_key.to_owned())
         .one(&db)
         .await?
-        .ok_or_else(|| AdminError::Invalid(format!("no run `{push_key}`")))?;
+        .ok_or_else(|| AdminError::NotFound(format!("no run `{push_key}`")))?;
     if run.status != status::DEAD && run.status != status::QUARANTINED {
         return Err(AdminError::Invalid(format!(
             "run `{push_key}` is {}, not dead or quarantined",
@@ -161,7 +169,7 @@ async fn failed_run(
 /// duplicate); the relay pushes it on its next pass. Returns the new run's key.
 ///
 /// # Errors
-/// [`AdminError::Invalid`] when the run is unknown or not failed.
+/// [`AdminError::NotFound`] when the run is unknown, [`AdminError::Invalid`] when it is not failed.
 pub async fn retry(
     platform: &DatabaseConnection,
     registry: &TenantRegistry,
@@ -180,7 +188,7 @@ pub async fn retry(
 /// Gives up on a failed run for good: it leaves the failed list.
 ///
 /// # Errors
-/// [`AdminError::Invalid`] when the run is unknown or not failed.
+/// [`AdminError::NotFound`] when the run is unknown, [`AdminError::Invalid`] when it is not failed.
 pub async fn discard(
     platform: &DatabaseConnection,
     registry: &TenantRegistry,

@@ -53,6 +53,7 @@ fn envelope(n: u64) -> Envelope {
         outbox_id: i64::try_from(n).unwrap_or(i64::MAX),
         attempt: 0,
         payload: serde_json::json!({"n": n, "t": micros_now()}),
+        due_at_us: None,
     }
 }
 

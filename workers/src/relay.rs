@@ -265,6 +265,7 @@ impl Relay {
                         outbox_id: r.id,
                         attempt: u32::try_from(r.attempt).unwrap_or(0),
                         payload: r.payload,
+                        due_at_us: Some(r.available_at.max(r.created_at).timestamp_micros()),
                     })
                     .collect();
                 if let Err(e) = self.backend.push(q, envelopes).await {

@@ -248,11 +248,26 @@ pub enum Outcome {
     Quarantined(String),
 }
 
+impl Outcome {
+    /// The outcome's name in metrics.
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Skipped => "skipped",
+            Self::Retrying { .. } => "retrying",
+            Self::Dead(_) => "dead",
+            Self::Quarantined(_) => "quarantined",
+        }
+    }
+}
+
 /// Runs deliveries.
 pub struct Runtime {
     platform: DatabaseConnection,
     tenants: Arc<TenantRegistry>,
     handlers: Handlers,
+    metrics: Option<crate::metrics::JobMetrics>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -292,7 +307,15 @@ impl Runtime {
             platform,
             tenants,
             handlers,
+            metrics: None,
         }
+    }
+
+    /// Records every run in `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: crate::metrics::JobMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The handlers.
@@ -358,17 +381,43 @@ impl Runtime {
             attempt: env.attempt,
             job_name: env.name.clone(),
         };
-        match (entry.handler)(env.payload.clone(), ctx).await {
+        if let Some(m) = &self.metrics {
+            m.start(entry.queue, env.due_at_us);
+        }
+        let began = std::time::Instant::now();
+        let result = (entry.handler)(env.payload.clone(), ctx).await;
+        let took = began.elapsed();
+        let outcome = self.settle(&db, &env, entry, &key, result).await;
+        if let Some(m) = &self.metrics {
+            match &outcome {
+                Ok(o) => m.finish(entry.queue, took, o),
+                // Nothing was recorded and the backend delivers the job again.
+                Err(_) => m.finish(entry.queue, took, &Outcome::Skipped),
+            }
+        }
+        outcome
+    }
+
+    /// Records how a handler's run ended, and schedules our retry if it gets one.
+    async fn settle(
+        &self,
+        db: &DatabaseConnection,
+        env: &Envelope,
+        entry: &Entry,
+        key: &str,
+        result: Result<(), JobError>,
+    ) -> Result<Outcome, DbErr> {
+        match result {
             Ok(()) => {
                 // The mark and the run's end commit together: a run marked done has its mark.
                 let txn = db.begin().await?;
-                insert_mark(&txn, &key, &env.name).await?;
-                Self::finish_in(&txn, &env, status::DONE, None).await?;
+                insert_mark(&txn, key, &env.name).await?;
+                Self::finish_in(&txn, env, status::DONE, None).await?;
                 txn.commit().await?;
                 Ok(Outcome::Done)
             }
             Err(JobError::Permanent(reason)) => {
-                self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
+                self.finish(db, env, status::DEAD, Some(&reason)).await?;
                 Ok(Outcome::Dead(reason))
             }
             Err(JobError::Transient {
@@ -378,21 +427,21 @@ impl Runtime {
                 let next = env.attempt + 1;
                 if next >= entry.policy.max_attempts {
                     let reason = format!("gave up after {next} runs: {reason}");
-                    self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
+                    self.finish(db, env, status::DEAD, Some(&reason)).await?;
                     return Ok(Outcome::Dead(reason));
                 }
                 let after = entry.policy.delay(next, retry_after, &mut rand::rng());
                 let at = entities::now()
                     + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::hours(1));
                 outbox::requeue(
-                    &db,
+                    db,
                     env.outbox_id,
                     i32::try_from(next).unwrap_or(i32::MAX),
                     at,
                     Some(reason.clone()),
                 )
                 .await?;
-                self.finish(&db, &env, status::RETRYING, Some(&reason))
+                self.finish(db, env, status::RETRYING, Some(&reason))
                     .await?;
                 Ok(Outcome::Retrying { after })
             }

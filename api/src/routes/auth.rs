@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{ClientIp, Principal, load_principal};
+use crate::auth::{ClientIp, Principal, load_operator, load_principal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::AppJson;
 use crate::request_id;
@@ -37,6 +37,10 @@ pub struct LoginRequest {
     pub password: String,
     /// Tenant slug; needed only when the user belongs to several tenants.
     pub tenant: Option<String>,
+    /// `ops` asks for a platform-operator session (the queue console) instead of a business
+    /// one; an operator who belongs to no business gets one without asking.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 /// A refresh token.
@@ -100,8 +104,9 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// The user.
     pub user: UserView,
-    /// The tenant.
-    pub tenant: TenantView,
+    /// The tenant; absent for an operator session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<TenantView>,
 }
 
 /// The signed-in user, the tenant of the session, and the user's other tenants.
@@ -157,7 +162,41 @@ async fn issue_tokens(
         token_type: "Bearer",
         expires_in: cfg.access_ttl.as_secs(),
         user: user_view(&u, p),
-        tenant: TenantView::from(&p.tenant),
+        tenant: Some(TenantView::from(&p.tenant)),
+    })
+}
+
+/// Tokens of an operator session: no tenant, role `operator`.
+fn issue_operator_tokens(
+    state: &AppState,
+    u: &user::Model,
+    session_id: Uuid,
+    refresh_token: String,
+) -> ApiResult<TokenResponse> {
+    let cfg = &state.config;
+    let (access_token, _) = state
+        .jwt
+        .issue(
+            u.id,
+            sessions::OPERATOR_SESSION,
+            session_id,
+            "operator",
+            cfg.access_ttl,
+        )
+        .map_err(|e| ApiError::Internal(format!("signing: {e}")))?;
+    Ok(TokenResponse {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: cfg.access_ttl.as_secs(),
+        user: UserView {
+            id: u.id,
+            email: u.email.clone(),
+            full_name: u.full_name.clone(),
+            role: "operator".into(),
+            branch_ids: None,
+        },
+        tenant: None,
     })
 }
 
@@ -189,6 +228,31 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     AppJson(req): AppJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
+    sign_in(&state, ip, req).await.map(Json)
+}
+
+/// Checks credentials (throttled per account and per address) and starts a session: a business
+/// one, or an operator one when asked with `scope: "ops"` (the console's form login uses this).
+///
+/// # Errors
+/// As [`login`] answers.
+pub async fn sign_in(
+    state: &AppState,
+    ip: Option<String>,
+    req: LoginRequest,
+) -> ApiResult<TokenResponse> {
+    let state = state.clone();
+    let wants_ops = match req.scope.as_deref().map(str::trim) {
+        None | Some("") => false,
+        Some("ops") => true,
+        Some(other) => {
+            return Err(ApiError::Unprocessable {
+                code: "invalid_scope",
+                message: format!("unknown scope `{other}`; the only scope is `ops`"),
+                field: Some("scope".into()),
+            });
+        }
+    };
     let email = req.email.trim().to_lowercase();
     let account_key = format!("acct:{email}");
     let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
@@ -239,6 +303,45 @@ pub async fn login(
         ));
     }
     let memberships = accounts::memberships_of(&state.platform, user.id).await?;
+    let no_tenant_asked = req.tenant.as_deref().is_none_or(|t| t.trim().is_empty());
+    let operator = accounts::is_operator(&state.platform, user.id).await?;
+    if wants_ops || (operator && memberships.is_empty() && no_tenant_asked) {
+        if !operator {
+            audit(
+                &state,
+                Entry {
+                    action: "auth.login_refused".into(),
+                    ..base
+                }
+                .actor(Some(user.id))
+                .details(serde_json::json!({"reason": "not_an_operator"})),
+            )
+            .await;
+            return Err(ApiError::forbidden(
+                "not_an_operator",
+                "this account is not a platform operator",
+            ));
+        }
+        let issued = sessions::start(
+            &state.platform,
+            user.id,
+            sessions::OPERATOR_SESSION,
+            refresh_ttl(&state),
+        )
+        .await?;
+        state.account_throttle.clear(&account_key);
+        accounts::touch_login(&state.platform, user.id).await?;
+        audit(
+            &state,
+            Entry {
+                action: "auth.operator_login".into(),
+                ..base
+            }
+            .actor(Some(user.id)),
+        )
+        .await;
+        return issue_operator_tokens(&state, &user, issued.family_id, issued.token);
+    }
     let chosen = match req
         .tenant
         .as_deref()
@@ -281,7 +384,7 @@ pub async fn login(
     state.account_throttle.clear(&account_key);
     accounts::touch_login(&state.platform, user.id).await?;
     audit(&state, base.actor(Some(user.id)).tenant(tenant_id)).await;
-    Ok(Json(issue_tokens(&state, &principal, issued.token).await?))
+    issue_tokens(&state, &principal, issued.token).await
 }
 
 /// Exchanges a refresh token for new tokens. Each refresh token works once: presenting a used one
@@ -329,6 +432,16 @@ pub async fn refresh(
             return Err(ApiError::unauthenticated(code, message));
         }
     };
+    if rotated.tenant_id == sessions::OPERATOR_SESSION {
+        let op = load_operator(&state, rotated.user_id, rotated.next.family_id).await?;
+        let u = accounts::find_user(&state.platform, op.user_id).await?;
+        return Ok(Json(issue_operator_tokens(
+            &state,
+            &u,
+            rotated.next.family_id,
+            rotated.next.token,
+        )?));
+    }
     let principal = load_principal(
         &state,
         rotated.user_id,

@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{membership, sessions, tenant, user};
+use super::{membership, operator, sessions, tenant, user};
 use crate::error::OnUnique;
 use crate::{Error, Result, Role, password};
 
@@ -254,6 +254,63 @@ pub fn role_and_scope(m: &membership::Model) -> Result<(Role, Option<Vec<Uuid>>)
         ),
     };
     Ok((role, scope))
+}
+
+/// Makes a user a platform operator. Granting twice is not an error.
+///
+/// # Errors
+/// [`Error::NotFound`] when the user does not exist.
+pub async fn grant_operator(db: &impl ConnectionTrait, user_id: Uuid) -> Result<()> {
+    find_user(db, user_id).await?;
+    if is_operator(db, user_id).await? {
+        return Ok(());
+    }
+    operator::ActiveModel {
+        user_id: Set(user_id),
+        created_at: Set(crate::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes the operator grant away (the user's operator sessions fail on their next request).
+/// Revoking a grant that does not exist is not an error.
+///
+/// # Errors
+/// Database errors.
+pub async fn revoke_operator(db: &impl ConnectionTrait, user_id: Uuid) -> Result<()> {
+    operator::Entity::delete_by_id(user_id).exec(db).await?;
+    Ok(())
+}
+
+/// Whether a user is a platform operator.
+///
+/// # Errors
+/// Database errors.
+pub async fn is_operator(db: &impl ConnectionTrait, user_id: Uuid) -> Result<bool> {
+    Ok(operator::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Every operator with their user row, by e-mail.
+///
+/// # Errors
+/// Database errors.
+pub async fn operators(db: &impl ConnectionTrait) -> Result<Vec<user::Model>> {
+    let ids: Vec<Uuid> = operator::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.user_id)
+        .collect();
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .order_by_asc(user::Column::Email)
+        .all(db)
+        .await?)
 }
 
 #[cfg(test)]

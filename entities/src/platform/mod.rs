@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod audit;
 pub mod audit_log;
 pub mod membership;
+pub mod operator;
 pub mod refresh_token;
 pub mod refresh_token_family;
 pub mod sessions;

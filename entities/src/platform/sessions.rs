@@ -26,6 +26,10 @@ pub enum Refused {
     Reused,
 }
 
+/// The tenant id of an operator session: operators act on the platform, in no tenant, and the
+/// nil id can never be a tenant's (tenant ids are v7).
+pub const OPERATOR_SESSION: Uuid = Uuid::nil();
+
 /// A freshly issued refresh token; `token` is shown to the client once.
 #[derive(Debug, Clone)]
 pub struct Issued {
