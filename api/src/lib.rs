@@ -67,6 +67,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::branches::router())
         .merge(routes::system::router())
+        .merge(routes::ops::router())
 }
 
 /// The OpenAPI document of the API.

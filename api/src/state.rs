@@ -36,6 +36,9 @@ pub struct ApiConfig {
     pub login_failures_per_ip: u32,
     /// Window of the login throttle.
     pub login_window: Duration,
+    /// Port of the operator console's listener; `/ops` on the API redirects there. `None` when
+    /// the console is off.
+    pub ops_port: Option<u16>,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -68,6 +71,7 @@ impl ApiConfig {
             login_failures_per_account: 5,
             login_failures_per_ip: 20,
             login_window: Duration::from_secs(15 * 60),
+            ops_port: None,
         }
     }
 }

@@ -135,11 +135,17 @@ impl App {
         let Some(backend) = wait_for_queue_backend(&self.config, &mut wait).await else {
             return Ok(());
         };
-        let runtime = Arc::new(workers::runtime::Runtime::new(
+        let mut runtime = workers::runtime::Runtime::new(
             self.platform.clone(),
             self.tenants.clone(),
             workers::handlers::all(),
-        ));
+        );
+        match workers::metrics::JobMetrics::register(&self.registry) {
+            Ok(m) => runtime = runtime.with_metrics(m),
+            // Pools started twice on one registry (tests): the first set keeps counting.
+            Err(e) => tracing::debug!("job metrics not registered again: {e}"),
+        }
+        let runtime = Arc::new(runtime);
         let cfg = workers::pool::PoolConfig {
             queues,
             concurrency: self.config.worker_concurrency,
@@ -157,6 +163,70 @@ impl App {
         );
         workers::pool::run(backend, runtime, cfg, stopped(shutdown)).await?;
         Ok(())
+    }
+}
+
+impl App {
+    /// Samples every queue's counts into `nexus_queue_jobs` every 5 s until `shutdown` turns
+    /// true (the API's `/metrics` shows them).
+    ///
+    /// # Errors
+    /// When the gauges cannot be registered.
+    pub fn spawn_queue_gauges(
+        &self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<tokio::task::JoinHandle<()>> {
+        let gauges = workers::metrics::QueueGauges::register(&self.registry)
+            .context("registering queue metrics")?;
+        let cfg = self.config.clone();
+        Ok(tokio::spawn(async move {
+            let mut wait = shutdown.clone();
+            let Some(backend) = wait_for_queue_backend(&cfg, &mut wait).await else {
+                return;
+            };
+            gauges
+                .run(backend, std::time::Duration::from_secs(5), shutdown)
+                .await;
+        }))
+    }
+
+    /// The operator console over a queue backend.
+    pub fn console(&self, backend: jobs::QueueBackend) -> axum::Router {
+        crate::console::router(crate::console::Console {
+            state: self.state.clone(),
+            backend,
+            waker: self.waker.clone(),
+        })
+    }
+
+    /// Serves the operator console on `listener` until `shutdown` turns true; it opens once the
+    /// queue backend answers.
+    pub fn spawn_console(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let (cfg, state, waker) = (self.config.clone(), self.state.clone(), self.waker.clone());
+        tokio::spawn(async move {
+            let mut wait = shutdown.clone();
+            let Some(backend) = wait_for_queue_backend(&cfg, &mut wait).await else {
+                return;
+            };
+            let router = crate::console::router(crate::console::Console {
+                state,
+                backend,
+                waker,
+            });
+            let served = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(stopped(shutdown))
+            .await;
+            if let Err(e) = served {
+                tracing::error!("operator console stopped: {e}");
+            }
+        })
     }
 }
 
@@ -238,6 +308,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.refresh_ttl = config.refresh_ttl;
     api_config.body_limit = config.body_limit;
     api_config.cors_origins = config.cors_origins.clone();
+    api_config.ops_port = config.ops_addr.map(|a| a.port());
     let state = AppState::new(
         platform.clone(),
         tenants.clone(),

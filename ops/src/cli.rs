@@ -57,6 +57,35 @@ pub enum Command {
     /// Manages users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manages platform operators: the people who may see every tenant's queued work.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+/// Operator subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Makes a platform operator: creates the user when the e-mail is new, then grants the
+    /// operator role (an existing user keeps their password and memberships).
+    Create {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Password for a new user (at least 10 characters).
+        #[arg(long, env = "NEXUS_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Name of a new user.
+        #[arg(long, default_value = "Operator")]
+        name: String,
+    },
+    /// Lists operators.
+    List,
+    /// Takes the operator role away; their operator sessions stop working at once.
+    Revoke {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Job subcommands.
@@ -270,6 +299,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(cfg, cmd).await,
+        Command::Operator(cmd) => operator(cfg, cmd).await,
         Command::Jobs(cmd) => jobs_command(cfg, cmd).await,
         Command::Bench(BenchCommand::Queue { jobs, poll_ms }) => {
             let mut cfg = cfg;
@@ -442,6 +472,81 @@ async fn user(cfg: Config, cmd: UserCommand) -> Result<()> {
     Ok(())
 }
 
+async fn operator(cfg: Config, cmd: OperatorCommand) -> Result<()> {
+    let platform = provision::open_platform(&cfg, true).await?;
+    match cmd {
+        OperatorCommand::Create {
+            email,
+            password,
+            name,
+        } => {
+            let u = match accounts::find_user_by_email(&platform, &email.trim().to_lowercase())
+                .await?
+            {
+                Some(u) => {
+                    if password.is_some() {
+                        println!(
+                            "{} already exists: the password was left as it is (use `nexus user \
+                             set-password`)",
+                            u.email
+                        );
+                    }
+                    u
+                }
+                None => {
+                    let password = password
+                        .context("--password: a new user needs one (or set NEXUS_USER_PASSWORD)")?;
+                    let u = accounts::create_user(
+                        &platform,
+                        NewUser {
+                            email,
+                            full_name: name,
+                            password,
+                        },
+                    )
+                    .await?;
+                    Entry::new("user.created")
+                        .target("user", u.id)
+                        .record_platform(&platform)
+                        .await?;
+                    u
+                }
+            };
+            accounts::grant_operator(&platform, u.id).await?;
+            Entry::new("operator.granted")
+                .target("user", u.id)
+                .record_platform(&platform)
+                .await?;
+            println!(
+                "{} is a platform operator: sign in at the console's /login (NEXUS_OPS_ADDR)",
+                u.email
+            );
+        }
+        OperatorCommand::List => {
+            for u in accounts::operators(&platform).await? {
+                let state = if u.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{state}", u.email, u.full_name);
+            }
+        }
+        OperatorCommand::Revoke { email } => {
+            let u = accounts::find_user_by_email(&platform, &email.trim().to_lowercase())
+                .await?
+                .context("no user with that e-mail")?;
+            accounts::revoke_operator(&platform, u.id).await?;
+            Entry::new("operator.revoked")
+                .target("user", u.id)
+                .record_platform(&platform)
+                .await?;
+            println!("{} is no longer an operator", u.email);
+        }
+    }
+    Ok(())
+}
+
 fn parse_queues(names: &[String]) -> Result<Vec<Queue>> {
     if names.is_empty() {
         return Ok(Queue::ALL.to_vec());
@@ -497,8 +602,23 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("NEXUS_HTTP_ADDR: cannot listen on {addr}"))?;
+    let ops_listener = match app.config.ops_addr {
+        Some(a) => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .with_context(|| format!("NEXUS_OPS_ADDR: cannot listen on {a}"))?,
+        ),
+        None => None,
+    };
     let reaper = app.tenants.spawn_reaper(std::time::Duration::from_secs(60));
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let gauges = app.spawn_queue_gauges(stopped.clone())?;
+    let console = ops_listener.map(|l| {
+        if let Ok(a) = l.local_addr() {
+            tracing::info!("operator console on http://{a}/ (sign in at /login)");
+        }
+        app.spawn_console(l, stopped.clone())
+    });
     let relay = if with_workers {
         Some(app.spawn_relay(stopped.clone())?)
     } else {
@@ -542,6 +662,10 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     if let Some(relay) = relay {
         let _ = relay.await;
     }
+    if let Some(console) = console {
+        let _ = console.await;
+    }
+    let _ = gauges.await;
     reaper.abort();
     app.tenants.close_all().await;
     app.platform.clone().close().await.ok();

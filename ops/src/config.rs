@@ -90,6 +90,9 @@ pub struct Config {
     pub queue_window: u64,
     /// `NEXUS_WORKER_CONCURRENCY` (default 20): jobs run at once per queue and process.
     pub worker_concurrency: usize,
+    /// `NEXUS_OPS_ADDR` (default `127.0.0.1:8081`, `off` to disable): the operator console's
+    /// listener (the queue board must sit at the root of a host or port).
+    pub ops_addr: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -98,6 +101,7 @@ impl std::fmt::Debug for Config {
             .field("shape", &self.shape())
             .field("data_dir", &self.data_dir)
             .field("http_addr", &self.http_addr)
+            .field("ops_addr", &self.ops_addr)
             .field("redis", &self.redis_url.is_some())
             .finish_non_exhaustive()
     }
@@ -219,6 +223,22 @@ impl Config {
             })
             .transpose()?
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+
+        let ops_addr = match get("NEXUS_OPS_ADDR").as_deref().map(str::trim) {
+            Some("off" | "false" | "") => None,
+            Some(v) => Some(parse_num::<SocketAddr>(
+                "NEXUS_OPS_ADDR",
+                v,
+                "an address like 127.0.0.1:8081, or `off`",
+            )?),
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
+        };
+        if ops_addr.is_some_and(|a| a.port() != 0 && a == http_addr) {
+            return Err(err(
+                "NEXUS_OPS_ADDR",
+                "must differ from NEXUS_HTTP_ADDR (the console has a listener of its own)",
+            ));
+        }
 
         let jwt_secret = match get("POS_JWT_SECRET") {
             Some(s) if s.len() < 32 => {
@@ -382,6 +402,7 @@ impl Config {
             queue_namespace,
             queue_window,
             worker_concurrency,
+            ops_addr,
         })
     }
 
@@ -433,6 +454,31 @@ mod tests {
         assert_eq!(c.files_dir(), PathBuf::from("data/files"));
         assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
         assert!(c.redis_url.is_none());
+    }
+
+    #[test]
+    fn the_operator_console_listens_on_localhost_unless_moved_or_turned_off() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.ops_addr.unwrap().to_string(), "127.0.0.1:8081");
+        assert!(
+            cfg(&[("NEXUS_OPS_ADDR", "off")])
+                .unwrap()
+                .ops_addr
+                .is_none()
+        );
+        let moved = cfg(&[("NEXUS_OPS_ADDR", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(moved.ops_addr.unwrap().to_string(), "0.0.0.0:9000");
+        let bad = cfg(&[("NEXUS_OPS_ADDR", "console")])
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("NEXUS_OPS_ADDR"), "{bad}");
+        let same = cfg(&[
+            ("NEXUS_HTTP_ADDR", "127.0.0.1:9000"),
+            ("NEXUS_OPS_ADDR", "127.0.0.1:9000"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(same.contains("must differ"), "{same}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use tests::{TestApp, shape_tests};
 shape_tests!(
     tenant_create_and_user_commands_work_end_to_end,
     bad_cli_input_fails_with_a_clear_error_and_changes_nothing,
+    operator_commands_make_list_and_revoke_operators,
 );
 
 async fn nexus(app: &TestApp, args: &[&str]) -> anyhow::Result<()> {
@@ -255,4 +256,73 @@ async fn the_jobs_commands_answer(app: TestApp) {
         .await
         .unwrap_err();
     assert_eq!(format!("{e:#}"), "tenant not found");
+}
+
+async fn operator_commands_make_list_and_revoke_operators(app: TestApp) {
+    let email = "Ops@Nexus.MX";
+    let e = nexus(&app, &["operator", "create", "--email", email])
+        .await
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("--password"), "{e:#}");
+    nexus(
+        &app,
+        &[
+            "operator",
+            "create",
+            "--email",
+            email,
+            "--password",
+            "una clave larga",
+        ],
+    )
+    .await
+    .unwrap();
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": "ops@nexus.mx", "password": "una clave larga"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["user"]["role"], "operator");
+    let ops = entities::platform::accounts::operators(&app.app.platform)
+        .await
+        .unwrap();
+    assert_eq!(ops.len(), 1);
+    nexus(&app, &["operator", "list"]).await.unwrap();
+
+    // An existing business user can be made an operator too, and keeps the membership.
+    let t = app.tenant("acme").await;
+    nexus(&app, &["operator", "create", "--email", &t.owner_email])
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": t.owner_email, "password": tests::PASSWORD, "scope": "ops"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        login_status(&app, &t.owner_email, tests::PASSWORD).await,
+        StatusCode::OK
+    );
+
+    nexus(&app, &["operator", "revoke", "--email", "ops@nexus.mx"])
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": "ops@nexus.mx", "password": "una clave larga"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let e = nexus(&app, &["operator", "revoke", "--email", "nobody@nexus.mx"])
+        .await
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("no user"), "{e:#}");
 }

@@ -8,8 +8,10 @@
 
 mod auth;
 mod branches;
+mod browser;
 mod cli;
 mod http;
+mod operators;
 mod outbox;
 mod relay;
 mod startup;

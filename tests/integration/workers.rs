@@ -13,9 +13,9 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use tests::run::{start_workers, wait_until};
 use tests::{TestApp, TestTenant, shape_tests};
 use uuid::Uuid;
-use workers::pool::PoolConfig;
 use workers::relay::RelayConfig;
 use workers::runtime::{Handlers, JobCtx, JobError, Outcome, RetryPolicy, Runtime};
 
@@ -85,45 +85,6 @@ fn runtime(app: &TestApp, calls: Arc<AtomicUsize>) -> Arc<Runtime> {
     ))
 }
 
-/// Starts a relay (fast sweeps) and the pools; stops both when the returned sender is dropped.
-fn start_workers(app: &TestApp, rt: Arc<Runtime>) -> tokio::sync::watch::Sender<bool> {
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let relay = Arc::new(app.relay(RelayConfig {
-        sweep_every: Duration::from_millis(50),
-        ..RelayConfig::default()
-    }));
-    tokio::spawn(relay.run(stopped.clone()));
-    let backend = app.queues.clone();
-    let cfg = PoolConfig {
-        poll: Duration::from_millis(20),
-        concurrency: 10,
-        ..PoolConfig::default()
-    };
-    std::thread::spawn(move || {
-        let rt_tokio = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt_tokio.block_on(async move {
-            let _ = workers::pool::run(backend, rt, cfg, ops::app::stopped(stopped)).await;
-        });
-    });
-    stop
-}
-
-async fn wait_until<F, Fut>(what: &str, limit: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !f().await {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Enqueues a job and returns the envelope a worker receives for it.
 async fn enqueued<J: Job>(db: &sea_orm::DatabaseConnection, job: &J) -> Envelope {
     let outbox_id = jobs::outbox::enqueue(db, job).await.unwrap();
@@ -133,6 +94,7 @@ async fn enqueued<J: Job>(db: &sea_orm::DatabaseConnection, job: &J) -> Envelope
         outbox_id,
         attempt: 0,
         payload: serde_json::to_value(job).unwrap(),
+        due_at_us: None,
     }
 }
 
@@ -313,6 +275,7 @@ async fn malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_ke
         outbox_id: 999,
         attempt: 0,
         payload: serde_json::json!({}),
+        due_at_us: None,
     };
     app.queues
         .push(Queue::Maintenance, vec![unknown])
@@ -469,6 +432,7 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
                 tenant_id: t.tenant.id,
             })
             .unwrap(),
+            due_at_us: None,
         };
         assert!(matches!(deliver(&rt, &env).await, Outcome::Dead(_)));
         keys.push((id, env.push_key()));

@@ -85,6 +85,26 @@ impl TestResponse {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.bytes).into_owned()
     }
+
+    /// Reads a router's response.
+    pub async fn read(resp: http::Response<Body>) -> Self {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            bytes,
+            json,
+        }
+    }
 }
 
 fn env_or_none(name: &str) -> Option<String> {
@@ -255,22 +275,37 @@ impl TestApp {
             .oneshot(req)
             .await
             .expect("router is infallible");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp
-            .into_body()
-            .collect()
+        TestResponse::read(resp).await
+    }
+
+    /// Sends a request to the operator console (over this app's queues).
+    pub async fn console(&self, req: Request<Body>) -> TestResponse {
+        let resp = self
+            .app
+            .console(self.queues.clone())
+            .oneshot(req)
             .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        TestResponse {
-            status,
-            headers,
-            bytes,
-            json,
-        }
+            .expect("router is infallible");
+        TestResponse::read(resp).await
+    }
+
+    /// Creates a platform operator (no business membership); returns the e-mail.
+    pub async fn operator(&self) -> String {
+        let email = format!("ops-{}@nexus.mx", uuid::Uuid::now_v7().simple());
+        let u = accounts::create_user(
+            &self.app.platform,
+            NewUser {
+                email: email.clone(),
+                full_name: "Operadora".into(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("create operator");
+        accounts::grant_operator(&self.app.platform, u.id)
+            .await
+            .expect("grant operator");
+        email
     }
 
     /// Builds a request with an optional bearer token, JSON body and client address.

@@ -13,8 +13,9 @@
 
 pub mod app;
 pub mod pg;
+pub mod run;
 
-pub use app::{Shape, TestApp, TestResponse, TestTenant};
+pub use app::{PASSWORD, Shape, TestApp, TestResponse, TestTenant};
 
 /// Declares scenarios (async fns taking a [`TestApp`]) as two tests each: `embedded` and
 /// `distributed`.

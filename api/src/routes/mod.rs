@@ -2,4 +2,5 @@
 
 pub mod auth;
 pub mod branches;
+pub mod ops;
 pub mod system;
