@@ -508,3 +508,86 @@ impl QueueBackend {
         Ok(out)
     }
 }
+
+impl QueueBackend {
+    /// Forgets finished jobs (done or dead in the backend) of a queue that finished more than
+    /// `older_than` ago, at most `limit` per call; returns how many went. apalis keeps them
+    /// forever otherwise (and its own vacuum walks the whole data hash in one script and leaves
+    /// the done set behind). Nexus's record of a run is `job_runs`, not the backend.
+    ///
+    /// # Errors
+    /// When the backend fails.
+    pub async fn vacuum_finished(
+        &self,
+        queue: Queue,
+        older_than: Duration,
+        limit: usize,
+    ) -> Result<u64, BackendError> {
+        let q = self.queue_name(queue);
+        let cutoff = chrono::Utc::now().timestamp()
+            - i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX / 2);
+        match &self.engine {
+            Engine::Redis(conn) => {
+                let mut c = conn.clone();
+                let redis_err = |e: redis::RedisError| BackendError::Redis(e.to_string());
+                let mut removed = 0u64;
+                for set in [format!("{q}:done"), format!("{q}:dead")] {
+                    let mut cursor: u64 = 0;
+                    loop {
+                        let (next, ids): (u64, Vec<String>) = redis::cmd("SSCAN")
+                            .arg(&set)
+                            .arg(cursor)
+                            .arg("COUNT")
+                            .arg(500)
+                            .query_async(&mut c)
+                            .await
+                            .map_err(redis_err)?;
+                        if !ids.is_empty() {
+                            let mut p = redis::pipe();
+                            for id in &ids {
+                                p.cmd("HGET").arg(format!("{q}:meta:{id}")).arg("done_at");
+                            }
+                            let done_at: Vec<Option<i64>> =
+                                p.query_async(&mut c).await.map_err(redis_err)?;
+                            let old: Vec<&String> = ids
+                                .iter()
+                                .zip(done_at)
+                                .filter(|(_, at)| at.is_some_and(|t| t <= cutoff))
+                                .map(|(id, _)| id)
+                                .take(limit.saturating_sub(usize::try_from(removed).unwrap_or(0)))
+                                .collect();
+                            if !old.is_empty() {
+                                let mut p = redis::pipe();
+                                p.cmd("HDEL").arg(format!("{q}:data")).arg(&old).ignore();
+                                p.cmd("SREM").arg(&set).arg(&old).ignore();
+                                for id in &old {
+                                    p.cmd("DEL").arg(format!("{q}:meta:{id}")).ignore();
+                                }
+                                p.query_async::<()>(&mut c).await.map_err(redis_err)?;
+                                removed += old.len() as u64;
+                            }
+                        }
+                        if next == 0 || removed >= limit as u64 {
+                            break;
+                        }
+                        cursor = next;
+                    }
+                }
+                Ok(removed)
+            }
+            Engine::Sqlite(pool) => {
+                let r = sea_orm::sqlx::query(
+                    "DELETE FROM Jobs WHERE rowid IN (SELECT rowid FROM Jobs WHERE job_type = ?1 \
+                     AND status IN ('Done', 'Failed', 'Killed') AND done_at <= ?2 LIMIT ?3)",
+                )
+                .bind(&q)
+                .bind(cutoff)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .execute(pool)
+                .await
+                .map_err(|e| BackendError::Sqlite(e.to_string()))?;
+                Ok(r.rows_affected())
+            }
+        }
+    }
+}

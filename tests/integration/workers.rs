@@ -154,6 +154,34 @@ async fn every_committed_job_runs_exactly_once(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(unsent, 0);
+
+    // The backend keeps finished jobs until vacuumed; recent ones stay, old ones go in batches.
+    let q = Queue::Maintenance;
+    wait_until(
+        "the backend to acknowledge all 200",
+        Duration::from_secs(10),
+        || async { app.queues.counts(q).await.unwrap().done == 200 },
+    )
+    .await;
+    let kept = app
+        .queues
+        .vacuum_finished(q, Duration::from_secs(3600), 1000)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "nothing finished an hour ago");
+    let first = app
+        .queues
+        .vacuum_finished(q, Duration::ZERO, 150)
+        .await
+        .unwrap();
+    assert_eq!(first, 150);
+    let rest = app
+        .queues
+        .vacuum_finished(q, Duration::ZERO, 1000)
+        .await
+        .unwrap();
+    assert_eq!(rest, 50);
+    assert_eq!(app.queues.counts(q).await.unwrap().done, 0);
 }
 
 async fn a_failing_job_is_retried_on_our_schedule_then_dead_and_the_worker_keeps_going(
