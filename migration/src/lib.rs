@@ -16,15 +16,20 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_platform_init;
 mod m20261124_000001_tenant_init;
 mod m20261124_000002_tenant_outbox;
+mod m20261124_000003_platform_schedule_ticks;
 mod m20261124_000003_tenant_job_runs;
 
-/// Migrates the platform database: tenants, users, memberships, refresh tokens, API keys, audit.
+/// Migrates the platform database: tenants, users, memberships, refresh tokens, API keys, audit,
+/// claimed schedule ticks.
 pub struct PlatformMigrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for PlatformMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_platform_init::Migration)]
+        vec![
+            Box::new(m20261124_000001_platform_init::Migration),
+            Box::new(m20261124_000003_platform_schedule_ticks::Migration),
+        ]
     }
 }
 

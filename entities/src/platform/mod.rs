@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod membership;
 pub mod refresh_token;
 pub mod refresh_token_family;
+pub mod schedule_tick;
 pub mod sessions;
 pub mod tenant;
 pub mod tenants;
