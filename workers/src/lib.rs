@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod bench;
 pub mod handlers;
+pub mod maintenance;
 pub mod pool;
 pub mod relay;
 pub mod runtime;
