@@ -12,6 +12,7 @@ mod cli;
 mod http;
 mod outbox;
 mod relay;
+mod schedules;
 mod startup;
 mod tenants;
 mod workers;
