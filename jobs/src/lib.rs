@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod job;
+pub mod maintenance;
 pub mod noop;
 pub mod outbox;
 pub mod queue;

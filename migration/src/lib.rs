@@ -17,10 +17,11 @@ mod m20261124_000001_platform_init;
 mod m20261124_000001_tenant_init;
 mod m20261124_000002_platform_operators;
 mod m20261124_000002_tenant_outbox;
+mod m20261124_000003_platform_schedule_ticks;
 mod m20261124_000003_tenant_job_runs;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
-/// keys, audit.
+/// keys, audit, claimed schedule ticks.
 pub struct PlatformMigrator;
 
 #[async_trait::async_trait]
@@ -29,6 +30,7 @@ impl MigratorTrait for PlatformMigrator {
         vec![
             Box::new(m20261124_000001_platform_init::Migration),
             Box::new(m20261124_000002_platform_operators::Migration),
+            Box::new(m20261124_000003_platform_schedule_ticks::Migration),
         ]
     }
 }

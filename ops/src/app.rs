@@ -121,6 +121,42 @@ impl App {
         }))
     }
 
+    /// Runs the cron table (apalis-cron, Mexico City time) until `shutdown` turns true. Every
+    /// replica may run it: each tick is claimed once in the platform database, and its jobs go
+    /// through the tenants' outboxes, so the relay (here or in a worker process) pushes them.
+    ///
+    /// # Errors
+    /// When the scheduler fails.
+    pub async fn run_scheduler(&self, shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        let mut wait = shutdown.clone();
+        let Some(backend) = wait_for_queue_backend(&self.config, &mut wait).await else {
+            return Ok(());
+        };
+        let scheduler = Arc::new(
+            schedules::Scheduler::new(
+                self.platform.clone(),
+                self.tenants.clone(),
+                self.waker.clone(),
+                self.config.retention,
+            )
+            .with_queues(backend),
+        );
+        tracing::info!(
+            "scheduler {} on {} ({})",
+            scheduler.replica(),
+            schedules::TIMEZONE,
+            schedules::Schedule::ALL
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        scheduler
+            .run(stopped(shutdown))
+            .await
+            .context("the scheduler")
+    }
+
     /// Runs worker pools for `queues` with the handlers of every job kind until `shutdown` turns
     /// true; running jobs finish, fetched ones go back to the queue.
     ///

@@ -27,7 +27,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Runs the whole platform in one process (API and, as they arrive, workers and schedules);
+    /// Runs the whole platform in one process (API, outbox relay, worker pools, scheduler);
     /// migrates on start and creates a demo tenant on a first start.
     Serve {
         /// Create the demo tenant if missing and print a fresh login for it.
@@ -43,6 +43,9 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         queues: Vec<String>,
     },
+    /// Runs only the scheduler (the cron table, in Mexico City time) until SIGTERM or Ctrl-C;
+    /// several may run, each tick is claimed once. Run `nexus migrate` before.
+    Scheduler,
     /// Migrates the platform database and every tenant database.
     Migrate,
     /// Manages tenants.
@@ -238,6 +241,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
         Command::Serve { demo } => serve(cfg, demo, true).await,
         Command::Api => serve(cfg, false, false).await,
         Command::Worker { queues } => worker(cfg, &queues).await,
+        Command::Scheduler => scheduler(cfg).await,
         Command::Migrate => {
             let platform = provision::open_platform(&cfg, true).await?;
             let n = provision::migrate_all(&platform, &registry(&cfg), true).await?;
@@ -585,6 +589,26 @@ async fn worker(cfg: Config, queues: &[String]) -> Result<()> {
     result
 }
 
+async fn scheduler(cfg: Config) -> Result<()> {
+    let app = app::build(cfg, prometheus::Registry::new(), false).await?;
+    // Each tick opens every tenant's pool once; close them while the scheduler idles till the
+    // next.
+    let reaper = app.tenants.spawn_reaper(std::time::Duration::from_secs(60));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let work = app.run_scheduler(stopped);
+    tokio::pin!(work);
+    let result = tokio::select! {
+        r = &mut work => r,
+        () = shutdown_signal() => {
+            let _ = stop.send(true);
+            work.await
+        }
+    };
+    reaper.abort();
+    app.tenants.close_all().await;
+    result
+}
+
 async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let addr = cfg.http_addr;
@@ -648,7 +672,14 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
                 Ok(())
             }
         };
-        let work = async { tokio::try_join!(http, workers).map(|_| ()) };
+        let scheduler = async {
+            if with_workers {
+                app.run_scheduler(stopped.clone()).await
+            } else {
+                Ok(())
+            }
+        };
+        let work = async { tokio::try_join!(http, workers, scheduler).map(|_| ()) };
         tokio::pin!(work);
         tokio::select! {
             r = &mut work => r,

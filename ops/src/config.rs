@@ -93,6 +93,9 @@ pub struct Config {
     /// `NEXUS_OPS_ADDR` (default `127.0.0.1:8081`, `off` to disable): the operator console's
     /// listener (the queue board must sit at the root of a host or port).
     pub ops_addr: Option<SocketAddr>,
+    /// What the nightly clean-up keeps; `NEXUS_RETENTION_DAYS` (default 14) sets how long sent
+    /// outbox rows stay, the rest keeps [`jobs::maintenance::Retention`]'s defaults.
+    pub retention: jobs::maintenance::Retention,
 }
 
 impl std::fmt::Debug for Config {
@@ -377,6 +380,21 @@ impl Config {
             ));
         }
 
+        let retention_days = get("NEXUS_RETENTION_DAYS")
+            .map(|v| parse_num::<u32>("NEXUS_RETENTION_DAYS", &v, "a number of days"))
+            .transpose()?
+            .unwrap_or(14);
+        if !(1..=365).contains(&retention_days) {
+            return Err(err(
+                "NEXUS_RETENTION_DAYS",
+                "must be between 1 and 365 days",
+            ));
+        }
+        let retention = jobs::maintenance::Retention {
+            sent_outbox_days: retention_days,
+            ..Default::default()
+        };
+
         Ok(Self {
             data_dir,
             master_db_url,
@@ -403,6 +421,7 @@ impl Config {
             queue_window,
             worker_concurrency,
             ops_addr,
+            retention,
         })
     }
 
@@ -537,12 +556,25 @@ mod tests {
             ("NEXUS_CORS_ORIGINS", "example.com"),
             ("NEXUS_QUEUE_WINDOW", "9000"),
             ("NEXUS_QUEUE_NAMESPACE", "a:b"),
+            ("NEXUS_RETENTION_DAYS", "0"),
+            ("NEXUS_RETENTION_DAYS", "two weeks"),
         ] {
             let e = cfg(&[(k, v)])
                 .err()
                 .unwrap_or_else(|| panic!("{k}={v} accepted"));
             assert_eq!(e.name, k);
         }
+    }
+
+    #[test]
+    fn nexus_retention_days_sets_how_long_sent_outbox_rows_stay() {
+        assert_eq!(cfg(&[]).unwrap().retention.sent_outbox_days, 14);
+        let c = cfg(&[("NEXUS_RETENTION_DAYS", "7")]).unwrap();
+        assert_eq!(c.retention.sent_outbox_days, 7);
+        assert_eq!(
+            c.retention.failed_runs_days,
+            jobs::maintenance::Retention::default().failed_runs_days
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod http;
 mod operators;
 mod outbox;
 mod relay;
+mod schedules;
 mod startup;
 mod tenants;
 mod workers;

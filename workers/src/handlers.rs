@@ -1,7 +1,9 @@
 //! The handlers of every job kind, registered in one place.
 
+use jobs::maintenance::Cleanup;
 use jobs::noop::Noop;
 
+use crate::maintenance;
 use crate::runtime::{Handlers, JobCtx, JobError, RetryPolicy};
 
 /// `noop`: nothing to do; the runtime records it processed.
@@ -9,8 +11,26 @@ async fn noop(_job: Noop, _ctx: JobCtx) -> Result<(), JobError> {
     Ok(())
 }
 
+/// `maintenance.cleanup`: deletes the tenant's old job bookkeeping. It is idempotent, so a
+/// retry after a database hiccup just goes on where the first run stopped.
+async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
+    let r = maintenance::cleanup(&ctx.db, &job.retention, entities::now()).await?;
+    tracing::info!(
+        tenant = %ctx.tenant.slug,
+        tick = %job.tick,
+        outbox = r.outbox,
+        marks = r.marks,
+        finished_runs = r.finished_runs,
+        failed_runs = r.failed_runs,
+        "nightly clean-up done"
+    );
+    Ok(())
+}
+
 /// Every job kind Nexus knows.
 #[must_use]
 pub fn all() -> Handlers {
-    Handlers::default().with::<Noop, _, _>(RetryPolicy::default(), noop)
+    Handlers::default()
+        .with::<Noop, _, _>(RetryPolicy::default(), noop)
+        .with::<Cleanup, _, _>(RetryPolicy::default(), cleanup)
 }

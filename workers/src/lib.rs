@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod bench;
 pub mod handlers;
+pub mod maintenance;
 pub mod metrics;
 pub mod pool;
 pub mod relay;

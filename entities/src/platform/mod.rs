@@ -8,6 +8,7 @@ pub mod membership;
 pub mod operator;
 pub mod refresh_token;
 pub mod refresh_token_family;
+pub mod schedule_tick;
 pub mod sessions;
 pub mod tenant;
 pub mod tenants;
