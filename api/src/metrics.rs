@@ -64,3 +64,23 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .inc();
     resp
 }
+
+/// A registry's metrics in the Prometheus text format, as an HTTP response (the API's
+/// `/metrics`, and worker and scheduler processes' metrics listener).
+pub fn exposition(registry: &prometheus::Registry) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use prometheus::Encoder;
+    let encoder = prometheus::TextEncoder::new();
+    let mut buf = Vec::new();
+    match encoder.encode(&registry.gather(), &mut buf) {
+        Ok(()) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                encoder.format_type().to_owned(),
+            )],
+            buf,
+        )
+            .into_response(),
+        Err(e) => crate::error::ApiError::Internal(format!("metrics: {e}")).into_response(),
+    }
+}

@@ -226,6 +226,46 @@ impl App {
         }))
     }
 
+    /// Serves `/metrics` and `/healthz` on `NEXUS_METRICS_ADDR`, for processes without the API
+    /// (`nexus worker`, `nexus scheduler`), until `shutdown` turns true. `None` when it is off.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn spawn_metrics_listener(
+        &self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
+        let Some(addr) = self.config.metrics_addr else {
+            return Ok(None);
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("NEXUS_METRICS_ADDR: cannot listen on {addr}"))?;
+        let registry = self.registry.clone();
+        let router = axum::Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let registry = registry.clone();
+                    async move { api::metrics::exposition(&registry) }
+                }),
+            )
+            .route("/healthz", axum::routing::get(|| async { "ok" }));
+        let addr = listener.local_addr().unwrap_or(addr);
+        tracing::info!("metrics on http://{addr}/metrics");
+        Ok(Some((
+            addr,
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(stopped(shutdown))
+                    .await
+                {
+                    tracing::error!("metrics listener stopped: {e}");
+                }
+            }),
+        )))
+    }
+
     /// The operator console over a queue backend.
     pub fn console(&self, backend: jobs::QueueBackend) -> axum::Router {
         crate::console::router(crate::console::Console {

@@ -573,6 +573,7 @@ async fn worker(cfg: Config, queues: &[String]) -> Result<()> {
     let queues = parse_queues(queues)?;
     let app = app::build(cfg, prometheus::Registry::new(), false).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics = app.spawn_metrics_listener(stopped.clone()).await?;
     let relay = app.spawn_relay(stopped.clone())?;
     let work = app.run_workers(queues, stopped);
     tokio::pin!(work);
@@ -585,6 +586,9 @@ async fn worker(cfg: Config, queues: &[String]) -> Result<()> {
     };
     let _ = stop.send(true);
     let _ = relay.await;
+    if let Some((_, m)) = metrics {
+        let _ = m.await;
+    }
     app.tenants.close_all().await;
     result
 }
@@ -595,6 +599,7 @@ async fn scheduler(cfg: Config) -> Result<()> {
     // next.
     let reaper = app.tenants.spawn_reaper(std::time::Duration::from_secs(60));
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics = app.spawn_metrics_listener(stopped.clone()).await?;
     let work = app.run_scheduler(stopped);
     tokio::pin!(work);
     let result = tokio::select! {
@@ -604,6 +609,10 @@ async fn scheduler(cfg: Config) -> Result<()> {
             work.await
         }
     };
+    let _ = stop.send(true);
+    if let Some((_, m)) = metrics {
+        let _ = m.await;
+    }
     reaper.abort();
     app.tenants.close_all().await;
     result

@@ -93,6 +93,9 @@ pub struct Config {
     /// `NEXUS_OPS_ADDR` (default `127.0.0.1:8081`, `off` to disable): the operator console's
     /// listener (the queue board must sit at the root of a host or port).
     pub ops_addr: Option<SocketAddr>,
+    /// `NEXUS_METRICS_ADDR` (unset: off): where `nexus worker` and `nexus scheduler` serve
+    /// `/metrics` and `/healthz` (`serve` and `api` have them on the API).
+    pub metrics_addr: Option<SocketAddr>,
     /// What the nightly clean-up keeps; `NEXUS_RETENTION_DAYS` (default 14) sets how long sent
     /// outbox rows stay, the rest keeps [`jobs::maintenance::Retention`]'s defaults.
     pub retention: jobs::maintenance::Retention,
@@ -236,6 +239,12 @@ impl Config {
             )?),
             None => Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
         };
+        let metrics_addr = get("NEXUS_METRICS_ADDR")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                parse_num::<SocketAddr>("NEXUS_METRICS_ADDR", &v, "an address like 127.0.0.1:9464")
+            })
+            .transpose()?;
         if ops_addr.is_some_and(|a| a.port() != 0 && a == http_addr) {
             return Err(err(
                 "NEXUS_OPS_ADDR",
@@ -421,6 +430,7 @@ impl Config {
             queue_window,
             worker_concurrency,
             ops_addr,
+            metrics_addr,
             retention,
         })
     }

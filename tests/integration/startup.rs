@@ -128,3 +128,41 @@ async fn cors_is_off_by_default_and_answers_configured_origins() {
         "https://pos.acme.mx"
     );
 }
+
+#[tokio::test]
+async fn a_worker_process_serves_its_metrics_on_nexus_metrics_addr() {
+    let (_dir, v) = vars(&[("NEXUS_METRICS_ADDR", "127.0.0.1:0")]);
+    let app = TestApp::build(&v).await.unwrap();
+    let gauges = workers::metrics::QueueGauges::register(&app.registry).unwrap();
+    gauges
+        .sample(&ops::app::queue_backend(&app.config).await.unwrap())
+        .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (addr, handle) = app.spawn_metrics_listener(stopped).await.unwrap().unwrap();
+    let body = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("nexus_queue_jobs{queue=\"cfdi\",state=\"waiting\"} 0"),
+        "{body}"
+    );
+    assert!(body.contains("nexus_queue_backend_up 1"), "{body}");
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert!(health.status().is_success());
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), handle)
+        .await
+        .expect("the listener stops on shutdown")
+        .unwrap();
+
+    // Off unless configured.
+    let (_dir, v) = vars(&[]);
+    let app = TestApp::build(&v).await.unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    assert!(app.spawn_metrics_listener(stopped).await.unwrap().is_none());
+}

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use prometheus::{Encoder, TextEncoder};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -134,18 +133,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"))
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let mut buf = Vec::new();
-    match TextEncoder::new().encode(&state.registry.gather(), &mut buf) {
-        Ok(()) => (
-            [(
-                header::CONTENT_TYPE,
-                TextEncoder::new().format_type().to_owned(),
-            )],
-            buf,
-        )
-            .into_response(),
-        Err(e) => crate::error::ApiError::Internal(format!("metrics: {e}")).into_response(),
-    }
+    crate::metrics::exposition(&state.registry)
 }
 
 /// This API's OpenAPI 3.1 document.
