@@ -100,6 +100,16 @@ impl App {
             self.tenants.clone(),
             self.waker.clone(),
         );
+        if let Some(url) = &cfg.redis_url {
+            // Commits in API processes wake this relay through Redis.
+            let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
+            let (waker, namespace, stop) = (
+                self.waker.clone(),
+                cfg.queue_namespace.clone(),
+                shutdown.clone(),
+            );
+            tokio::spawn(async move { waker.listen(client, &namespace, stop).await });
+        }
         Ok(tokio::spawn(async move {
             let mut shutdown = shutdown;
             let Some(backend) = wait_for_queue_backend(&cfg, &mut shutdown).await else {
@@ -394,6 +404,14 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     )
     .context("registering metrics")?;
     let router = api::router(state.clone()).context("building the OpenAPI document")?;
+    // The relay may run in another process (distributed shape): wake-ups go through Redis too.
+    let waker = match &config.redis_url {
+        Some(url) => jobs::RelayWaker::with_redis(
+            redis::Client::open(url.as_str()).context("REDIS_URL")?,
+            &config.queue_namespace,
+        ),
+        None => jobs::RelayWaker::default(),
+    };
     if config.shape() == Shape::Embedded {
         std::fs::create_dir_all(config.files_dir()).with_context(|| {
             format!(
@@ -409,6 +427,6 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         state,
         router,
         registry,
-        waker: jobs::RelayWaker::default(),
+        waker,
     })
 }

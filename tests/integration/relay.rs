@@ -237,3 +237,52 @@ async fn the_relay_of_a_running_app_moves_rows_and_reports_metrics(app: TestApp)
         .expect("the relay stops on shutdown")
         .unwrap();
 }
+
+/// Distributed shape only: the API and the relay are different processes there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_in_an_api_process_wakes_the_relay_of_a_worker_process() {
+    let Some(api) = TestApp::distributed().await else {
+        return;
+    };
+    let t = api.tenant("acme").await;
+    // A second app on the same databases and Redis plays the worker process; its relay sweeps
+    // only once an hour, so only a wake-up through Redis can move the row in this test.
+    let worker = TestApp::build(&api.vars).await.unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let url = api.vars["REDIS_URL"].clone();
+    let ns = api.vars["NEXUS_QUEUE_NAMESPACE"].clone();
+    let listener_waker = worker.waker.clone();
+    let listen_stop = stopped.clone();
+    tokio::spawn(async move {
+        listener_waker
+            .listen(redis::Client::open(url).unwrap(), &ns, listen_stop)
+            .await;
+    });
+    let relay = std::sync::Arc::new(workers::relay::Relay::new(
+        worker.platform.clone(),
+        worker.tenants.clone(),
+        api.queues.clone(),
+        worker.waker.clone(),
+        RelayConfig {
+            sweep_every: std::time::Duration::from_secs(3600),
+            ..RelayConfig::default()
+        },
+        None,
+    ));
+    tokio::spawn(relay.run(stopped));
+    // Let the relay's start-up sweep pass before committing.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    enqueue_touches(&api, &t, 1).await;
+    assert_eq!(unsent(&api, &t).await, 1);
+    let started = std::time::Instant::now();
+    while unsent(&api, &t).await > 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the worker's relay was never woken through Redis"
+        );
+        // As the API does after each commit (repeated in case the subscription is not up yet).
+        api.app.waker.wake(t.tenant.id);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    stop.send(true).unwrap();
+}
