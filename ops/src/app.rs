@@ -36,7 +36,7 @@ pub struct App {
 /// # Errors
 /// One line naming the setting when the backend cannot be opened.
 pub async fn queue_backend(cfg: &Config) -> Result<jobs::QueueBackend> {
-    match &cfg.redis_url {
+    let backend = match &cfg.redis_url {
         Some(url) => jobs::QueueBackend::redis(url, &cfg.queue_namespace)
             .await
             .context("REDIS_URL: the queue backend"),
@@ -48,7 +48,8 @@ pub async fn queue_backend(cfg: &Config) -> Result<jobs::QueueBackend> {
                     cfg.queue_db_path().display()
                 )
             }),
-    }
+    }?;
+    Ok(backend.with_heartbeat(cfg.queue_heartbeat))
 }
 
 /// Opens the queue backend, trying again every 2 s while it is down (Redis down must not stop

@@ -90,6 +90,9 @@ pub struct Config {
     pub queue_window: u64,
     /// `NEXUS_WORKER_CONCURRENCY` (default 20): jobs run at once per queue and process.
     pub worker_concurrency: usize,
+    /// `NEXUS_QUEUE_HEARTBEAT` in seconds (default 5) and `NEXUS_QUEUE_MISSED_HEARTBEATS`
+    /// (default 6): a killed worker's jobs run again after their product.
+    pub queue_heartbeat: jobs::backend::Heartbeat,
 }
 
 impl std::fmt::Debug for Config {
@@ -357,6 +360,29 @@ impl Config {
             ));
         }
 
+        // The backends count liveness in whole seconds (apalis-sqlite compares `strftime('%s')`).
+        let heartbeat_secs = get("NEXUS_QUEUE_HEARTBEAT")
+            .map(|v| parse_num::<u64>("NEXUS_QUEUE_HEARTBEAT", &v, "seconds"))
+            .transpose()?
+            .unwrap_or(jobs::backend::HEARTBEAT.as_secs());
+        if !(1..=300).contains(&heartbeat_secs) {
+            return Err(err(
+                "NEXUS_QUEUE_HEARTBEAT",
+                "must be between 1 and 300 seconds",
+            ));
+        }
+        let missed_heartbeats = get("NEXUS_QUEUE_MISSED_HEARTBEATS")
+            .map(|v| parse_num::<usize>("NEXUS_QUEUE_MISSED_HEARTBEATS", &v, "a number"))
+            .transpose()?
+            .unwrap_or(jobs::backend::MISSED_HEARTBEATS);
+        if !(2..=100).contains(&missed_heartbeats) {
+            // One missed beat would take a worker that is merely slow to beat for dead.
+            return Err(err(
+                "NEXUS_QUEUE_MISSED_HEARTBEATS",
+                "must be between 2 and 100",
+            ));
+        }
+
         Ok(Self {
             data_dir,
             master_db_url,
@@ -382,6 +408,10 @@ impl Config {
             queue_namespace,
             queue_window,
             worker_concurrency,
+            queue_heartbeat: jobs::backend::Heartbeat {
+                interval: Duration::from_secs(heartbeat_secs),
+                missed: missed_heartbeats,
+            },
         })
     }
 
@@ -491,12 +521,28 @@ mod tests {
             ("NEXUS_CORS_ORIGINS", "example.com"),
             ("NEXUS_QUEUE_WINDOW", "9000"),
             ("NEXUS_QUEUE_NAMESPACE", "a:b"),
+            ("NEXUS_QUEUE_HEARTBEAT", "0"),
+            ("NEXUS_QUEUE_HEARTBEAT", "1.5"),
+            ("NEXUS_QUEUE_MISSED_HEARTBEATS", "1"),
         ] {
             let e = cfg(&[(k, v)])
                 .err()
                 .unwrap_or_else(|| panic!("{k}={v} accepted"));
             assert_eq!(e.name, k);
         }
+    }
+
+    #[test]
+    fn the_heartbeat_defaults_to_5_s_times_6_and_can_be_shortened() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.queue_heartbeat.orphaned_after(), Duration::from_secs(30));
+        let c = cfg(&[
+            ("NEXUS_QUEUE_HEARTBEAT", "1"),
+            ("NEXUS_QUEUE_MISSED_HEARTBEATS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(c.queue_heartbeat.interval, Duration::from_secs(1));
+        assert_eq!(c.queue_heartbeat.orphaned_after(), Duration::from_secs(3));
     }
 
     #[test]
