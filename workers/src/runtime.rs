@@ -20,7 +20,7 @@ use entities::registry::TenantRegistry;
 use entities::tenant::{job_run, outbox, processed_job};
 use jobs::{Envelope, Job, Queue};
 use rand::Rng;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, Set, SqlErr, TransactionTrait,
@@ -152,19 +152,23 @@ impl JobCtx {
     }
 }
 
+/// Writes the processed mark unless it exists. `ON CONFLICT DO NOTHING` rather than catching the
+/// unique violation: on PostgreSQL a failed statement aborts the whole transaction, so the run's
+/// end written after it (or a handler's effect) would fail too.
 async fn insert_mark(db: &impl ConnectionTrait, key: &str, job_name: &str) -> Result<bool, DbErr> {
-    let r = processed_job::ActiveModel {
+    let inserted = processed_job::Entity::insert(processed_job::ActiveModel {
         key: Set(key.to_owned()),
         job_name: Set(job_name.to_owned()),
         processed_at: Set(entities::now()),
-    }
-    .insert(db)
-    .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
-        Err(e) => Err(e),
-    }
+    })
+    .on_conflict(
+        OnConflict::column(processed_job::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(inserted == 1)
 }
 
 type ErasedHandler =
@@ -329,6 +333,9 @@ impl Runtime {
             .await?
             .is_some()
         {
+            // A worker that committed the effect (a handler's `mark_done`) and died before
+            // recording the run's end left the run `running`: this delivery closes it.
+            Self::close_done_run(&db, &env).await?;
             return Ok(Outcome::Skipped);
         }
         let Some(entry) = self.handlers.entries.get(env.name.as_str()) else {
@@ -442,6 +449,18 @@ impl Runtime {
             .one(db)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound("job run".into()))
+    }
+
+    /// Marks this delivery's run done if it is still `running` (its effect is committed).
+    async fn close_done_run(db: &DatabaseConnection, env: &Envelope) -> Result<(), DbErr> {
+        job_run::Entity::update_many()
+            .col_expr(job_run::Column::Status, Expr::value(status::DONE))
+            .col_expr(job_run::Column::FinishedAt, Expr::value(entities::now()))
+            .filter(job_run::Column::PushKey.eq(env.push_key()))
+            .filter(job_run::Column::Status.eq(status::RUNNING))
+            .exec(db)
+            .await?;
+        Ok(())
     }
 
     /// Records a run's end; the run and its outbox row change together, so whoever sees the
