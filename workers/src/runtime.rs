@@ -2,7 +2,8 @@
 //!
 //! - a job whose effect is already committed (its processed mark exists) is skipped;
 //! - a run started more than [`Runtime::MAX_STARTS`] times (its worker died each time) is
-//!   quarantined instead of crashing workers forever;
+//!   quarantined instead of crashing workers forever, and a run started before runs alone in its
+//!   process, so a job that kills its process does not take innocent jobs to quarantine with it;
 //! - our retry policy, not apalis's: a transient failure puts the job back in the outbox with a
 //!   jittered backoff (or the provider's `Retry-After`) until its kind's attempts are spent; a
 //!   permanent one is dead at once with the reason stored in `job_runs`;
@@ -257,6 +258,8 @@ pub struct Runtime {
     platform: DatabaseConnection,
     tenants: Arc<TenantRegistry>,
     handlers: Handlers,
+    /// Held shared by every first run and exclusively by a re-run after a crash.
+    isolation: tokio::sync::RwLock<()>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -296,6 +299,7 @@ impl Runtime {
             platform,
             tenants,
             handlers,
+            isolation: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -343,6 +347,19 @@ impl Runtime {
             self.start(&db, &env, "unknown").await?;
             self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
             return Ok(Outcome::Dead(reason));
+        };
+        // A run that started before and never finished may have killed its process, and every
+        // job running beside it died too. It runs alone in this process, so it kills no
+        // bystander; the lock is taken before the start is counted, so a job waiting for it does
+        // not count a start it never made.
+        let suspect = job_run::Entity::find_by_id(env.push_key())
+            .one(&db)
+            .await?
+            .is_some_and(|r| r.status == status::RUNNING);
+        let (_alone, _shared) = if suspect {
+            (Some(self.isolation.write().await), None)
+        } else {
+            (None, Some(self.isolation.read().await))
         };
         let run = self.start(&db, &env, entry.queue.name()).await?;
         if run.status != status::RUNNING {
