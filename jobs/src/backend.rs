@@ -138,6 +138,16 @@ impl QueueBackend {
         sqlx_exec(&pool, "PRAGMA synchronous = NORMAL")
             .await
             .map_err(|e| err(&e))?;
+        // The ack (`queries/task/ack.sql`: `UPDATE Jobs … FROM json_each(?1) WHERE Jobs.id =
+        // task_id AND lock_by = ?2`) is planned on `LIdx (lock_by)`: it reads every job the worker
+        // ever fetched (a done job keeps its `lock_by`) and scans the batch for each, so draining
+        // a backlog slows down as it goes (EXPLAIN QUERY PLAN: `SEARCH Jobs USING INDEX LIdx
+        // (lock_by=?)` then `SCAN json_each`). Without the index it looks each acked id up by
+        // primary key. No other apalis query needs it: they filter by status, id or job type
+        // first, and nothing deletes workers (the index's foreign key).
+        sqlx_exec(&pool, "DROP INDEX IF EXISTS LIdx")
+            .await
+            .map_err(|e| err(&e))?;
         Ok(Self {
             engine: Engine::Sqlite(pool),
             namespace: namespace.to_owned(),
