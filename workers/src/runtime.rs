@@ -344,7 +344,7 @@ impl Runtime {
         }
         let Some(entry) = self.handlers.entries.get(env.name.as_str()) else {
             let reason = format!("no handler for job `{}`", env.name);
-            self.start(&db, &env, "unknown").await?;
+            self.start(&db, &env, "unknown", false).await?;
             self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
             return Ok(Outcome::Dead(reason));
         };
@@ -352,16 +352,16 @@ impl Runtime {
         // job running beside it died too. It runs alone in this process, so it kills no
         // bystander; the lock is taken before the start is counted, so a job waiting for it does
         // not count a start it never made.
-        let suspect = job_run::Entity::find_by_id(env.push_key())
-            .one(&db)
-            .await?
-            .is_some_and(|r| r.status == status::RUNNING);
-        let (_alone, _shared) = if suspect {
-            (Some(self.isolation.write().await), None)
-        } else {
-            (None, Some(self.isolation.read().await))
+        let existing = job_run::Entity::find_by_id(env.push_key()).one(&db).await?;
+        let (_alone, _shared) = match &existing {
+            Some(r) if r.status == status::RUNNING => (Some(self.isolation.write().await), None),
+            // Finished (done, dead, quarantined, retrying): nothing to do.
+            Some(_) => return Ok(Outcome::Skipped),
+            None => (None, Some(self.isolation.read().await)),
         };
-        let run = self.start(&db, &env, entry.queue.name()).await?;
+        let run = self
+            .start(&db, &env, entry.queue.name(), existing.is_none())
+            .await?;
         if run.status != status::RUNNING {
             return Ok(Outcome::Skipped);
         }
@@ -425,13 +425,36 @@ impl Runtime {
 
     /// Counts a start of this run (creating its row on the first), committed before the handler
     /// runs so a crash still counts.
+    /// `first`: no row was seen for this run, so the row is inserted straight away (one round
+    /// trip, the common case); a concurrent delivery that inserted it first falls back to counting
+    /// a start on its row.
     async fn start(
         &self,
         db: &DatabaseConnection,
         env: &Envelope,
         queue: &str,
+        first: bool,
     ) -> Result<job_run::Model, DbErr> {
         let push_key = env.push_key();
+        let row = || job_run::ActiveModel {
+            push_key: Set(push_key.clone()),
+            job_name: Set(env.name.clone()),
+            queue: Set(queue.to_owned()),
+            outbox_id: Set(env.outbox_id),
+            attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
+            starts: Set(1),
+            status: Set(status::RUNNING.into()),
+            last_error: Set(None),
+            started_at: Set(entities::now()),
+            finished_at: Set(None),
+        };
+        if first {
+            match row().insert(db).await {
+                Ok(run) => return Ok(run),
+                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let updated = job_run::Entity::update_many()
             .col_expr(
                 job_run::Column::Starts,
@@ -442,20 +465,7 @@ impl Runtime {
             .exec(db)
             .await?;
         if updated.rows_affected == 0 {
-            let inserted = job_run::ActiveModel {
-                push_key: Set(push_key.clone()),
-                job_name: Set(env.name.clone()),
-                queue: Set(queue.to_owned()),
-                outbox_id: Set(env.outbox_id),
-                attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
-                starts: Set(1),
-                status: Set(status::RUNNING.into()),
-                last_error: Set(None),
-                started_at: Set(entities::now()),
-                finished_at: Set(None),
-            }
-            .insert(db)
-            .await;
+            let inserted = row().insert(db).await;
             if let Err(e) = inserted
                 && !matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
             {
