@@ -132,6 +132,21 @@ impl App {
         queues: Vec<jobs::Queue>,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Result<()> {
+        self.run_workers_with(workers::handlers::all(), queues, shutdown)
+            .await
+    }
+
+    /// [`App::run_workers`] with other handlers: test binaries add job kinds of their own (a job
+    /// that sleeps, one that aborts its process) to the production ones.
+    ///
+    /// # Errors
+    /// When the pools fail.
+    pub async fn run_workers_with(
+        &self,
+        handlers: workers::runtime::Handlers,
+        queues: Vec<jobs::Queue>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<()> {
         let mut wait = shutdown.clone();
         let Some(backend) = wait_for_queue_backend(&self.config, &mut wait).await else {
             return Ok(());
@@ -139,7 +154,7 @@ impl App {
         let runtime = Arc::new(workers::runtime::Runtime::new(
             self.platform.clone(),
             self.tenants.clone(),
-            workers::handlers::all(),
+            handlers,
         ));
         let cfg = workers::pool::PoolConfig {
             queues,

@@ -9,6 +9,7 @@
 mod auth;
 mod branches;
 mod cli;
+mod faults;
 mod http;
 mod outbox;
 mod relay;

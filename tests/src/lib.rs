@@ -12,7 +12,9 @@
 )]
 
 pub mod app;
+pub mod faults;
 pub mod pg;
+pub mod procs;
 
 pub use app::{Shape, TestApp, TestResponse, TestTenant};
 
