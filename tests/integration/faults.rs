@@ -214,6 +214,12 @@ async fn workers_killed_mid_job_lose_no_job_and_commit_no_effect_twice(app: Test
     // A moment for late duplicates to show.
     tokio::time::sleep(Duration::from_secs(2)).await;
     report("SIGKILL mid-job", &app, &db, JOBS, took).await;
+    assert_eq!(
+        w.started,
+        5,
+        "no worker died but the two killed\n{}",
+        w.logs()
+    );
     let odd = unfinished_runs(&db).await;
     assert!(
         odd.is_empty(),
@@ -456,6 +462,12 @@ async fn redis_stopped_under_load_loses_no_job_and_the_api_keeps_committing() {
     let took = start.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     report("redis restart", &app, &db, 800, took).await;
+    assert_eq!(
+        w.started,
+        2,
+        "the worker processes outlive the outage\n{}",
+        w.logs()
+    );
     eprintln!(
         "worker restarts logged while Redis was down: {}",
         w.count_in_logs("restarting it")
