@@ -46,7 +46,23 @@ fn queues() -> Result<Vec<Queue>> {
         .collect()
 }
 
+/// Exits when the process that started this one is gone: the test's Drop paths kill workers,
+/// but a test binary killed outright (a CI timeout) runs none, and a worker must not outlive it.
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if std::os::unix::process::parent_id() != parent {
+                eprintln!("nexus_test_worker: the test process is gone; exiting");
+                std::process::exit(1);
+            }
+        }
+    });
+}
+
 async fn run(cfg: ops::config::Config) -> Result<()> {
+    exit_with_parent();
     let queues = queues()?;
     let app = ops::app::build(cfg, prometheus::Registry::new(), false).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
