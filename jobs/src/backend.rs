@@ -16,13 +16,42 @@ use crate::{Envelope, Queue};
 /// A boxed future (the producer is used behind `dyn`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Heartbeat of workers: with [`MISSED_HEARTBEATS`], a killed worker's jobs run again after
-/// 30–35 s.
+/// Default heartbeat of workers: with [`MISSED_HEARTBEATS`], a killed worker's jobs run again
+/// after 30–35 s.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
-/// Heartbeats missed before a worker counts as dead.
+/// Default number of heartbeats missed before a worker counts as dead.
 pub const MISSED_HEARTBEATS: usize = 6;
 /// apalis-redis's global list of queues (`register_worker.lua`), shared by every namespace.
 const QUEUE_LIST: &str = "core:apalis:queues:list";
+
+/// How workers prove they are alive: a live worker re-queues the jobs of any worker of its queue
+/// whose last beat is older than `interval × missed` (both backends), so this is how long a
+/// killed worker's jobs wait before they run again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// Time between beats.
+    pub interval: Duration,
+    /// Beats missed before the worker counts as dead.
+    pub missed: usize,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Self {
+            interval: HEARTBEAT,
+            missed: MISSED_HEARTBEATS,
+        }
+    }
+}
+
+impl Heartbeat {
+    /// How long a dead worker's jobs wait before they are re-queued.
+    #[must_use]
+    pub fn orphaned_after(&self) -> Duration {
+        self.interval
+            .saturating_mul(u32::try_from(self.missed).unwrap_or(u32::MAX))
+    }
+}
 /// How long the Redis dedupe key of a pushed job lives; longer than any outbox row stays unsent.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -53,6 +82,8 @@ pub struct QueueBackend {
     pub engine: Engine,
     /// Prefix of every queue name, so several deployments (or test runs) can share one Redis.
     pub namespace: String,
+    /// Liveness of the workers built on this backend.
+    pub heartbeat: Heartbeat,
 }
 
 impl std::fmt::Debug for QueueBackend {
@@ -80,6 +111,7 @@ impl QueueBackend {
         Ok(Self {
             engine: Engine::Redis(conn),
             namespace: namespace.to_owned(),
+            heartbeat: Heartbeat::default(),
         })
     }
 
@@ -108,10 +140,28 @@ impl QueueBackend {
         sqlx_exec(&pool, "PRAGMA synchronous = NORMAL")
             .await
             .map_err(|e| err(&e))?;
+        // The ack (`queries/task/ack.sql`: `UPDATE Jobs … FROM json_each(?1) WHERE Jobs.id =
+        // task_id AND lock_by = ?2`) is planned on `LIdx (lock_by)`: it reads every job the worker
+        // ever fetched (a done job keeps its `lock_by`) and scans the batch for each, so draining
+        // a backlog slows down as it goes (EXPLAIN QUERY PLAN: `SEARCH Jobs USING INDEX LIdx
+        // (lock_by=?)` then `SCAN json_each`). Without the index it looks each acked id up by
+        // primary key. No other apalis query needs it: they filter by status, id or job type
+        // first, and nothing deletes workers (the index's foreign key).
+        sqlx_exec(&pool, "DROP INDEX IF EXISTS LIdx")
+            .await
+            .map_err(|e| err(&e))?;
         Ok(Self {
             engine: Engine::Sqlite(pool),
             namespace: namespace.to_owned(),
+            heartbeat: Heartbeat::default(),
         })
+    }
+
+    /// The same backend with workers beating at `heartbeat`.
+    #[must_use]
+    pub fn with_heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.heartbeat = heartbeat;
+        self
     }
 
     /// `redis` or `sqlite`.
@@ -134,8 +184,8 @@ impl QueueBackend {
         let cfg = apalis_redis::Config::default()
             .queue(self.queue_name(queue))
             .batch_size(batch.max(1))
-            .heartbeat_interval(HEARTBEAT)
-            .missed_heartbeats(MISSED_HEARTBEATS)
+            .heartbeat_interval(self.heartbeat.interval)
+            .missed_heartbeats(self.heartbeat.missed)
             .lock_tasks(false)
             .persist_results(true)
             .emit_events(false)
@@ -154,8 +204,8 @@ impl QueueBackend {
         let cfg = apalis_sqlite::Config::default()
             .queue(self.queue_name(queue))
             .batch_size(batch.max(1))
-            .heartbeat_interval(HEARTBEAT)
-            .missed_heartbeats(MISSED_HEARTBEATS)
+            .heartbeat_interval(self.heartbeat.interval)
+            .missed_heartbeats(self.heartbeat.missed)
             .lock_tasks(false)
             .persist_results(true);
         SqliteStorage::new(pool).with_config(cfg)

@@ -36,7 +36,7 @@ pub struct App {
 /// # Errors
 /// One line naming the setting when the backend cannot be opened.
 pub async fn queue_backend(cfg: &Config) -> Result<jobs::QueueBackend> {
-    match &cfg.redis_url {
+    let backend = match &cfg.redis_url {
         Some(url) => jobs::QueueBackend::redis(url, &cfg.queue_namespace)
             .await
             .context("REDIS_URL: the queue backend"),
@@ -48,7 +48,8 @@ pub async fn queue_backend(cfg: &Config) -> Result<jobs::QueueBackend> {
                     cfg.queue_db_path().display()
                 )
             }),
-    }
+    }?;
+    Ok(backend.with_heartbeat(cfg.queue_heartbeat))
 }
 
 /// Opens the queue backend, trying again every 2 s while it is down (Redis down must not stop
@@ -177,15 +178,27 @@ impl App {
         queues: Vec<jobs::Queue>,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Result<()> {
+        self.run_workers_with(workers::handlers::all(), queues, shutdown)
+            .await
+    }
+
+    /// [`App::run_workers`] with other handlers: test binaries add job kinds of their own (a job
+    /// that sleeps, one that aborts its process) to the production ones.
+    ///
+    /// # Errors
+    /// When the pools fail.
+    pub async fn run_workers_with(
+        &self,
+        handlers: workers::runtime::Handlers,
+        queues: Vec<jobs::Queue>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<()> {
         let mut wait = shutdown.clone();
         let Some(backend) = wait_for_queue_backend(&self.config, &mut wait).await else {
             return Ok(());
         };
-        let mut runtime = workers::runtime::Runtime::new(
-            self.platform.clone(),
-            self.tenants.clone(),
-            workers::handlers::all(),
-        );
+        let mut runtime =
+            workers::runtime::Runtime::new(self.platform.clone(), self.tenants.clone(), handlers);
         match workers::metrics::JobMetrics::register(&self.registry) {
             Ok(m) => runtime = runtime.with_metrics(m),
             // Pools started twice on one registry (tests): the first set keeps counting.

@@ -99,6 +99,9 @@ pub struct Config {
     /// What the nightly clean-up keeps; `NEXUS_RETENTION_DAYS` (default 14) sets how long sent
     /// outbox rows stay, the rest keeps [`jobs::maintenance::Retention`]'s defaults.
     pub retention: jobs::maintenance::Retention,
+    /// `NEXUS_QUEUE_HEARTBEAT` in seconds (default 5) and `NEXUS_QUEUE_MISSED_HEARTBEATS`
+    /// (default 6): a killed worker's jobs run again after their product.
+    pub queue_heartbeat: jobs::backend::Heartbeat,
 }
 
 impl std::fmt::Debug for Config {
@@ -403,6 +406,28 @@ impl Config {
             sent_outbox_days: retention_days,
             ..Default::default()
         };
+        // The backends count liveness in whole seconds (apalis-sqlite compares `strftime('%s')`).
+        let heartbeat_secs = get("NEXUS_QUEUE_HEARTBEAT")
+            .map(|v| parse_num::<u64>("NEXUS_QUEUE_HEARTBEAT", &v, "seconds"))
+            .transpose()?
+            .unwrap_or(jobs::backend::HEARTBEAT.as_secs());
+        if !(1..=300).contains(&heartbeat_secs) {
+            return Err(err(
+                "NEXUS_QUEUE_HEARTBEAT",
+                "must be between 1 and 300 seconds",
+            ));
+        }
+        let missed_heartbeats = get("NEXUS_QUEUE_MISSED_HEARTBEATS")
+            .map(|v| parse_num::<usize>("NEXUS_QUEUE_MISSED_HEARTBEATS", &v, "a number"))
+            .transpose()?
+            .unwrap_or(jobs::backend::MISSED_HEARTBEATS);
+        if !(2..=100).contains(&missed_heartbeats) {
+            // One missed beat would take a worker that is merely slow to beat for dead.
+            return Err(err(
+                "NEXUS_QUEUE_MISSED_HEARTBEATS",
+                "must be between 2 and 100",
+            ));
+        }
 
         Ok(Self {
             data_dir,
@@ -432,6 +457,10 @@ impl Config {
             ops_addr,
             metrics_addr,
             retention,
+            queue_heartbeat: jobs::backend::Heartbeat {
+                interval: Duration::from_secs(heartbeat_secs),
+                missed: missed_heartbeats,
+            },
         })
     }
 
@@ -568,6 +597,9 @@ mod tests {
             ("NEXUS_QUEUE_NAMESPACE", "a:b"),
             ("NEXUS_RETENTION_DAYS", "0"),
             ("NEXUS_RETENTION_DAYS", "two weeks"),
+            ("NEXUS_QUEUE_HEARTBEAT", "0"),
+            ("NEXUS_QUEUE_HEARTBEAT", "1.5"),
+            ("NEXUS_QUEUE_MISSED_HEARTBEATS", "1"),
         ] {
             let e = cfg(&[(k, v)])
                 .err()
@@ -585,6 +617,19 @@ mod tests {
             c.retention.failed_runs_days,
             jobs::maintenance::Retention::default().failed_runs_days
         );
+    }
+
+    #[test]
+    fn the_heartbeat_defaults_to_5_s_times_6_and_can_be_shortened() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.queue_heartbeat.orphaned_after(), Duration::from_secs(30));
+        let c = cfg(&[
+            ("NEXUS_QUEUE_HEARTBEAT", "1"),
+            ("NEXUS_QUEUE_MISSED_HEARTBEATS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(c.queue_heartbeat.interval, Duration::from_secs(1));
+        assert_eq!(c.queue_heartbeat.orphaned_after(), Duration::from_secs(3));
     }
 
     #[test]

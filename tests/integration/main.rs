@@ -10,6 +10,7 @@ mod auth;
 mod branches;
 mod browser;
 mod cli;
+mod faults;
 mod http;
 mod operators;
 mod outbox;

@@ -503,3 +503,96 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
     );
     assert!(admin::failed(p, r, Some("nope"), 50).await.is_err());
 }
+
+shape_tests!(
+    a_handler_that_marks_its_own_effect_done_ends_its_run_done,
+    a_delivery_after_a_crash_between_effect_and_run_end_closes_the_run,
+);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SelfMarking {
+    tenant_id: Uuid,
+}
+
+impl Job for SelfMarking {
+    const NAME: &'static str = "test_self_marking";
+    const QUEUE: Queue = Queue::Maintenance;
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+}
+
+/// A runtime whose `test_self_marking` handler writes the processed mark in its own transaction.
+fn self_marking_runtime(app: &TestApp) -> Runtime {
+    let handlers = workers::handlers::all().with::<SelfMarking, _, _>(
+        RetryPolicy::default(),
+        |_job: SelfMarking, ctx: JobCtx| async move {
+            let txn = ctx.db.begin().await?;
+            assert!(ctx.mark_done(&txn).await?, "the first mark is written");
+            txn.commit().await?;
+            Ok(())
+        },
+    );
+    Runtime::new(app.app.platform.clone(), app.app.tenants.clone(), handlers)
+}
+
+async fn a_handler_that_marks_its_own_effect_done_ends_its_run_done(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let env = enqueued(
+        &db,
+        &SelfMarking {
+            tenant_id: t.tenant.id,
+        },
+    )
+    .await;
+    let rt = self_marking_runtime(&app);
+    // On PostgreSQL the runtime's own mark used to fail the transaction that ends the run.
+    assert_eq!(deliver(&rt, &env).await, Outcome::Done);
+    let all = runs(&app, &t).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].status.as_str(), all[0].starts), ("done", 1));
+    assert_eq!(processed(&app, &t).await, 1);
+}
+
+async fn a_delivery_after_a_crash_between_effect_and_run_end_closes_the_run(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let env = enqueued(
+        &db,
+        &SelfMarking {
+            tenant_id: t.tenant.id,
+        },
+    )
+    .await;
+    // A worker started the run, its handler committed effect and mark, and it died before the
+    // run's end was recorded.
+    job_run::ActiveModel {
+        push_key: Set(env.push_key()),
+        job_name: Set(env.name.clone()),
+        queue: Set("maintenance".into()),
+        outbox_id: Set(env.outbox_id),
+        attempt: Set(0),
+        starts: Set(1),
+        status: Set("running".into()),
+        last_error: Set(None),
+        started_at: Set(entities::now()),
+        finished_at: Set(None),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    processed_job::ActiveModel {
+        key: Set(env.key()),
+        job_name: Set(env.name.clone()),
+        processed_at: Set(entities::now()),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let rt = self_marking_runtime(&app);
+    assert_eq!(deliver(&rt, &env).await, Outcome::Skipped);
+    let all = runs(&app, &t).await;
+    assert_eq!((all[0].status.as_str(), all[0].starts), ("done", 1));
+    assert!(all[0].finished_at.is_some());
+}

@@ -114,6 +114,13 @@ fn env_or_none(name: &str) -> Option<String> {
 impl TestApp {
     /// An app in the given shape. Panics when the distributed shape is not configured.
     pub async fn new(shape: Shape) -> Self {
+        Self::with_redis(shape, None).await
+    }
+
+    /// An app in the given shape, on the Redis at `redis_url` instead of the shared test Redis
+    /// (a private `redis-server` a test may stop); in the embedded shape it puts the queues there
+    /// too.
+    pub async fn with_redis(shape: Shape, redis_url: Option<String>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut vars: HashMap<String, String> = HashMap::new();
         vars.insert("NEXUS_DATA_DIR".into(), dir.path().display().to_string());
@@ -124,7 +131,7 @@ impl TestApp {
         );
         let pg = if shape == Shape::Distributed {
             let pg_url = env_or_none("NEXUS_TEST_POSTGRES_URL").expect("NEXUS_TEST_POSTGRES_URL");
-            let redis_url = env_or_none("NEXUS_TEST_REDIS_URL").expect("NEXUS_TEST_REDIS_URL");
+            let shared_redis = env_or_none("NEXUS_TEST_REDIS_URL").expect("NEXUS_TEST_REDIS_URL");
             let scope = PgScope::new(&pg_url).await;
             provision::create_postgres_database(
                 &scope.admin_url,
@@ -134,11 +141,14 @@ impl TestApp {
             .expect("create the master database");
             vars.insert("MASTER_DB_URL".into(), scope.url("master"));
             vars.insert("TENANT_DB_URL_TEMPLATE".into(), scope.template());
-            vars.insert("REDIS_URL".into(), redis_url);
+            vars.insert("REDIS_URL".into(), shared_redis);
             Some(scope)
         } else {
             None
         };
+        if let Some(url) = redis_url {
+            vars.insert("REDIS_URL".into(), url);
+        }
         let app = Self::build(&vars).await.expect("build the app");
         let queues = ops::app::queue_backend(&app.config)
             .await

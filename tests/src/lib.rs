@@ -12,7 +12,9 @@
 )]
 
 pub mod app;
+pub mod faults;
 pub mod pg;
+pub mod procs;
 pub mod run;
 
 pub use app::{PASSWORD, Shape, TestApp, TestResponse, TestTenant};

@@ -2,7 +2,8 @@
 //!
 //! - a job whose effect is already committed (its processed mark exists) is skipped;
 //! - a run started more than [`Runtime::MAX_STARTS`] times (its worker died each time) is
-//!   quarantined instead of crashing workers forever;
+//!   quarantined instead of crashing workers forever, and a run started before runs alone in its
+//!   process, so a job that kills its process does not take innocent jobs to quarantine with it;
 //! - our retry policy, not apalis's: a transient failure puts the job back in the outbox with a
 //!   jittered backoff (or the provider's `Retry-After`) until its kind's attempts are spent; a
 //!   permanent one is dead at once with the reason stored in `job_runs`;
@@ -20,7 +21,7 @@ use entities::registry::TenantRegistry;
 use entities::tenant::{job_run, outbox, processed_job};
 use jobs::{Envelope, Job, Queue};
 use rand::Rng;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, Set, SqlErr, TransactionTrait,
@@ -152,19 +153,23 @@ impl JobCtx {
     }
 }
 
+/// Writes the processed mark unless it exists. `ON CONFLICT DO NOTHING` rather than catching the
+/// unique violation: on PostgreSQL a failed statement aborts the whole transaction, so the run's
+/// end written after it (or a handler's effect) would fail too.
 async fn insert_mark(db: &impl ConnectionTrait, key: &str, job_name: &str) -> Result<bool, DbErr> {
-    let r = processed_job::ActiveModel {
+    let inserted = processed_job::Entity::insert(processed_job::ActiveModel {
         key: Set(key.to_owned()),
         job_name: Set(job_name.to_owned()),
         processed_at: Set(entities::now()),
-    }
-    .insert(db)
-    .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
-        Err(e) => Err(e),
-    }
+    })
+    .on_conflict(
+        OnConflict::column(processed_job::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(inserted == 1)
 }
 
 type ErasedHandler =
@@ -268,6 +273,8 @@ pub struct Runtime {
     tenants: Arc<TenantRegistry>,
     handlers: Handlers,
     metrics: Option<crate::metrics::JobMetrics>,
+    /// Held shared by every first run and exclusively by a re-run after a crash.
+    isolation: tokio::sync::RwLock<()>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -308,6 +315,7 @@ impl Runtime {
             tenants,
             handlers,
             metrics: None,
+            isolation: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -352,15 +360,31 @@ impl Runtime {
             .await?
             .is_some()
         {
+            // A worker that committed the effect (a handler's `mark_done`) and died before
+            // recording the run's end left the run `running`: this delivery closes it.
+            Self::close_done_run(&db, &env).await?;
             return Ok(Outcome::Skipped);
         }
         let Some(entry) = self.handlers.entries.get(env.name.as_str()) else {
             let reason = format!("no handler for job `{}`", env.name);
-            self.start(&db, &env, "unknown").await?;
+            self.start(&db, &env, "unknown", false).await?;
             self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
             return Ok(Outcome::Dead(reason));
         };
-        let run = self.start(&db, &env, entry.queue.name()).await?;
+        // A run that started before and never finished may have killed its process, and every
+        // job running beside it died too. It runs alone in this process, so it kills no
+        // bystander; the lock is taken before the start is counted, so a job waiting for it does
+        // not count a start it never made.
+        let existing = job_run::Entity::find_by_id(env.push_key()).one(&db).await?;
+        let (_alone, _shared) = match &existing {
+            Some(r) if r.status == status::RUNNING => (Some(self.isolation.write().await), None),
+            // Finished (done, dead, quarantined, retrying): nothing to do.
+            Some(_) => return Ok(Outcome::Skipped),
+            None => (None, Some(self.isolation.read().await)),
+        };
+        let run = self
+            .start(&db, &env, entry.queue.name(), existing.is_none())
+            .await?;
         if run.status != status::RUNNING {
             return Ok(Outcome::Skipped);
         }
@@ -450,13 +474,36 @@ impl Runtime {
 
     /// Counts a start of this run (creating its row on the first), committed before the handler
     /// runs so a crash still counts.
+    /// `first`: no row was seen for this run, so the row is inserted straight away (one round
+    /// trip, the common case); a concurrent delivery that inserted it first falls back to counting
+    /// a start on its row.
     async fn start(
         &self,
         db: &DatabaseConnection,
         env: &Envelope,
         queue: &str,
+        first: bool,
     ) -> Result<job_run::Model, DbErr> {
         let push_key = env.push_key();
+        let row = || job_run::ActiveModel {
+            push_key: Set(push_key.clone()),
+            job_name: Set(env.name.clone()),
+            queue: Set(queue.to_owned()),
+            outbox_id: Set(env.outbox_id),
+            attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
+            starts: Set(1),
+            status: Set(status::RUNNING.into()),
+            last_error: Set(None),
+            started_at: Set(entities::now()),
+            finished_at: Set(None),
+        };
+        if first {
+            match row().insert(db).await {
+                Ok(run) => return Ok(run),
+                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let updated = job_run::Entity::update_many()
             .col_expr(
                 job_run::Column::Starts,
@@ -467,20 +514,7 @@ impl Runtime {
             .exec(db)
             .await?;
         if updated.rows_affected == 0 {
-            let inserted = job_run::ActiveModel {
-                push_key: Set(push_key.clone()),
-                job_name: Set(env.name.clone()),
-                queue: Set(queue.to_owned()),
-                outbox_id: Set(env.outbox_id),
-                attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
-                starts: Set(1),
-                status: Set(status::RUNNING.into()),
-                last_error: Set(None),
-                started_at: Set(entities::now()),
-                finished_at: Set(None),
-            }
-            .insert(db)
-            .await;
+            let inserted = row().insert(db).await;
             if let Err(e) = inserted
                 && !matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
             {
@@ -491,6 +525,18 @@ impl Runtime {
             .one(db)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound("job run".into()))
+    }
+
+    /// Marks this delivery's run done if it is still `running` (its effect is committed).
+    async fn close_done_run(db: &DatabaseConnection, env: &Envelope) -> Result<(), DbErr> {
+        job_run::Entity::update_many()
+            .col_expr(job_run::Column::Status, Expr::value(status::DONE))
+            .col_expr(job_run::Column::FinishedAt, Expr::value(entities::now()))
+            .filter(job_run::Column::PushKey.eq(env.push_key()))
+            .filter(job_run::Column::Status.eq(status::RUNNING))
+            .exec(db)
+            .await?;
+        Ok(())
     }
 
     /// Records a run's end; the run and its outbox row change together, so whoever sees the
