@@ -26,6 +26,7 @@ shape_tests!(
     malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_keeps_going,
     a_run_started_too_often_without_finishing_is_quarantined,
     a_second_delivery_of_a_done_job_does_nothing,
+    after_a_burst_of_failures_a_new_job_starts_within_a_second,
 );
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -595,4 +596,69 @@ async fn a_delivery_after_a_crash_between_effect_and_run_end_closes_the_run(app:
     let all = runs(&app, &t).await;
     assert_eq!((all[0].status.as_str(), all[0].starts), ("done", 1));
     assert!(all[0].finished_at.is_some());
+}
+
+async fn after_a_burst_of_failures_a_new_job_starts_within_a_second(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let txn = db.begin().await.unwrap();
+    for _ in 0..40 {
+        jobs::outbox::enqueue(
+            &txn,
+            &Broken {
+                tenant_id: t.tenant.id,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    txn.commit().await.unwrap();
+    let _stop = start_workers(&app, runtime(&app, Arc::default()));
+    wait_until("40 dead jobs", Duration::from_secs(30), || async {
+        runs(&app, &t)
+            .await
+            .iter()
+            .filter(|r| r.status == "dead")
+            .count()
+            == 40
+    })
+    .await;
+    // The queue stays idle a while after the burst: an interval poller was seen to go quiet here.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let enqueued_at = entities::now();
+    jobs::outbox::enqueue(
+        &db,
+        &Noop {
+            tenant_id: t.tenant.id,
+            n: 7,
+        },
+    )
+    .await
+    .unwrap();
+    app.app.waker.wake(t.tenant.id);
+    wait_until("the new job", Duration::from_secs(10), || async {
+        processed(&app, &t).await == 1
+    })
+    .await;
+    let run = runs(&app, &t)
+        .await
+        .into_iter()
+        .find(|r| r.job_name == Noop::NAME)
+        .unwrap();
+    let waited = run.started_at - enqueued_at;
+    let sent = outbox::Entity::find_by_id(run.outbox_id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .sent_at
+        .unwrap();
+    eprintln!(
+        "pushed {} after commit, started {waited} after commit",
+        sent - enqueued_at
+    );
+    assert!(
+        waited < chrono::Duration::seconds(1),
+        "the job started {waited} after it was committed"
+    );
 }

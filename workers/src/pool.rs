@@ -41,6 +41,46 @@ impl Default for PoolConfig {
 #[error("worker pools: {0}")]
 pub struct PoolError(String);
 
+/// Wakes an idle worker every `every` to look for jobs.
+///
+/// apalis 1.0's `IntervalStrategy` re-arms its timer without polling it, so no wake-up is
+/// registered: an idle worker then sleeps until something else wakes it (its heartbeat, 5 s),
+/// which is how "an interval poller goes quiet after a burst" (`docs/jobs.md`). This one polls the
+/// new timer at once, so the next wake-up is always armed.
+pub(crate) struct Ticker {
+    every: Duration,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Ticker {
+    pub(crate) fn new(every: Duration) -> Self {
+        Self { every, sleep: None }
+    }
+}
+
+impl PollStrategy for Ticker {
+    fn poll_drive(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        _: &PollSnapshot,
+    ) -> std::task::Poll<Option<()>> {
+        let every = self.every;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+        match sleep.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => {
+                let mut next = Box::pin(tokio::time::sleep(every));
+                // Registers the waker for the next tick; a fresh timer is never ready at once.
+                let _ = next.as_mut().poll(cx);
+                self.sleep = Some(next);
+                std::task::Poll::Ready(Some(()))
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
 /// The apalis handler of every queue: the payload stays raw JSON so that a malformed one reaches
 /// our runtime (and dies there with a reason) instead of stopping the worker.
 async fn handle(raw: serde_json::Value, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
@@ -103,7 +143,7 @@ where
                 let storage = backend.redis_storage::<serde_json::Value>(conn, q, batch);
                 monitor = monitor.register(move |restarts| {
                     WorkerBuilder::new(worker_name(&name_backend, q, &run, restarts))
-                        .backend(storage.clone().poll_with_interval(poll))
+                        .backend(storage.clone().poll_with_strategy(Ticker::new(poll)))
                         .data(rt.clone())
                         .concurrency(c)
                         .build(handle)
@@ -113,7 +153,7 @@ where
                 let storage = backend.sqlite_storage::<serde_json::Value>(pool, q, batch);
                 monitor = monitor.register(move |restarts| {
                     WorkerBuilder::new(worker_name(&name_backend, q, &run, restarts))
-                        .backend(storage.clone().poll_with_interval(poll))
+                        .backend(storage.clone().poll_with_strategy(Ticker::new(poll)))
                         .data(rt.clone())
                         .concurrency(c)
                         .build(handle)
