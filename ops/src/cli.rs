@@ -386,6 +386,29 @@ async fn jobs_command(cfg: Config, cmd: JobsCommand) -> Result<()> {
     Ok(())
 }
 
+/// Creates a user and records it in the platform audit log.
+async fn create_user(
+    platform: &sea_orm::DatabaseConnection,
+    email: String,
+    full_name: String,
+    password: String,
+) -> Result<entities::platform::user::Model> {
+    let u = accounts::create_user(
+        platform,
+        NewUser {
+            email,
+            full_name,
+            password,
+        },
+    )
+    .await?;
+    Entry::new("user.created")
+        .target("user", u.id)
+        .record_platform(platform)
+        .await?;
+    Ok(u)
+}
+
 async fn user(cfg: Config, cmd: UserCommand) -> Result<()> {
     let platform = provision::open_platform(&cfg, true).await?;
     match cmd {
@@ -403,19 +426,7 @@ async fn user(cfg: Config, cmd: UserCommand) -> Result<()> {
                 )),
                 _ => None,
             };
-            let u = accounts::create_user(
-                &platform,
-                NewUser {
-                    email,
-                    full_name: name,
-                    password,
-                },
-            )
-            .await?;
-            Entry::new("user.created")
-                .target("user", u.id)
-                .record_platform(&platform)
-                .await?;
+            let u = create_user(&platform, email, name, password).await?;
             if let Some((t, role)) = target {
                 accounts::add_membership(&platform, u.id, t.id, role, None).await?;
                 Entry::new("membership.granted")
@@ -500,20 +511,7 @@ async fn operator(cfg: Config, cmd: OperatorCommand) -> Result<()> {
                 None => {
                     let password = password
                         .context("--password: a new user needs one (or set NEXUS_USER_PASSWORD)")?;
-                    let u = accounts::create_user(
-                        &platform,
-                        NewUser {
-                            email,
-                            full_name: name,
-                            password,
-                        },
-                    )
-                    .await?;
-                    Entry::new("user.created")
-                        .target("user", u.id)
-                        .record_platform(&platform)
-                        .await?;
-                    u
+                    create_user(&platform, email, name, password).await?
                 }
             };
             accounts::grant_operator(&platform, u.id).await?;

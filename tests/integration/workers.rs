@@ -86,6 +86,15 @@ fn runtime(app: &TestApp, calls: Arc<AtomicUsize>) -> Arc<Runtime> {
     ))
 }
 
+/// Commits a batch of jobs in one transaction.
+async fn commit_all<J: Job>(db: &sea_orm::DatabaseConnection, batch: impl IntoIterator<Item = J>) {
+    let txn = db.begin().await.unwrap();
+    for job in batch {
+        jobs::outbox::enqueue(&txn, &job).await.unwrap();
+    }
+    txn.commit().await.unwrap();
+}
+
 /// Enqueues a job and returns the envelope a worker receives for it.
 async fn enqueued<J: Job>(db: &sea_orm::DatabaseConnection, job: &J) -> Envelope {
     let outbox_id = jobs::outbox::enqueue(db, job).await.unwrap();
@@ -124,19 +133,14 @@ async fn runs(app: &TestApp, t: &TestTenant) -> Vec<job_run::Model> {
 async fn every_committed_job_runs_exactly_once(app: TestApp) {
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
-    let txn = db.begin().await.unwrap();
-    for n in 0..200 {
-        jobs::outbox::enqueue(
-            &txn,
-            &Noop {
-                tenant_id: t.tenant.id,
-                n,
-            },
-        )
-        .await
-        .unwrap();
-    }
-    txn.commit().await.unwrap();
+    commit_all(
+        &db,
+        (0..200).map(|n| Noop {
+            tenant_id: t.tenant.id,
+            n,
+        }),
+    )
+    .await;
     let _stop = start_workers(&app, runtime(&app, Arc::default()));
     wait_until("200 noop jobs", Duration::from_secs(60), || async {
         processed(&app, &t).await == 200
@@ -601,18 +605,13 @@ async fn a_delivery_after_a_crash_between_effect_and_run_end_closes_the_run(app:
 async fn after_a_burst_of_failures_a_new_job_starts_within_a_second(app: TestApp) {
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
-    let txn = db.begin().await.unwrap();
-    for _ in 0..40 {
-        jobs::outbox::enqueue(
-            &txn,
-            &Broken {
-                tenant_id: t.tenant.id,
-            },
-        )
-        .await
-        .unwrap();
-    }
-    txn.commit().await.unwrap();
+    commit_all(
+        &db,
+        (0..40).map(|_| Broken {
+            tenant_id: t.tenant.id,
+        }),
+    )
+    .await;
     let _stop = start_workers(&app, runtime(&app, Arc::default()));
     wait_until("40 dead jobs", Duration::from_secs(30), || async {
         runs(&app, &t)

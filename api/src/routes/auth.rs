@@ -200,6 +200,20 @@ fn issue_operator_tokens(
     })
 }
 
+/// Records a login refused to a user whose password was right.
+async fn refused(state: &AppState, base: Entry, user_id: Uuid, reason: &str) {
+    audit(
+        state,
+        Entry {
+            action: "auth.login_refused".into(),
+            ..base
+        }
+        .actor(Some(user_id))
+        .details(serde_json::json!({ "reason": reason })),
+    )
+    .await;
+}
+
 fn refresh_ttl(state: &AppState) -> chrono::Duration {
     chrono::Duration::from_std(state.config.refresh_ttl).unwrap_or(chrono::Duration::days(30))
 }
@@ -287,16 +301,7 @@ pub async fn sign_in(
         ));
     };
     if user.disabled_at.is_some() {
-        audit(
-            &state,
-            Entry {
-                action: "auth.login_refused".into(),
-                ..base
-            }
-            .actor(Some(user.id))
-            .details(serde_json::json!({"reason": "disabled"})),
-        )
-        .await;
+        refused(&state, base, user.id, "disabled").await;
         return Err(ApiError::forbidden(
             "account_disabled",
             "this account is disabled",
@@ -307,16 +312,7 @@ pub async fn sign_in(
     let operator = accounts::is_operator(&state.platform, user.id).await?;
     if wants_ops || (operator && memberships.is_empty() && no_tenant_asked) {
         if !operator {
-            audit(
-                &state,
-                Entry {
-                    action: "auth.login_refused".into(),
-                    ..base
-                }
-                .actor(Some(user.id))
-                .details(serde_json::json!({"reason": "not_an_operator"})),
-            )
-            .await;
+            refused(&state, base, user.id, "not_an_operator").await;
             return Err(ApiError::forbidden(
                 "not_an_operator",
                 "this account is not a platform operator",
