@@ -55,6 +55,17 @@ impl Heartbeat {
 /// How long the Redis dedupe key of a pushed job lives; longer than any outbox row stays unsent.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// One signal per queue for pushes made by this process: worker pools in the same process wake
+/// on it at once instead of waiting for their next poll (which slows down when a queue is idle).
+static PUSHED: [tokio::sync::Notify; 8] = [const { tokio::sync::Notify::const_new() }; 8];
+
+/// The signal of pushes to `queue` made by this process.
+#[must_use]
+pub fn pushed(queue: Queue) -> &'static tokio::sync::Notify {
+    let i = Queue::ALL.iter().position(|q| *q == queue).unwrap_or(0);
+    &PUSHED[i]
+}
+
 /// Why the backend refused.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -234,15 +245,17 @@ impl QueueBackend {
                 let mut s = self.redis_storage::<Envelope>(conn, queue, 100);
                 s.push_all(futures_util::stream::iter(tasks))
                     .await
-                    .map_err(|e| BackendError::Redis(e.to_string()))
+                    .map_err(|e| BackendError::Redis(e.to_string()))?;
             }
             Engine::Sqlite(pool) => {
                 let mut s = self.sqlite_storage::<Envelope>(pool, queue, 100);
                 s.push_all(futures_util::stream::iter(tasks))
                     .await
-                    .map_err(|e| BackendError::Sqlite(e.to_string()))
+                    .map_err(|e| BackendError::Sqlite(e.to_string()))?;
             }
         }
+        pushed(queue).notify_waiters();
+        Ok(())
     }
 
     /// Pushes raw payloads (operators re-queuing by hand, and tests of malformed input): no

@@ -155,7 +155,7 @@ pub async fn queue(
                 .backend(
                     backend
                         .redis_storage::<serde_json::Value>(conn, QUEUE, 200)
-                        .poll_with_strategy(crate::pool::Ticker::new(poll)),
+                        .poll_with_strategy(crate::pool::Ticker::new(QUEUE, poll)),
                 )
                 .data(seen.clone())
                 .concurrency(100)
@@ -170,7 +170,7 @@ pub async fn queue(
                 .backend(
                     backend
                         .sqlite_storage::<serde_json::Value>(pool, QUEUE, 200)
-                        .poll_with_strategy(crate::pool::Ticker::new(poll)),
+                        .poll_with_strategy(crate::pool::Ticker::new(QUEUE, poll)),
                 )
                 .data(seen.clone())
                 .concurrency(100)

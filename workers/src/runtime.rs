@@ -405,6 +405,7 @@ impl Runtime {
             attempt: env.attempt,
             job_name: env.name.clone(),
         };
+        crate::pool::touch(entry.queue);
         if let Some(m) = &self.metrics {
             m.start(entry.queue, env.due_at_us);
         }
