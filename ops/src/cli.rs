@@ -130,6 +130,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         poll_ms: u64,
     },
+    /// Nexus's whole job path on the configured shape: commits no-op jobs for a new tenant
+    /// through the outbox, then times relay, pools and runtime until all are processed. Makes a
+    /// tenant: run it on scratch databases (e.g. a fresh `NEXUS_DATA_DIR`).
+    Jobs {
+        /// Jobs to run.
+        #[arg(long, default_value_t = 20_000)]
+        jobs: u64,
+    },
 }
 
 /// Tenant subcommands.
@@ -305,6 +313,20 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
         Command::User(cmd) => user(cfg, cmd).await,
         Command::Operator(cmd) => operator(cfg, cmd).await,
         Command::Jobs(cmd) => jobs_command(cfg, cmd).await,
+        Command::Bench(BenchCommand::Jobs { jobs }) => {
+            let r = crate::pipeline_bench::run(cfg, jobs).await?;
+            println!("backend {}: {} jobs", r.backend, r.jobs);
+            println!(
+                "outbox commits (1,000 a transaction): {:.0} jobs/s",
+                r.commit_per_s
+            );
+            println!(
+                "relay + pools + runtime, end to end: {:.0} jobs/s",
+                r.end_to_end_per_s
+            );
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(())
+        }
         Command::Bench(BenchCommand::Queue { jobs, poll_ms }) => {
             let mut cfg = cfg;
             cfg.queue_namespace = format!("{}-bench", cfg.queue_namespace);

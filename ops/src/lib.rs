@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod pipeline_bench;
 pub mod probes;
 pub mod provision;
 pub mod telemetry;

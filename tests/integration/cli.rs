@@ -242,7 +242,7 @@ async fn bad_cli_input_fails_with_a_clear_error_and_changes_nothing(app: TestApp
     );
 }
 
-shape_tests!(the_jobs_commands_answer);
+shape_tests!(the_jobs_commands_answer, the_job_path_bench_runs_every_job);
 
 async fn the_jobs_commands_answer(app: TestApp) {
     app.tenant("acme").await;
@@ -325,4 +325,15 @@ async fn operator_commands_make_list_and_revoke_operators(app: TestApp) {
         .await
         .unwrap_err();
     assert!(format!("{e:#}").contains("no user"), "{e:#}");
+}
+
+async fn the_job_path_bench_runs_every_job(app: TestApp) {
+    let cfg = Config::from_lookup(|k| app.vars.get(k).cloned()).unwrap();
+    let r = ops::pipeline_bench::run(cfg, 300).await.unwrap();
+    assert_eq!(r.jobs, 300);
+    assert_eq!(r.backend, app.queues.name());
+    assert!(r.commit_per_s > 0.0 && r.end_to_end_per_s > 0.0, "{r:?}");
+    nexus(&app, &["bench", "jobs", "--jobs", "50"])
+        .await
+        .unwrap();
 }
