@@ -14,6 +14,7 @@ shape_tests!(
     the_relay_keeps_each_queue_within_its_window,
     a_relay_crash_between_push_and_mark_pushes_no_duplicate,
     rows_due_later_wait_in_the_outbox,
+    rows_held_back_by_a_full_window_go_out_as_soon_as_there_is_room,
 );
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -283,6 +284,33 @@ async fn a_commit_in_an_api_process_wakes_the_relay_of_a_worker_process() {
         // As the API does after each commit (repeated in case the subscription is not up yet).
         api.app.waker.wake(t.tenant.id);
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    stop.send(true).unwrap();
+}
+
+async fn rows_held_back_by_a_full_window_go_out_as_soon_as_there_is_room(app: TestApp) {
+    let t = app.tenant("acme").await;
+    enqueue_touches(&app, &t, 50).await;
+    // Sweeps only once an hour and never woken: only the backlog passes can move the rest.
+    let relay = std::sync::Arc::new(app.relay(RelayConfig {
+        window: 10,
+        sweep_every: std::time::Duration::from_secs(3600),
+        backlog_every: std::time::Duration::from_millis(50),
+        ..RelayConfig::default()
+    }));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(relay.run(stopped));
+    let started = std::time::Instant::now();
+    while unsent(&app, &t).await > 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{} rows still wait",
+            unsent(&app, &t).await
+        );
+        assert!(app.queues.waiting(Queue::Maintenance).await.unwrap() <= 10);
+        // A worker takes what is waiting.
+        app.queues.purge().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     }
     stop.send(true).unwrap();
 }

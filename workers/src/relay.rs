@@ -44,6 +44,8 @@ pub struct RelayConfig {
     pub batch: u64,
     /// Time between sweeps of every tenant.
     pub sweep_every: Duration,
+    /// Time between sweeps while rows wait for room in a queue's window.
+    pub backlog_every: Duration,
 }
 
 impl Default for RelayConfig {
@@ -52,6 +54,7 @@ impl Default for RelayConfig {
             window: 2_000,
             batch: 500,
             sweep_every: Duration::from_secs(2),
+            backlog_every: Duration::from_millis(100),
         }
     }
 }
@@ -344,12 +347,17 @@ impl Relay {
     pub async fn run(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(self.config.sweep_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Rows held back by a full window go out as soon as the workers make room, not on the
+        // next sweep: a 2,000-job window refilled every 2 s capped a backlog at ~1,000 jobs/s.
+        let mut backlog = false;
         loop {
             let result = tokio::select! {
                 _ = tick.tick() => self.sweep().await,
+                () = tokio::time::sleep(self.config.backlog_every), if backlog => self.sweep().await,
                 () = self.waker.woken() => self.relay_tenants(self.waker.take()).await,
                 _ = shutdown.changed() => break,
             };
+            backlog = matches!(&result, Ok(r) if r.held_back > 0);
             if let Err(e) = result {
                 tracing::warn!(
                     "outbox relay: {e}; the rows stay in the outbox and go on the next pass"

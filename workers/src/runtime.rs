@@ -275,6 +275,9 @@ pub struct Runtime {
     metrics: Option<crate::metrics::JobMetrics>,
     /// Held shared by every first run and exclusively by a re-run after a crash.
     isolation: tokio::sync::RwLock<()>,
+    /// Tenants looked up recently: every job needs its tenant, and asking the platform database
+    /// each time was one of the round trips that bound the job rate.
+    tenant_cache: std::sync::Mutex<HashMap<uuid::Uuid, (tenant::Model, std::time::Instant)>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -316,6 +319,7 @@ impl Runtime {
             handlers,
             metrics: None,
             isolation: tokio::sync::RwLock::new(()),
+            tenant_cache: std::sync::Mutex::default(),
         }
     }
 
@@ -342,7 +346,7 @@ impl Runtime {
             Ok(e) => e,
             Err(e) => return Ok(Outcome::Dead(format!("malformed envelope: {e}"))),
         };
-        let tenant = match tenants::find(&self.platform, env.tenant_id).await {
+        let tenant = match self.tenant(env.tenant_id).await {
             Ok(t) => t,
             Err(entities::Error::NotFound { .. }) => {
                 return Ok(Outcome::Dead(format!("unknown tenant {}", env.tenant_id)));
@@ -421,6 +425,30 @@ impl Runtime {
             }
         }
         outcome
+    }
+
+    /// How long a looked-up tenant is reused (a change of its database URL or status reaches
+    /// the workers within this).
+    const TENANT_TTL: Duration = Duration::from_secs(5);
+
+    /// The tenant of a job, from the cache when it is fresh.
+    async fn tenant(&self, id: uuid::Uuid) -> Result<tenant::Model, entities::Error> {
+        let cached = self
+            .tenant_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&id)
+            .filter(|(_, at)| at.elapsed() < Self::TENANT_TTL)
+            .map(|(t, _)| t.clone());
+        if let Some(t) = cached {
+            return Ok(t);
+        }
+        let t = tenants::find(&self.platform, id).await?;
+        self.tenant_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, (t.clone(), std::time::Instant::now()));
+        Ok(t)
     }
 
     /// Records how a handler's run ended, and schedules our retry if it gets one.
