@@ -57,13 +57,13 @@ pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// One signal per queue for pushes made by this process: worker pools in the same process wake
 /// on it at once instead of waiting for their next poll (which slows down when a queue is idle).
-static PUSHED: [tokio::sync::Notify; 8] = [const { tokio::sync::Notify::const_new() }; 8];
+static PUSHED: [tokio::sync::Notify; Queue::ALL.len()] =
+    [const { tokio::sync::Notify::const_new() }; Queue::ALL.len()];
 
 /// The signal of pushes to `queue` made by this process.
 #[must_use]
 pub fn pushed(queue: Queue) -> &'static tokio::sync::Notify {
-    let i = Queue::ALL.iter().position(|q| *q == queue).unwrap_or(0);
-    &PUSHED[i]
+    &PUSHED[queue.index()]
 }
 
 /// Why the backend refused.

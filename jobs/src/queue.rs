@@ -34,6 +34,12 @@ impl Queue {
         Queue::Maintenance,
     ];
 
+    /// The queue's position in [`Queue::ALL`], for per-queue arrays.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// The queue's stable name, used in backends, metrics and the CLI.
     #[must_use]
     pub const fn name(self) -> &'static str {
@@ -66,5 +72,12 @@ mod tests {
             assert_eq!(Queue::from_name(q.name()), Some(q));
         }
         assert_eq!(Queue::from_name("celery"), None);
+    }
+
+    #[test]
+    fn a_queue_index_is_its_position_in_all() {
+        for (i, q) in Queue::ALL.into_iter().enumerate() {
+            assert_eq!(q.index(), i);
+        }
     }
 }

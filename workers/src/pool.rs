@@ -43,8 +43,8 @@ pub struct PoolError(String);
 
 /// When this process last started a job of each queue, in milliseconds since [`epoch`]: apalis's
 /// poll snapshot counts an empty fetch as a successful poll, so it cannot tell an idle queue.
-static ACTIVE_AT: [std::sync::atomic::AtomicU64; 8] =
-    [const { std::sync::atomic::AtomicU64::new(0) }; 8];
+static ACTIVE_AT: [std::sync::atomic::AtomicU64; Queue::ALL.len()] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; Queue::ALL.len()];
 
 fn epoch() -> std::time::Instant {
     static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -52,7 +52,7 @@ fn epoch() -> std::time::Instant {
 }
 
 fn slot(queue: Queue) -> &'static std::sync::atomic::AtomicU64 {
-    &ACTIVE_AT[Queue::ALL.iter().position(|q| *q == queue).unwrap_or(0)]
+    &ACTIVE_AT[queue.index()]
 }
 
 /// Records that a job of `queue` started in this process.
