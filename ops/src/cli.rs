@@ -595,16 +595,7 @@ async fn worker(cfg: Config, queues: &[String]) -> Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let metrics = app.spawn_metrics_listener(stopped.clone()).await?;
     let relay = app.spawn_relay(stopped.clone())?;
-    let work = app.run_workers(queues, stopped);
-    tokio::pin!(work);
-    let result = tokio::select! {
-        r = &mut work => r,
-        () = shutdown_signal() => {
-            let _ = stop.send(true);
-            work.await
-        }
-    };
-    let _ = stop.send(true);
+    let result = until_signal(app.run_workers(queues, stopped), &stop).await;
     let _ = relay.await;
     if let Some((_, m)) = metrics {
         let _ = m.await;
@@ -620,16 +611,7 @@ async fn scheduler(cfg: Config) -> Result<()> {
     let reaper = app.tenants.spawn_reaper(std::time::Duration::from_secs(60));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let metrics = app.spawn_metrics_listener(stopped.clone()).await?;
-    let work = app.run_scheduler(stopped);
-    tokio::pin!(work);
-    let result = tokio::select! {
-        r = &mut work => r,
-        () = shutdown_signal() => {
-            let _ = stop.send(true);
-            work.await
-        }
-    };
-    let _ = stop.send(true);
+    let result = until_signal(app.run_scheduler(stopped), &stop).await;
     if let Some((_, m)) = metrics {
         let _ = m.await;
     }
@@ -708,17 +690,12 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
                 Ok(())
             }
         };
-        let work = async { tokio::try_join!(http, workers, scheduler).map(|_| ()) };
-        tokio::pin!(work);
-        tokio::select! {
-            r = &mut work => r,
-            () = shutdown_signal() => {
-                let _ = stop.send(true);
-                work.await
-            }
-        }
+        until_signal(
+            async { tokio::try_join!(http, workers, scheduler).map(|_| ()) },
+            &stop,
+        )
+        .await
     };
-    let _ = stop.send(true);
     if let Some(relay) = relay {
         let _ = relay.await;
     }
@@ -730,6 +707,25 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     app.tenants.close_all().await;
     app.platform.clone().close().await.ok();
     tracing::info!("Nexus stopped");
+    result
+}
+
+/// Runs `work` until it ends or SIGTERM/Ctrl-C comes; then tells everything listening on `stop`
+/// to stop and lets `work` finish. `stop` is set either way, so helpers spawned beside `work`
+/// end with it.
+async fn until_signal<F>(work: F, stop: &tokio::sync::watch::Sender<bool>) -> Result<()>
+where
+    F: std::future::Future<Output = Result<()>>,
+{
+    tokio::pin!(work);
+    let result = tokio::select! {
+        r = &mut work => r,
+        () = shutdown_signal() => {
+            let _ = stop.send(true);
+            work.await
+        }
+    };
+    let _ = stop.send(true);
     result
 }
 
