@@ -144,26 +144,36 @@ async fn issue_tokens(
     p: &Principal,
     refresh_token: String,
 ) -> ApiResult<TokenResponse> {
-    let cfg = &state.config;
-    let (access_token, _) = state
-        .jwt
-        .issue(
-            p.user_id,
-            p.tenant.id,
-            p.session_id,
-            p.role.as_str(),
-            cfg.access_ttl,
-        )
-        .map_err(|e| ApiError::Internal(format!("signing: {e}")))?;
     let u = accounts::find_user(&state.platform, p.user_id).await?;
     Ok(TokenResponse {
-        access_token,
+        access_token: sign(state, p.user_id, p.tenant.id, p.session_id, p.role.as_str())?,
         refresh_token,
         token_type: "Bearer",
-        expires_in: cfg.access_ttl.as_secs(),
+        expires_in: state.config.access_ttl.as_secs(),
         user: user_view(&u, p),
         tenant: Some(TenantView::from(&p.tenant)),
     })
+}
+
+/// Signs an access token valid for the configured lifetime.
+fn sign(
+    state: &AppState,
+    user_id: Uuid,
+    tenant_id: Uuid,
+    session_id: Uuid,
+    role: &str,
+) -> ApiResult<String> {
+    state
+        .jwt
+        .issue(
+            user_id,
+            tenant_id,
+            session_id,
+            role,
+            state.config.access_ttl,
+        )
+        .map(|(token, _)| token)
+        .map_err(|e| ApiError::Internal(format!("signing: {e}")))
 }
 
 /// Tokens of an operator session: no tenant, role `operator`.
@@ -173,22 +183,17 @@ fn issue_operator_tokens(
     session_id: Uuid,
     refresh_token: String,
 ) -> ApiResult<TokenResponse> {
-    let cfg = &state.config;
-    let (access_token, _) = state
-        .jwt
-        .issue(
+    Ok(TokenResponse {
+        access_token: sign(
+            state,
             u.id,
             sessions::OPERATOR_SESSION,
             session_id,
             "operator",
-            cfg.access_ttl,
-        )
-        .map_err(|e| ApiError::Internal(format!("signing: {e}")))?;
-    Ok(TokenResponse {
-        access_token,
+        )?,
         refresh_token,
         token_type: "Bearer",
-        expires_in: cfg.access_ttl.as_secs(),
+        expires_in: state.config.access_ttl.as_secs(),
         user: UserView {
             id: u.id,
             email: u.email.clone(),
