@@ -212,16 +212,20 @@ fn urlenc(s: &str) -> String {
         .collect()
 }
 
+/// Posts the console's login form.
+async fn login_form(app: &TestApp, email: &str, password: &str) -> tests::TestResponse {
+    app.console(form(
+        "/login",
+        &format!("email={}&password={}", urlenc(email), urlenc(password)),
+        None,
+        None,
+    ))
+    .await
+}
+
 /// Signs in through the console's form; returns the `name=value` cookie.
 async fn console_cookie(app: &TestApp, email: &str) -> String {
-    let r = app
-        .console(form(
-            "/login",
-            &format!("email={}&password={}", urlenc(email), urlenc(PASSWORD)),
-            None,
-            None,
-        ))
-        .await;
+    let r = login_form(app, email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(r.headers["location"], "/nexus/jobs");
     let set = r.headers["set-cookie"].to_str().unwrap();
@@ -248,14 +252,7 @@ async fn the_console_form_login_sets_a_cookie_that_opens_the_jobs_page(app: Test
     assert!(page.text().contains("id=\"queues\""));
 
     // A wrong password shows the form again with the reason; an owner is refused.
-    let r = app
-        .console(form(
-            "/login",
-            &format!("email={}&password=wrong-password", urlenc(&email)),
-            None,
-            None,
-        ))
-        .await;
+    let r = login_form(&app, &email, "wrong-password").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(
         r.text().contains("wrong e-mail or password"),
@@ -263,18 +260,7 @@ async fn the_console_form_login_sets_a_cookie_that_opens_the_jobs_page(app: Test
         r.text()
     );
     let t = app.tenant("acme").await;
-    let r = app
-        .console(form(
-            "/login",
-            &format!(
-                "email={}&password={}",
-                urlenc(&t.owner_email),
-                urlenc(PASSWORD)
-            ),
-            None,
-            None,
-        ))
-        .await;
+    let r = login_form(&app, &t.owner_email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 
     // Signing out ends the session: the cookie no longer opens anything.
