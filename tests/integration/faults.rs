@@ -74,7 +74,8 @@ impl Workers {
     fn restart_exited(&mut self) -> usize {
         let mut n = 0;
         for i in 0..self.procs.len() {
-            if self.procs[i].exited().is_some() {
+            if let Some(status) = self.procs[i].exited() {
+                eprintln!("worker slot {i} exited by itself ({status}); restarting it");
                 self.procs[i] = self.spawn();
                 n += 1;
             }
@@ -82,23 +83,30 @@ impl Workers {
         n
     }
 
+    /// The log of every process started, in start order (exited and killed ones included).
+    fn all_logs(&self) -> impl Iterator<Item = (PathBuf, String)> + '_ {
+        (1..=self.started).map(|i| {
+            let path = self.logs.join(format!("worker-{i}.log"));
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            (path, text)
+        })
+    }
+
     /// Lines containing `needle` in the logs of every process started.
     fn count_in_logs(&self, needle: &str) -> usize {
-        (1..=self.started)
-            .map(|i| {
-                std::fs::read_to_string(self.logs.join(format!("worker-{i}.log")))
-                    .unwrap_or_default()
-                    .lines()
-                    .filter(|l| l.contains(needle))
-                    .count()
-            })
+        self.all_logs()
+            .map(|(_, text)| text.lines().filter(|l| l.contains(needle)).count())
             .sum()
     }
 
+    /// The last lines of every process's log, so a failure shows why one exited by itself.
     fn logs(&self) -> String {
-        self.procs
-            .iter()
-            .map(|p| format!("--- {} ---\n{}", p.log.display(), p.log_tail(15)))
+        self.all_logs()
+            .map(|(path, text)| {
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+                format!("--- {} ---\n{tail}", path.display())
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }

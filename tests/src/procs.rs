@@ -88,14 +88,6 @@ impl Proc {
         }
         status
     }
-
-    /// The last `n` lines of its log (for failure messages).
-    #[must_use]
-    pub fn log_tail(&self, n: usize) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
-    }
 }
 
 impl Drop for Proc {
