@@ -6,6 +6,7 @@
 //! defines the sea-orm entities of both, the queries and invariants on them, and the registry that
 //! hands out tenant database handles. It knows nothing of HTTP or of the job runtime.
 
+pub mod catalog;
 pub mod db;
 pub mod error;
 pub mod password;

@@ -19,9 +19,10 @@ mod m20261124_000002_platform_operators;
 mod m20261124_000002_tenant_outbox;
 mod m20261124_000003_platform_schedule_ticks;
 mod m20261124_000003_tenant_job_runs;
+mod m20261124_000004_platform_catalog;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
-/// keys, audit, claimed schedule ticks.
+/// keys, audit, claimed schedule ticks, and the shared parts catalog.
 pub struct PlatformMigrator;
 
 #[async_trait::async_trait]
@@ -31,6 +32,7 @@ impl MigratorTrait for PlatformMigrator {
             Box::new(m20261124_000001_platform_init::Migration),
             Box::new(m20261124_000002_platform_operators::Migration),
             Box::new(m20261124_000003_platform_schedule_ticks::Migration),
+            Box::new(m20261124_000004_platform_catalog::Migration),
         ]
     }
 }

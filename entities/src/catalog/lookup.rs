@@ -1,0 +1,389 @@
+//! Reads of the catalog for the counter: the year → make → model → engine cascade and a part
+//! with its fitment and numbers.
+
+use sea_orm::{ConnectionTrait, Statement, Value};
+use serde::Serialize;
+
+use super::docs::ph;
+use crate::{Error, Result};
+
+/// A maker or model in the cascade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+}
+
+/// A vehicle at the end of the cascade: one engine (and submodel) of a year's model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VehicleView {
+    /// Vehicle id, the `vehicle_id` of searches.
+    pub id: i32,
+    /// Year.
+    pub year: i16,
+    /// Maker id.
+    pub make_id: i32,
+    /// Maker.
+    pub make: String,
+    /// Model id.
+    pub model_id: i32,
+    /// Model.
+    pub model: String,
+    /// Submodel.
+    pub submodel: Option<String>,
+    /// Displacement in litres as text (`"1.6"`).
+    pub liters: Option<String>,
+    /// Cylinders.
+    pub cylinders: Option<i16>,
+    /// Fuel.
+    pub fuel: Option<String>,
+    /// Aspiration.
+    pub aspiration: Option<String>,
+    /// A label for a picker: `"1.6L L4 gasolina"`.
+    pub engine: String,
+}
+
+fn liters(x10: Option<i16>) -> Option<String> {
+    x10.map(|x| format!("{}.{}", x / 10, x % 10))
+}
+
+fn engine_label(v: &VehicleView) -> String {
+    let mut parts = Vec::new();
+    if let Some(l) = &v.liters {
+        parts.push(format!("{l}L"));
+    }
+    if let Some(c) = v.cylinders {
+        parts.push(format!("{}{c}", if c > 6 { "V" } else { "L" }));
+    }
+    if let Some(f) = &v.fuel {
+        parts.push(f.clone());
+    }
+    if let Some(a) = v.aspiration.as_deref().filter(|a| *a != "natural") {
+        parts.push(a.to_owned());
+    }
+    if let Some(s) = &v.submodel {
+        parts.push(s.clone());
+    }
+    parts.join(" ")
+}
+
+async fn rows(
+    db: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<Value>,
+) -> Result<Vec<sea_orm::QueryResult>> {
+    let backend = db.get_database_backend();
+    Ok(db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?)
+}
+
+/// The years that have vehicles, newest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn years(db: &impl ConnectionTrait) -> Result<Vec<i16>> {
+    rows(
+        db,
+        "SELECT DISTINCT year FROM catalog_vehicles ORDER BY year DESC".into(),
+        vec![],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get("", "year")?))
+    .collect()
+}
+
+fn named(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<Named>> {
+    rows.iter()
+        .map(|r| {
+            Ok(Named {
+                id: r.try_get("", "id")?,
+                name: r.try_get("", "name")?,
+            })
+        })
+        .collect()
+}
+
+/// The makers with vehicles in a year, by name.
+///
+/// # Errors
+/// Database errors.
+pub async fn makes(db: &impl ConnectionTrait, year: i16) -> Result<Vec<Named>> {
+    let b = db.get_database_backend();
+    named(
+        rows(
+            db,
+            format!(
+                "SELECT DISTINCT m.id, m.name FROM catalog_vehicles v \
+                 JOIN catalog_makes m ON m.id = v.make_id WHERE v.year = {} ORDER BY m.name",
+                ph(b, 1)
+            ),
+            vec![year.into()],
+        )
+        .await?,
+    )
+}
+
+/// The models of a maker in a year, by name.
+///
+/// # Errors
+/// Database errors.
+pub async fn models(db: &impl ConnectionTrait, year: i16, make_id: i32) -> Result<Vec<Named>> {
+    let b = db.get_database_backend();
+    named(
+        rows(
+            db,
+            format!(
+                "SELECT DISTINCT m.id, m.name FROM catalog_vehicles v \
+                 JOIN catalog_models m ON m.id = v.model_id \
+                 WHERE v.year = {} AND v.make_id = {} ORDER BY m.name",
+                ph(b, 1),
+                ph(b, 2)
+            ),
+            vec![year.into(), make_id.into()],
+        )
+        .await?,
+    )
+}
+
+const VEHICLE_SELECT: &str = "SELECT v.id, v.year, v.make_id, mk.name AS make, v.model_id, \
+     md.name AS model, v.submodel, v.liters_x10, v.cylinders, v.fuel, v.aspiration \
+     FROM catalog_vehicles v JOIN catalog_makes mk ON mk.id = v.make_id \
+     JOIN catalog_models md ON md.id = v.model_id";
+
+fn vehicles_of(rows: &[sea_orm::QueryResult]) -> Result<Vec<VehicleView>> {
+    rows.iter()
+        .map(|r| {
+            let mut v = VehicleView {
+                id: r.try_get("", "id")?,
+                year: r.try_get("", "year")?,
+                make_id: r.try_get("", "make_id")?,
+                make: r.try_get("", "make")?,
+                model_id: r.try_get("", "model_id")?,
+                model: r.try_get("", "model")?,
+                submodel: r.try_get("", "submodel")?,
+                liters: liters(r.try_get("", "liters_x10")?),
+                cylinders: r.try_get("", "cylinders")?,
+                fuel: r.try_get("", "fuel")?,
+                aspiration: r.try_get("", "aspiration")?,
+                engine: String::new(),
+            };
+            v.engine = engine_label(&v);
+            Ok(v)
+        })
+        .collect()
+}
+
+/// The vehicles (engines, submodels) of a model in a year.
+///
+/// # Errors
+/// Database errors.
+pub async fn engines(
+    db: &impl ConnectionTrait,
+    year: i16,
+    make_id: i32,
+    model_id: i32,
+) -> Result<Vec<VehicleView>> {
+    let b = db.get_database_backend();
+    vehicles_of(
+        &rows(
+            db,
+            format!(
+                "{VEHICLE_SELECT} WHERE v.year = {} AND v.make_id = {} AND v.model_id = {} \
+                 ORDER BY v.liters_x10, v.cylinders, v.submodel, v.id",
+                ph(b, 1),
+                ph(b, 2),
+                ph(b, 3)
+            ),
+            vec![year.into(), make_id.into(), model_id.into()],
+        )
+        .await?,
+    )
+}
+
+/// One vehicle.
+///
+/// # Errors
+/// [`Error::NotFound`]; database errors.
+pub async fn vehicle(db: &impl ConnectionTrait, id: i32) -> Result<VehicleView> {
+    let b = db.get_database_backend();
+    vehicles_of(
+        &rows(
+            db,
+            format!("{VEHICLE_SELECT} WHERE v.id = {}", ph(b, 1)),
+            vec![id.into()],
+        )
+        .await?,
+    )?
+    .pop()
+    .ok_or(Error::NotFound { entity: "vehicle" })
+}
+
+/// A vehicle a part fits, with the application's details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FitmentView {
+    /// The vehicle.
+    pub vehicle: VehicleView,
+    /// Position, when the application names one.
+    pub position: Option<String>,
+    /// Units per vehicle.
+    pub qty: i16,
+    /// Qualifiers.
+    pub qualifiers: Option<serde_json::Value>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// Another number of the part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NumberView {
+    /// `oe`, `aftermarket`, `supersedes`, `superseded_by`.
+    pub kind: String,
+    /// Brand of that number.
+    pub brand: String,
+    /// The number as printed.
+    pub number: String,
+}
+
+/// A part with everything the counter shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartDetail {
+    /// Part id.
+    pub id: i64,
+    /// Number as printed.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Brand id.
+    pub brand_id: i32,
+    /// Brand.
+    pub brand: String,
+    /// Category id.
+    pub category_id: Option<i32>,
+    /// Category.
+    pub category: Option<String>,
+    /// Attributes.
+    pub attributes: Option<serde_json::Value>,
+    /// SAT ClaveProdServ.
+    pub sat_product_key: Option<String>,
+    /// SAT ClaveUnidad.
+    pub sat_unit_key: Option<String>,
+    /// Reference retail price in centavos.
+    pub retail_price_cents: Option<i64>,
+    /// Image references.
+    pub image_refs: Option<serde_json::Value>,
+    /// Vehicles it fits, newest first (at most [`MAX_FITMENT_SHOWN`]).
+    pub fitment: Vec<FitmentView>,
+    /// How many vehicles it fits in all.
+    pub fitment_total: u64,
+    /// Other numbers it is known by.
+    pub interchange: Vec<NumberView>,
+}
+
+/// Most fitment rows a part's detail lists.
+pub const MAX_FITMENT_SHOWN: u64 = 500;
+
+/// A part with its fitment and numbers.
+///
+/// # Errors
+/// [`Error::NotFound`]; database errors.
+pub async fn part(db: &impl ConnectionTrait, id: i64) -> Result<PartDetail> {
+    let b = db.get_database_backend();
+    let p = rows(
+        db,
+        format!(
+            "SELECT p.id, p.number, p.name, p.description, p.brand_id, b.name AS brand, \
+             p.category_id, c.name AS category, p.attributes, p.sat_product_key, p.sat_unit_key, \
+             p.retail_price_cents, p.image_refs FROM catalog_parts p \
+             JOIN catalog_brands b ON b.id = p.brand_id \
+             LEFT JOIN catalog_categories c ON c.id = p.category_id WHERE p.id = {}",
+            ph(b, 1)
+        ),
+        vec![id.into()],
+    )
+    .await?
+    .pop()
+    .ok_or(Error::NotFound { entity: "part" })?;
+    let fit_rows = rows(
+        db,
+        format!(
+            "SELECT v.id, v.year, v.make_id, mk.name AS make, v.model_id, md.name AS model, \
+             v.submodel, v.liters_x10, v.cylinders, v.fuel, v.aspiration, f.position, f.qty, \
+             f.qualifiers, f.note FROM catalog_fitment f \
+             JOIN catalog_vehicles v ON v.id = f.vehicle_id \
+             JOIN catalog_makes mk ON mk.id = v.make_id \
+             JOIN catalog_models md ON md.id = v.model_id \
+             WHERE f.part_id = {} ORDER BY v.year DESC, mk.name, md.name, v.id LIMIT {MAX_FITMENT_SHOWN}",
+            ph(b, 1)
+        ),
+        vec![id.into()],
+    )
+    .await?;
+    let vehicles = vehicles_of(&fit_rows)?;
+    let mut fitment = Vec::with_capacity(vehicles.len());
+    for (vehicle, r) in vehicles.into_iter().zip(&fit_rows) {
+        let position: String = r.try_get("", "position")?;
+        fitment.push(FitmentView {
+            vehicle,
+            position: (!position.is_empty()).then_some(position),
+            qty: r.try_get("", "qty")?,
+            qualifiers: r.try_get("", "qualifiers")?,
+            note: r.try_get("", "note")?,
+        });
+    }
+    let fitment_total: i64 = rows(
+        db,
+        format!(
+            "SELECT count(*) AS n FROM catalog_fitment WHERE part_id = {}",
+            ph(b, 1)
+        ),
+        vec![id.into()],
+    )
+    .await?
+    .first()
+    .map(|r| r.try_get("", "n"))
+    .transpose()?
+    .unwrap_or(0);
+    let interchange = rows(
+        db,
+        format!(
+            "SELECT kind, brand, number FROM catalog_interchange WHERE part_id = {} \
+             ORDER BY kind, brand, number",
+            ph(b, 1)
+        ),
+        vec![id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(NumberView {
+            kind: r.try_get("", "kind")?,
+            brand: r.try_get("", "brand")?,
+            number: r.try_get("", "number")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(PartDetail {
+        id: p.try_get("", "id")?,
+        number: p.try_get("", "number")?,
+        name: p.try_get("", "name")?,
+        description: p.try_get("", "description")?,
+        brand_id: p.try_get("", "brand_id")?,
+        brand: p.try_get("", "brand")?,
+        category_id: p.try_get("", "category_id")?,
+        category: p.try_get("", "category")?,
+        attributes: p.try_get("", "attributes")?,
+        sat_product_key: p.try_get("", "sat_product_key")?,
+        sat_unit_key: p.try_get("", "sat_unit_key")?,
+        retail_price_cents: p.try_get("", "retail_price_cents")?,
+        image_refs: p.try_get("", "image_refs")?,
+        fitment,
+        fitment_total: u64::try_from(fitment_total).unwrap_or(0),
+        interchange,
+    })
+}
