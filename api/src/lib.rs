@@ -66,6 +66,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::auth::router())
         .merge(routes::branches::router())
+        .merge(routes::catalog::router())
         .merge(routes::system::router())
         .merge(routes::ops::router())
 }

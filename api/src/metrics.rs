@@ -84,3 +84,39 @@ pub fn exposition(registry: &prometheus::Registry) -> axum::response::Response {
         Err(e) => crate::error::ApiError::Internal(format!("metrics: {e}")).into_response(),
     }
 }
+
+/// Catalog search counters: which backend answered, and how often the configured one was
+/// skipped because it did not answer.
+#[derive(Clone)]
+pub struct SearchMetrics {
+    /// `nexus_catalog_searches_total{backend}`.
+    pub searches: IntCounterVec,
+    /// `nexus_catalog_search_fallbacks_total`.
+    pub fallbacks: prometheus::IntCounter,
+}
+
+impl SearchMetrics {
+    /// Creates and registers the metrics.
+    ///
+    /// # Errors
+    /// A registration clash.
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let searches = IntCounterVec::new(
+            Opts::new(
+                "nexus_catalog_searches_total",
+                "Catalog searches by the backend that answered",
+            ),
+            &["backend"],
+        )?;
+        let fallbacks = prometheus::IntCounter::new(
+            "nexus_catalog_search_fallbacks_total",
+            "Catalog searches answered by SQL because Meilisearch did not answer",
+        )?;
+        registry.register(Box::new(searches.clone()))?;
+        registry.register(Box::new(fallbacks.clone()))?;
+        Ok(Self {
+            searches,
+            fallbacks,
+        })
+    }
+}

@@ -10,7 +10,9 @@ use entities::registry::TenantRegistry;
 use sea_orm::DatabaseConnection;
 
 use crate::jwt::JwtKeys;
-use crate::metrics::HttpMetrics;
+use entities::catalog::search::CatalogSearch;
+
+use crate::metrics::{HttpMetrics, SearchMetrics};
 use crate::throttle::Throttle;
 
 /// Settings of the HTTP API (built by the binary from the environment, by tests in code).
@@ -103,6 +105,10 @@ pub struct Inner {
     pub jwt: JwtKeys,
     /// HTTP metrics.
     pub metrics: HttpMetrics,
+    /// Catalog search metrics.
+    pub search_metrics: SearchMetrics,
+    /// The catalog search backend in front of SQL (Meilisearch), set once by the binary.
+    catalog_search: std::sync::OnceLock<Arc<dyn CatalogSearch>>,
     /// Where every metric of the process is registered (served at `/metrics`).
     pub registry: prometheus::Registry,
     /// Extra readiness checks.
@@ -133,6 +139,7 @@ impl AppState {
         probes: Vec<Arc<dyn ReadinessProbe>>,
     ) -> Result<Self, prometheus::Error> {
         let metrics = HttpMetrics::register(&registry)?;
+        let search_metrics = SearchMetrics::register(&registry)?;
         let jwt = JwtKeys::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience);
         Ok(Self(Arc::new(Inner {
             platform,
@@ -142,8 +149,21 @@ impl AppState {
             config,
             jwt,
             metrics,
+            search_metrics,
+            catalog_search: std::sync::OnceLock::new(),
             registry,
             probes,
         })))
+    }
+
+    /// Puts a search backend in front of the SQL one. Only the first call takes effect.
+    pub fn set_catalog_search(&self, backend: Arc<dyn CatalogSearch>) {
+        let _ = self.0.catalog_search.set(backend);
+    }
+
+    /// The search backend in front of SQL, when one is configured.
+    #[must_use]
+    pub fn catalog_search(&self) -> Option<Arc<dyn CatalogSearch>> {
+        self.0.catalog_search.get().cloned()
     }
 }

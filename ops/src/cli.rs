@@ -63,6 +63,27 @@ pub enum Command {
     /// Manages platform operators: the people who may see every tenant's queued work.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Loads the shared parts catalog: a synthetic one, or ACES and PIES files.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+/// Catalog subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Generates a deterministic synthetic catalog of the Mexican market and loads it in bulk
+    /// (COPY on PostgreSQL, one transaction of batched inserts on SQLite).
+    Generate {
+        /// Parts to generate (each fits 10–20 vehicles).
+        #[arg(long, default_value_t = 10_000)]
+        parts: u64,
+        /// Seed: the same seed and count give the same catalog.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Replace a catalog that already has parts.
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 /// Operator subcommands.
@@ -232,6 +253,54 @@ pub enum UserCommand {
     },
 }
 
+fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(len);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{elapsed_precise}} {{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}, eta {{eta}})"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    b
+}
+
+async fn catalog(cfg: Config, cmd: CatalogCommand) -> Result<()> {
+    let platform = provision::open_platform(&cfg, true).await?;
+    match cmd {
+        CatalogCommand::Generate {
+            parts,
+            seed,
+            replace,
+        } => {
+            let started = std::time::Instant::now();
+            let bar = progress_bar(parts, "parts");
+            let r = crate::catalog::generate::generate(
+                &platform,
+                crate::catalog::generate::GenOptions {
+                    parts,
+                    seed,
+                    replace,
+                },
+                |n| bar.set_position(n),
+            )
+            .await;
+            bar.finish_and_clear();
+            let r = r?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "catalog generated in {secs:.1} s: {} vehicles, {} parts, {} fitment rows, {} interchange numbers ({:.0} rows/s)",
+                r.vehicles,
+                r.parts,
+                r.fitment,
+                r.interchange,
+                r.rows() as f64 / secs
+            );
+            println!("run `nexus search reindex` to rebuild a Meilisearch index from it");
+            Ok(())
+        }
+    }
+}
+
 fn registry(cfg: &Config) -> TenantRegistry {
     TenantRegistry::new(
         cfg.tenant_location.clone(),
@@ -312,6 +381,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
         }
         Command::User(cmd) => user(cfg, cmd).await,
         Command::Operator(cmd) => operator(cfg, cmd).await,
+        Command::Catalog(cmd) => catalog(cfg, cmd).await,
         Command::Jobs(cmd) => jobs_command(cfg, cmd).await,
         Command::Bench(BenchCommand::Jobs { jobs }) => {
             let r = crate::pipeline_bench::run(cfg, jobs).await?;

@@ -2,6 +2,7 @@
 //! two runtime shapes (embedded SQLite, distributed PostgreSQL + Redis).
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -1,8 +1,6 @@
 //! The `nexus` command line, run in-process on a test app's settings.
 
-use clap::Parser;
 use http::StatusCode;
-use ops::cli::{Cli, run};
 use ops::config::Config;
 use serde_json::json;
 use tests::{TestApp, shape_tests};
@@ -14,9 +12,7 @@ shape_tests!(
 );
 
 async fn nexus(app: &TestApp, args: &[&str]) -> anyhow::Result<()> {
-    let cli = Cli::try_parse_from(std::iter::once("nexus").chain(args.iter().copied()))?;
-    let cfg = Config::from_lookup(|k| app.vars.get(k).cloned())?;
-    run(cli, cfg).await
+    app.cli(args).await
 }
 
 async fn login_status(app: &TestApp, email: &str, password: &str) -> StatusCode {

@@ -9,6 +9,7 @@
 mod auth;
 mod branches;
 mod browser;
+mod catalog;
 mod cli;
 mod faults;
 mod http;

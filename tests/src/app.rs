@@ -190,6 +190,18 @@ impl TestApp {
         ops::app::build(cfg, prometheus::Registry::new(), true).await
     }
 
+    /// Runs a `nexus` command in-process on this app's settings.
+    ///
+    /// # Errors
+    /// What the command would print as its error.
+    pub async fn cli(&self, args: &[&str]) -> anyhow::Result<()> {
+        use clap::Parser;
+        let cli =
+            ops::cli::Cli::try_parse_from(std::iter::once("nexus").chain(args.iter().copied()))?;
+        let cfg = Config::from_lookup(|k| self.vars.get(k).cloned())?;
+        ops::cli::run(cli, cfg).await
+    }
+
     /// Settings with some changed, for a second app on the same databases.
     #[must_use]
     pub fn vars_with(&self, changes: &[(&str, &str)]) -> HashMap<String, String> {

@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod branches;
+pub mod catalog;
 pub mod ops;
 pub mod system;

@@ -1,0 +1,497 @@
+//! `/pos/api/catalog` and the vehicle cascade under `/pos/api/vehicles`: "what fits this car?".
+//! The catalog is shared by every tenant and lives in the platform database; any signed-in user
+//! of a business may read it.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use entities::catalog::lookup::{self, FitmentView, Named, NumberView, PartDetail, VehicleView};
+use entities::catalog::search::{
+    self, CatalogSearch, SearchError, SearchHit, SearchQuery, SqlSearch,
+};
+use entities::{Page, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Principal;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{AppPath, AppQuery};
+use crate::state::AppState;
+
+/// The catalog routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_parts))
+        .routes(routes!(get_part))
+        .routes(routes!(years))
+        .routes(routes!(makes))
+        .routes(routes!(models))
+        .routes(routes!(engines))
+        .routes(routes!(get_vehicle))
+}
+
+/// Which search backend answered.
+pub static SEARCH_BACKEND: HeaderName = HeaderName::from_static("x-search-backend");
+/// Why the configured search backend was skipped, when it was.
+pub static SEARCH_FALLBACK: HeaderName = HeaderName::from_static("x-search-fallback");
+
+/// The cascade changes only when the catalog is loaded: let the POS cache it for an hour.
+fn cacheable() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    h
+}
+
+/// Search filters and page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// Words, a part number or an interchange number ("balata", "BP-1234", "bp 1234").
+    pub q: Option<String>,
+    /// Only parts that fit this catalog vehicle.
+    pub vehicle_id: Option<i32>,
+    /// Only parts that fit a vehicle of this year…
+    pub year: Option<i16>,
+    /// …of this maker (id)…
+    pub make: Option<i32>,
+    /// …of this model (id)…
+    pub model: Option<i32>,
+    /// …with this displacement in litres ("1.6").
+    pub engine: Option<String>,
+    /// Only this category (id).
+    pub category: Option<i32>,
+    /// Only this brand (id).
+    pub brand: Option<i32>,
+    /// Page number, from 1.
+    pub page: Option<u64>,
+    /// Page size, 1 to 200 (50 by default).
+    pub per_page: Option<u64>,
+}
+
+/// A part in a result list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartHit {
+    /// Part id.
+    pub id: i64,
+    /// Number as printed.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Brand id.
+    pub brand_id: i32,
+    /// Brand.
+    pub brand: String,
+    /// Category id.
+    pub category_id: Option<i32>,
+    /// Category.
+    pub category: Option<String>,
+    /// Reference retail price in MXN centavos.
+    pub retail_price_cents: Option<i64>,
+}
+
+impl From<SearchHit> for PartHit {
+    fn from(h: SearchHit) -> Self {
+        Self {
+            id: h.id,
+            number: h.number,
+            name: h.name,
+            brand_id: h.brand_id,
+            brand: h.brand,
+            category_id: h.category_id,
+            category: h.category,
+            retail_price_cents: h.retail_price_cents,
+        }
+    }
+}
+
+/// A page of parts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartPage {
+    /// Parts of this page, best match first.
+    pub items: Vec<PartHit>,
+    /// Page number.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Matches in all pages (Meilisearch gives an estimate).
+    pub total: u64,
+    /// The backend that answered: `sql` or `meilisearch`.
+    pub backend: String,
+}
+
+/// Searches the catalog by text and fitment. Answers from Meilisearch when it is configured, and
+/// from the SQL index when it is not or does not answer (header `X-Search-Fallback` says why).
+#[utoipa::path(
+    get, path = "/pos/api/catalog/search", tag = "catalog", security(("bearer" = [])),
+    params(SearchParams),
+    responses(
+        (status = 200, body = PartPage, headers(("x-search-backend" = String))),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "Bad page, engine or filter", body = ErrorBody),
+    )
+)]
+pub async fn search_parts(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+    AppQuery(p): AppQuery<SearchParams>,
+) -> ApiResult<(HeaderMap, Json<PartPage>)> {
+    let page = PageRequest::new(p.page, p.per_page)?;
+    let query = SearchQuery {
+        q: p.q,
+        vehicle_id: p.vehicle_id,
+        year: p.year,
+        make_id: p.make,
+        model_id: p.model,
+        engine: p.engine,
+        category_id: p.category,
+        brand_id: p.brand,
+    };
+    let resolved = search::resolve(&state.platform, &query, page).await?;
+    let mut headers = HeaderMap::new();
+    let sql: Arc<dyn CatalogSearch> = Arc::new(SqlSearch::new(state.platform.clone()));
+    let primary = state.catalog_search().unwrap_or_else(|| sql.clone());
+    let (backend, result) = match primary.search(&resolved).await {
+        Err(SearchError::Unavailable(why)) if primary.name() != sql.name() => {
+            tracing::warn!(backend = primary.name(), error = %why, "search fell back to SQL");
+            state.search_metrics.fallbacks.inc();
+            headers.insert(
+                SEARCH_FALLBACK.clone(),
+                HeaderValue::from_str(&format!("{}-unavailable", primary.name()))
+                    .unwrap_or(HeaderValue::from_static("unavailable")),
+            );
+            (sql.name(), sql.search(&resolved).await)
+        }
+        other => (primary.name(), other),
+    };
+    let Page {
+        items,
+        page,
+        per_page,
+        total,
+    } = result.map_err(|e| match e {
+        SearchError::Domain(d) => d.into(),
+        SearchError::Unavailable(why) => {
+            crate::error::ApiError::Internal(format!("search unavailable: {why}"))
+        }
+    })?;
+    state
+        .search_metrics
+        .searches
+        .with_label_values(&[backend])
+        .inc();
+    headers.insert(SEARCH_BACKEND.clone(), HeaderValue::from_static(backend));
+    Ok((
+        headers,
+        Json(PartPage {
+            items: items.into_iter().map(Into::into).collect(),
+            page,
+            per_page,
+            total,
+            backend: backend.to_owned(),
+        }),
+    ))
+}
+
+/// A vehicle of the catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogVehicle {
+    /// Vehicle id (the `vehicle_id` of searches).
+    pub id: i32,
+    /// Year.
+    pub year: i16,
+    /// Maker id.
+    pub make_id: i32,
+    /// Maker.
+    pub make: String,
+    /// Model id.
+    pub model_id: i32,
+    /// Model.
+    pub model: String,
+    /// Submodel.
+    pub submodel: Option<String>,
+    /// Displacement in litres.
+    pub liters: Option<String>,
+    /// Cylinders.
+    pub cylinders: Option<i16>,
+    /// Fuel.
+    pub fuel: Option<String>,
+    /// Aspiration.
+    pub aspiration: Option<String>,
+    /// Label for a picker, e.g. `1.6L L4 gasolina`.
+    pub engine: String,
+}
+
+impl From<VehicleView> for CatalogVehicle {
+    fn from(v: VehicleView) -> Self {
+        Self {
+            id: v.id,
+            year: v.year,
+            make_id: v.make_id,
+            make: v.make,
+            model_id: v.model_id,
+            model: v.model,
+            submodel: v.submodel,
+            liters: v.liters,
+            cylinders: v.cylinders,
+            fuel: v.fuel,
+            aspiration: v.aspiration,
+            engine: v.engine,
+        }
+    }
+}
+
+/// A vehicle a part fits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Fitment {
+    /// The vehicle.
+    pub vehicle: CatalogVehicle,
+    /// Position.
+    pub position: Option<String>,
+    /// Units per vehicle.
+    pub qty: i16,
+    /// ACES qualifiers.
+    #[schema(value_type = Option<Object>)]
+    pub qualifiers: Option<serde_json::Value>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// Another number of a part.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OtherNumber {
+    /// `oe`, `aftermarket`, `supersedes`, `superseded_by`.
+    pub kind: String,
+    /// Brand.
+    pub brand: String,
+    /// Number as printed.
+    pub number: String,
+}
+
+/// A part with fitment and interchange.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartView {
+    /// Part id.
+    pub id: i64,
+    /// Number as printed.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Brand id.
+    pub brand_id: i32,
+    /// Brand.
+    pub brand: String,
+    /// Category id.
+    pub category_id: Option<i32>,
+    /// Category.
+    pub category: Option<String>,
+    /// Attributes.
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<serde_json::Value>,
+    /// SAT ClaveProdServ.
+    pub sat_product_key: Option<String>,
+    /// SAT ClaveUnidad.
+    pub sat_unit_key: Option<String>,
+    /// Reference retail price in MXN centavos.
+    pub retail_price_cents: Option<i64>,
+    /// Image references.
+    #[schema(value_type = Option<Object>)]
+    pub image_refs: Option<serde_json::Value>,
+    /// Vehicles it fits (newest first, at most 500).
+    pub fitment: Vec<Fitment>,
+    /// Vehicles it fits in all.
+    pub fitment_total: u64,
+    /// Other numbers it is known by.
+    pub interchange: Vec<OtherNumber>,
+}
+
+impl From<PartDetail> for PartView {
+    fn from(p: PartDetail) -> Self {
+        Self {
+            id: p.id,
+            number: p.number,
+            name: p.name,
+            description: p.description,
+            brand_id: p.brand_id,
+            brand: p.brand,
+            category_id: p.category_id,
+            category: p.category,
+            attributes: p.attributes,
+            sat_product_key: p.sat_product_key,
+            sat_unit_key: p.sat_unit_key,
+            retail_price_cents: p.retail_price_cents,
+            image_refs: p.image_refs,
+            fitment: p
+                .fitment
+                .into_iter()
+                .map(|f: FitmentView| Fitment {
+                    vehicle: f.vehicle.into(),
+                    position: f.position,
+                    qty: f.qty,
+                    qualifiers: f.qualifiers,
+                    note: f.note,
+                })
+                .collect(),
+            fitment_total: p.fitment_total,
+            interchange: p
+                .interchange
+                .into_iter()
+                .map(|n: NumberView| OtherNumber {
+                    kind: n.kind,
+                    brand: n.brand,
+                    number: n.number,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A part with the vehicles it fits and its other numbers.
+#[utoipa::path(
+    get, path = "/pos/api/catalog/parts/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Part id")),
+    responses((status = 200, body = PartView), (status = 404, body = ErrorBody))
+)]
+pub async fn get_part(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<Json<PartView>> {
+    Ok(Json(lookup::part(&state.platform, id).await?.into()))
+}
+
+/// A maker or model.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NamedItem {
+    /// Id.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+}
+
+impl From<Named> for NamedItem {
+    fn from(n: Named) -> Self {
+        Self {
+            id: n.id,
+            name: n.name,
+        }
+    }
+}
+
+/// Years with vehicles, newest first (first step of the cascade).
+#[utoipa::path(
+    get, path = "/pos/api/vehicles/years", tag = "vehicles", security(("bearer" = [])),
+    responses((status = 200, body = Vec<i16>))
+)]
+pub async fn years(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+) -> ApiResult<(HeaderMap, Json<Vec<i16>>)> {
+    Ok((cacheable(), Json(lookup::years(&state.platform).await?)))
+}
+
+/// The year of the cascade.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct YearParams {
+    /// Model year.
+    pub year: i16,
+}
+
+/// Makers with vehicles in a year.
+#[utoipa::path(
+    get, path = "/pos/api/vehicles/makes", tag = "vehicles", security(("bearer" = [])),
+    params(YearParams),
+    responses((status = 200, body = Vec<NamedItem>))
+)]
+pub async fn makes(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+    AppQuery(p): AppQuery<YearParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<NamedItem>>)> {
+    let makes = lookup::makes(&state.platform, p.year).await?;
+    Ok((
+        cacheable(),
+        Json(makes.into_iter().map(Into::into).collect()),
+    ))
+}
+
+/// Year and maker of the cascade.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MakeParams {
+    /// Model year.
+    pub year: i16,
+    /// Maker id.
+    pub make: i32,
+}
+
+/// Models of a maker in a year.
+#[utoipa::path(
+    get, path = "/pos/api/vehicles/models", tag = "vehicles", security(("bearer" = [])),
+    params(MakeParams),
+    responses((status = 200, body = Vec<NamedItem>))
+)]
+pub async fn models(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+    AppQuery(p): AppQuery<MakeParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<NamedItem>>)> {
+    let models = lookup::models(&state.platform, p.year, p.make).await?;
+    Ok((
+        cacheable(),
+        Json(models.into_iter().map(Into::into).collect()),
+    ))
+}
+
+/// Year, maker and model of the cascade.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ModelParams {
+    /// Model year.
+    pub year: i16,
+    /// Maker id.
+    pub make: i32,
+    /// Model id.
+    pub model: i32,
+}
+
+/// Engines (vehicles) of a model in a year: the last step, whose `id` is the `vehicle_id` of
+/// searches.
+#[utoipa::path(
+    get, path = "/pos/api/vehicles/engines", tag = "vehicles", security(("bearer" = [])),
+    params(ModelParams),
+    responses((status = 200, body = Vec<CatalogVehicle>))
+)]
+pub async fn engines(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+    AppQuery(p): AppQuery<ModelParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<CatalogVehicle>>)> {
+    let v = lookup::engines(&state.platform, p.year, p.make, p.model).await?;
+    Ok((cacheable(), Json(v.into_iter().map(Into::into).collect())))
+}
+
+/// One catalog vehicle.
+#[utoipa::path(
+    get, path = "/pos/api/vehicles/catalog/{id}", tag = "vehicles", security(("bearer" = [])),
+    params(("id" = i32, Path, description = "Vehicle id")),
+    responses((status = 200, body = CatalogVehicle), (status = 404, body = ErrorBody))
+)]
+pub async fn get_vehicle(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+    AppPath(id): AppPath<i32>,
+) -> ApiResult<(HeaderMap, Json<CatalogVehicle>)> {
+    Ok((
+        cacheable(),
+        Json(lookup::vehicle(&state.platform, id).await?.into()),
+    ))
+}

@@ -1,0 +1,5 @@
+//! Catalog data in: the synthetic generator, ACES and PIES imports, and the bulk loader they
+//! share.
+
+pub mod bulk;
+pub mod generate;

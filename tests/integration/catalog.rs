@@ -1,0 +1,353 @@
+//! The shared catalog: `nexus catalog generate`, SQL search (text, numbers, interchange,
+//! synonyms, fitment filters), the vehicle cascade, part detail, and bad input.
+
+use http::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use tests::{TestApp, shape_tests};
+
+shape_tests!(
+    generating_twice_with_one_seed_gives_the_same_catalog_and_needs_replace,
+    a_part_is_found_by_any_spelling_of_its_number_and_of_its_other_numbers,
+    synonyms_find_parts_named_with_another_word,
+    fitment_filters_keep_only_parts_that_fit_the_vehicle,
+    the_cascade_goes_from_years_to_engines_and_is_cacheable,
+    a_part_shows_its_fitment_and_interchange,
+    bad_search_input_gets_a_clear_error_and_changes_nothing,
+);
+
+async fn generate(app: &TestApp, parts: &str) {
+    app.cli(&["catalog", "generate", "--parts", parts, "--seed", "7"])
+        .await
+        .expect("generate the catalog");
+}
+
+async fn one<T: sea_orm::TryGetable>(app: &TestApp, sql: &str) -> T {
+    let db = &app.app.platform;
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .expect("a row")
+        .try_get_by_index(0)
+        .unwrap()
+}
+
+async fn reader(app: &TestApp) -> String {
+    let t = app.tenant("acme").await;
+    app.token(&t.owner_email).await
+}
+
+async fn search(app: &TestApp, token: &str, query: &str) -> tests::TestResponse {
+    app.get(&format!("/pos/api/catalog/search?{query}"), Some(token))
+        .await
+}
+
+fn ids(r: &tests::TestResponse) -> Vec<i64> {
+    r.json["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {}", r.text()))
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn generating_twice_with_one_seed_gives_the_same_catalog_and_needs_replace(app: TestApp) {
+    generate(&app, "300").await;
+    let parts: i64 = one(&app, "SELECT count(*) FROM catalog_parts").await;
+    assert_eq!(parts, 300);
+    let fitment: i64 = one(&app, "SELECT count(*) FROM catalog_fitment").await;
+    assert!((3_000..=6_000).contains(&fitment), "{fitment} fitment rows");
+    let first: String = one(
+        &app,
+        "SELECT name || '|' || number FROM catalog_parts WHERE id = 17",
+    )
+    .await;
+
+    let again = app
+        .cli(&["catalog", "generate", "--parts", "300", "--seed", "7"])
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("--replace"), "{again}");
+
+    app.cli(&[
+        "catalog",
+        "generate",
+        "--parts",
+        "300",
+        "--seed",
+        "7",
+        "--replace",
+    ])
+    .await
+    .unwrap();
+    let same: String = one(
+        &app,
+        "SELECT name || '|' || number FROM catalog_parts WHERE id = 17",
+    )
+    .await;
+    assert_eq!(first, same);
+    let parts: i64 = one(&app, "SELECT count(*) FROM catalog_parts").await;
+    assert_eq!(parts, 300, "replace does not add to the old catalog");
+}
+
+async fn a_part_is_found_by_any_spelling_of_its_number_and_of_its_other_numbers(app: TestApp) {
+    generate(&app, "400").await;
+    let token = reader(&app).await;
+    let number: String = one(&app, "SELECT number FROM catalog_parts WHERE id = 42").await;
+    let compact: String = number.chars().filter(char::is_ascii_alphanumeric).collect();
+    let spaced = format!("{} {}", &compact[..2], &compact[2..]);
+    let dashed = format!("{}-{}", &compact[..2], &compact[2..]);
+    for spelling in [number.clone(), compact.to_lowercase(), spaced, dashed] {
+        let r = search(&app, &token, &format!("q={}", urlencode(&spelling))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(ids(&r).first(), Some(&42), "{spelling}: {}", r.text());
+        assert_eq!(r.headers["x-search-backend"], "sql");
+    }
+    let oe: String = one(
+        &app,
+        "SELECT number FROM catalog_interchange WHERE part_id = 42 AND kind = 'oe'",
+    )
+    .await;
+    let r = search(
+        &app,
+        &token,
+        &format!("q={}", urlencode(&oe.to_lowercase())),
+    )
+    .await;
+    assert!(ids(&r).contains(&42), "OE {oe}: {}", r.text());
+    let other: String = one(
+        &app,
+        "SELECT number FROM catalog_interchange WHERE part_id = 42 AND kind = 'aftermarket'",
+    )
+    .await;
+    let r = search(
+        &app,
+        &token,
+        &format!("q={}", urlencode(&other.replace('-', " "))),
+    )
+    .await;
+    assert!(ids(&r).contains(&42), "aftermarket {other}: {}", r.text());
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn synonyms_find_parts_named_with_another_word(app: TestApp) {
+    generate(&app, "600").await;
+    let token = reader(&app).await;
+    for (query, category) in [
+        ("shock", "Amortiguador"),
+        ("pastilla%20de%20freno", "Balata"),
+        ("spark%20plug", "Bujía"),
+        ("bujia", "Bujía"),
+    ] {
+        let r = search(&app, &token, &format!("q={query}&per_page=20")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let items = r.json["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{query} found nothing");
+        for i in items {
+            assert_eq!(i["category"], category, "{query}: {i}");
+        }
+    }
+}
+
+async fn fitment_filters_keep_only_parts_that_fit_the_vehicle(app: TestApp) {
+    generate(&app, "500").await;
+    let token = reader(&app).await;
+    let vehicle: i32 = one(
+        &app,
+        "SELECT vehicle_id FROM catalog_fitment WHERE part_id = 9 ORDER BY vehicle_id LIMIT 1",
+    )
+    .await;
+    let (year, make, model): (i16, i32, i32) = (
+        one(
+            &app,
+            &format!("SELECT year FROM catalog_vehicles WHERE id = {vehicle}"),
+        )
+        .await,
+        one(
+            &app,
+            &format!("SELECT make_id FROM catalog_vehicles WHERE id = {vehicle}"),
+        )
+        .await,
+        one(
+            &app,
+            &format!("SELECT model_id FROM catalog_vehicles WHERE id = {vehicle}"),
+        )
+        .await,
+    );
+    let fits: i64 = one(
+        &app,
+        &format!(
+            "SELECT count(DISTINCT part_id) FROM catalog_fitment WHERE vehicle_id = {vehicle}"
+        ),
+    )
+    .await;
+    let r = search(&app, &token, &format!("vehicle_id={vehicle}&per_page=200")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["total"].as_i64(), Some(fits));
+    assert!(ids(&r).contains(&9));
+
+    let r = search(
+        &app,
+        &token,
+        &format!("year={year}&make={make}&model={model}&per_page=200"),
+    )
+    .await;
+    assert!(ids(&r).contains(&9), "{}", r.text());
+
+    let name: String = one(&app, "SELECT name FROM catalog_parts WHERE id = 9").await;
+    let word = name.split(' ').next().unwrap().to_owned();
+    let r = search(
+        &app,
+        &token,
+        &format!("q={}&vehicle_id={vehicle}", urlencode(&word)),
+    )
+    .await;
+    assert!(ids(&r).contains(&9), "{}", r.text());
+    let hits = ids(&r);
+    for id in hits {
+        let n: i64 = one(
+            &app,
+            &format!("SELECT count(*) FROM catalog_fitment WHERE part_id = {id} AND vehicle_id = {vehicle}"),
+        )
+        .await;
+        assert_eq!(n, 1, "part {id} does not fit vehicle {vehicle}");
+    }
+
+    // A vehicle that exists but none of whose parts match, and one that does not exist.
+    let r = search(&app, &token, "vehicle_id=999999").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["total"], 0);
+}
+
+async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
+    generate(&app, "50").await;
+    let token = reader(&app).await;
+    let r = app.get("/pos/api/vehicles/years", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let years = r.json.as_array().unwrap();
+    assert!(years.iter().any(|y| y == 2015));
+    let r = app
+        .get("/pos/api/vehicles/makes?year=2015", Some(&token))
+        .await;
+    let nissan = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Nissan")
+        .cloned()
+        .expect("Nissan in 2015");
+    let make = nissan["id"].as_i64().unwrap();
+    let r = app
+        .get(
+            &format!("/pos/api/vehicles/models?year=2015&make={make}"),
+            Some(&token),
+        )
+        .await;
+    let sentra = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Sentra")
+        .cloned()
+        .expect("Sentra");
+    let model = sentra["id"].as_i64().unwrap();
+    let r = app
+        .get(
+            &format!("/pos/api/vehicles/engines?year=2015&make={make}&model={model}"),
+            Some(&token),
+        )
+        .await;
+    let engines = r.json.as_array().unwrap();
+    assert_eq!(engines.len(), 3, "{}", r.text());
+    assert!(engines.iter().any(|e| e["engine"] == "1.8L L4 gasolina"));
+    let id = engines[0]["id"].as_i64().unwrap();
+    let r = app
+        .get(&format!("/pos/api/vehicles/catalog/{id}"), Some(&token))
+        .await;
+    assert_eq!(r.json["model"], "Sentra");
+    let r = app.get("/pos/api/vehicles/makes", Some(&token)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "year is required: {}",
+        r.text()
+    );
+}
+
+async fn a_part_shows_its_fitment_and_interchange(app: TestApp) {
+    generate(&app, "50").await;
+    let token = reader(&app).await;
+    let r = app.get("/pos/api/catalog/parts/3", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let fitment = r.json["fitment"].as_array().unwrap();
+    assert!((10..=20).contains(&fitment.len()));
+    assert_eq!(r.json["fitment_total"].as_u64(), Some(fitment.len() as u64));
+    assert!(fitment[0]["vehicle"]["make"].is_string());
+    let kinds: Vec<&str> = r.json["interchange"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"oe") && kinds.contains(&"aftermarket"),
+        "{kinds:?}"
+    );
+    assert!(r.json["sat_product_key"].as_str().unwrap().len() == 8);
+    let r = app.get("/pos/api/catalog/parts/999999", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.code(), "not_found");
+}
+
+async fn bad_search_input_gets_a_clear_error_and_changes_nothing(app: TestApp) {
+    generate(&app, "100").await;
+    let token = reader(&app).await;
+    let r = search(&app, &token, "q=balata&per_page=1000000").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("per_page"));
+    let r = search(&app, &token, "page=0").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = search(&app, &token, "engine=grande").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("engine"));
+    let r = search(&app, &token, "colour=red").await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "unknown parameters are refused"
+    );
+    let r = search(&app, &token, &format!("q={}", "x".repeat(201))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for evil in [
+        "'; DROP TABLE catalog_parts; --",
+        "\" OR 1=1 --",
+        "balata\" OR numbers:*",
+        "NEAR(a b) AND (",
+        "*",
+        "%",
+        "\\",
+        "a:* | !b",
+    ] {
+        let r = search(&app, &token, &format!("q={}", urlencode(evil))).await;
+        assert_eq!(r.status, StatusCode::OK, "{evil}: {}", r.text());
+    }
+    let parts: i64 = one(&app, "SELECT count(*) FROM catalog_parts").await;
+    assert_eq!(parts, 100);
+    let r = app.get("/pos/api/catalog/search?q=balata", None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
