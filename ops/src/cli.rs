@@ -84,6 +84,20 @@ pub enum CatalogCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// Streams an ACES file (App records: BaseVehicle or Years/Make/Model, EngineBase, Qty,
+    /// PartType, Position, Part, Note, Qual) into fitment. Parts must exist (import PIES first).
+    /// Bad records are reported with their line and skipped; broken XML stops the import at
+    /// that line, keeping every record before it.
+    ImportAces {
+        /// The ACES XML file.
+        file: std::path::PathBuf,
+    },
+    /// Streams a PIES file (Items: PartNumber, brand, descriptions, LST price in MXN,
+    /// interchange, packages) into parts. Same error rules as `import-aces`.
+    ImportPies {
+        /// The PIES XML file.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Operator subcommands.
@@ -298,7 +312,64 @@ async fn catalog(cfg: Config, cmd: CatalogCommand) -> Result<()> {
             println!("run `nexus search reindex` to rebuild a Meilisearch index from it");
             Ok(())
         }
+        CatalogCommand::ImportAces { file } => {
+            import_file(&platform, crate::catalog::import::Kind::Aces, &file).await
+        }
+        CatalogCommand::ImportPies { file } => {
+            import_file(&platform, crate::catalog::import::Kind::Pies, &file).await
+        }
     }
+}
+
+async fn import_file(
+    platform: &sea_orm::DatabaseConnection,
+    kind: crate::catalog::import::Kind,
+    file: &std::path::Path,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} {spinner} {pos} records ({per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let r = crate::catalog::import::import(platform, kind, file, |n| bar.set_position(n)).await;
+    bar.finish_and_clear();
+    let r = r?;
+    println!(
+        "{} records in {:.1} s: {} applied ({} new, {} already there, {} deleted), {} failed",
+        r.records,
+        started.elapsed().as_secs_f64(),
+        r.applied,
+        r.created,
+        r.duplicates,
+        r.deleted,
+        r.failed
+    );
+    for e in &r.errors {
+        println!(
+            "  line {}{}: {}",
+            e.line,
+            e.record
+                .as_deref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default(),
+            e.message
+        );
+    }
+    if r.failed > r.errors.len() as u64 {
+        println!("  … and {} more", r.failed - r.errors.len() as u64);
+    }
+    println!("{}", serde_json::to_string(&r)?);
+    if let Some((line, message)) = &r.broken {
+        anyhow::bail!(
+            "{}: broken XML at line {line}: {message}; the {} records before it were applied as reported above",
+            file.display(),
+            r.records
+        );
+    }
+    Ok(())
 }
 
 fn registry(cfg: &Config) -> TenantRegistry {

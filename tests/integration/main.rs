@@ -10,6 +10,7 @@ mod auth;
 mod branches;
 mod browser;
 mod catalog;
+mod catalog_import;
 mod cli;
 mod faults;
 mod http;

@@ -10,5 +10,6 @@ pub mod lookup;
 pub mod schema;
 pub mod search;
 pub mod text;
+pub mod write;
 
 pub use schema::{brand, category, fitment, interchange, make, model, part, vehicle};

@@ -3,3 +3,5 @@
 
 pub mod bulk;
 pub mod generate;
+pub mod import;
+pub mod xml;
