@@ -39,6 +39,9 @@ pub struct ApiConfig {
     /// Port of the operator console's listener; `/ops` on the API redirects there. `None` when
     /// the console is off.
     pub ops_port: Option<u16>,
+    /// Whether VIN enrichment (NHTSA vPIC) is configured; without it VIN look-ups answer the
+    /// local decode and say enrichment is unavailable, and enqueue nothing.
+    pub vin_enrichment: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -72,6 +75,7 @@ impl ApiConfig {
             login_failures_per_ip: 20,
             login_window: Duration::from_secs(15 * 60),
             ops_port: None,
+            vin_enrichment: false,
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct Inner {
     pub account_throttle: Throttle,
     /// Failed logins per address.
     pub ip_throttle: Throttle,
+    /// Wakes the outbox relay after a commit that wrote jobs.
+    pub waker: jobs::RelayWaker,
 }
 
 impl std::ops::Deref for AppState {
@@ -121,7 +127,8 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state; HTTP metrics are registered in `registry`.
+    /// Builds the state; HTTP metrics are registered in `registry`; `waker` is told of every
+    /// commit that writes outbox rows.
     ///
     /// # Errors
     /// When the metrics cannot be registered (a name clash).
@@ -131,6 +138,7 @@ impl AppState {
         config: ApiConfig,
         registry: prometheus::Registry,
         probes: Vec<Arc<dyn ReadinessProbe>>,
+        waker: jobs::RelayWaker,
     ) -> Result<Self, prometheus::Error> {
         let metrics = HttpMetrics::register(&registry)?;
         let jwt = JwtKeys::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience);
@@ -144,6 +152,7 @@ impl AppState {
             metrics,
             registry,
             probes,
+            waker,
         })))
     }
 }
