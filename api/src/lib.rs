@@ -39,6 +39,7 @@ pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
         (name = "auth", description = "Sign in, refresh, sign out"),
         (name = "branches", description = "Branches (sucursales) and their warehouses"),
         (name = "system", description = "Health, readiness, metrics and this document"),
+        (name = "vehicles", description = "Customers' vehicles: VIN decoding (with NHTSA vPIC), plate look-up, the business's registered vehicles"),
     )
 )]
 struct ApiDoc;
@@ -67,6 +68,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::branches::router())
         .merge(routes::system::router())
+        .merge(routes::vehicles::router())
         .merge(routes::ops::router())
 }
 

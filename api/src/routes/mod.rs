@@ -4,3 +4,4 @@ pub mod auth;
 pub mod branches;
 pub mod ops;
 pub mod system;
+pub mod vehicles;
