@@ -18,5 +18,6 @@ mod relay;
 mod schedules;
 mod startup;
 mod tenants;
+mod vehicles;
 mod workers;
 mod workspace;
