@@ -44,6 +44,39 @@ impl Principal {
         }
     }
 
+    /// Refuses unless the role is owner, admin or manager.
+    ///
+    /// # Errors
+    /// 403 `forbidden`.
+    pub fn require_manager(&self) -> Result<(), ApiError> {
+        if self.role.is_manager() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "forbidden",
+                format!(
+                    "this needs the owner, admin or manager role; you are {}",
+                    self.role
+                ),
+            ))
+        }
+    }
+
+    /// Refuses viewers, who only read.
+    ///
+    /// # Errors
+    /// 403 `forbidden`.
+    pub fn require_recorder(&self) -> Result<(), ApiError> {
+        if self.role.can_record() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "forbidden",
+                "the viewer role only reads; ask a cashier, mechanic or manager",
+            ))
+        }
+    }
+
     /// Whether the user may act on this branch.
     #[must_use]
     pub fn can_see_branch(&self, branch_id: Uuid) -> bool {

@@ -44,6 +44,15 @@ pub enum ApiError {
     /// 404: no such resource for this principal.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 404 with a code of its own and advice, for look-ups whose miss the client acts on
+    /// (`plate_not_found`: ask for the VIN).
+    #[error("{message}")]
+    NotFoundWith {
+        /// Stable code.
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
     /// 409: the request contradicts current state.
     #[error("{message}")]
     Conflict {
@@ -113,6 +122,7 @@ impl ApiError {
             Self::Unauthenticated { code, .. } => (StatusCode::UNAUTHORIZED, code),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::NotFoundWith { code, .. } => (StatusCode::NOT_FOUND, code),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),

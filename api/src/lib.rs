@@ -39,6 +39,8 @@ pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
         (name = "auth", description = "Sign in, refresh, sign out"),
         (name = "branches", description = "Branches (sucursales) and their warehouses"),
         (name = "system", description = "Health, readiness, metrics and this document"),
+        (name = "catalog", description = "The shared parts catalog: search by text, number and fitment; part detail"),
+        (name = "vehicles", description = "Vehicles: the catalog's year → make → model → engine cascade, VIN decoding (with NHTSA vPIC), plate look-up, the business's registered vehicles"),
     )
 )]
 struct ApiDoc;
@@ -68,6 +70,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::branches::router())
         .merge(routes::catalog::router())
         .merge(routes::system::router())
+        .merge(routes::vehicles::router())
         .merge(routes::ops::router())
 }
 

@@ -41,6 +41,9 @@ pub struct ApiConfig {
     /// Port of the operator console's listener; `/ops` on the API redirects there. `None` when
     /// the console is off.
     pub ops_port: Option<u16>,
+    /// Whether VIN enrichment (NHTSA vPIC) is configured; without it VIN look-ups answer the
+    /// local decode and say enrichment is unavailable, and enqueue nothing.
+    pub vin_enrichment: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -74,6 +77,7 @@ impl ApiConfig {
             login_failures_per_ip: 20,
             login_window: Duration::from_secs(15 * 60),
             ops_port: None,
+            vin_enrichment: false,
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct Inner {
     pub account_throttle: Throttle,
     /// Failed logins per address.
     pub ip_throttle: Throttle,
+    /// Wakes the outbox relay after a commit that wrote jobs.
+    pub waker: jobs::RelayWaker,
 }
 
 impl std::ops::Deref for AppState {
@@ -127,7 +133,8 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state; HTTP metrics are registered in `registry`.
+    /// Builds the state; HTTP metrics are registered in `registry`; `waker` is told of every
+    /// commit that writes outbox rows.
     ///
     /// # Errors
     /// When the metrics cannot be registered (a name clash).
@@ -137,6 +144,7 @@ impl AppState {
         config: ApiConfig,
         registry: prometheus::Registry,
         probes: Vec<Arc<dyn ReadinessProbe>>,
+        waker: jobs::RelayWaker,
     ) -> Result<Self, prometheus::Error> {
         let metrics = HttpMetrics::register(&registry)?;
         let search_metrics = SearchMetrics::register(&registry)?;
@@ -153,6 +161,7 @@ impl AppState {
             catalog_search: std::sync::OnceLock::new(),
             registry,
             probes,
+            waker,
         })))
     }
 

@@ -10,11 +10,13 @@ pub mod catalog;
 pub mod db;
 pub mod error;
 pub mod password;
+pub mod plate;
 pub mod platform;
 pub mod registry;
 pub mod rfc;
 pub mod role;
 pub mod tenant;
+pub mod vin;
 
 pub use error::{Error, Result};
 pub use role::Role;

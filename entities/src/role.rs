@@ -50,6 +50,19 @@ impl Role {
     pub const fn is_admin(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }
+
+    /// Whether the role runs a branch or more (owner, admin, manager).
+    #[must_use]
+    pub const fn is_manager(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin | Role::Manager)
+    }
+
+    /// Whether the role records day-to-day work (every role but viewer): a cashier at the
+    /// counter and a mechanic in the workshop both register customers' vehicles.
+    #[must_use]
+    pub const fn can_record(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
 }
 
 impl fmt::Display for Role {
@@ -83,6 +96,16 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
         }
+    }
+
+    #[test]
+    fn only_viewers_cannot_record_and_managers_and_up_manage() {
+        for r in Role::ALL {
+            assert_eq!(r.can_record(), r != Role::Viewer, "{r}");
+        }
+        assert!(Role::Manager.is_manager());
+        assert!(!Role::Cashier.is_manager());
+        assert!(!Role::Mechanic.is_manager());
     }
 
     #[test]

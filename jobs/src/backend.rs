@@ -131,6 +131,24 @@ impl QueueBackend {
     /// # Errors
     /// When the file cannot be opened or its schema created.
     pub async fn sqlite(path: &std::path::Path, namespace: &str) -> Result<Self, BackendError> {
+        // Setting up takes the write lock while other processes hold it; SQLite answers a
+        // read-to-write upgrade that would deadlock with SQLITE_BUSY at once, without waiting for
+        // the busy timeout, so a process starting beside busy workers tries again.
+        let mut attempt = 0;
+        loop {
+            match Self::open_sqlite(path, namespace).await {
+                Err(BackendError::Sqlite(m))
+                    if attempt < 40 && (m.contains("locked") || m.contains("busy")) =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 + 50 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_sqlite(path: &std::path::Path, namespace: &str) -> Result<Self, BackendError> {
         use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions};
         let err = |e: &dyn std::fmt::Display| BackendError::Sqlite(e.to_string());
         let opts = SqliteConnectOptions::new()

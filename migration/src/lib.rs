@@ -20,9 +20,11 @@ mod m20261124_000002_tenant_outbox;
 mod m20261124_000003_platform_schedule_ticks;
 mod m20261124_000003_tenant_job_runs;
 mod m20261124_000004_platform_catalog;
+mod m20261124_000004_tenant_vehicles;
+mod m20261124_000005_platform_vin_decodes;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
-/// keys, audit, claimed schedule ticks, and the shared parts catalog.
+/// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
 pub struct PlatformMigrator;
 
 #[async_trait::async_trait]
@@ -33,12 +35,13 @@ impl MigratorTrait for PlatformMigrator {
             Box::new(m20261124_000002_platform_operators::Migration),
             Box::new(m20261124_000003_platform_schedule_ticks::Migration),
             Box::new(m20261124_000004_platform_catalog::Migration),
+            Box::new(m20261124_000005_platform_vin_decodes::Migration),
         ]
     }
 }
 
 /// Migrates one tenant database: branches, warehouses, the tenant audit log, the outbox,
-/// processed-job marks and job runs.
+/// processed-job marks, job runs and the customers' vehicles.
 pub struct TenantMigrator;
 
 #[async_trait::async_trait]
@@ -48,6 +51,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261124_000001_tenant_init::Migration),
             Box::new(m20261124_000002_tenant_outbox::Migration),
             Box::new(m20261124_000003_tenant_job_runs::Migration),
+            Box::new(m20261124_000004_tenant_vehicles::Migration),
         ]
     }
 }

@@ -28,6 +28,22 @@ pub struct App {
     pub registry: prometheus::Registry,
     /// Wakes the outbox relay after commits.
     pub waker: jobs::RelayWaker,
+    /// Clients of external services for the job handlers.
+    pub services: workers::services::Services,
+}
+
+/// Builds the clients of the configured external services.
+///
+/// # Errors
+/// One line naming the setting when a client cannot be built.
+pub fn services(cfg: &Config) -> Result<workers::services::Services> {
+    let vpic = cfg
+        .vpic_url
+        .as_deref()
+        .map(|url| workers::vpic::VpicClient::new(url, workers::vpic::DEFAULT_TIMEOUT))
+        .transpose()
+        .context("NEXUS_VPIC_URL")?;
+    Ok(workers::services::Services { vpic })
 }
 
 /// Opens the queue backend of the configured shape: Redis with `REDIS_URL`, else the SQLite file
@@ -178,8 +194,12 @@ impl App {
         queues: Vec<jobs::Queue>,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Result<()> {
-        self.run_workers_with(workers::handlers::all(), queues, shutdown)
-            .await
+        self.run_workers_with(
+            workers::handlers::all(self.services.clone()),
+            queues,
+            shutdown,
+        )
+        .await
     }
 
     /// [`App::run_workers`] with other handlers: test binaries add job kinds of their own (a job
@@ -408,15 +428,8 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.body_limit = config.body_limit;
     api_config.cors_origins = config.cors_origins.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
-    let state = AppState::new(
-        platform.clone(),
-        tenants.clone(),
-        api_config,
-        registry.clone(),
-        probes,
-    )
-    .context("registering metrics")?;
-    let router = api::router(state.clone()).context("building the OpenAPI document")?;
+    api_config.vin_enrichment = config.vpic_url.is_some();
+    let services = services(&config)?;
     // The relay may run in another process (distributed shape): wake-ups go through Redis too.
     let waker = match &config.redis_url {
         Some(url) => jobs::RelayWaker::with_redis(
@@ -425,6 +438,16 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         ),
         None => jobs::RelayWaker::default(),
     };
+    let state = AppState::new(
+        platform.clone(),
+        tenants.clone(),
+        api_config,
+        registry.clone(),
+        probes,
+        waker.clone(),
+    )
+    .context("registering metrics")?;
+    let router = api::router(state.clone()).context("building the OpenAPI document")?;
     if config.shape() == Shape::Embedded {
         std::fs::create_dir_all(config.files_dir()).with_context(|| {
             format!(
@@ -441,5 +464,6 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         router,
         registry,
         waker,
+        services,
     })
 }

@@ -80,6 +80,9 @@ pub struct Config {
     pub whatsapp_bridge_key: Option<String>,
     /// `OPENROUTER_API_KEY`.
     pub openrouter_api_key: Option<String>,
+    /// `NEXUS_VPIC_URL` (default the public NHTSA vPIC API; `off` or empty: VIN enrichment is
+    /// not configured and VIN look-ups answer the local decode only).
+    pub vpic_url: Option<String>,
     /// `NEXUS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
     /// `NEXUS_QUEUE_NAMESPACE` (default `nexus`): prefix of every queue name, so deployments can
@@ -169,6 +172,13 @@ impl Config {
     /// # Errors
     /// The first bad setting.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // Unlike the other settings, an empty NEXUS_VPIC_URL is an explicit "off": a provider is
+        // switched off by blanking its URL, and that must not bring the default back.
+        let vpic_url = match get("NEXUS_VPIC_URL").as_deref().map(str::trim) {
+            None => Some(workers::vpic::DEFAULT_BASE_URL.to_owned()),
+            Some("" | "off" | "false") => None,
+            Some(v) => Some(check_http_url("NEXUS_VPIC_URL", v)?),
+        };
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(get("NEXUS_DATA_DIR").unwrap_or_else(|| "data".into()));
 
@@ -450,6 +460,7 @@ impl Config {
             whatsapp_bridge_url,
             whatsapp_bridge_key: get("WHATSAPP_BRIDGE_KEY"),
             openrouter_api_key: get("OPENROUTER_API_KEY"),
+            vpic_url,
             log_json,
             queue_namespace,
             queue_window,
@@ -600,6 +611,7 @@ mod tests {
             ("NEXUS_QUEUE_HEARTBEAT", "0"),
             ("NEXUS_QUEUE_HEARTBEAT", "1.5"),
             ("NEXUS_QUEUE_MISSED_HEARTBEATS", "1"),
+            ("NEXUS_VPIC_URL", "vpic.nhtsa.dot.gov"),
         ] {
             let e = cfg(&[(k, v)])
                 .err()
@@ -630,6 +642,23 @@ mod tests {
         .unwrap();
         assert_eq!(c.queue_heartbeat.interval, Duration::from_secs(1));
         assert_eq!(c.queue_heartbeat.orphaned_after(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn vin_enrichment_uses_public_vpic_unless_moved_or_turned_off() {
+        assert_eq!(
+            cfg(&[]).unwrap().vpic_url.as_deref(),
+            Some(workers::vpic::DEFAULT_BASE_URL)
+        );
+        assert_eq!(cfg(&[("NEXUS_VPIC_URL", "off")]).unwrap().vpic_url, None);
+        assert_eq!(cfg(&[("NEXUS_VPIC_URL", "")]).unwrap().vpic_url, None);
+        assert_eq!(
+            cfg(&[("NEXUS_VPIC_URL", "http://127.0.0.1:9/api/vehicles/")])
+                .unwrap()
+                .vpic_url
+                .as_deref(),
+            Some("http://127.0.0.1:9/api/vehicles")
+        );
     }
 
     #[test]

@@ -212,7 +212,7 @@ impl Job for Stamp {
 }
 
 fn handlers(down: Arc<AtomicBool>) -> Handlers {
-    workers::handlers::all().with::<Stamp, _, _>(
+    workers::handlers::all(workers::services::Services::none()).with::<Stamp, _, _>(
         RetryPolicy::default(),
         move |_job: Stamp, _ctx: JobCtx| {
             let down = down.clone();

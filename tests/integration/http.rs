@@ -185,6 +185,20 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("get", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
         ("patch", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
         ("delete", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
+        ("get", "/pos/api/catalog/search"),
+        ("get", "/pos/api/catalog/parts/{id}"),
+        ("get", "/pos/api/vehicles/years"),
+        ("get", "/pos/api/vehicles/makes"),
+        ("get", "/pos/api/vehicles/models"),
+        ("get", "/pos/api/vehicles/engines"),
+        ("get", "/pos/api/vehicles/catalog/{id}"),
+        ("get", "/pos/api/vehicles/vin/{vin}"),
+        ("get", "/pos/api/vehicles/plate/{plate}"),
+        ("get", "/pos/api/vehicles/registered"),
+        ("post", "/pos/api/vehicles/registered"),
+        ("get", "/pos/api/vehicles/registered/{id}"),
+        ("patch", "/pos/api/vehicles/registered/{id}"),
+        ("delete", "/pos/api/vehicles/registered/{id}"),
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/metrics"),
@@ -207,7 +221,9 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
     for (method, path) in expected {
         let concrete = path
             .replace("{id}", &uuid::Uuid::nil().to_string())
-            .replace("{warehouse_id}", &uuid::Uuid::nil().to_string());
+            .replace("{warehouse_id}", &uuid::Uuid::nil().to_string())
+            .replace("{vin}", "1HGCM82633A004352")
+            .replace("{plate}", "ABC123A");
         let m: Method = method.to_uppercase().parse().unwrap();
         let r = app
             .send(TestApp::request(m, &concrete, None, None, None))

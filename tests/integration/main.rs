@@ -20,5 +20,6 @@ mod relay;
 mod schedules;
 mod startup;
 mod tenants;
+mod vehicles;
 mod workers;
 mod workspace;

@@ -300,7 +300,7 @@ impl Job for Invoice {
 
 /// A job that fails for good while the provider is "down", and succeeds once it is back.
 fn handlers(down: Arc<AtomicBool>) -> Handlers {
-    workers::handlers::all().with::<Invoice, _, _>(
+    workers::handlers::all(workers::services::Services::none()).with::<Invoice, _, _>(
         RetryPolicy::default(),
         move |_job: Invoice, _ctx: JobCtx| {
             let down = down.clone();

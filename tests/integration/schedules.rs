@@ -309,7 +309,7 @@ async fn the_nightly_cleanup_deletes_old_bookkeeping_and_keeps_unsent_recent_and
     let rt = Runtime::new(
         app.app.platform.clone(),
         app.app.tenants.clone(),
-        workers::handlers::all(),
+        workers::handlers::all(workers::services::Services::none()),
     );
     let env = Envelope {
         name: job.job_name.clone(),

@@ -65,7 +65,7 @@ fn quick() -> RetryPolicy {
 
 fn handlers(calls: Arc<AtomicUsize>) -> Handlers {
     let c = calls.clone();
-    workers::handlers::all()
+    workers::handlers::all(workers::services::Services::none())
         .with::<Flaky, _, _>(quick(), move |_job: Flaky, _ctx: JobCtx| {
             let c = c.clone();
             async move {
@@ -529,15 +529,16 @@ impl Job for SelfMarking {
 
 /// A runtime whose `test_self_marking` handler writes the processed mark in its own transaction.
 fn self_marking_runtime(app: &TestApp) -> Runtime {
-    let handlers = workers::handlers::all().with::<SelfMarking, _, _>(
-        RetryPolicy::default(),
-        |_job: SelfMarking, ctx: JobCtx| async move {
-            let txn = ctx.db.begin().await?;
-            assert!(ctx.mark_done(&txn).await?, "the first mark is written");
-            txn.commit().await?;
-            Ok(())
-        },
-    );
+    let handlers = workers::handlers::all(workers::services::Services::none())
+        .with::<SelfMarking, _, _>(
+            RetryPolicy::default(),
+            |_job: SelfMarking, ctx: JobCtx| async move {
+                let txn = ctx.db.begin().await?;
+                assert!(ctx.mark_done(&txn).await?, "the first mark is written");
+                txn.commit().await?;
+                Ok(())
+            },
+        );
     Runtime::new(app.app.platform.clone(), app.app.tenants.clone(), handlers)
 }
 

@@ -212,6 +212,14 @@ impl TestApp {
         v
     }
 
+    /// Rebuilds the app on the same databases and queues with some settings changed (a
+    /// provider's URL pointing at a fake, a feature switched off).
+    pub async fn reconfigure(&mut self, changes: &[(&str, &str)]) {
+        let vars = self.vars_with(changes);
+        self.app = Self::build(&vars).await.expect("rebuild the app");
+        self.vars = vars;
+    }
+
     /// Creates a tenant with an owner `owner@<slug>.mx`.
     pub async fn tenant(&self, slug: &str) -> TestTenant {
         let owner_email = format!("owner@{slug}.mx");

@@ -54,7 +54,7 @@ impl Job for Abort {
 /// Every production handler plus the two test kinds.
 #[must_use]
 pub fn handlers() -> Handlers {
-    workers::handlers::all()
+    workers::handlers::all(workers::services::Services::none())
         .with::<Sleep, _, _>(RetryPolicy::default(), sleep)
         .with::<Abort, _, _>(RetryPolicy::default(), abort)
 }

@@ -2,9 +2,12 @@
 
 use jobs::maintenance::Cleanup;
 use jobs::noop::Noop;
+use jobs::vehicles::EnrichVin;
 
 use crate::maintenance;
 use crate::runtime::{Handlers, JobCtx, JobError, RetryPolicy};
+use crate::services::Services;
+use crate::vpic::VpicClient;
 
 /// `noop`: nothing to do; the runtime records it processed.
 async fn noop(_job: Noop, _ctx: JobCtx) -> Result<(), JobError> {
@@ -27,10 +30,17 @@ async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
     Ok(())
 }
 
-/// Every job kind Nexus knows.
+/// Every job kind Nexus knows, with the external services their handlers call.
 #[must_use]
-pub fn all() -> Handlers {
+pub fn all(services: Services) -> Handlers {
+    let vpic = services.vpic;
+    let vpic_retry = vpic
+        .as_ref()
+        .map_or(VpicClient::DEFAULT_RETRY, VpicClient::retry_policy);
     Handlers::default()
         .with::<Noop, _, _>(RetryPolicy::default(), noop)
         .with::<Cleanup, _, _>(RetryPolicy::default(), cleanup)
+        .with::<EnrichVin, _, _>(vpic_retry, move |job, ctx| {
+            crate::vehicles::enrich_vin(job, ctx, vpic.clone())
+        })
 }

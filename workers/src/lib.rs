@@ -11,5 +11,8 @@ pub mod metrics;
 pub mod pool;
 pub mod relay;
 pub mod runtime;
+pub mod services;
+pub mod vehicles;
+pub mod vpic;
 
 pub use jobs::Queue;

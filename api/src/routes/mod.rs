@@ -5,3 +5,4 @@ pub mod branches;
 pub mod catalog;
 pub mod ops;
 pub mod system;
+pub mod vehicles;

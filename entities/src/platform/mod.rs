@@ -13,3 +13,5 @@ pub mod sessions;
 pub mod tenant;
 pub mod tenants;
 pub mod user;
+pub mod vin_decode;
+pub mod vin_decodes;

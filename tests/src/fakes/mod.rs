@@ -1,0 +1,4 @@
+//! Local fakes of third-party providers, following their documented contracts
+//! (`reference/domain.md` §10). Test fixtures only: no production path reaches them.
+
+pub mod vpic;

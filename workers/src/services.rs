@@ -1,0 +1,19 @@
+//! The external services the handlers may call, built once per process from configuration. A
+//! service that is not configured is `None`: its jobs say so instead of pretending.
+
+use crate::vpic::VpicClient;
+
+/// Clients of external services, handed to [`crate::handlers::all`].
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// NHTSA vPIC, for VIN enrichment; `None` when `NEXUS_VPIC_URL` is `off`.
+    pub vpic: Option<VpicClient>,
+}
+
+impl Services {
+    /// No external service at all (tests and benchmarks of the job platform).
+    #[must_use]
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
