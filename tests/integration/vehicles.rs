@@ -154,6 +154,9 @@ async fn a_valid_vin_decodes_at_once_and_its_enrichment_goes_from_pending_to_don
 }
 
 async fn wait_ms_answers_with_the_finished_enrichment(mut app: TestApp) {
+    app.cli(&["catalog", "generate", "--parts", "10"])
+        .await
+        .unwrap();
     let fake = with_fake(&mut app).await;
     let _stop = workers(&app, &fake);
     let t = app.tenant("acme").await;
@@ -169,6 +172,12 @@ async fn wait_ms_answers_with_the_finished_enrichment(mut app: TestApp) {
     assert_eq!(r["enrichment"]["data"]["plant_country"], "MEXICO");
     assert_eq!(r["manufacturer"], "Nissan Mexicana");
     assert_eq!(r["model_year"], 2019);
+    // The decoded make, model, year and displacement point into the shared catalog.
+    let found = r["catalog_vehicles"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{r}");
+    assert_eq!(found[0]["model"], "Versa");
+    assert_eq!(found[0]["year"], 2019);
+    assert_eq!(found[0]["liters"], "1.6");
 
     // The wait is capped, and a wait on a finished decode returns at once.
     let started = std::time::Instant::now();

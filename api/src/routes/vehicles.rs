@@ -215,6 +215,10 @@ pub struct VinLookup {
     pub warnings: Vec<String>,
     /// The vPIC enrichment.
     pub enrichment: EnrichmentView,
+    /// The shared catalog's vehicles this VIN is (by vPIC's make, model and year, narrowed by
+    /// displacement): their ids are the `vehicle_id` of a catalog search. Empty until the
+    /// enrichment is done, or when the catalog does not know the model: then use the cascade.
+    pub catalog_vehicles: Vec<crate::routes::catalog::CatalogVehicle>,
 }
 
 impl VinLookup {
@@ -236,8 +240,38 @@ impl VinLookup {
             serial: d.serial,
             warnings: d.warnings.into_iter().map(str::to_owned).collect(),
             enrichment,
+            catalog_vehicles: Vec::new(),
         }
     }
+}
+
+/// The catalog vehicles of an enriched VIN.
+async fn catalog_vehicles(
+    state: &AppState,
+    e: &EnrichmentView,
+    year: Option<i32>,
+) -> ApiResult<Vec<crate::routes::catalog::CatalogVehicle>> {
+    let Some(data) = e
+        .data
+        .as_ref()
+        .filter(|_| e.status == EnrichmentStatus::Done)
+    else {
+        return Ok(Vec::new());
+    };
+    let year = data.model_year.or(year).and_then(|y| i16::try_from(y).ok());
+    let (Some(make), Some(model), Some(year)) = (data.make.as_deref(), data.model.as_deref(), year)
+    else {
+        return Ok(Vec::new());
+    };
+    let found = entities::catalog::lookup::vehicles_by_names(
+        &state.platform,
+        make,
+        model,
+        year,
+        data.displacement_l.as_deref(),
+    )
+    .await?;
+    Ok(found.into_iter().map(Into::into).collect())
 }
 
 /// Options of a VIN look-up.
@@ -516,7 +550,10 @@ pub async fn lookup_vin(
             }
         }
     }
-    Ok(Json(VinLookup::new(decode, enrichment)))
+    let vehicles = catalog_vehicles(&state, &enrichment, decode.model_year).await?;
+    let mut answer = VinLookup::new(decode, enrichment);
+    answer.catalog_vehicles = vehicles;
+    Ok(Json(answer))
 }
 
 /// Finds the registered vehicle with a plate (normalised: `abc-123-a` finds `ABC123A`).

@@ -387,3 +387,56 @@ pub async fn part(db: &impl ConnectionTrait, id: i64) -> Result<PartDetail> {
         interchange,
     })
 }
+
+/// The catalog vehicles of a year's make and model, by name as a decoder gives them (`NISSAN`,
+/// `Sentra`; case and accents do not matter), narrowed to a displacement when one is given and
+/// matches. Empty when the catalog does not know the model.
+///
+/// # Errors
+/// Database errors.
+pub async fn vehicles_by_names(
+    db: &impl ConnectionTrait,
+    make: &str,
+    model: &str,
+    year: i16,
+    liters: Option<&str>,
+) -> Result<Vec<VehicleView>> {
+    use super::text::fold;
+    let b = db.get_database_backend();
+    let all = vehicles_of(
+        &rows(
+            db,
+            format!(
+                "{VEHICLE_SELECT} WHERE v.year = {} AND lower(mk.name) = lower({}) ORDER BY v.id",
+                ph(b, 1),
+                ph(b, 2)
+            ),
+            vec![year.into(), make.trim().into()],
+        )
+        .await?,
+    )?;
+    let model = fold(model.trim());
+    let of_model: Vec<VehicleView> = all
+        .into_iter()
+        .filter(|v| fold(&v.model) == model)
+        .collect();
+    let liters = liters.and_then(|l| l.trim().parse::<f64>().ok());
+    let narrowed: Vec<VehicleView> = match liters {
+        Some(l) => of_model
+            .iter()
+            .filter(|v| {
+                v.liters
+                    .as_deref()
+                    .and_then(|x| x.parse::<f64>().ok())
+                    .is_some_and(|x| (x - l).abs() < 0.05)
+            })
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(if narrowed.is_empty() {
+        of_model
+    } else {
+        narrowed
+    })
+}
