@@ -28,9 +28,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs the whole platform in one process (API, outbox relay, worker pools, scheduler);
-    /// migrates on start and creates a demo tenant on a first start.
+    /// migrates on start and creates a demo tenant (and a small catalog) on a first start.
     Serve {
-        /// Create the demo tenant if missing and print a fresh login for it.
+        /// Create the demo tenant if missing, load a 2,000-part catalog if the catalog is empty,
+        /// and print a fresh login.
         #[arg(long)]
         demo: bool,
     },
@@ -770,6 +771,12 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     let app = app::build(cfg, prometheus::Registry::new(), migrate).await?;
     if migrate && (demo || provision::is_empty(&app.platform).await?) {
         let password = provision::ensure_demo(&app.platform, &app.tenants).await?;
+        if let Some(r) = crate::catalog::generate::ensure_demo_catalog(&app.platform).await? {
+            println!(
+                "demo catalog loaded: {} parts fitting {} vehicles (nexus catalog generate makes bigger ones)",
+                r.parts, r.vehicles
+            );
+        }
         println!(
             "demo tenant ready: log in at http://{addr}/pos/api/auth/login with email {} and password {password}",
             provision::DEMO_EMAIL

@@ -13,6 +13,7 @@ shape_tests!(
     the_cascade_goes_from_years_to_engines_and_is_cacheable,
     a_part_shows_its_fitment_and_interchange,
     bad_search_input_gets_a_clear_error_and_changes_nothing,
+    a_demo_start_loads_a_small_catalog_once,
 );
 
 async fn generate(app: &TestApp, parts: &str) {
@@ -350,4 +351,20 @@ async fn bad_search_input_gets_a_clear_error_and_changes_nothing(app: TestApp) {
     assert_eq!(parts, 100);
     let r = app.get("/pos/api/catalog/search?q=balata", None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_demo_start_loads_a_small_catalog_once(app: TestApp) {
+    let first = ops::catalog::generate::ensure_demo_catalog(&app.app.platform)
+        .await
+        .unwrap()
+        .expect("an empty catalog gets the demo one");
+    assert_eq!(first.parts, ops::catalog::generate::DEMO_PARTS);
+    let again = ops::catalog::generate::ensure_demo_catalog(&app.app.platform)
+        .await
+        .unwrap();
+    assert!(again.is_none(), "a catalog with parts is left alone");
+    let token = reader(&app).await;
+    let r = search(&app, &token, "q=balata&per_page=5").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json["total"].as_u64().unwrap() > 10, "{}", r.text());
 }

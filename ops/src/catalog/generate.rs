@@ -833,6 +833,26 @@ pub async fn generate(
     Ok(report)
 }
 
+/// Parts of the catalog a demo start loads.
+pub const DEMO_PARTS: u64 = 2_000;
+
+/// Loads a small catalog (seed 42) when the catalog has no parts, as `serve --demo` does;
+/// `None` when there was one already.
+///
+/// # Errors
+/// Database errors.
+pub async fn ensure_demo_catalog(db: &DatabaseConnection) -> Result<Option<GenReport>> {
+    if part_count(db).await? > 0 {
+        return Ok(None);
+    }
+    let opts = GenOptions {
+        parts: DEMO_PARTS,
+        seed: 42,
+        replace: false,
+    };
+    generate(db, opts, |_| {}).await.map(Some)
+}
+
 struct Batch {
     parts: Vec<Vec<Cell>>,
     fitment: Vec<Vec<Cell>>,
