@@ -359,10 +359,13 @@ impl MigrationTrait for Migration {
         match m.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 // Contentless full-text index keyed by part id: `text` holds name, description,
-                // brand and category, `numbers` every normalised number of the part.
+                // brand and category, `numbers` every normalised number of the part, `filters`
+                // one token per vehicle it fits (`v123`), its brand (`b4`) and category (`c7`),
+                // so fitment, brand and category filters intersect inside FTS5 instead of
+                // joining tens of thousands of text matches to the fitment table.
                 db.execute_unprepared(
                     "CREATE VIRTUAL TABLE catalog_parts_fts USING fts5(\
-                     text, numbers, content='', contentless_delete=1, \
+                     text, numbers, filters, content='', contentless_delete=1, \
                      tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')",
                 )
                 .await?;

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use entities::PageRequest;
 use entities::catalog::lookup::{self, FitmentView, Named, NumberView, PartDetail, VehicleView};
 use entities::catalog::search::{
-    self, CatalogSearch, SearchError, SearchHit, SearchQuery, SqlSearch,
+    self, CatalogSearch, SearchError, SearchHit, SearchPage, SearchQuery, SqlSearch,
 };
-use entities::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -119,8 +119,11 @@ pub struct PartPage {
     pub page: u64,
     /// Page size.
     pub per_page: u64,
-    /// Matches in all pages (Meilisearch gives an estimate).
+    /// Matches in all pages: exact when `total_exact`; otherwise a lower bound (PostgreSQL stops
+    /// counting past 2,000 matches) or Meilisearch's estimate.
     pub total: u64,
+    /// Whether `total` is an exact count.
+    pub total_exact: bool,
     /// The backend that answered: `sql` or `meilisearch`.
     pub backend: String,
 }
@@ -169,11 +172,12 @@ pub async fn search_parts(
         }
         other => (primary.name(), other),
     };
-    let Page {
+    let SearchPage {
         items,
         page,
         per_page,
         total,
+        total_exact,
     } = result.map_err(|e| match e {
         SearchError::Domain(d) => d.into(),
         SearchError::Unavailable(why) => {
@@ -193,6 +197,7 @@ pub async fn search_parts(
             page,
             per_page,
             total,
+            total_exact,
             backend: backend.to_owned(),
         }),
     ))

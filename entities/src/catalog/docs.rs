@@ -51,6 +51,21 @@ impl PartDoc {
         t
     }
 
+    /// The filter tokens of the part: `v<id>` per vehicle it fits, `b<id>` of its brand, `c<id>`
+    /// of its category (the SQLite full-text index filters on them).
+    #[must_use]
+    pub fn filter_tokens(&self) -> String {
+        let mut s = String::with_capacity(8 * self.vehicle_ids.len() + 16);
+        for v in &self.vehicle_ids {
+            s.push_str(&format!("v{v} "));
+        }
+        s.push_str(&format!("b{}", self.brand_id));
+        if let Some(c) = self.category_id {
+            s.push_str(&format!(" c{c}"));
+        }
+        s
+    }
+
     /// The part's own number and every other one, space-separated.
     #[must_use]
     pub fn all_numbers(&self) -> String {
@@ -219,10 +234,13 @@ pub async fn write_fulltext(db: &impl ConnectionTrait, docs: &[PartDoc]) -> Resu
         if chunk.is_empty() {
             continue;
         }
-        let mut values = Vec::with_capacity(chunk.len() * 3);
+        let mut values = Vec::with_capacity(chunk.len() * 4);
         let mut rows = Vec::with_capacity(chunk.len());
         for (i, d) in chunk.iter().enumerate() {
             let n = i * 3;
+            values.push(Value::from(d.id));
+            values.push(Value::from(d.search_text()));
+            values.push(Value::from(d.all_numbers()));
             rows.push(match backend {
                 DatabaseBackend::Postgres => format!(
                     "(${}, to_tsvector('spanish', unaccent(${})), ${})",
@@ -230,11 +248,11 @@ pub async fn write_fulltext(db: &impl ConnectionTrait, docs: &[PartDoc]) -> Resu
                     n + 2,
                     n + 3
                 ),
-                _ => "(?, ?, ?)".to_owned(),
+                _ => {
+                    values.push(Value::from(d.filter_tokens()));
+                    "(?, ?, ?, ?)".to_owned()
+                }
             });
-            values.push(Value::from(d.id));
-            values.push(Value::from(d.search_text()));
-            values.push(Value::from(d.all_numbers()));
         }
         let sql = match backend {
             DatabaseBackend::Postgres => format!(
@@ -242,7 +260,7 @@ pub async fn write_fulltext(db: &impl ConnectionTrait, docs: &[PartDoc]) -> Resu
                 rows.join(",")
             ),
             _ => format!(
-                "INSERT INTO catalog_parts_fts (rowid, text, numbers) VALUES {}",
+                "INSERT INTO catalog_parts_fts (rowid, text, numbers, filters) VALUES {}",
                 rows.join(",")
             ),
         };

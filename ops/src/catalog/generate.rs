@@ -801,8 +801,20 @@ pub async fn generate(
                 bulk.execute("TRUNCATE catalog_search_stage").await?;
             }
             _ => {
-                bulk.write("catalog_parts_fts", &["rowid", "text", "numbers"], &text)
-                    .await?;
+                let rows: Vec<Vec<Cell>> = text
+                    .into_iter()
+                    .zip(&batch.docs)
+                    .map(|(mut row, d)| {
+                        row.push(Cell::Text(d.filter_tokens()));
+                        row
+                    })
+                    .collect();
+                bulk.write(
+                    "catalog_parts_fts",
+                    &["rowid", "text", "numbers", "filters"],
+                    &rows,
+                )
+                .await?;
             }
         }
         done += n;
@@ -829,6 +841,10 @@ pub async fn generate(
     bulk.commit().await?;
     if backend == DatabaseBackend::Sqlite {
         db.execute_unprepared("ANALYZE").await?;
+        // The load went through the WAL; fold it into the database file now rather than leave
+        // a WAL as big as the catalog until the next checkpoint.
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
     }
     Ok(report)
 }
