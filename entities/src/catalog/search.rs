@@ -244,12 +244,18 @@ impl CatalogSearch for SqlSearch {
     }
 }
 
+/// The prefix mark of a word: words of one or two characters match whole (a `p*` would expand
+/// to every term starting with p: 280 ms at 1.5 M parts for "P 10005").
+fn prefix(word: &str) -> &'static str {
+    if word.len() >= 3 { "*" } else { "" }
+}
+
 /// The FTS5 expression of a parsed query: its words as prefixes in the text column, or the whole
 /// query as a number prefix. Words are `[a-z0-9]+` and quoted, so nothing a user types is read as
 /// FTS5 syntax.
 fn fts5_match(q: &ParsedQuery) -> Option<String> {
     let words = (!q.words.is_empty()).then(|| {
-        let terms: Vec<String> = q.words.iter().map(|w| format!("\"{w}\"*")).collect();
+        let terms: Vec<String> = q.words.iter().map(|w| format!("\"{w}\"{}", prefix(w))).collect();
         format!("text : ({})", terms.join(" AND "))
     });
     let number = q
@@ -269,7 +275,7 @@ fn tsquery(q: &ParsedQuery) -> Option<String> {
     (!q.words.is_empty()).then(|| {
         q.words
             .iter()
-            .map(|w| format!("{w}:*"))
+            .map(|w| format!("{w}{}", if prefix(w).is_empty() { "" } else { ":*" }))
             .collect::<Vec<_>>()
             .join(" & ")
     })
@@ -553,13 +559,13 @@ mod tests {
         assert_eq!(
             fts5_match(&q).as_deref(),
             Some(
-                "(text : (\"balata\"* AND \"bp\"* AND \"1234\"*)) OR (numbers : \"balatabp1234\"*)"
+                "(text : (\"balata\"* AND \"bp\" AND \"1234\"*)) OR (numbers : \"balatabp1234\"*)"
             )
         );
         let q = ParsedQuery::parse("\") OR x:*");
         assert_eq!(
             fts5_match(&q).as_deref(),
-            Some("text : (\"or\"* AND \"x\"*)")
+            Some("text : (\"or\" AND \"x\")")
         );
     }
 }
