@@ -7,9 +7,11 @@ pub mod admin;
 pub mod bench;
 pub mod handlers;
 pub mod maintenance;
+pub mod meili;
 pub mod metrics;
 pub mod pool;
 pub mod relay;
 pub mod runtime;
+pub mod search_sync;
 
 pub use jobs::Queue;
