@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use entities::catalog::search::CatalogSearch;
 use entities::registry::TenantRegistry;
 use sea_orm::DatabaseConnection;
 
@@ -111,6 +112,9 @@ pub struct Inner {
     pub account_throttle: Throttle,
     /// Failed logins per address.
     pub ip_throttle: Throttle,
+    /// The catalog search backend other than SQL (Meilisearch), when configured; searches fall
+    /// back to SQL when it is `None` or answers [`entities::catalog::search::SearchError::Unavailable`].
+    pub catalog_search: Option<Arc<dyn CatalogSearch>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -144,6 +148,20 @@ impl AppState {
             metrics,
             registry,
             probes,
+            catalog_search: None,
         })))
+    }
+
+    /// Sets the catalog search backend. Call it on a fresh state, before it is cloned into a
+    /// router: a shared state is left as it is (and says so in the log).
+    #[must_use]
+    pub fn with_catalog_search(mut self, search: Arc<dyn CatalogSearch>) -> Self {
+        match Arc::get_mut(&mut self.0) {
+            Some(inner) => inner.catalog_search = Some(search),
+            None => {
+                tracing::warn!("catalog search backend not set: the API state is already shared")
+            }
+        }
+        self
     }
 }

@@ -28,6 +28,8 @@ pub struct App {
     pub registry: prometheus::Registry,
     /// Wakes the outbox relay after commits.
     pub waker: jobs::RelayWaker,
+    /// Wakes the search sync after catalog writes in this process.
+    pub search_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Opens the queue backend of the configured shape: Redis with `REDIS_URL`, else the SQLite file
@@ -226,6 +228,45 @@ impl App {
 }
 
 impl App {
+    /// Runs the Meilisearch sync of the catalog change log until `shutdown` turns true; `None`
+    /// when Meilisearch is not configured. Several processes may run it: they send the same
+    /// documents (replaced by id) and save the same cursor.
+    ///
+    /// # Errors
+    /// A key that cannot be used in a header.
+    pub fn spawn_search_sync(
+        &self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        if self.config.meili_url.is_none() {
+            return Ok(None);
+        }
+        let writer = crate::search::writer(&self.config)?;
+        let metrics = match workers::search_sync::SearchSyncMetrics::register(&self.registry) {
+            Ok(m) => Some(m),
+            // Started twice on one registry (tests): the first set keeps counting.
+            Err(e) => {
+                tracing::debug!("search sync metrics not registered again: {e}");
+                None
+            }
+        };
+        let cfg = crate::search::sync_config(&self.config);
+        tracing::info!(
+            "catalog search sync into {}",
+            entities::catalog::meili::live_index_uid(&cfg.index_prefix)
+        );
+        Ok(Some(tokio::spawn(workers::search_sync::run_sync(
+            self.platform.clone(),
+            writer,
+            cfg,
+            metrics,
+            self.search_wake.clone(),
+            shutdown,
+        ))))
+    }
+}
+
+impl App {
     /// Samples every queue's counts into `nexus_queue_jobs` every 5 s until `shutdown` turns
     /// true (the API's `/metrics` shows them).
     ///
@@ -416,6 +457,10 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         probes,
     )
     .context("registering metrics")?;
+    let state = match crate::search::catalog_search(&config)? {
+        Some(search) => state.with_catalog_search(search),
+        None => state,
+    };
     let router = api::router(state.clone()).context("building the OpenAPI document")?;
     // The relay may run in another process (distributed shape): wake-ups go through Redis too.
     let waker = match &config.redis_url {
@@ -441,5 +486,6 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         router,
         registry,
         waker,
+        search_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
