@@ -16,6 +16,7 @@ mod operators;
 mod outbox;
 mod relay;
 mod schedules;
+mod search_sync;
 mod startup;
 mod tenants;
 mod workers;

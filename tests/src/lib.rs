@@ -12,6 +12,7 @@
 )]
 
 pub mod app;
+pub mod fakes;
 pub mod faults;
 pub mod pg;
 pub mod procs;
