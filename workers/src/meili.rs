@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use meilisearch_sdk::client::{Client, SwapIndexes};
-use meilisearch_sdk::errors::{Error as SdkError, ErrorCode};
+use meilisearch_sdk::errors::{Error as SdkError, ErrorCode, MeilisearchError};
 use meilisearch_sdk::settings::Settings;
 use meilisearch_sdk::tasks::Task;
 
@@ -111,19 +111,28 @@ impl MeiliWriter {
     /// # Errors
     /// A failed task, the task deadline, or a failed poll.
     pub async fn wait(&self, uid: u32, op: &'static str) -> Result<(), MeiliError> {
+        self.wait_task(uid, op)
+            .await?
+            .map_err(|e| MeiliError::TaskFailed {
+                uid,
+                op,
+                message: e.error_message,
+            })
+    }
+
+    /// Waits for a task to finish: `Ok(Err(..))` is the task's own failure.
+    async fn wait_task(
+        &self,
+        uid: u32,
+        op: &'static str,
+    ) -> Result<Result<(), MeilisearchError>, MeiliError> {
         let deadline = tokio::time::Instant::now() + self.task_timeout;
         // Small tasks finish in milliseconds; back off for the long ones.
         let mut pause = Duration::from_millis(2);
         loop {
             match self.call(op, self.client.get_task(TaskUid(uid))).await? {
-                Task::Succeeded { .. } => return Ok(()),
-                Task::Failed { content } => {
-                    return Err(MeiliError::TaskFailed {
-                        uid,
-                        op,
-                        message: content.error.error_message,
-                    });
-                }
+                Task::Succeeded { .. } => return Ok(Ok(())),
+                Task::Failed { content } => return Ok(Err(content.error)),
                 Task::Enqueued { .. } | Task::Processing { .. } => {}
             }
             if tokio::time::Instant::now() + pause > deadline {
@@ -155,6 +164,27 @@ impl MeiliWriter {
             Ok(Err(source)) => Err(MeiliError::Request {
                 op: "get index",
                 source,
+            }),
+        }
+    }
+
+    /// Creates an index with primary key `id` unless it exists; `true` when it was created.
+    /// (Creating and accepting `index_already_exists` avoids a lookup that answers 404 in the
+    /// usual case, and a race with another process creating it.)
+    ///
+    /// # Errors
+    /// As [`MeiliWriter::wait`].
+    pub async fn create_index_if_missing(&self, uid: &str) -> Result<bool, MeiliError> {
+        let t = self
+            .call("create index", self.client.create_index(uid, Some("id")))
+            .await?;
+        match self.wait_task(t.task_uid, "create index").await? {
+            Ok(()) => Ok(true),
+            Err(e) if e.error_code == ErrorCode::IndexAlreadyExists => Ok(false),
+            Err(e) => Err(MeiliError::TaskFailed {
+                uid: t.task_uid,
+                op: "create index",
+                message: e.error_message,
             }),
         }
     }
