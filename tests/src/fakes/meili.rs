@@ -139,15 +139,20 @@ impl FakeMeili {
     /// Starts a fake that requires `key` as a Bearer token (none: open, like a server without a
     /// master key).
     pub async fn start(key: Option<&str>) -> Self {
-        Self::start_on("127.0.0.1:0", key, false).await
+        Self::start_with("127.0.0.1:0", key, false).await
     }
 
     /// Starts a sink: documents are counted and dropped, tasks succeed at once.
     pub async fn start_sink(addr: &str) -> Self {
-        Self::start_on(addr, None, true).await
+        Self::start_with(addr, None, true).await
     }
 
-    async fn start_on(addr: &str, key: Option<&str>, sink: bool) -> Self {
+    /// Starts a fake (not a sink) on a given address, with an optional key.
+    pub async fn start_on(addr: &str, key: Option<&str>) -> Self {
+        Self::start_with(addr, key, false).await
+    }
+
+    async fn start_with(addr: &str, key: Option<&str>, sink: bool) -> Self {
         let state: Shared = Arc::new(Mutex::new(Inner {
             key: key.map(str::to_owned),
             sink,
@@ -281,6 +286,8 @@ fn serve(
         .route("/tasks/{uid}", get(get_task))
         .route("/swap-indexes", post(swap))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        // Meilisearch's default `--http-payload-size-limit`.
+        .layer(axum::extract::DefaultBodyLimit::max(100 * 1024 * 1024))
         .with_state(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -583,7 +590,17 @@ async fn add_documents(
     {
         let mut s = lock(&state);
         if s.sink {
-            let n = body.iter().filter(|b| **b == b'\n').count() as u64;
+            let ndjson = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with("application/x-ndjson"));
+            // Counting, not keeping: NDJSON by its lines, a JSON array by skimming it.
+            let n = if ndjson {
+                body.iter().filter(|b| **b == b'\n').count() as u64
+            } else {
+                serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&body)
+                    .map_or(0, |v| v.len() as u64)
+            };
             s.sink_docs += n;
             s.sink_bytes += body.len() as u64;
             return enqueue(
@@ -827,17 +844,32 @@ fn collect_words(v: &Value, out: &mut Vec<String>) {
 }
 
 /// How many leading query words a document matches, and the best attribute rank of a match.
-fn matched_prefix(doc_words: &[Vec<String>], terms: &[String], k: usize) -> Option<usize> {
+fn matched_prefix(
+    doc_words: &[Vec<String>],
+    terms: &[String],
+    synonyms: &serde_json::Map<String, Value>,
+    k: usize,
+) -> Option<usize> {
     // `k` leading terms must all match; the last query term may match as a prefix.
     let last = terms.len() - 1;
     let mut best = usize::MAX;
     let mut i = 0;
     while i < k {
         let mut ok = false;
+        let alternatives: Vec<&str> = synonyms
+            .get(&terms[i])
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.contains(' '))
+            .collect();
         for (rank, ws) in doc_words.iter().enumerate() {
-            let hit = ws
-                .iter()
-                .any(|w| w == &terms[i] || (i == last && w.starts_with(terms[i].as_str())));
+            let hit = ws.iter().any(|w| {
+                w == &terms[i]
+                    || (i == last && w.starts_with(terms[i].as_str()))
+                    || alternatives.contains(&w.as_str())
+            });
             if hit {
                 ok = true;
                 best = best.min(rank);
@@ -961,6 +993,12 @@ async fn search(State(state): State<Shared>, Path(uid): Path<String>, body: Byte
         })
         .filter(|a: &Vec<String>| !a.iter().any(|x| x == "*"));
     let terms = words(&q);
+    let no_synonyms = serde_json::Map::new();
+    let synonyms = index
+        .settings
+        .get("synonyms")
+        .and_then(Value::as_object)
+        .unwrap_or(&no_synonyms);
     // (bucket: leading terms matched, attribute rank, position) of each matching document.
     let mut hits: Vec<(usize, usize, usize, &Value)> = Vec::new();
     for (pos, doc) in index.docs.values().enumerate() {
@@ -999,7 +1037,7 @@ async fn search(State(state): State<Shared>, Path(uid): Path<String>, body: Byte
         };
         let lowest = if strategy == "all" { terms.len() } else { 1 };
         for k in (lowest..=terms.len()).rev() {
-            if let Some(rank) = matched_prefix(&doc_words, &terms, k) {
+            if let Some(rank) = matched_prefix(&doc_words, &terms, synonyms, k) {
                 hits.push((terms.len() - k, rank, pos, doc));
                 break;
             }
