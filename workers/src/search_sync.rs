@@ -20,7 +20,7 @@ use entities::catalog::meili::live_index_uid;
 use entities::catalog::text::SYNONYMS;
 use meilisearch_sdk::settings::{Settings, TypoToleranceSettings};
 use prometheus::{Gauge, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
 
 use crate::meili::{MeiliError, MeiliWriter};
@@ -71,6 +71,8 @@ pub struct SyncConfig {
     pub batch_docs: u64,
     /// Batches sent and not yet finished at once during a reindex.
     pub in_flight: usize,
+    /// Tasks reading the catalog at once during a reindex, each over its own id stripe.
+    pub readers: usize,
     /// Change-log rows read per incremental step.
     pub change_batch: u64,
     /// Time between incremental passes when nobody wakes the loop.
@@ -83,6 +85,7 @@ impl Default for SyncConfig {
             index_prefix: "nexus_".into(),
             batch_docs: 5_000,
             in_flight: 4,
+            readers: 2,
             change_batch: 1_000,
             interval: Duration::from_millis(1_000),
         }
@@ -310,7 +313,6 @@ async fn build_and_swap(
     meili.set_settings(uid, &index_settings()).await?;
 
     let mut in_flight = tokio::task::JoinSet::new();
-    let mut after = 0_i64;
     let mut done = 0_u64;
     let mut finished = |r: Option<Result<Result<u64, SyncError>, tokio::task::JoinError>>| match r {
         Some(Ok(Ok(n))) => {
@@ -325,28 +327,23 @@ async fn build_and_swap(
         Some(Err(e)) => Err(SyncError::Join(e.to_string())),
         None => Ok(()),
     };
-    loop {
-        // Reading the next page overlaps with the batches in flight.
-        let page = docs::page_after(db, after, cfg.batch_docs).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+    let mut pages = read_pages(db, cfg).await?;
+    while let Some(page) = pages.next().await {
+        let page = page?;
         let n = page.len() as u64;
         while in_flight.len() >= cfg.in_flight.max(1) {
             finished(in_flight.join_next().await)?;
         }
         let (m, u) = (meili.clone(), uid.to_owned());
         in_flight.spawn(async move {
-            // Building the search text and JSON of thousands of parts is CPU work: off the
-            // async threads, and in parallel with reading the next page.
+            // Building the JSON of thousands of parts is CPU work: off the async threads, and in
+            // parallel with reading the next pages.
             let body = tokio::task::spawn_blocking(move || encode_ndjson(&page))
                 .await
                 .map_err(|e| SyncError::Join(e.to_string()))?;
             m.add_ndjson(&u, body).await?;
             Ok::<u64, SyncError>(n)
         });
-        if n < cfg.batch_docs {
-            break;
-        }
     }
     while !in_flight.is_empty() {
         finished(in_flight.join_next().await)?;
@@ -356,6 +353,74 @@ async fn build_and_swap(
     meili.create_index_if_missing(live).await?;
     meili.swap(live, uid).await?;
     Ok(done)
+}
+
+/// The catalog in keyset pages, read by `cfg.readers` tasks over disjoint id stripes at once
+/// (one reader leaves the database idle while it waits for each round trip), handed over through
+/// a channel as small as the batches in flight, so memory stays bounded.
+struct Pages {
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<PartDoc>, sea_orm::DbErr>>,
+    // Dropping this aborts the readers (a failed reindex).
+    _readers: tokio::task::JoinSet<()>,
+}
+
+impl Pages {
+    async fn next(&mut self) -> Option<Result<Vec<PartDoc>, sea_orm::DbErr>> {
+        self.rx.recv().await
+    }
+}
+
+async fn read_pages(db: &DatabaseConnection, cfg: &SyncConfig) -> Result<Pages, SyncError> {
+    let backend = db.get_database_backend();
+    let max_id: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT COALESCE(MAX(id), 0) AS m FROM catalog_parts",
+        ))
+        .await?
+        .map(|r| r.try_get("", "m"))
+        .transpose()?
+        .unwrap_or(0);
+    let readers = i64::try_from(cfg.readers.max(1)).unwrap_or(1);
+    let stripe = max_id / readers + 1;
+    let (tx, rx) = tokio::sync::mpsc::channel(cfg.in_flight.max(1));
+    let mut set = tokio::task::JoinSet::new();
+    for r in 0..readers {
+        let lo = r * stripe;
+        // The last stripe is open: parts added meanwhile are read too.
+        let hi = if r + 1 == readers {
+            i64::MAX
+        } else {
+            lo + stripe
+        };
+        let (db, tx, batch) = (db.clone(), tx.clone(), cfg.batch_docs);
+        set.spawn(async move {
+            let mut after = lo;
+            loop {
+                let mut page = match docs::page_after(&db, after, batch).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let full = page.len() as u64 >= batch;
+                let Some(last) = page.last().map(|d| d.id) else {
+                    return;
+                };
+                // The page may run into the next stripe: that reader has those.
+                page.retain(|d| d.id <= hi);
+                if !page.is_empty() && tx.send(Ok(page)).await.is_err() {
+                    return;
+                }
+                if !full || last >= hi {
+                    return;
+                }
+                after = last;
+            }
+        });
+    }
+    Ok(Pages { rx, _readers: set })
 }
 
 /// What an incremental pass did.
