@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use entities::catalog::search::CatalogSearch;
 use entities::registry::TenantRegistry;
 use sea_orm::DatabaseConnection;
 
 use crate::jwt::JwtKeys;
-use entities::catalog::search::CatalogSearch;
 
 use crate::metrics::{HttpMetrics, SearchMetrics};
 use crate::throttle::Throttle;

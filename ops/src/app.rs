@@ -30,6 +30,8 @@ pub struct App {
     pub waker: jobs::RelayWaker,
     /// Clients of external services for the job handlers.
     pub services: workers::services::Services,
+    /// Wakes the search sync after catalog writes in this process.
+    pub search_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Builds the clients of the configured external services.
@@ -246,6 +248,45 @@ impl App {
 }
 
 impl App {
+    /// Runs the Meilisearch sync of the catalog change log until `shutdown` turns true; `None`
+    /// when Meilisearch is not configured. Several processes may run it: they send the same
+    /// documents (replaced by id) and save the same cursor.
+    ///
+    /// # Errors
+    /// A key that cannot be used in a header.
+    pub fn spawn_search_sync(
+        &self,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        if self.config.meili_url.is_none() {
+            return Ok(None);
+        }
+        let writer = crate::search::writer(&self.config)?;
+        let metrics = match workers::search_sync::SearchSyncMetrics::register(&self.registry) {
+            Ok(m) => Some(m),
+            // Started twice on one registry (tests): the first set keeps counting.
+            Err(e) => {
+                tracing::debug!("search sync metrics not registered again: {e}");
+                None
+            }
+        };
+        let cfg = crate::search::sync_config(&self.config);
+        tracing::info!(
+            "catalog search sync into {}",
+            entities::catalog::meili::live_index_uid(&cfg.index_prefix)
+        );
+        Ok(Some(tokio::spawn(workers::search_sync::run_sync(
+            self.platform.clone(),
+            writer,
+            cfg,
+            metrics,
+            self.search_wake.clone(),
+            shutdown,
+        ))))
+    }
+}
+
+impl App {
     /// Samples every queue's counts into `nexus_queue_jobs` every 5 s until `shutdown` turns
     /// true (the API's `/metrics` shows them).
     ///
@@ -447,6 +488,9 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         waker.clone(),
     )
     .context("registering metrics")?;
+    if let Some(search) = crate::search::catalog_search(&config)? {
+        state.set_catalog_search(search);
+    }
     let router = api::router(state.clone()).context("building the OpenAPI document")?;
     if config.shape() == Shape::Embedded {
         std::fs::create_dir_all(config.files_dir()).with_context(|| {
@@ -465,5 +509,6 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         registry,
         waker,
         services,
+        search_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }

@@ -9,6 +9,7 @@ use entities::platform::accounts::{self, NewUser};
 use entities::platform::audit::Entry;
 use entities::platform::tenants::{self, NewTenant};
 use entities::registry::TenantRegistry;
+use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::app;
 use crate::config::Config;
@@ -67,6 +68,9 @@ pub enum Command {
     /// Loads the shared parts catalog: a synthetic one, or ACES and PIES files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// The catalog's Meilisearch index (needs `MEILI_URL`).
+    #[command(subcommand)]
+    Search(SearchCommand),
 }
 
 /// Catalog subcommands.
@@ -99,6 +103,16 @@ pub enum CatalogCommand {
         /// The PIES XML file.
         file: std::path::PathBuf,
     },
+}
+
+/// Search-index subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Builds a new index from the catalog, swaps it in for the live one and deletes the old;
+    /// searches keep being served throughout. Prints documents per second.
+    Reindex,
+    /// Applies the catalog change log once, from the saved cursor.
+    Sync,
 }
 
 /// Operator subcommands.
@@ -455,6 +469,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
         Command::Operator(cmd) => operator(cfg, cmd).await,
         Command::Catalog(cmd) => catalog(cfg, cmd).await,
         Command::Jobs(cmd) => jobs_command(cfg, cmd).await,
+        Command::Search(cmd) => search_command(cfg, cmd).await,
         Command::Bench(BenchCommand::Jobs { jobs }) => {
             let r = crate::pipeline_bench::run(cfg, jobs).await?;
             println!("backend {}: {} jobs", r.backend, r.jobs);
@@ -490,6 +505,50 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn search_command(cfg: Config, cmd: SearchCommand) -> Result<()> {
+    use workers::search_sync;
+    // Before opening anything: without Meilisearch there is nothing to do.
+    let writer = crate::search::writer(&cfg)?;
+    let sync = crate::search::sync_config(&cfg);
+    let platform = provision::open_platform(&cfg, true).await?;
+    match cmd {
+        SearchCommand::Reindex => {
+            let total = entities::catalog::part::Entity::find()
+                .count(&platform)
+                .await?;
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} parts {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = search_sync::reindex(&platform, &writer, &sync, None, |done| {
+                bar.set_position(done);
+            })
+            .await;
+            bar.finish_and_clear();
+            let report = report.context("reindex failed; the live index was left as it was")?;
+            println!(
+                "indexed {} parts into {} in {:.1} s: {:.0} docs/s (change log at {})",
+                report.docs,
+                report.index_uid,
+                report.elapsed.as_secs_f64(),
+                report.docs_per_second(),
+                report.last_seq
+            );
+        }
+        SearchCommand::Sync => {
+            let r = search_sync::sync_changes(&platform, &writer, &sync, None).await?;
+            println!(
+                "upserted {} parts, deleted {}; change log applied up to {}",
+                r.upserted, r.deleted, r.cursor
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn jobs_command(cfg: Config, cmd: JobsCommand) -> Result<()> {
@@ -737,8 +796,16 @@ async fn worker(cfg: Config, queues: &[String]) -> Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let metrics = app.spawn_metrics_listener(stopped.clone()).await?;
     let relay = app.spawn_relay(stopped.clone())?;
+    let search = if queues.contains(&Queue::Search) {
+        app.spawn_search_sync(stopped.clone())?
+    } else {
+        None
+    };
     let result = until_signal(app.run_workers(queues, stopped), &stop).await;
     let _ = relay.await;
+    if let Some(s) = search {
+        let _ = s.await;
+    }
     if let Some((_, m)) = metrics {
         let _ = m.await;
     }
@@ -807,6 +874,11 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     } else {
         None
     };
+    let search = if with_workers {
+        app.spawn_search_sync(stopped.clone())?
+    } else {
+        None
+    };
     tracing::info!(
         shape = ?shape,
         "Nexus listening on http://{addr} (docs at /docs) after {} ms",
@@ -846,6 +918,9 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     };
     if let Some(relay) = relay {
         let _ = relay.await;
+    }
+    if let Some(s) = search {
+        let _ = s.await;
     }
     if let Some(console) = console {
         let _ = console.await;

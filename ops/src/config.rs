@@ -72,8 +72,16 @@ pub struct Config {
     pub exchange_rate_usd_mxn: Decimal,
     /// `MEILI_URL`, unless `MEILI_ENABLED=false`.
     pub meili_url: Option<String>,
-    /// `MEILI_API_KEY`.
+    /// `MEILI_MASTER_KEY`, or `MEILI_API_KEY` (the seed's name).
     pub meili_api_key: Option<String>,
+    /// `MEILI_INDEX_PREFIX` (default `nexus_`): the live catalog index is `<prefix>parts`, so
+    /// deployments can share one Meilisearch.
+    pub meili_index_prefix: String,
+    /// `MEILI_TIMEOUT_MS` (default 2000): a search or write request not answered by then fails
+    /// (searches fall back to SQL).
+    pub meili_timeout: Duration,
+    /// `MEILI_SYNC_INTERVAL_MS` (default 1000): time between passes of the change-log sync.
+    pub meili_sync_interval: Duration,
     /// `WHATSAPP_BRIDGE_URL`.
     pub whatsapp_bridge_url: Option<String>,
     /// `WHATSAPP_BRIDGE_KEY`.
@@ -357,6 +365,35 @@ impl Config {
             Some(u) if meili_enabled => Some(check_http_url("MEILI_URL", &u)?),
             _ => None,
         };
+        let meili_index_prefix = get("MEILI_INDEX_PREFIX").unwrap_or_else(|| "nexus_".into());
+        if meili_index_prefix.len() > 100
+            || !meili_index_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            // Meilisearch index uids allow only these.
+            return Err(err(
+                "MEILI_INDEX_PREFIX",
+                "use up to 100 letters, digits, '-' or '_'",
+            ));
+        }
+        let meili_timeout_ms = get("MEILI_TIMEOUT_MS")
+            .map(|v| parse_num::<u64>("MEILI_TIMEOUT_MS", &v, "milliseconds"))
+            .transpose()?
+            .unwrap_or(2_000);
+        if !(50..=120_000).contains(&meili_timeout_ms) {
+            return Err(err("MEILI_TIMEOUT_MS", "must be between 50 and 120000"));
+        }
+        let meili_sync_ms = get("MEILI_SYNC_INTERVAL_MS")
+            .map(|v| parse_num::<u64>("MEILI_SYNC_INTERVAL_MS", &v, "milliseconds"))
+            .transpose()?
+            .unwrap_or(1_000);
+        if !(10..=3_600_000).contains(&meili_sync_ms) {
+            return Err(err(
+                "MEILI_SYNC_INTERVAL_MS",
+                "must be between 10 and 3600000",
+            ));
+        }
         let whatsapp_bridge_url = get("WHATSAPP_BRIDGE_URL")
             .map(|u| check_http_url("WHATSAPP_BRIDGE_URL", &u))
             .transpose()?;
@@ -456,7 +493,10 @@ impl Config {
             default_currency,
             exchange_rate_usd_mxn,
             meili_url,
-            meili_api_key: get("MEILI_API_KEY"),
+            meili_api_key: get("MEILI_MASTER_KEY").or_else(|| get("MEILI_API_KEY")),
+            meili_index_prefix,
+            meili_timeout: Duration::from_millis(meili_timeout_ms),
+            meili_sync_interval: Duration::from_millis(meili_sync_ms),
             whatsapp_bridge_url,
             whatsapp_bridge_key: get("WHATSAPP_BRIDGE_KEY"),
             openrouter_api_key: get("OPENROUTER_API_KEY"),
@@ -581,6 +621,24 @@ mod tests {
     }
 
     #[test]
+    fn meilisearch_takes_either_key_name_and_can_be_switched_off() {
+        let c = cfg(&[
+            ("MEILI_URL", "http://127.0.0.1:7700/"),
+            ("MEILI_MASTER_KEY", "master"),
+            ("MEILI_API_KEY", "seed"),
+        ])
+        .unwrap();
+        assert_eq!(c.meili_url.as_deref(), Some("http://127.0.0.1:7700"));
+        assert_eq!(c.meili_api_key.as_deref(), Some("master"));
+        assert_eq!(c.meili_index_prefix, "nexus_");
+        assert_eq!(c.meili_timeout, Duration::from_secs(2));
+        let seed = cfg(&[("MEILI_URL", "http://m:7700"), ("MEILI_API_KEY", "seed")]).unwrap();
+        assert_eq!(seed.meili_api_key.as_deref(), Some("seed"));
+        let off = cfg(&[("MEILI_URL", "http://m:7700"), ("MEILI_ENABLED", "false")]).unwrap();
+        assert!(off.meili_url.is_none());
+    }
+
+    #[test]
     fn redis_can_be_switched_off() {
         let c = cfg(&[
             ("REDIS_URL", "redis://127.0.0.1/"),
@@ -602,6 +660,9 @@ mod tests {
             ("DEFAULT_CURRENCY", "EUR"),
             ("EXCHANGE_RATE_USD_MXN", "-1"),
             ("MEILI_URL", "localhost:7700"),
+            ("MEILI_INDEX_PREFIX", "a b"),
+            ("MEILI_TIMEOUT_MS", "soon"),
+            ("MEILI_TIMEOUT_MS", "0"),
             ("NEXUS_LOG_FORMAT", "xml"),
             ("NEXUS_CORS_ORIGINS", "example.com"),
             ("NEXUS_QUEUE_WINDOW", "9000"),

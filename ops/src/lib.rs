@@ -9,4 +9,5 @@ pub mod console;
 pub mod pipeline_bench;
 pub mod probes;
 pub mod provision;
+pub mod search;
 pub mod telemetry;

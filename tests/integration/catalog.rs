@@ -14,6 +14,7 @@ shape_tests!(
     a_part_shows_its_fitment_and_interchange,
     bad_search_input_gets_a_clear_error_and_changes_nothing,
     a_demo_start_loads_a_small_catalog_once,
+    search_answers_from_meilisearch_and_falls_back_to_sql_when_it_does_not_answer,
 );
 
 async fn generate(app: &TestApp, parts: &str) {
@@ -367,4 +368,50 @@ async fn a_demo_start_loads_a_small_catalog_once(app: TestApp) {
     let r = search(&app, &token, "q=balata&per_page=5").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.json["total"].as_u64().unwrap() > 10, "{}", r.text());
+}
+
+async fn search_answers_from_meilisearch_and_falls_back_to_sql_when_it_does_not_answer(
+    mut app: TestApp,
+) {
+    use tests::fakes::meili::FakeMeili;
+    generate(&app, "200").await;
+    let fake = FakeMeili::start(Some("test-key")).await;
+    app.reconfigure(&[
+        ("MEILI_URL", fake.url.as_str()),
+        ("MEILI_MASTER_KEY", "test-key"),
+        ("MEILI_TIMEOUT_MS", "300"),
+    ])
+    .await;
+    app.cli(&["search", "reindex"]).await.unwrap();
+    let token = reader(&app).await;
+
+    let r = search(&app, &token, "q=balata&per_page=5").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.headers["x-search-backend"], "meilisearch");
+    assert!(r.headers.get("x-search-fallback").is_none());
+    assert_eq!(r.json["backend"], "meilisearch");
+    let from_meili = ids(&r);
+    assert!(!from_meili.is_empty());
+
+    // Meilisearch stops answering: the same search is served by SQL, and says so.
+    fake.hang();
+    let r = search(&app, &token, "q=balata&per_page=5").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.headers["x-search-backend"], "sql");
+    assert_eq!(r.headers["x-search-fallback"], "meilisearch-unavailable");
+    assert!(!ids(&r).is_empty());
+    let fallbacks = app
+        .app
+        .registry
+        .gather()
+        .into_iter()
+        .find(|m| m.name() == "nexus_catalog_search_fallbacks_total")
+        .map(|m| m.get_metric()[0].get_counter().get_value())
+        .unwrap_or(0.0);
+    assert!(fallbacks >= 1.0, "the fallback is counted");
+
+    // Back again.
+    fake.heal();
+    let r = search(&app, &token, "q=balata&per_page=5").await;
+    assert_eq!(r.headers["x-search-backend"], "meilisearch");
 }

@@ -18,6 +18,7 @@ mod operators;
 mod outbox;
 mod relay;
 mod schedules;
+mod search_sync;
 mod startup;
 mod tenants;
 mod vehicles;

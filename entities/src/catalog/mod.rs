@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod docs;
 pub mod lookup;
+pub mod meili;
 pub mod schema;
 pub mod search;
 pub mod text;

@@ -255,7 +255,11 @@ fn prefix(word: &str) -> &'static str {
 /// FTS5 syntax.
 fn fts5_match(q: &ParsedQuery) -> Option<String> {
     let words = (!q.words.is_empty()).then(|| {
-        let terms: Vec<String> = q.words.iter().map(|w| format!("\"{w}\"{}", prefix(w))).collect();
+        let terms: Vec<String> = q
+            .words
+            .iter()
+            .map(|w| format!("\"{w}\"{}", prefix(w)))
+            .collect();
         format!("text : ({})", terms.join(" AND "))
     });
     let number = q
@@ -563,9 +567,6 @@ mod tests {
             )
         );
         let q = ParsedQuery::parse("\") OR x:*");
-        assert_eq!(
-            fts5_match(&q).as_deref(),
-            Some("text : (\"or\" AND \"x\")")
-        );
+        assert_eq!(fts5_match(&q).as_deref(), Some("text : (\"or\" AND \"x\")"));
     }
 }

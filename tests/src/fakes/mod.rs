@@ -1,4 +1,6 @@
 //! Local fakes of third-party providers, following their documented contracts
-//! (`reference/domain.md` §10). Test fixtures only: no production path reaches them.
+//! (`reference/domain.md` §10), run on loopback ports. Test fixtures only: no production path
+//! reaches them.
 
+pub mod meili;
 pub mod vpic;
