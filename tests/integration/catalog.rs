@@ -2,7 +2,6 @@
 //! synonyms, fitment filters), the vehicle cascade, part detail, and bad input.
 
 use http::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
 use tests::{TestApp, shape_tests};
 
 shape_tests!(
@@ -24,13 +23,7 @@ async fn generate(app: &TestApp, parts: &str) {
 }
 
 async fn one<T: sea_orm::TryGetable>(app: &TestApp, sql: &str) -> T {
-    let db = &app.app.platform;
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .expect("a row")
-        .try_get_by_index(0)
-        .unwrap()
+    app.platform_one(sql).await
 }
 
 async fn reader(app: &TestApp) -> String {

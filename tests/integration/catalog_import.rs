@@ -2,7 +2,6 @@
 //! duplicates, deletes, broken XML, and what search sees afterwards.
 
 use http::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
 use tests::{TestApp, shape_tests};
 
 shape_tests!(
@@ -12,13 +11,7 @@ shape_tests!(
 );
 
 async fn one<T: sea_orm::TryGetable>(app: &TestApp, sql: &str) -> T {
-    let db = &app.app.platform;
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .expect("a row")
-        .try_get_by_index(0)
-        .unwrap()
+    app.platform_one(sql).await
 }
 
 fn file(app: &TestApp, name: &str, text: &str) -> String {

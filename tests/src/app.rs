@@ -190,6 +190,21 @@ impl TestApp {
         ops::app::build(cfg, prometheus::Registry::new(), true).await
     }
 
+    /// The first column of the first row of a query on the platform database.
+    pub async fn platform_one<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
+        use sea_orm::ConnectionTrait;
+        let db = &self.app.platform;
+        db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("the query runs")
+        .expect("a row")
+        .try_get_by_index(0)
+        .expect("a value of that type")
+    }
+
     /// Runs a `nexus` command in-process on this app's settings.
     ///
     /// # Errors

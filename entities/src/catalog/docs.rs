@@ -119,25 +119,34 @@ fn split<T: std::str::FromStr>(s: Option<String>) -> Vec<T> {
         .unwrap_or_default()
 }
 
+/// A part's own columns; `with_lists` also reads the aggregated `numbers` and `vehicles`.
+fn doc_of(r: &sea_orm::QueryResult, with_lists: bool) -> Result<PartDoc, DbErr> {
+    let (numbers, vehicle_ids) = if with_lists {
+        (
+            split(r.try_get("", "numbers")?),
+            split(r.try_get("", "vehicles")?),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(PartDoc {
+        id: r.try_get("", "id")?,
+        number: r.try_get("", "number")?,
+        number_norm: r.try_get("", "number_norm")?,
+        name: r.try_get("", "name")?,
+        description: r.try_get("", "description")?,
+        brand_id: r.try_get("", "brand_id")?,
+        brand: r.try_get("", "brand")?,
+        category_id: r.try_get("", "category_id")?,
+        category: r.try_get("", "category")?,
+        retail_price_cents: r.try_get("", "retail_price_cents")?,
+        numbers,
+        vehicle_ids,
+    })
+}
+
 fn read_docs(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<PartDoc>, DbErr> {
-    rows.into_iter()
-        .map(|r| {
-            Ok(PartDoc {
-                id: r.try_get("", "id")?,
-                number: r.try_get("", "number")?,
-                number_norm: r.try_get("", "number_norm")?,
-                name: r.try_get("", "name")?,
-                description: r.try_get("", "description")?,
-                brand_id: r.try_get("", "brand_id")?,
-                brand: r.try_get("", "brand")?,
-                category_id: r.try_get("", "category_id")?,
-                category: r.try_get("", "category")?,
-                retail_price_cents: r.try_get("", "retail_price_cents")?,
-                numbers: split(r.try_get("", "numbers")?),
-                vehicle_ids: split(r.try_get("", "vehicles")?),
-            })
-        })
-        .collect()
+    rows.iter().map(|r| doc_of(r, true)).collect()
 }
 
 /// Up to `limit` parts with an id above `after`, in id order: a keyset page, so a full pass over
@@ -173,23 +182,8 @@ pub async fn page_after(
         ))
         .await?;
     let mut docs = rows
-        .into_iter()
-        .map(|r| {
-            Ok(PartDoc {
-                id: r.try_get("", "id")?,
-                number: r.try_get("", "number")?,
-                number_norm: r.try_get("", "number_norm")?,
-                name: r.try_get("", "name")?,
-                description: r.try_get("", "description")?,
-                brand_id: r.try_get("", "brand_id")?,
-                brand: r.try_get("", "brand")?,
-                category_id: r.try_get("", "category_id")?,
-                category: r.try_get("", "category")?,
-                retail_price_cents: r.try_get("", "retail_price_cents")?,
-                numbers: Vec::new(),
-                vehicle_ids: Vec::new(),
-            })
-        })
+        .iter()
+        .map(|r| doc_of(r, false))
         .collect::<Result<Vec<_>, DbErr>>()?;
     let Some(last) = docs.last().map(|d| d.id) else {
         return Ok(docs);

@@ -385,7 +385,18 @@ async fn sqlite_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result
             (total, rows)
         }
     };
-    let ids = ids
+    page_of(db, page, &ids, total, true).await
+}
+
+/// A page of results from the `id` rows of a ranked id query: the parts' rows, in that order.
+async fn page_of(
+    db: &DatabaseConnection,
+    page: PageRequest,
+    id_rows: &[sea_orm::QueryResult],
+    total: i64,
+    total_exact: bool,
+) -> Result<SearchPage> {
+    let ids = id_rows
         .iter()
         .map(|r| r.try_get::<i64>("", "id"))
         .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -396,7 +407,7 @@ async fn sqlite_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result
         page: page.page,
         per_page: page.per_page,
         total: u64::try_from(total).unwrap_or(0),
-        total_exact: true,
+        total_exact,
     })
 }
 
@@ -538,19 +549,7 @@ async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<Sea
             values,
         ))
         .await?;
-    let ids = rows
-        .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let mut items = hits_by_id(db, &ids).await?;
-    items.sort_by_key(|h| ids.iter().position(|&i| i == h.id));
-    Ok(SearchPage {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total: u64::try_from(counted).unwrap_or(0),
-        total_exact: exact,
-    })
+    page_of(db, page, &rows, counted, exact).await
 }
 
 #[cfg(test)]
