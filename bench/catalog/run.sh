@@ -6,6 +6,7 @@
 #   cargo build --release && bench/catalog/run.sh 1500000
 set -euo pipefail
 N=${1:-1500000}
+SHAPES=${SHAPES:-sqlite postgres}   # SHAPES=postgres runs one
 ROUNDS=${ROUNDS:-200}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -40,6 +41,7 @@ tenant() {
     --owner-email bench@nexus.mx --owner-password "bench password 123" >/dev/null
 }
 
+if [[ " $SHAPES " == *" sqlite "* ]]; then
 echo "== SQLite (embedded shape): $N parts"
 export NEXUS_DATA_DIR=$work/sqlite
 mkdir -p "$NEXUS_DATA_DIR"
@@ -47,6 +49,8 @@ tenant
 /usr/bin/time -f "  generate peak RSS: %M KB" "$nexus" catalog generate --parts "$N" --seed 42
 echo "  master.db size: $(du -sh "$NEXUS_DATA_DIR/master.db" | cut -f1) (+ WAL $(du -sh "$NEXUS_DATA_DIR/master.db-wal" 2>/dev/null | cut -f1 || echo 0))"
 search_bench sqlite
+fi
+[[ " $SHAPES " == *" postgres "* ]] || exit 0
 
 echo "== PostgreSQL (distributed shape): $N parts"
 psql "$PG" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1

@@ -836,9 +836,13 @@ pub async fn generate(
             ))
             .await?;
         }
-        bulk.execute("ANALYZE").await?;
     }
     bulk.commit().await?;
+    if backend == DatabaseBackend::Postgres {
+        // Statistics for the planner, and the visibility map, without which reads of fitment by
+        // vehicle cannot stay in the index (rows loaded by COPY are not all-visible yet).
+        db.execute_unprepared("VACUUM ANALYZE").await?;
+    }
     if backend == DatabaseBackend::Sqlite {
         db.execute_unprepared("ANALYZE").await?;
         // The load went through the WAL; fold it into the database file now rather than leave
