@@ -215,6 +215,32 @@ async fn fitment_filters_keep_only_parts_that_fit_the_vehicle(app: TestApp) {
         assert_eq!(n, 1, "part {id} does not fit vehicle {vehicle}");
     }
 
+    // Category and brand narrow the fitment, with and without text.
+    let (category, brand): (i32, i32) = (
+        one(&app, "SELECT category_id FROM catalog_parts WHERE id = 9").await,
+        one(&app, "SELECT brand_id FROM catalog_parts WHERE id = 9").await,
+    );
+    for extra in [
+        format!("category={category}"),
+        format!("brand={brand}"),
+        format!("category={category}&q={}", urlencode(&word)),
+    ] {
+        let r = search(
+            &app,
+            &token,
+            &format!("vehicle_id={vehicle}&{extra}&per_page=200"),
+        )
+        .await;
+        assert!(ids(&r).contains(&9), "{extra}: {}", r.text());
+        for item in r.json["items"].as_array().unwrap() {
+            if extra.starts_with("category") {
+                assert_eq!(item["category_id"], category, "{extra}");
+            } else {
+                assert_eq!(item["brand_id"], brand, "{extra}");
+            }
+        }
+    }
+
     // A vehicle that exists but none of whose parts match, and one that does not exist.
     let r = search(&app, &token, "vehicle_id=999999").await;
     assert_eq!(r.status, StatusCode::OK);

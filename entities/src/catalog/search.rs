@@ -513,6 +513,7 @@ async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<Sea
         conds.push(format!("({})", ors.join(" OR ")));
         rank = Some(ranks.join(", "));
     }
+    let mut fitting_from: Option<String> = None;
     if let Some(vehicles) = &query.vehicle_ids {
         let fitting = fitting_parts(db, vehicles).await?;
         match fitting {
@@ -535,12 +536,15 @@ async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<Sea
                 });
             }
             // The few thousand parts that fit, written into the query (integers read from the
-            // database): the planner then probes them by primary key and checks the text on
-            // each, instead of matching the text everywhere and joining fitment.
-            Some(ids) => conds.push(format!(
-                "{id_col} IN ({})",
-                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-            )),
+            // database) as the rows to start from: the planner then probes them by primary key
+            // and checks the text on each (11 ms), instead of matching the text everywhere and
+            // filtering by the list (44 ms for "balata" and one vehicle at 1.5 M parts).
+            Some(ids) => {
+                fitting_from = Some(format!(
+                    "unnest('{{{}}}'::bigint[]) f(id)",
+                    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+                ));
+            }
             None => {
                 let first = values.len() + 1;
                 values.extend(vehicles.iter().map(|&i| Value::from(i)));
@@ -560,10 +564,17 @@ async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<Sea
         values.push(b.into());
         conds.push(format!("p.brand_id = {}", ph(backend, values.len())));
     }
+    let (search, parts) = match &fitting_from {
+        Some(f) => (
+            format!("{f} JOIN catalog_search s ON s.part_id = f.id"),
+            format!("{f} JOIN catalog_parts p ON p.id = f.id"),
+        ),
+        None => ("catalog_search s".to_owned(), "catalog_parts p".to_owned()),
+    };
     let from = match (text, needs_parts) {
-        (true, true) => "catalog_search s JOIN catalog_parts p ON p.id = s.part_id",
-        (true, false) => "catalog_search s",
-        (false, _) => "catalog_parts p",
+        (true, true) => format!("{search} JOIN catalog_parts p ON p.id = s.part_id"),
+        (true, false) => search,
+        (false, _) => parts,
     };
     let filter = if conds.is_empty() {
         String::new()
