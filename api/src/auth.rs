@@ -95,6 +95,17 @@ pub struct TenantCtx {
     pub db: DatabaseConnection,
 }
 
+impl TenantCtx {
+    /// Who the tenant audit log records for this request.
+    #[must_use]
+    pub fn actor(&self) -> entities::tenant::branches::Actor {
+        entities::tenant::branches::Actor {
+            user_id: Some(self.principal.user_id),
+            request_id: crate::request_id::current(),
+        }
+    }
+}
+
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthenticated(

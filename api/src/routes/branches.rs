@@ -3,9 +3,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
-use entities::tenant::branches::{
-    self, Actor, BranchPatch, NewBranch, NewWarehouse, WarehousePatch,
-};
+use entities::tenant::branches::{self, BranchPatch, NewBranch, NewWarehouse, WarehousePatch};
 use entities::tenant::{branch, warehouse};
 use entities::{Page, PageRequest};
 use rust_decimal::Decimal;
@@ -19,7 +17,6 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, double_option};
-use crate::request_id;
 use crate::state::AppState;
 
 /// The branch routes.
@@ -225,13 +222,6 @@ fn iva_bp(rate: Decimal) -> ApiResult<i32> {
     Ok(branches::check_iva(bp)?)
 }
 
-fn actor(ctx: &TenantCtx) -> Actor {
-    Actor {
-        user_id: Some(ctx.principal.user_id),
-        request_id: request_id::current(),
-    }
-}
-
 /// A branch the caller may see, or 404 (a branch outside the caller's scope is not shown).
 async fn visible_branch(ctx: &TenantCtx, id: Uuid) -> ApiResult<branch::Model> {
     if !ctx.principal.can_see_branch(id) {
@@ -296,7 +286,7 @@ pub async fn create_branch(
         postal_code: req.postal_code,
         phone: req.phone,
     };
-    let b = branches::create_branch(&ctx.db, &actor(&ctx), new).await?;
+    let b = branches::create_branch(&ctx.db, &ctx.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(b.into())))
 }
 
@@ -341,7 +331,7 @@ pub async fn update_branch(
         is_active: req.is_active,
     };
     Ok(Json(
-        branches::update_branch(&ctx.db, &actor(&ctx), id, patch)
+        branches::update_branch(&ctx.db, &ctx.actor(), id, patch)
             .await?
             .into(),
     ))
@@ -361,7 +351,7 @@ pub async fn update_branch(
 pub async fn delete_branch(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<StatusCode> {
     ctx.principal.require_admin()?;
     visible_branch(&ctx, id).await?;
-    branches::delete_branch(&ctx.db, &actor(&ctx), id).await?;
+    branches::delete_branch(&ctx.db, &ctx.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -402,7 +392,7 @@ pub async fn create_warehouse(
     visible_branch(&ctx, id).await?;
     let w = branches::create_warehouse(
         &ctx.db,
-        &actor(&ctx),
+        &ctx.actor(),
         id,
         NewWarehouse {
             code: req.code,
@@ -457,7 +447,7 @@ pub async fn update_warehouse(
         is_active: req.is_active,
     };
     Ok(Json(
-        branches::update_warehouse(&ctx.db, &actor(&ctx), id, warehouse_id, patch)
+        branches::update_warehouse(&ctx.db, &ctx.actor(), id, warehouse_id, patch)
             .await?
             .into(),
     ))
@@ -475,7 +465,7 @@ pub async fn delete_warehouse(
 ) -> ApiResult<StatusCode> {
     ctx.principal.require_admin()?;
     visible_branch(&ctx, id).await?;
-    branches::delete_warehouse(&ctx.db, &actor(&ctx), id, warehouse_id).await?;
+    branches::delete_warehouse(&ctx.db, &ctx.actor(), id, warehouse_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

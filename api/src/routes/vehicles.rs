@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use entities::plate::{Plate, PlateKind};
 use entities::platform::vin_decode;
 use entities::platform::vin_decodes::{self, Claim, VpicData, status};
-use entities::tenant::branches::Actor;
 use entities::tenant::customer_vehicle;
 use entities::tenant::vehicles::{self, NewVehicle, VehicleFilter, VehiclePatch};
 use entities::vin::{Vin, VinDecode, warning};
@@ -29,7 +28,6 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, double_option};
-use crate::request_id;
 use crate::state::AppState;
 
 /// Longest a VIN look-up waits for its enrichment.
@@ -437,13 +435,6 @@ pub struct UpdateVehicleRequest {
     pub notes: Option<Option<String>>,
 }
 
-fn actor(ctx: &TenantCtx) -> Actor {
-    Actor {
-        user_id: Some(ctx.principal.user_id),
-        request_id: request_id::current(),
-    }
-}
-
 /// Records the enrichment job in the tenant's outbox (its own short transaction: the decode
 /// cache it fills is in the platform database).
 async fn enqueue_enrichment(ctx: &TenantCtx, job: &EnrichVin) -> ApiResult<()> {
@@ -649,7 +640,7 @@ pub async fn create_vehicle(
         engine: req.engine,
         notes: req.notes,
     };
-    let v = vehicles::create_vehicle(&ctx.db, &actor(&ctx), new).await?;
+    let v = vehicles::create_vehicle(&ctx.db, &ctx.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(v.into())))
 }
 
@@ -697,7 +688,7 @@ pub async fn update_vehicle(
         notes: req.notes,
     };
     Ok(Json(
-        vehicles::update_vehicle(&ctx.db, &actor(&ctx), id, patch)
+        vehicles::update_vehicle(&ctx.db, &ctx.actor(), id, patch)
             .await?
             .into(),
     ))
@@ -711,6 +702,6 @@ pub async fn update_vehicle(
 )]
 pub async fn delete_vehicle(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<StatusCode> {
     ctx.principal.require_manager()?;
-    vehicles::delete_vehicle(&ctx.db, &actor(&ctx), id).await?;
+    vehicles::delete_vehicle(&ctx.db, &ctx.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
