@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod db;
 pub mod error;
+pub mod money;
 pub mod password;
 pub mod plate;
 pub mod platform;

@@ -22,6 +22,7 @@ mod m20261124_000003_tenant_job_runs;
 mod m20261124_000004_platform_catalog;
 mod m20261124_000004_tenant_vehicles;
 mod m20261124_000005_platform_vin_decodes;
+mod m20261125_000005_tenant_counter;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -41,7 +42,8 @@ impl MigratorTrait for PlatformMigrator {
 }
 
 /// Migrates one tenant database: branches, warehouses, the tenant audit log, the outbox,
-/// processed-job marks, job runs and the customers' vehicles.
+/// processed-job marks, job runs, the customers' vehicles, and the counter (items, stock and
+/// its ledger, transfers, prices, customers, carts, sales, quotes).
 pub struct TenantMigrator;
 
 #[async_trait::async_trait]
@@ -52,6 +54,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261124_000002_tenant_outbox::Migration),
             Box::new(m20261124_000003_tenant_job_runs::Migration),
             Box::new(m20261124_000004_tenant_vehicles::Migration),
+            Box::new(m20261125_000005_tenant_counter::Migration),
         ]
     }
 }

@@ -1,0 +1,48 @@
+//! An item the business stocks and sells (its own SKU), linked to the shared catalog when it is there.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `items`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "items")]
+pub struct Model {
+    /// Item id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The business's own SKU, unique.
+    pub sku: String,
+    /// The shared catalog's part, when linked.
+    pub catalog_part_id: Option<i64>,
+    /// Name on tickets.
+    pub name: String,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Brand.
+    pub brand: Option<String>,
+    /// Manufacturer part number.
+    pub part_number: Option<String>,
+    /// SAT product/service key (ClaveProdServ) for invoices.
+    pub sat_product_key: Option<String>,
+    /// SAT unit key (ClaveUnidad).
+    pub sat_unit_key: Option<String>,
+    /// Last cost in MXN centavos.
+    pub cost_cents: i64,
+    /// Reference retail price (list price of the maker) in MXN centavos: the base of the customer's savings.
+    pub retail_price_cents: Option<i64>,
+    /// Reorder point per warehouse: a balance falling below it raises a low-stock alert.
+    pub min_qty: i64,
+    /// Most to keep per warehouse.
+    pub max_qty: Option<i64>,
+    /// Inactive items keep their history but are not sold.
+    pub is_active: bool,
+    /// Created.
+    pub created_at: DateTimeUtc,
+    /// Last change.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations of `items` (joins are written in queries).
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

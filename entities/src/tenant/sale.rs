@@ -1,0 +1,58 @@
+//! A completed sale (ticket).
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `sales`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sales")]
+pub struct Model {
+    /// Id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Folio per branch, e.g. `MTY-01-000123`.
+    pub folio: String,
+    /// Branch.
+    pub branch_id: Uuid,
+    /// Customer.
+    pub customer_id: Option<Uuid>,
+    /// Cashier.
+    pub cashier_id: Uuid,
+    /// `completed`, `partially_returned`, `returned` or `cancelled`.
+    pub status: String,
+    /// Price list used.
+    pub price_list: String,
+    /// USD→MXN rate in force, in millionths.
+    pub exchange_rate_micros: i64,
+    /// Sum of the lines' bases.
+    pub subtotal_cents: i64,
+    /// Sum of the lines' discounts.
+    pub discount_cents: i64,
+    /// Sum of the lines' IVA.
+    pub tax_cents: i64,
+    /// Sum of the lines' totals.
+    pub total_cents: i64,
+    /// What the lines cost at the reference retail price.
+    pub retail_total_cents: i64,
+    /// Sum of the lines' savings.
+    pub savings_cents: i64,
+    /// Payments in MXN.
+    pub paid_cents: i64,
+    /// Change given back in MXN cash.
+    pub change_cents: i64,
+    /// Refunded by returns and cancellation.
+    pub refunded_cents: i64,
+    /// The quote it came from.
+    pub quote_id: Option<Uuid>,
+    /// Note.
+    pub note: Option<String>,
+    /// When it was cancelled.
+    pub cancelled_at: Option<DateTimeUtc>,
+    /// When it was sold.
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations of `sales` (joins are written in queries).
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,32 @@
+//! A return (some lines back) or a cancellation (the whole sale) with its refund.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `sale_returns`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sale_returns")]
+pub struct Model {
+    /// Id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The sale.
+    pub sale_id: Uuid,
+    /// `return` or `cancellation`.
+    pub kind: String,
+    /// Why.
+    pub reason: String,
+    /// Refunded, MXN centavos.
+    pub refund_cents: i64,
+    /// Savings taken back.
+    pub savings_cents: i64,
+    /// Who.
+    pub created_by: Option<Uuid>,
+    /// When.
+    pub created_at: DateTimeUtc,
+}
+
+/// Relations of `sale_returns` (joins are written in queries).
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
