@@ -44,6 +44,8 @@ pub struct ApiConfig {
     /// Whether VIN enrichment (NHTSA vPIC) is configured; without it VIN look-ups answer the
     /// local decode and say enrichment is unavailable, and enqueue nothing.
     pub vin_enrichment: bool,
+    /// `EXCHANGE_RATE_USD_MXN`: the USD rate until an admin sets one in the tenant.
+    pub usd_rate: entities::money::Rate,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -78,6 +80,7 @@ impl ApiConfig {
             login_window: Duration::from_secs(15 * 60),
             ops_port: None,
             vin_enrichment: false,
+            usd_rate: entities::money::Rate(17_000_000),
         }
     }
 }

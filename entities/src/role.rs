@@ -57,6 +57,18 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin | Role::Manager)
     }
 
+    /// The largest discount the role may give on a line, in basis points: a cashier 10 %, a
+    /// manager 30 %, owners and admins anything; mechanics and viewers do not sell.
+    #[must_use]
+    pub const fn max_discount_bp(self) -> i32 {
+        match self {
+            Role::Owner | Role::Admin => 10_000,
+            Role::Manager => 3_000,
+            Role::Cashier => 1_000,
+            Role::Mechanic | Role::Viewer => 0,
+        }
+    }
+
     /// Whether the role records day-to-day work (every role but viewer): a cashier at the
     /// counter and a mechanic in the workshop both register customers' vehicles.
     #[must_use]

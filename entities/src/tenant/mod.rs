@@ -17,6 +17,7 @@ pub mod notification;
 pub mod outbox;
 pub mod payment;
 pub mod price_sync;
+pub mod prices;
 pub mod processed_job;
 pub mod quote;
 pub mod quote_line;
