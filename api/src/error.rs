@@ -144,6 +144,7 @@ impl From<entities::Error> for ApiError {
                 field: Some(field),
             },
             E::Conflict { code, message } => Self::Conflict { code, message },
+            E::Forbidden { code, message } => Self::Forbidden { code, message },
             E::Db(e) => Self::Internal(e.to_string()),
             E::Internal(e) => Self::Internal(e),
         }

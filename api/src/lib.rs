@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod jwt;
 pub mod metrics;
 pub mod request_id;
@@ -71,6 +72,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::catalog::router())
         .merge(routes::system::router())
         .merge(routes::vehicles::router())
+        .merge(routes::sales::router())
         .merge(routes::ops::router())
 }
 

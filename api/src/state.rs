@@ -173,6 +173,12 @@ impl AppState {
         let _ = self.0.catalog_search.set(backend);
     }
 
+    /// Called after a commit that changed the stock of `items`: drops their cached stock views.
+    pub async fn stock_changed(&self, tenant: uuid::Uuid, items: &[uuid::Uuid]) {
+        // The stock cache lands with the inventory routes; until then there is nothing cached.
+        let _ = (tenant, items);
+    }
+
     /// The search backend in front of SQL, when one is configured.
     #[must_use]
     pub fn catalog_search(&self) -> Option<Arc<dyn CatalogSearch>> {

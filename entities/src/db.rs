@@ -58,3 +58,19 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     }
     Database::connect(opts).await
 }
+
+/// Begins a transaction that will write after reading: `BEGIN IMMEDIATE` on SQLite, so it takes
+/// the write lock first and waits its turn (busy timeout) instead of failing with "database is
+/// locked" when its read snapshot can no longer be upgraded to a write; a plain `BEGIN` (Read
+/// Committed) on PostgreSQL, where conditional updates and row locks order the writers.
+///
+/// # Errors
+/// The driver's error.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::TransactionTrait;
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

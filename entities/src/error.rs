@@ -31,6 +31,14 @@ pub enum Error {
         /// What happened, for a person.
         message: String,
     },
+    /// The caller's role does not allow this (a discount beyond the role's limit…).
+    #[error("{message}")]
+    Forbidden {
+        /// Stable snake_case code, e.g. `discount_not_allowed`.
+        code: &'static str,
+        /// What happened, for a person.
+        message: String,
+    },
     /// A database error nobody expected.
     #[error("database: {0}")]
     Db(#[from] DbErr),

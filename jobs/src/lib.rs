@@ -12,6 +12,7 @@ pub mod maintenance;
 pub mod noop;
 pub mod outbox;
 pub mod queue;
+pub mod sales;
 pub mod vehicles;
 pub mod waker;
 

@@ -17,6 +17,7 @@ mod http;
 mod operators;
 mod outbox;
 mod relay;
+mod sales;
 mod schedules;
 mod search_sync;
 mod startup;

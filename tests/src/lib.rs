@@ -17,6 +17,7 @@ pub mod faults;
 pub mod pg;
 pub mod procs;
 pub mod run;
+pub mod shop;
 
 pub use app::{PASSWORD, Shape, TestApp, TestResponse, TestTenant};
 

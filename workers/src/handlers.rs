@@ -2,6 +2,7 @@
 
 use jobs::maintenance::Cleanup;
 use jobs::noop::Noop;
+use jobs::sales::{LowStock, SaleCompleted, SendNotification};
 use jobs::vehicles::EnrichVin;
 
 use crate::maintenance;
@@ -43,4 +44,7 @@ pub fn all(services: Services) -> Handlers {
         .with::<EnrichVin, _, _>(vpic_retry, move |job, ctx| {
             crate::vehicles::enrich_vin(job, ctx, vpic.clone())
         })
+        .with::<SaleCompleted, _, _>(RetryPolicy::default(), crate::sales::sale_completed)
+        .with::<LowStock, _, _>(RetryPolicy::default(), crate::sales::low_stock)
+        .with::<SendNotification, _, _>(RetryPolicy::default(), crate::sales::send)
 }

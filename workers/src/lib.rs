@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod pool;
 pub mod relay;
 pub mod runtime;
+pub mod sales;
 pub mod search_sync;
 pub mod services;
 pub mod vehicles;

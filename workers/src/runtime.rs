@@ -72,7 +72,8 @@ impl From<entities::Error> for JobError {
         match e {
             entities::Error::NotFound { .. }
             | entities::Error::Validation { .. }
-            | entities::Error::Conflict { .. } => Self::Permanent(e.to_string()),
+            | entities::Error::Conflict { .. }
+            | entities::Error::Forbidden { .. } => Self::Permanent(e.to_string()),
             entities::Error::Db(_) | entities::Error::Internal(_) => Self::transient(e.to_string()),
         }
     }

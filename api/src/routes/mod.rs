@@ -4,5 +4,6 @@ pub mod auth;
 pub mod branches;
 pub mod catalog;
 pub mod ops;
+pub mod sales;
 pub mod system;
 pub mod vehicles;

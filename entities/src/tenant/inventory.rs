@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, HashMap};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
-use crate::catalog::docs::ph;
 use crate::error::OnUnique;
 use crate::{Error, Result};
 
@@ -221,6 +220,15 @@ pub async fn apply(
         .collect();
     write_ledger(db, &moved, r, now).await?;
     Ok(moved)
+}
+
+/// Numbered placeholder `n`: `$n` on PostgreSQL, `?n` on SQLite (numbered, because a parameter
+/// such as the time is used on every row).
+fn ph(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
 }
 
 /// Casts a bound integer in a `VALUES` list: PostgreSQL types a bare parameter there as text.
