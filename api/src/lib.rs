@@ -73,6 +73,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::system::router())
         .merge(routes::vehicles::router())
         .merge(routes::sales::router())
+        .merge(routes::cart::router())
+        .merge(routes::quotes::router())
         .merge(routes::ops::router())
 }
 

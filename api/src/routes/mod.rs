@@ -2,8 +2,10 @@
 
 pub mod auth;
 pub mod branches;
+pub mod cart;
 pub mod catalog;
 pub mod ops;
+pub mod quotes;
 pub mod sales;
 pub mod system;
 pub mod vehicles;
