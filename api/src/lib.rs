@@ -69,6 +69,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::branches::router())
         .merge(routes::catalog::router())
+        .merge(routes::customers::router())
         .merge(routes::system::router())
         .merge(routes::vehicles::router())
         .merge(routes::ops::router())

@@ -12,6 +12,7 @@ mod browser;
 mod catalog;
 mod catalog_import;
 mod cli;
+mod customers;
 mod faults;
 mod http;
 mod operators;

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod branches;
 pub mod catalog;
+pub mod customers;
 pub mod ops;
 pub mod system;
 pub mod vehicles;
