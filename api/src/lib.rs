@@ -70,6 +70,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::branches::router())
         .merge(routes::catalog::router())
         .merge(routes::customers::router())
+        .merge(routes::prices::router())
         .merge(routes::system::router())
         .merge(routes::vehicles::router())
         .merge(routes::ops::router())

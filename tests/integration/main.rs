@@ -17,6 +17,7 @@ mod faults;
 mod http;
 mod operators;
 mod outbox;
+mod prices;
 mod relay;
 mod schedules;
 mod search_sync;

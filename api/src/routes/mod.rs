@@ -5,5 +5,6 @@ pub mod branches;
 pub mod catalog;
 pub mod customers;
 pub mod ops;
+pub mod prices;
 pub mod system;
 pub mod vehicles;

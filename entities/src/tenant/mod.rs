@@ -17,6 +17,7 @@ pub mod job_run;
 pub mod notification;
 pub mod outbox;
 pub mod payment;
+pub mod price_admin;
 pub mod price_sync;
 pub mod prices;
 pub mod processed_job;
