@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entities::Role;
-use entities::tenant::{audit_log, item, item_price};
+use entities::tenant::{audit_log, item, item_price, price_admin, price_sync};
 use http::{Method, StatusCode};
 use jobs::Job;
 use jobs::pricing::SyncPrices;
@@ -27,6 +27,8 @@ shape_tests!(
     the_rate_history_keeps_every_rate_and_the_last_is_in_force,
     sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run_writes_nothing,
     fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found,
+    a_sync_that_died_after_a_batch_resumes_without_counting_a_row_twice,
+    a_sync_that_cannot_run_ends_failed_with_the_reason,
 );
 
 /// Inserts an item directly (the items API is built elsewhere).
@@ -575,4 +577,116 @@ async fn fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found(app:
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_sync_that_died_after_a_batch_resumes_without_counting_a_row_twice(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let owner = app.token(&t.owner_email).await;
+    let db = app.tenant_db(&t).await;
+    // Ids are time-ordered: `first` is the first batch of one item.
+    let first = new_item(&app, &t, "RES-A", None).await;
+    let second = new_item(&app, &t, "RES-B", None).await;
+    for it in [first, second] {
+        set_prices(
+            &app,
+            &owner,
+            it,
+            json!([{"price_list": "flotilla", "amount": "10", "currency": "MXN"}]),
+        )
+        .await;
+    }
+    let b1 = branch(&app, &owner, "MTY").await;
+    let b2 = branch(&app, &owner, "GDL").await;
+    let r = app
+        .post(
+            "/pos/api/inventory/sync-prices",
+            Some(&owner),
+            json!({"price_list": "flotilla", "branch_ids": [b1, b2]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
+    // What a run that died right after committing its first batch leaves behind.
+    set_prices(
+        &app,
+        &owner,
+        first,
+        json!([
+            {"price_list": "flotilla", "branch_id": b1, "amount": "10", "currency": "MXN"},
+            {"price_list": "flotilla", "branch_id": b2, "amount": "10", "currency": "MXN"},
+        ]),
+    )
+    .await;
+    let mut row: price_sync::ActiveModel = price_admin::get_sync(&db, id).await.unwrap().into();
+    row.status = Set("running".into());
+    row.result = Set(Some(json!({
+        "branches": 2, "items": 1, "rows_written": 2, "rows_unchanged": 0, "cursor": first,
+    })));
+    row.update(&db).await.unwrap();
+
+    let result = price_admin::run_sync(&db, id, 1).await.unwrap();
+    assert_eq!(
+        (result.items, result.rows_written, result.rows_unchanged),
+        (2, 4, 0),
+        "the first item is not redone nor counted again"
+    );
+    let done = sync_status(&app, &owner, &id.to_string()).await;
+    assert_eq!(
+        done["result"],
+        json!({"branches": 2, "items": 2, "rows_written": 4, "rows_unchanged": 0})
+    );
+    let mut expected = vec![(b1, 1_000), (b2, 1_000)];
+    expected.sort_unstable();
+    assert_eq!(branch_rows(&app, &t, second, "flotilla").await, expected);
+}
+
+async fn a_sync_that_cannot_run_ends_failed_with_the_reason(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let owner = app.token(&t.owner_email).await;
+    let db = app.tenant_db(&t).await;
+    let id = Uuid::now_v7();
+    price_sync::ActiveModel {
+        id: Set(id),
+        status: Set("queued".into()),
+        request: Set(json!({"mode": "sideways"})),
+        result: Set(None),
+        error: Set(None),
+        requested_by: Set(None),
+        finished_at: Set(None),
+        created_at: Set(entities::now()),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let job = SyncPrices {
+        tenant_id: t.tenant.id,
+        sync_id: id,
+    };
+    let outbox_id = jobs::outbox::enqueue(&db, &job).await.unwrap();
+    let rt = Runtime::new(
+        app.app.platform.clone(),
+        app.app.tenants.clone(),
+        workers::handlers::all(Services::none()),
+    );
+    let env = jobs::Envelope {
+        name: SyncPrices::NAME.into(),
+        tenant_id: t.tenant.id,
+        outbox_id,
+        attempt: 0,
+        payload: serde_json::to_value(&job).unwrap(),
+        due_at_us: None,
+    };
+    let outcome = rt
+        .execute(serde_json::to_value(&env).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Dead(_)), "{outcome:?}");
+    let s = sync_status(&app, &owner, &id.to_string()).await;
+    assert_eq!(s["status"], "failed");
+    assert!(
+        s["error"].as_str().unwrap().contains("request"),
+        "{}",
+        s["error"]
+    );
+    assert!(s["finished_at"].is_string());
 }

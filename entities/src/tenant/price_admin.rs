@@ -534,6 +534,7 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
         _ => Progress::default(),
     };
     progress.counts.branches = branch_ids.len() as u64;
+    let requested_by = row.requested_by;
     let mut am: price_sync::ActiveModel = row.into();
     am.status = Set(status::RUNNING.to_owned());
     am.result = Set(Some(progress_json(&progress)?));
@@ -604,8 +605,9 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
         .filter(price_sync::Column::Id.eq(id))
         .exec(&txn)
         .await?;
+    // The job acts for whoever asked.
     Entry::new("prices.synced")
-        .actor(None)
+        .actor(requested_by)
         .target("price_sync", id)
         .details(json!({"request": req, "result": result}))
         .record_tenant(&txn)
