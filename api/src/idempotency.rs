@@ -32,7 +32,8 @@ pub enum Claimed {
 }
 
 impl Idem {
-    /// Claims the request's key, if it has one, for `scope` (the endpoint) and `body`.
+    /// Claims the request's key, if it has one, for `scope` (the operation, at most 64
+    /// characters: `sales.create`, `quotes.convert:<id>`) and `body`.
     ///
     /// # Errors
     /// 422 for a malformed key or one used with another body; 409 `idempotency_key_in_use`.

@@ -70,6 +70,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::branches::router())
         .merge(routes::catalog::router())
+        .merge(routes::customers::router())
+        .merge(routes::prices::router())
         .merge(routes::system::router())
         .merge(routes::vehicles::router())
         .merge(routes::sales::router())

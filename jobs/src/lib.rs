@@ -11,6 +11,7 @@ pub mod job;
 pub mod maintenance;
 pub mod noop;
 pub mod outbox;
+pub mod pricing;
 pub mod queue;
 pub mod sales;
 pub mod vehicles;

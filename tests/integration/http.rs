@@ -199,6 +199,38 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("get", "/pos/api/vehicles/registered/{id}"),
         ("patch", "/pos/api/vehicles/registered/{id}"),
         ("delete", "/pos/api/vehicles/registered/{id}"),
+        ("get", "/pos/api/customers"),
+        ("post", "/pos/api/customers"),
+        ("get", "/pos/api/customers/{id}"),
+        ("patch", "/pos/api/customers/{id}"),
+        ("get", "/pos/api/customers/{id}/vehicles"),
+        ("get", "/pos/api/customers/{id}/savings"),
+        ("get", "/pos/api/reports/savings"),
+        ("get", "/pos/api/items/{id}/prices"),
+        ("put", "/pos/api/items/{id}/prices"),
+        ("get", "/pos/api/settings/exchange-rate"),
+        ("put", "/pos/api/settings/exchange-rate"),
+        ("post", "/pos/api/inventory/sync-prices"),
+        ("get", "/pos/api/inventory/sync-prices/{id}"),
+        ("post", "/pos/api/sales"),
+        ("get", "/pos/api/sales"),
+        ("get", "/pos/api/sales/{id}"),
+        ("get", "/pos/api/sales/{id}/ticket"),
+        ("post", "/pos/api/sales/{id}/returns"),
+        ("post", "/pos/api/sales/{id}/cancel"),
+        ("get", "/pos/api/cart"),
+        ("put", "/pos/api/cart"),
+        ("delete", "/pos/api/cart"),
+        ("post", "/pos/api/cart/lines"),
+        ("patch", "/pos/api/cart/lines/{id}"),
+        ("delete", "/pos/api/cart/lines/{id}"),
+        ("post", "/pos/api/quotes"),
+        ("get", "/pos/api/quotes"),
+        ("get", "/pos/api/quotes/{id}"),
+        ("post", "/pos/api/quotes/{id}/convert"),
+        ("post", "/pos/api/quotes/{id}/cancel"),
+        ("post", "/pos/api/quotes/{id}/send"),
+        ("get", "/q/{token}"),
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/metrics"),
@@ -223,7 +255,8 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
             .replace("{id}", &uuid::Uuid::nil().to_string())
             .replace("{warehouse_id}", &uuid::Uuid::nil().to_string())
             .replace("{vin}", "1HGCM82633A004352")
-            .replace("{plate}", "ABC123A");
+            .replace("{plate}", "ABC123A")
+            .replace("{token}", "not-a-token");
         let m: Method = method.to_uppercase().parse().unwrap();
         let r = app
             .send(TestApp::request(m, &concrete, None, None, None))

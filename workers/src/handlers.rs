@@ -2,6 +2,7 @@
 
 use jobs::maintenance::Cleanup;
 use jobs::noop::Noop;
+use jobs::pricing::SyncPrices;
 use jobs::sales::{LowStock, SaleCompleted, SendNotification};
 use jobs::vehicles::EnrichVin;
 
@@ -41,6 +42,7 @@ pub fn all(services: Services) -> Handlers {
     Handlers::default()
         .with::<Noop, _, _>(RetryPolicy::default(), noop)
         .with::<Cleanup, _, _>(RetryPolicy::default(), cleanup)
+        .with::<SyncPrices, _, _>(crate::pricing::RETRY, crate::pricing::sync_prices)
         .with::<EnrichVin, _, _>(vpic_retry, move |job, ctx| {
             crate::vehicles::enrich_vin(job, ctx, vpic.clone())
         })

@@ -10,6 +10,7 @@ pub mod maintenance;
 pub mod meili;
 pub mod metrics;
 pub mod pool;
+pub mod pricing;
 pub mod relay;
 pub mod runtime;
 pub mod sales;

@@ -361,7 +361,7 @@ pub async fn convert_quote(
             message: e.to_string(),
             field: None,
         })?;
-    let scope = format!("POST /pos/api/quotes/{id}/convert");
+    let scope = format!("quotes.convert:{id}");
     let idem = match Idem::claim(&ctx.db, &headers, &scope, &raw).await? {
         Claimed::Replay(resp) => return Ok(resp),
         Claimed::Fresh(i) => i,

@@ -522,7 +522,7 @@ pub async fn create_sale(
             message: e.to_string(),
             field: None,
         })?;
-    let idem = match Idem::claim(&ctx.db, &headers, "POST /pos/api/sales", &raw).await? {
+    let idem = match Idem::claim(&ctx.db, &headers, "sales.create", &raw).await? {
         Claimed::Replay(resp) => return Ok(resp),
         Claimed::Fresh(i) => i,
     };
@@ -992,7 +992,7 @@ pub async fn return_lines(
         lines,
         reason: &req.reason,
         cancel: false,
-        scope: format!("POST /pos/api/sales/{id}/returns"),
+        scope: format!("sales.return:{id}"),
         raw: &raw,
     };
     run_return(&state, &ctx, &headers, ask).await
@@ -1032,7 +1032,7 @@ pub async fn cancel_sale(
         lines: Vec::new(),
         reason: &req.reason,
         cancel: true,
-        scope: format!("POST /pos/api/sales/{id}/cancel"),
+        scope: format!("sales.cancel:{id}"),
         raw: &raw,
     };
     run_return(&state, &ctx, &headers, ask).await
