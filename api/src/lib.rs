@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod request_id;
 pub mod routes;
 pub mod state;
+pub mod stock_cache;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
         (name = "branches", description = "Branches (sucursales) and their warehouses"),
         (name = "system", description = "Health, readiness, metrics and this document"),
         (name = "catalog", description = "The shared parts catalog: search by text, number and fitment; part detail"),
+        (name = "inventory", description = "Items, stock by branch, adjustments, counts, the stock ledger, low-stock alerts and transfers between warehouses"),
         (name = "vehicles", description = "Vehicles: the catalog's year → make → model → engine cascade, VIN decoding (with NHTSA vPIC), plate look-up, the business's registered vehicles"),
     )
 )]
@@ -72,6 +74,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::system::router())
         .merge(routes::vehicles::router())
         .merge(routes::ops::router())
+        .merge(routes::items::router())
+        .merge(routes::inventory::router())
+        .merge(routes::transfers::router())
 }
 
 /// The OpenAPI document of the API.

@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 use crate::jwt::JwtKeys;
 
 use crate::metrics::{HttpMetrics, SearchMetrics};
+use crate::stock_cache::StockCache;
 use crate::throttle::Throttle;
 
 /// Settings of the HTTP API (built by the binary from the environment, by tests in code).
@@ -44,6 +45,10 @@ pub struct ApiConfig {
     /// Whether VIN enrichment (NHTSA vPIC) is configured; without it VIN look-ups answer the
     /// local decode and say enrichment is unavailable, and enqueue nothing.
     pub vin_enrichment: bool,
+    /// Redis of the stock cache (`REDIS_URL`); `None` caches in-process.
+    pub stock_cache_redis_url: Option<String>,
+    /// How long a cached stock view lives (`REDIS_STOCK_TTL`).
+    pub stock_cache_ttl: Duration,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -78,6 +83,8 @@ impl ApiConfig {
             login_window: Duration::from_secs(15 * 60),
             ops_port: None,
             vin_enrichment: false,
+            stock_cache_redis_url: None,
+            stock_cache_ttl: Duration::from_secs(300),
         }
     }
 }
@@ -123,6 +130,8 @@ pub struct Inner {
     pub ip_throttle: Throttle,
     /// Wakes the outbox relay after a commit that wrote jobs.
     pub waker: jobs::RelayWaker,
+    /// Stock views by item (Redis or in-process).
+    stock_cache: StockCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -148,6 +157,11 @@ impl AppState {
     ) -> Result<Self, prometheus::Error> {
         let metrics = HttpMetrics::register(&registry)?;
         let search_metrics = SearchMetrics::register(&registry)?;
+        let stock_cache = StockCache::new(
+            config.stock_cache_redis_url.as_deref(),
+            config.stock_cache_ttl,
+            &registry,
+        )?;
         let jwt = JwtKeys::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience);
         Ok(Self(Arc::new(Inner {
             platform,
@@ -162,12 +176,20 @@ impl AppState {
             registry,
             probes,
             waker,
+            stock_cache,
         })))
     }
 
     /// Puts a search backend in front of the SQL one. Only the first call takes effect.
     pub fn set_catalog_search(&self, backend: Arc<dyn CatalogSearch>) {
         let _ = self.0.catalog_search.set(backend);
+    }
+
+    /// The stock cache: invalidate the items a commit changed with
+    /// `state.stock_cache().invalidate(tenant_id, &items)`.
+    #[must_use]
+    pub fn stock_cache(&self) -> &StockCache {
+        &self.0.stock_cache
     }
 
     /// The search backend in front of SQL, when one is configured.

@@ -470,6 +470,8 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.cors_origins = config.cors_origins.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
     api_config.vin_enrichment = config.vpic_url.is_some();
+    api_config.stock_cache_redis_url = config.redis_url.clone();
+    api_config.stock_cache_ttl = config.redis_stock_ttl;
     let services = services(&config)?;
     // The relay may run in another process (distributed shape): wake-ups go through Redis too.
     let waker = match &config.redis_url {
