@@ -22,6 +22,7 @@ shape_tests!(
     a_cashier_requests_but_only_a_manager_ships,
     a_branch_scoped_user_acts_only_on_their_branches,
     transfers_are_listed_by_status_and_warehouse,
+    two_receipts_of_the_same_units_at_once_move_them_once,
 );
 
 fn id(v: &Value) -> Uuid {
@@ -606,4 +607,41 @@ async fn transfers_are_listed_by_status_and_warehouse(app: TestApp) {
         .get("/pos/api/inventory/transfers?status=lost", Some(&f.token))
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn two_receipts_of_the_same_units_at_once_move_them_once(app: TestApp) {
+    let f = fixture(&app, "acme").await;
+    let db = app.tenant_db(&f.t).await;
+    let a = item(&app, &f.token, "A").await;
+    let (from, to) = (f.wh[0][0], f.wh[1][0]);
+    adjust(&app, &f.token, from, a, 4).await;
+    let t = id(&request(&app, &f.token, from, to, json!([{"item_id": a, "qty": 4}])).await);
+    step(&app, &f.token, t, "ship", json!({})).await;
+    // A first partial receipt, so both racers start from `partially_received`.
+    let first = step(
+        &app,
+        &f.token,
+        t,
+        "receive",
+        json!({"lines": [{"item_id": a, "qty": 1}]}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let body = json!({"lines": [{"item_id": a, "qty": 3}]});
+    let (r1, r2) = tokio::join!(
+        step(&app, &f.token, t, "receive", body.clone()),
+        step(&app, &f.token, t, "receive", body.clone()),
+    );
+    let ok = [&r1, &r2]
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert!(ok <= 1, "{} / {}", r1.text(), r2.text());
+    let got = balance(&db, a, to).await;
+    assert_eq!(got, if ok == 1 { 4 } else { 1 });
+    assert_eq!(
+        ledger_sum(&db, a, to).await,
+        got,
+        "ledger and balance agree"
+    );
 }

@@ -156,7 +156,7 @@ pub async fn stock_by_branch(db: &impl ConnectionTrait, item_id: Uuid) -> Result
 async fn in_transit(db: &impl ConnectionTrait, item_id: Uuid) -> Result<HashMap<Uuid, i64>> {
     let backend = db.get_database_backend();
     let sql = format!(
-        "SELECT t.to_warehouse_id, SUM(l.qty_shipped - l.qty_received) \
+        "SELECT t.to_warehouse_id, CAST(SUM(l.qty_shipped - l.qty_received) AS BIGINT) \
          FROM transfers t JOIN transfer_lines l ON l.transfer_id = t.id AND l.item_id = {} \
          WHERE t.status IN ({}, {}) GROUP BY t.to_warehouse_id",
         ph(backend, 1),
@@ -177,15 +177,8 @@ async fn in_transit(db: &impl ConnectionTrait, item_id: Uuid) -> Result<HashMap<
     let mut out = HashMap::with_capacity(rows.len());
     for row in rows {
         let wh: Uuid = row.try_get_by_index(0)?;
-        // SUM of BIGINT is NUMERIC on PostgreSQL and INTEGER on SQLite.
-        let qty: i64 = match row.try_get_by_index::<i64>(1) {
-            Ok(q) => q,
-            Err(_) => {
-                let d: rust_decimal::Decimal = row.try_get_by_index(1)?;
-                rust_decimal::prelude::ToPrimitive::to_i64(&d).unwrap_or(0)
-            }
-        };
-        out.insert(wh, qty);
+        // The CAST: SUM of BIGINT is NUMERIC on PostgreSQL.
+        out.insert(wh, row.try_get_by_index::<i64>(1)?);
     }
     Ok(out)
 }

@@ -270,8 +270,10 @@ async fn load(
     Ok((t, from, to))
 }
 
-/// Moves a transfer from `from_status` to the state `am` sets, only if nobody moved it first
-/// (the conditional update is what serialises two managers pressing the same button).
+/// Moves a transfer from the state it was read in to the state `am` sets, only if nobody moved
+/// it first: the conditional update is what serialises two managers pressing the same button.
+/// The receipt count is part of the condition because a partial receipt leaves the status as it
+/// was; a second receipt read before the first committed would otherwise pass.
 async fn advance(
     db: &impl ConnectionTrait,
     t: &transfer::Model,
@@ -282,6 +284,7 @@ async fn advance(
         .set(am)
         .filter(transfer::Column::Id.eq(t.id))
         .filter(transfer::Column::Status.eq(t.status.as_str()))
+        .filter(transfer::Column::Receipts.eq(t.receipts))
         .exec(db)
         .await?;
     if res.rows_affected != 1 {
