@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod request_id;
 pub mod routes;
 pub mod state;
+pub mod stock_cache;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
         (name = "branches", description = "Branches (sucursales) and their warehouses"),
         (name = "system", description = "Health, readiness, metrics and this document"),
         (name = "catalog", description = "The shared parts catalog: search by text, number and fitment; part detail"),
+        (name = "inventory", description = "Items, stock by branch, adjustments, counts, the stock ledger, low-stock alerts and transfers between warehouses"),
         (name = "vehicles", description = "Vehicles: the catalog's year → make → model → engine cascade, VIN decoding (with NHTSA vPIC), plate look-up, the business's registered vehicles"),
     )
 )]
@@ -78,6 +80,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::cart::router())
         .merge(routes::quotes::router())
         .merge(routes::ops::router())
+        .merge(routes::items::router())
+        .merge(routes::inventory::router())
+        .merge(routes::transfers::router())
 }
 
 /// The OpenAPI document of the API.

@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 use crate::jwt::JwtKeys;
 
 use crate::metrics::{HttpMetrics, SearchMetrics};
+use crate::stock_cache::StockCache;
 use crate::throttle::Throttle;
 
 /// Settings of the HTTP API (built by the binary from the environment, by tests in code).
@@ -46,6 +47,10 @@ pub struct ApiConfig {
     pub vin_enrichment: bool,
     /// `EXCHANGE_RATE_USD_MXN`: the USD rate until an admin sets one in the tenant.
     pub usd_rate: entities::money::Rate,
+    /// Redis of the stock cache (`REDIS_URL`); `None` caches in-process.
+    pub stock_cache_redis_url: Option<String>,
+    /// How long a cached stock view lives (`REDIS_STOCK_TTL`).
+    pub stock_cache_ttl: Duration,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -81,6 +86,8 @@ impl ApiConfig {
             ops_port: None,
             vin_enrichment: false,
             usd_rate: entities::money::Rate(17_000_000),
+            stock_cache_redis_url: None,
+            stock_cache_ttl: Duration::from_secs(300),
         }
     }
 }
@@ -126,6 +133,8 @@ pub struct Inner {
     pub ip_throttle: Throttle,
     /// Wakes the outbox relay after a commit that wrote jobs.
     pub waker: jobs::RelayWaker,
+    /// Stock views by item (Redis or in-process).
+    stock_cache: StockCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -151,6 +160,11 @@ impl AppState {
     ) -> Result<Self, prometheus::Error> {
         let metrics = HttpMetrics::register(&registry)?;
         let search_metrics = SearchMetrics::register(&registry)?;
+        let stock_cache = StockCache::new(
+            config.stock_cache_redis_url.as_deref(),
+            config.stock_cache_ttl,
+            &registry,
+        )?;
         let jwt = JwtKeys::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience);
         Ok(Self(Arc::new(Inner {
             platform,
@@ -165,6 +179,7 @@ impl AppState {
             registry,
             probes,
             waker,
+            stock_cache,
         })))
     }
 
@@ -175,8 +190,14 @@ impl AppState {
 
     /// Called after a commit that changed the stock of `items`: drops their cached stock views.
     pub async fn stock_changed(&self, tenant: uuid::Uuid, items: &[uuid::Uuid]) {
-        // The stock cache lands with the inventory routes; until then there is nothing cached.
-        let _ = (tenant, items);
+        self.stock_cache().invalidate(tenant, items).await;
+    }
+
+    /// The stock cache: invalidate the items a commit changed with
+    /// `state.stock_cache().invalidate(tenant_id, &items)`.
+    #[must_use]
+    pub fn stock_cache(&self) -> &StockCache {
+        &self.0.stock_cache
     }
 
     /// The search backend in front of SQL, when one is configured.

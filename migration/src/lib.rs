@@ -23,6 +23,7 @@ mod m20261124_000004_platform_catalog;
 mod m20261124_000004_tenant_vehicles;
 mod m20261124_000005_platform_vin_decodes;
 mod m20261125_000005_tenant_counter;
+mod m20261125_000006_tenant_transfer_status;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -55,6 +56,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261124_000003_tenant_job_runs::Migration),
             Box::new(m20261124_000004_tenant_vehicles::Migration),
             Box::new(m20261125_000005_tenant_counter::Migration),
+            Box::new(m20261125_000006_tenant_transfer_status::Migration),
         ]
     }
 }

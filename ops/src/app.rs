@@ -473,6 +473,8 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.usd_rate =
         entities::money::Rate::from_decimal("EXCHANGE_RATE_USD_MXN", config.exchange_rate_usd_mxn)
             .context("EXCHANGE_RATE_USD_MXN")?;
+    api_config.stock_cache_redis_url = config.redis_url.clone();
+    api_config.stock_cache_ttl = config.redis_stock_ttl;
     let services = services(&config)?;
     // The relay may run in another process (distributed shape): wake-ups go through Redis too.
     let waker = match &config.redis_url {

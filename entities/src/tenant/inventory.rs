@@ -18,6 +18,16 @@ use uuid::Uuid;
 use crate::error::OnUnique;
 use crate::{Error, Result};
 
+/// The `n`th bound parameter, numbered on both backends: the statements below use a parameter
+/// more than once (the timestamp, the document's fields on each ledger row), which a bare `?`
+/// on SQLite cannot do (it takes the next value in order).
+fn ph(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
+}
+
 /// Why stock moved (the ledger's `reason`).
 pub mod reason {
     /// Sold at the counter.
@@ -220,15 +230,6 @@ pub async fn apply(
         .collect();
     write_ledger(db, &moved, r, now).await?;
     Ok(moved)
-}
-
-/// Numbered placeholder `n`: `$n` on PostgreSQL, `?n` on SQLite (numbered, because a parameter
-/// such as the time is used on every row).
-fn ph(backend: DatabaseBackend, n: usize) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    }
 }
 
 /// Casts a bound integer in a `VALUES` list: PostgreSQL types a bare parameter there as text.

@@ -1,5 +1,6 @@
 //! The tenant schema: every business has its own database with these tables.
 
+pub mod adjustments;
 pub mod audit_log;
 pub mod branch;
 pub mod branches;
@@ -15,6 +16,7 @@ pub mod idempotency_key;
 pub mod inventory;
 pub mod item;
 pub mod item_price;
+pub mod items;
 pub mod job_run;
 pub mod notification;
 pub mod notifications;
@@ -36,7 +38,9 @@ pub mod savings;
 pub mod stock;
 pub mod stock_alert;
 pub mod stock_ledger;
+pub mod stock_views;
 pub mod transfer;
 pub mod transfer_line;
+pub mod transfers;
 pub mod vehicles;
 pub mod warehouse;
