@@ -11,6 +11,7 @@ mod branches;
 mod browser;
 mod catalog;
 mod catalog_import;
+mod checkout_faults;
 mod cli;
 mod customers;
 mod faults;
