@@ -188,6 +188,32 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         jobs: u64,
     },
+    /// Checkout throughput and latency of a running Nexus over HTTP: makes and stocks items
+    /// through the API, then `clients` cashiers sell `lines`-line tickets for `seconds`; then
+    /// stock by branch cold and warm. Use a scratch tenant.
+    Checkout {
+        /// Base URL of the API.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An owner or admin of the scratch tenant.
+        #[arg(long)]
+        email: String,
+        /// Their password.
+        #[arg(long, env = "NEXUS_BENCH_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Concurrent cashiers.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds of selling.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Lines per ticket.
+        #[arg(long, default_value_t = 20)]
+        lines: usize,
+        /// Items to sell from.
+        #[arg(long, default_value_t = 1000)]
+        items: usize,
+    },
 }
 
 /// Tenant subcommands.
@@ -480,6 +506,40 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
             println!(
                 "relay + pools + runtime, end to end: {:.0} jobs/s",
                 r.end_to_end_per_s
+            );
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Checkout {
+            url,
+            email,
+            password,
+            clients,
+            seconds,
+            lines,
+            items,
+        }) => {
+            let r = crate::checkout_bench::run(crate::checkout_bench::Settings {
+                url,
+                email,
+                password,
+                clients,
+                seconds,
+                lines,
+                items,
+            })
+            .await?;
+            println!(
+                "checkout ({lines} lines, {clients} clients): {:.1} sales/s, p50 {:.1} ms, p99 {:.1} ms ({} sold, {} refused, {} errors)",
+                r.sales_per_s, r.checkout_p50_ms, r.checkout_p99_ms, r.sales, r.refused, r.errors
+            );
+            println!(
+                "stock-by-branch: miss p50 {:.2} ms p99 {:.2} ms; hit p50 {:.2} ms p99 {:.2} ms ({} hits)",
+                r.stock_miss_p50_ms,
+                r.stock_miss_p99_ms,
+                r.stock_hit_p50_ms,
+                r.stock_hit_p99_ms,
+                r.stock_hits
             );
             println!("{}", serde_json::to_string(&r)?);
             Ok(())

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod checkout_bench;
 pub mod cli;
 pub mod config;
 pub mod console;
