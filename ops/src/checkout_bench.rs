@@ -26,6 +26,8 @@ pub struct Settings {
     pub lines: usize,
     /// Items to make and sell from.
     pub items: usize,
+    /// The server's pid, to measure its CPU (and PostgreSQL's) while selling (Linux `/proc`).
+    pub server_pid: Option<u32>,
 }
 
 /// The measurements.
@@ -53,6 +55,49 @@ pub struct Report {
     pub stock_hit_p99_ms: f64,
     /// Hits among the warm reads (should be all).
     pub stock_hits: u64,
+    /// CPU of the server per sale while selling, ms (with `server_pid`).
+    pub server_cpu_ms_per_sale: Option<f64>,
+    /// CPU of every PostgreSQL process on this machine per sale while selling, ms.
+    pub postgres_cpu_ms_per_sale: Option<f64>,
+    /// CPU of this load generator per sale, ms.
+    pub client_cpu_ms_per_sale: Option<f64>,
+}
+
+/// CPU seconds (user + system) of a process, from `/proc/<pid>/stat`.
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux this runs on.
+    Some(ticks / 100.0)
+}
+
+/// CPU seconds of every `postgres` process (backends come and go; the sum of the living ones).
+fn postgres_secs() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid = e.file_name().into_string().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (comm.trim() == "postgres")
+                .then(|| cpu_secs(&pid))
+                .flatten()
+        })
+        .sum()
+}
+
+/// (server, postgres, this process) CPU seconds now.
+fn cpu_now(server: Option<u32>) -> Option<(f64, f64, f64)> {
+    let pid = server?;
+    Some((
+        cpu_secs(&pid.to_string())?,
+        postgres_secs(),
+        cpu_secs("self")?,
+    ))
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -145,10 +190,7 @@ pub async fn run(s: Settings) -> Result<Report> {
     )
     .await?;
     ok("warehouses", &r)?;
-    let wh = r.1["items"][0]["id"]
-        .as_str()
-        .context("a warehouse")?
-        .to_owned();
+    let wh = r.1[0]["id"].as_str().context("a warehouse")?.to_owned();
 
     eprintln!("making {} items with prices and stock…", s.items);
     let run_id = uuid::Uuid::now_v7().simple().to_string();
@@ -253,6 +295,7 @@ pub async fn run(s: Settings) -> Result<Report> {
         }));
     }
     let started = Instant::now();
+    let cpu0 = cpu_now(s.server_pid);
     let mut lat = Vec::new();
     let (mut refused, mut errors) = (0, 0);
     for t in tasks {
@@ -262,7 +305,14 @@ pub async fn run(s: Settings) -> Result<Report> {
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu1 = cpu_now(s.server_pid);
     let sales = lat.len() as u64;
+    #[expect(clippy::cast_precision_loss, reason = "a count of sales")]
+    let per_sale = |a: f64, b: f64| (sales > 0).then(|| 1000.0 * (b - a) / sales as f64);
+    let (server_cpu, pg_cpu, client_cpu) = match (cpu0, cpu1) {
+        (Some(a), Some(b)) => (per_sale(a.0, b.0), per_sale(a.1, b.1), per_sale(a.2, b.2)),
+        _ => (None, None, None),
+    };
 
     eprintln!("reading stock by branch, cold then warm…");
     let (mut miss, mut hit) = (Vec::new(), Vec::new());
@@ -298,5 +348,8 @@ pub async fn run(s: Settings) -> Result<Report> {
         stock_hit_p50_ms: pct(&mut hit, 0.50),
         stock_hit_p99_ms: pct(&mut hit, 0.99),
         stock_hits: hits,
+        server_cpu_ms_per_sale: server_cpu,
+        postgres_cpu_ms_per_sale: pg_cpu,
+        client_cpu_ms_per_sale: client_cpu,
     })
 }

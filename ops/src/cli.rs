@@ -213,6 +213,9 @@ pub enum BenchCommand {
         /// Items to sell from.
         #[arg(long, default_value_t = 1000)]
         items: usize,
+        /// The server's pid: also report its CPU and PostgreSQL's per sale (Linux).
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
 }
 
@@ -518,6 +521,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
             seconds,
             lines,
             items,
+            server_pid,
         }) => {
             let r = crate::checkout_bench::run(crate::checkout_bench::Settings {
                 url,
@@ -527,6 +531,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
                 seconds,
                 lines,
                 items,
+                server_pid,
             })
             .await?;
             println!(
@@ -541,6 +546,15 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
                 r.stock_hit_p99_ms,
                 r.stock_hits
             );
+            if let (Some(a), Some(b), Some(c)) = (
+                r.server_cpu_ms_per_sale,
+                r.postgres_cpu_ms_per_sale,
+                r.client_cpu_ms_per_sale,
+            ) {
+                println!(
+                    "CPU per sale while selling: server {a:.2} ms, PostgreSQL {b:.2} ms, load generator {c:.2} ms"
+                );
+            }
             println!("{}", serde_json::to_string(&r)?);
             Ok(())
         }

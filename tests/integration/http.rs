@@ -240,6 +240,7 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("post", "/pos/api/inventory/counts"),
         ("get", "/pos/api/inventory/ledger"),
         ("get", "/pos/api/inventory/alerts"),
+        ("get", "/pos/api/inventory/reconciliation"),
         ("get", "/pos/api/inventory/transfers"),
         ("post", "/pos/api/inventory/transfers"),
         ("get", "/pos/api/inventory/transfers/{id}"),

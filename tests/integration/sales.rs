@@ -309,6 +309,26 @@ async fn sixty_four_concurrent_checkouts_of_the_last_units_never_oversell(app: T
         assert_eq!(s.ledger_sum(*p, s.wh).await, left, "ledger = balance");
     }
     assert_eq!(sale::Entity::find().count(&s.db).await.unwrap(), ok);
+    let r = app
+        .get("/pos/api/inventory/reconciliation", Some(&s.owner))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["ok"], true, "{}", r.text());
+    // A balance changed behind the ledger's back is reported.
+    entities::tenant::stock::Entity::update_many()
+        .col_expr(
+            entities::tenant::stock::Column::Qty,
+            sea_orm::sea_query::Expr::value(1_000i64),
+        )
+        .filter(entities::tenant::stock::Column::ItemId.eq(parts[0]))
+        .exec(&s.db)
+        .await
+        .unwrap();
+    let r = app
+        .get("/pos/api/inventory/reconciliation", Some(&s.owner))
+        .await;
+    assert_eq!(r.json["ok"], false);
+    assert_eq!(r.json["drift"][0]["balance"], 1_000);
 }
 
 async fn a_discount_beyond_the_cashiers_limit_is_403_and_a_managers_passes(app: TestApp) {
@@ -621,4 +641,13 @@ async fn another_tenants_sale_and_items_are_not_found(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(s.on_hand(a, s.wh).await, 4);
+    // A vehicle cannot be registered to a customer the business does not have.
+    let r = app
+        .post(
+            "/pos/api/vehicles/registered",
+            Some(&other.owner),
+            json!({"plate": "ABC123A", "customer_id": Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
 }

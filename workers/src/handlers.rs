@@ -20,6 +20,23 @@ async fn noop(_job: Noop, _ctx: JobCtx) -> Result<(), JobError> {
 /// retry after a database hiccup just goes on where the first run stopped.
 async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
     let r = maintenance::cleanup(&ctx.db, &job.retention, entities::now()).await?;
+    // Answers to `Idempotency-Key` are kept three days: far longer than any POS retries.
+    let keys = entities::tenant::idempotency::prune(
+        &ctx.db,
+        entities::now() - chrono::Duration::hours(72),
+    )
+    .await?;
+    let drift = entities::tenant::inventory::reconcile(&ctx.db).await?;
+    if drift.is_empty() {
+        tracing::info!(tenant = %ctx.tenant.slug, "stock reconciliation: every balance equals its ledger");
+    } else {
+        tracing::error!(
+            tenant = %ctx.tenant.slug,
+            drift = drift.len(),
+            first = ?drift.first(),
+            "stock reconciliation: balances disagree with the ledger"
+        );
+    }
     tracing::info!(
         tenant = %ctx.tenant.slug,
         tick = %job.tick,
@@ -27,6 +44,7 @@ async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
         marks = r.marks,
         finished_runs = r.finished_runs,
         failed_runs = r.failed_runs,
+        idempotency_keys = keys,
         "nightly clean-up done"
     );
     Ok(())

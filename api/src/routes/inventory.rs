@@ -34,6 +34,55 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(count))
         .routes(routes!(ledger))
         .routes(routes!(alerts))
+        .routes(routes!(reconciliation))
+}
+
+/// A balance that disagrees with its ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DriftView {
+    /// Item.
+    pub item_id: Uuid,
+    /// Warehouse.
+    pub warehouse_id: Uuid,
+    /// Cached balance.
+    pub balance: i64,
+    /// Sum of the ledger.
+    pub ledger: i64,
+}
+
+/// The reconciliation of balances against the ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reconciliation {
+    /// Whether every balance equals the sum of its ledger.
+    pub ok: bool,
+    /// The balances that do not.
+    pub drift: Vec<DriftView>,
+}
+
+/// Compares every balance with the sum of its ledger (manager and up). The nightly clean-up runs
+/// the same check and logs any drift.
+#[utoipa::path(
+    get,
+    path = "/pos/api/inventory/reconciliation",
+    tag = "inventory",
+    responses((status = 200, body = Reconciliation), (status = 403, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn reconciliation(ctx: TenantCtx) -> ApiResult<Json<Reconciliation>> {
+    ctx.principal.require_manager()?;
+    let drift = entities::tenant::inventory::reconcile(&ctx.db).await?;
+    Ok(Json(Reconciliation {
+        ok: drift.is_empty(),
+        drift: drift
+            .into_iter()
+            .map(|d| DriftView {
+                item_id: d.item_id,
+                warehouse_id: d.warehouse_id,
+                balance: d.balance,
+                ledger: d.ledger,
+            })
+            .collect(),
+    }))
 }
 
 /// Which item: by id or by shared-catalog part (exactly one).

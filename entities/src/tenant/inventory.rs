@@ -405,3 +405,48 @@ pub async fn next_folio(db: &impl ConnectionTrait, series: &str) -> Result<i64> 
         .ok_or_else(|| Error::Internal("folio counter returned nothing".into()))?;
     Ok(row.try_get_by_index(0)?)
 }
+
+/// A balance that disagrees with its ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Drift {
+    /// The item.
+    pub item_id: Uuid,
+    /// The warehouse.
+    pub warehouse_id: Uuid,
+    /// The cached balance (`stock.qty`; 0 when there is no row).
+    pub balance: i64,
+    /// The sum of the ledger.
+    pub ledger: i64,
+}
+
+/// Compares every balance with the sum of its ledger: the nightly proof that they agree. Empty
+/// when they do.
+///
+/// # Errors
+/// Database errors.
+pub async fn reconcile(db: &impl ConnectionTrait) -> Result<Vec<Drift>> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT k.item_id, k.warehouse_id, \
+                      CAST(COALESCE(s.qty, 0) AS BIGINT), CAST(COALESCE(l.total, 0) AS BIGINT) \
+               FROM (SELECT item_id, warehouse_id FROM stock \
+                     UNION SELECT item_id, warehouse_id FROM stock_ledger) k \
+               LEFT JOIN stock s ON s.item_id = k.item_id AND s.warehouse_id = k.warehouse_id \
+               LEFT JOIN (SELECT item_id, warehouse_id, SUM(delta) AS total FROM stock_ledger \
+                          GROUP BY item_id, warehouse_id) l \
+                 ON l.item_id = k.item_id AND l.warehouse_id = k.warehouse_id \
+               WHERE COALESCE(s.qty, 0) <> COALESCE(l.total, 0) \
+               ORDER BY k.item_id, k.warehouse_id";
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Drift {
+                item_id: r.try_get_by_index(0)?,
+                warehouse_id: r.try_get_by_index(1)?,
+                balance: r.try_get_by_index(2)?,
+                ledger: r.try_get_by_index(3)?,
+            })
+        })
+        .collect()
+}

@@ -559,48 +559,57 @@ pub async fn checkout(
     }
     .insert(txn)
     .await?;
-    let line_rows: Vec<sale_line::ActiveModel> = lines
+    // The rows are built once: inserted, and returned as the answer without reading them back.
+    let line_models: Vec<sale_line::Model> = lines
         .iter()
-        .map(|l| sale_line::ActiveModel {
-            id: sea_orm::NotSet,
-            sale_id: Set(id),
-            warehouse_id: Set(l.warehouse_id),
-            line_no: Set(l.line_no),
-            item_id: Set(l.item_id),
-            sku: Set(l.sku.clone()),
-            name: Set(l.name.clone()),
-            qty: Set(l.qty),
-            unit_price_cents: Set(l.unit_price.0),
-            retail_unit_cents: Set(l.retail_unit_price.0),
-            discount_cents: Set(l.amounts.discount.0),
-            base_cents: Set(l.amounts.base.0),
-            tax_cents: Set(l.amounts.tax.0),
-            total_cents: Set(l.amounts.total.0),
-            savings_cents: Set(l.amounts.savings.0),
-            iva_rate_bp: Set(l.iva_rate_bp),
-            returned_qty: Set(0),
+        .map(|l| sale_line::Model {
+            id: 0,
+            sale_id: id,
+            warehouse_id: l.warehouse_id,
+            line_no: l.line_no,
+            item_id: l.item_id,
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            qty: l.qty,
+            unit_price_cents: l.unit_price.0,
+            retail_unit_cents: l.retail_unit_price.0,
+            discount_cents: l.amounts.discount.0,
+            base_cents: l.amounts.base.0,
+            tax_cents: l.amounts.tax.0,
+            total_cents: l.amounts.total.0,
+            savings_cents: l.amounts.savings.0,
+            iva_rate_bp: l.iva_rate_bp,
+            returned_qty: 0,
         })
         .collect();
-    sale_line::Entity::insert_many(line_rows)
-        .exec_without_returning(txn)
-        .await?;
-    let pay_rows: Vec<payment::ActiveModel> = pays
+    let pay_models: Vec<payment::Model> = pays
         .iter()
-        .map(|(p, cur, minor, r)| payment::ActiveModel {
-            id: sea_orm::NotSet,
-            sale_id: Set(id),
-            method: Set(p.method.as_str().to_owned()),
-            currency: Set(cur.code().to_owned()),
-            amount_minor: Set(*minor),
-            amount_mxn_cents: Set(r.to_mxn(*minor)),
-            exchange_rate_micros: Set(r.0),
-            reference: Set(p.reference.clone()),
-            created_at: Set(now),
+        .map(|(p, cur, minor, r)| payment::Model {
+            id: 0,
+            sale_id: id,
+            method: p.method.as_str().to_owned(),
+            currency: cur.code().to_owned(),
+            amount_minor: *minor,
+            amount_mxn_cents: r.to_mxn(*minor),
+            exchange_rate_micros: r.0,
+            reference: p.reference.clone(),
+            created_at: now,
         })
         .collect();
-    payment::Entity::insert_many(pay_rows)
-        .exec_without_returning(txn)
-        .await?;
+    sale_line::Entity::insert_many(line_models.iter().map(|m| {
+        let mut am: sale_line::ActiveModel = m.clone().into();
+        am.id = sea_orm::NotSet;
+        am
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    payment::Entity::insert_many(pay_models.iter().map(|m| {
+        let mut am: payment::ActiveModel = m.clone().into();
+        am.id = sea_orm::NotSet;
+        am
+    }))
+    .exec_without_returning(txn)
+    .await?;
     seller
         .entry("sale.created", id)
         .details(json!({
@@ -611,44 +620,9 @@ pub async fn checkout(
         .record_tenant(txn)
         .await?;
 
-    // The answer is built from what was written, not read back: one round trip less per sale.
     let doc = SaleDoc {
-        lines: lines
-            .iter()
-            .map(|l| sale_line::Model {
-                id: 0,
-                sale_id: id,
-                warehouse_id: l.warehouse_id,
-                line_no: l.line_no,
-                item_id: l.item_id,
-                sku: l.sku.clone(),
-                name: l.name.clone(),
-                qty: l.qty,
-                unit_price_cents: l.unit_price.0,
-                retail_unit_cents: l.retail_unit_price.0,
-                discount_cents: l.amounts.discount.0,
-                base_cents: l.amounts.base.0,
-                tax_cents: l.amounts.tax.0,
-                total_cents: l.amounts.total.0,
-                savings_cents: l.amounts.savings.0,
-                iva_rate_bp: l.iva_rate_bp,
-                returned_qty: 0,
-            })
-            .collect(),
-        payments: pays
-            .iter()
-            .map(|(p, cur, minor, r)| payment::Model {
-                id: 0,
-                sale_id: id,
-                method: p.method.as_str().to_owned(),
-                currency: cur.code().to_owned(),
-                amount_minor: *minor,
-                amount_mxn_cents: r.to_mxn(*minor),
-                exchange_rate_micros: r.0,
-                reference: p.reference.clone(),
-                created_at: now,
-            })
-            .collect(),
+        lines: line_models,
+        payments: pay_models,
         sale,
     };
     let mut touched: Vec<Uuid> = moved.iter().map(|m| m.item_id).collect();

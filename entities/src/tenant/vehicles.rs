@@ -178,7 +178,7 @@ fn entry(actor: &Actor, action: &str, id: Uuid) -> Entry {
 ///
 /// # Errors
 /// [`Error::Validation`] naming the field; [`Error::Conflict`] `plate_registered` or
-/// `vin_registered`.
+/// `vin_registered`; [`Error::NotFound`] `customer`.
 pub async fn create_vehicle(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -187,6 +187,7 @@ pub async fn create_vehicle(
     let plate = check_plate(new.plate)?;
     let vin = check_vin(new.vin)?;
     need_plate_or_vin(plate.as_ref(), vin.as_ref())?;
+    check_customer(db, new.customer_id).await?;
     let now = crate::now();
     let am = customer_vehicle::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -331,6 +332,7 @@ pub async fn update_vehicle(
         am.catalog_vehicle_id = Set(c);
     }
     if let Some(c) = patch.customer_id {
+        check_customer(db, c).await?;
         changed.insert("customer_id".into(), json!(c));
         am.customer_id = Set(c);
     }
@@ -378,6 +380,17 @@ pub async fn delete_vehicle(db: &DatabaseConnection, actor: &Actor, id: Uuid) ->
         .record_tenant(&txn)
         .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// A vehicle's owner must be a customer of this business.
+async fn check_customer(db: &impl ConnectionTrait, id: Option<Uuid>) -> Result<()> {
+    if let Some(id) = id {
+        super::customer::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound { entity: "customer" })?;
+    }
     Ok(())
 }
 
