@@ -13,6 +13,7 @@ mod catalog;
 mod catalog_import;
 mod cli;
 mod customers;
+mod facturapi;
 mod faults;
 mod http;
 mod inventory;
