@@ -7,6 +7,7 @@
 //! hands out tenant database handles. It knows nothing of HTTP or of the job runtime.
 
 pub mod catalog;
+pub mod cfdi;
 pub mod db;
 pub mod error;
 pub mod money;

@@ -14,6 +14,7 @@ mod catalog_import;
 mod checkout_faults;
 mod cli;
 mod customers;
+mod facturapi;
 mod faults;
 mod http;
 mod inventory;

@@ -2,5 +2,6 @@
 //! (`reference/domain.md` §10), run on loopback ports. Test fixtures only: no production path
 //! reaches them.
 
+pub mod facturapi;
 pub mod meili;
 pub mod vpic;
