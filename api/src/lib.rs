@@ -79,6 +79,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::sales::router())
         .merge(routes::cart::router())
         .merge(routes::quotes::router())
+        .merge(routes::fiscal::router())
         .merge(routes::ops::router())
         .merge(routes::items::router())
         .merge(routes::inventory::router())

@@ -231,6 +231,8 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("post", "/pos/api/quotes/{id}/cancel"),
         ("post", "/pos/api/quotes/{id}/send"),
         ("get", "/q/{token}"),
+        ("get", "/pos/api/settings/fiscal"),
+        ("put", "/pos/api/settings/fiscal"),
         ("get", "/pos/api/items"),
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),

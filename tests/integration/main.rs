@@ -18,6 +18,7 @@ mod facturapi;
 mod faults;
 mod http;
 mod inventory;
+mod invoicing;
 mod operators;
 mod outbox;
 mod prices;

@@ -5,6 +5,7 @@ pub mod branches;
 pub mod cart;
 pub mod catalog;
 pub mod customers;
+pub mod fiscal;
 pub mod inventory;
 pub mod items;
 pub mod ops;
