@@ -7,6 +7,7 @@
 //! schedules meet only here.
 
 pub mod backend;
+pub mod cfdi;
 pub mod job;
 pub mod maintenance;
 pub mod noop;

@@ -45,7 +45,14 @@ pub fn services(cfg: &Config) -> Result<workers::services::Services> {
         .map(|url| workers::vpic::VpicClient::new(url, workers::vpic::DEFAULT_TIMEOUT))
         .transpose()
         .context("NEXUS_VPIC_URL")?;
-    Ok(workers::services::Services { vpic })
+    let facturapi = cfg
+        .facturapi_url
+        .clone()
+        .map(|base_url| workers::cfdi::FacturapiConfig {
+            base_url,
+            timeout: std::time::Duration::from_secs(30),
+        });
+    Ok(workers::services::Services { vpic, facturapi })
 }
 
 /// Opens the queue backend of the configured shape: Redis with `REDIS_URL`, else the SQLite file

@@ -91,6 +91,9 @@ pub struct Config {
     /// `NEXUS_VPIC_URL` (default the public NHTSA vPIC API; `off` or empty: VIN enrichment is
     /// not configured and VIN look-ups answer the local decode only).
     pub vpic_url: Option<String>,
+    /// `NEXUS_FACTURAPI_URL` (default `https://www.facturapi.io/v2`; `off` or empty disables
+    /// stamping): the PAC the `cfdi` workers call with each business's own key.
+    pub facturapi_url: Option<String>,
     /// `NEXUS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
     /// `NEXUS_QUEUE_NAMESPACE` (default `nexus`): prefix of every queue name, so deployments can
@@ -186,6 +189,11 @@ impl Config {
             None => Some(workers::vpic::DEFAULT_BASE_URL.to_owned()),
             Some("" | "off" | "false") => None,
             Some(v) => Some(check_http_url("NEXUS_VPIC_URL", v)?),
+        };
+        let facturapi_url = match get("NEXUS_FACTURAPI_URL").as_deref().map(str::trim) {
+            None => Some("https://www.facturapi.io/v2".to_owned()),
+            Some("" | "off" | "false") => None,
+            Some(v) => Some(check_http_url("NEXUS_FACTURAPI_URL", v)?),
         };
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(get("NEXUS_DATA_DIR").unwrap_or_else(|| "data".into()));
@@ -501,6 +509,7 @@ impl Config {
             whatsapp_bridge_key: get("WHATSAPP_BRIDGE_KEY"),
             openrouter_api_key: get("OPENROUTER_API_KEY"),
             vpic_url,
+            facturapi_url,
             log_json,
             queue_namespace,
             queue_window,

@@ -233,6 +233,8 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("get", "/q/{token}"),
         ("get", "/pos/api/settings/fiscal"),
         ("put", "/pos/api/settings/fiscal"),
+        ("post", "/pos/api/sales/{id}/invoice"),
+        ("get", "/pos/api/invoices/{id}"),
         ("get", "/pos/api/items"),
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),

@@ -1,17 +1,310 @@
-//! `/pos/api/settings/fiscal`: the issuer's CFDI settings, checked against SAT's rules, with a
-//! Facturapi key and webhook secret that are write-only.
+//! CFDI: `/pos/api/settings/fiscal` (checked against SAT's rules, with a write-only Facturapi key)
+//! and invoicing a sale through the Facturapi fake: stamped at most once through timeouts, 429,
+//! 500, pending and SAT refusals; bad requests are 422 naming the field and queue nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use entities::Role;
-use entities::tenant::audit_log;
+use entities::tenant::{audit_log, customer, outbox};
 use http::{Method, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
+use tests::fakes::facturapi::{self, FacturapiFake, Mode};
+use tests::run::start_workers;
+use tests::shop::Shop;
 use tests::{TestApp, TestResponse, shape_tests};
+use uuid::Uuid;
+use workers::cfdi::FacturapiConfig;
+use workers::runtime::Runtime;
+use workers::services::Services;
 
 shape_tests!(
     fiscal_settings_are_validated_and_the_key_is_never_shown_again,
     only_owners_and_admins_read_or_write_fiscal_settings,
+    a_sale_is_invoiced_once_and_stamped_once,
+    a_timeout_after_stamping_is_resolved_by_external_id_without_a_second_stamp,
+    a_429_waits_for_retry_after_and_a_500_is_retried_with_the_same_key,
+    a_pending_invoice_is_polled_until_valid,
+    a_sat_refusal_fails_the_invoice_with_a_reason_and_a_new_request_starts_over,
+    bad_invoice_requests_are_422_naming_the_field_and_queue_nothing,
 );
+
+/// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
+struct Counter {
+    s: Shop,
+    customer: Uuid,
+    sale: String,
+}
+
+async fn counter(app: &TestApp, slug: &str) -> Counter {
+    let s = Shop::open(app, slug).await;
+    let r = put(
+        app,
+        &s.owner,
+        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "facturapi_key": facturapi::SECRET_KEY}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .patch(
+            &format!("/pos/api/branches/{}", s.branch),
+            Some(&s.owner),
+            json!({"postal_code": facturapi::EXPEDITION_ZIP}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let now = entities::now();
+    let customer = Uuid::now_v7();
+    customer::ActiveModel {
+        id: Set(customer),
+        name: Set("ESCUELA KEMPER URGATE".into()),
+        rfc: Set(Some("EKU9003173C9".into())),
+        tax_regime: Set(Some("601".into())),
+        zip: Set(Some("64000".into())),
+        email: Set(None),
+        whatsapp_phone: Set(None),
+        price_list: Set("mostrador".into()),
+        credit_limit_cents: Set(0),
+        notes: Set(None),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&s.db)
+    .await
+    .unwrap();
+    let a = s.item("BAL-1", 45_000, Some(52_000), 0).await;
+    let b = s.item("FIL-2", 12_350, None, 0).await;
+    s.stock(a, s.wh, 10).await;
+    s.stock(b, s.wh, 10).await;
+    let r = app
+        .post(
+            "/pos/api/sales",
+            Some(&s.owner),
+            json!({"branch_id": s.branch, "customer_id": customer, "lines": [
+                {"item_id": a, "warehouse_id": s.wh, "qty": 2},
+                {"item_id": b, "warehouse_id": s.wh, "qty": 3, "discount": "5"}
+            ], "payments": [{"method": "card", "amount": "1251.97"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    Counter {
+        s,
+        customer,
+        sale: r.json["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn workers_on(
+    app: &TestApp,
+    fake: &FacturapiFake,
+    timeout: Duration,
+) -> tokio::sync::watch::Sender<bool> {
+    let rt = Arc::new(Runtime::new(
+        app.app.platform.clone(),
+        app.app.tenants.clone(),
+        workers::handlers::all(Services {
+            facturapi: Some(FacturapiConfig {
+                base_url: fake.url.clone(),
+                timeout,
+            }),
+            ..Services::default()
+        }),
+    ));
+    start_workers(app, rt)
+}
+
+async fn invoice_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let r = app
+            .get(&format!("/pos/api/invoices/{id}"), Some(token))
+            .await;
+        if r.json["status"] == status {
+            return r.json;
+        }
+        last = r.json;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("invoice {id} never became {status}: {last}");
+}
+
+async fn invoice(app: &TestApp, c: &Counter) -> TestResponse {
+    app.post(
+        &format!("/pos/api/sales/{}/invoice", c.sale),
+        Some(&c.s.owner),
+        json!({}),
+    )
+    .await
+}
+
+async fn a_sale_is_invoiced_once_and_stamped_once(app: TestApp) {
+    let c = counter(&app, "fact1").await;
+    let fake = FacturapiFake::start().await;
+    let r = invoice(&app, &c).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    assert_eq!(r.json["status"], "pending");
+    assert_eq!(r.json["total"], "1251.97", "the CFDI total is the ticket's");
+    assert_eq!(r.json["payment_form"], "04");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
+    assert!(v["uuid"].as_str().is_some_and(|u| u.len() == 36), "{v}");
+    assert_eq!(fake.stamp_count(&id), 1);
+    let again = invoice(&app, &c).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json["id"], id.as_str());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.stamp_count(&id), 1, "never stamped twice");
+    assert_eq!(c.customer.to_string().len(), 36);
+}
+
+async fn a_timeout_after_stamping_is_resolved_by_external_id_without_a_second_stamp(app: TestApp) {
+    let c = counter(&app, "fact2").await;
+    let fake = FacturapiFake::start().await;
+    fake.set_hang(Duration::from_secs(3));
+    fake.push_modes(Mode::TimeoutAfterStamp, 1);
+    let id = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _w = workers_on(&app, &fake, Duration::from_millis(500));
+    let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
+    assert_eq!(fake.stamp_count(&id), 1, "{v}");
+    assert!(v["calls"].as_i64().unwrap() >= 1);
+}
+
+async fn a_429_waits_for_retry_after_and_a_500_is_retried_with_the_same_key(app: TestApp) {
+    let c = counter(&app, "fact3").await;
+    let fake = FacturapiFake::start().await;
+    fake.push_modes(
+        Mode::RateLimited {
+            retry_after_secs: 1,
+        },
+        1,
+    );
+    fake.push_modes(Mode::ServerError, 1);
+    let id = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    invoice_when(&app, &c.s.owner, &id, "valid").await;
+    assert_eq!(fake.stamp_count(&id), 1);
+    assert!(
+        fake.early_retries().is_empty(),
+        "{:?}",
+        fake.early_retries()
+    );
+    let keys: std::collections::HashSet<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .filter_map(|r| r.idempotency_key.clone())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        1,
+        "every try of one attempt carries one key: {keys:?}"
+    );
+}
+
+async fn a_pending_invoice_is_polled_until_valid(app: TestApp) {
+    let c = counter(&app, "fact4").await;
+    let fake = FacturapiFake::start().await;
+    fake.push_modes(Mode::PendingThenValid { polls: 1 }, 1);
+    let id = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
+    assert_eq!(fake.stamp_count(&id), 1, "{v}");
+}
+
+async fn a_sat_refusal_fails_the_invoice_with_a_reason_and_a_new_request_starts_over(app: TestApp) {
+    let c = counter(&app, "fact5").await;
+    let fake = FacturapiFake::start().await;
+    fake.push_modes(Mode::SatValidationError, 1);
+    let id = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let v = invoice_when(&app, &c.s.owner, &id, "failed").await;
+    assert!(
+        v["failure_reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{v}"
+    );
+    assert_eq!(fake.stamp_count(&id), 0);
+    let r = invoice(&app, &c).await;
+    assert_eq!(
+        r.status,
+        StatusCode::ACCEPTED,
+        "a failed invoice does not block a new one"
+    );
+    let second = r.json["id"].as_str().unwrap().to_owned();
+    assert_ne!(second, id);
+    invoice_when(&app, &c.s.owner, &second, "valid").await;
+    assert_eq!(fake.stamp_count(&second), 1);
+}
+
+async fn bad_invoice_requests_are_422_naming_the_field_and_queue_nothing(app: TestApp) {
+    let c = counter(&app, "fact6").await;
+    let path = format!("/pos/api/sales/{}/invoice", c.sale);
+    let r = app
+        .post(&path, Some(&c.s.owner), json!({"cfdi_use": "P99"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "use", "{}", r.text());
+    let r = app
+        .post(&path, Some(&c.s.owner), json!({"payment_form": "77"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    customer::Entity::update_many()
+        .col_expr(
+            customer::Column::Rfc,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .exec(&c.s.db)
+        .await
+        .unwrap();
+    let r = app.post(&path, Some(&c.s.owner), json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "customer.rfc");
+    let other = Shop::open(&app, "fact6b").await;
+    let r = app.post(&path, Some(&other.owner), json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let stamps = outbox::Entity::find()
+        .filter(outbox::Column::JobName.eq("cfdi.stamp"))
+        .count(&c.s.db)
+        .await
+        .unwrap();
+    assert_eq!(stamps, 0, "no job for a refused request");
+    // Without fiscal settings, nothing to stamp with.
+    let a = other.item("X", 10_000, None, 0).await;
+    other.stock(a, other.wh, 1).await;
+    let sale = app
+        .post(
+            "/pos/api/sales",
+            Some(&other.owner),
+            json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": other.wh, "qty": 1}], "payments": [{"method": "cash", "amount": "100"}]}),
+        )
+        .await;
+    let r = app
+        .post(
+            &format!(
+                "/pos/api/sales/{}/invoice",
+                sale.json["id"].as_str().unwrap()
+            ),
+            Some(&other.owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "fiscal_settings_missing");
+}
 
 async fn put(app: &TestApp, token: &str, body: Value) -> TestResponse {
     app.send(TestApp::request(

@@ -65,7 +65,10 @@ fn runtime(app: &TestApp, fake: &VpicFake) -> Arc<Runtime> {
     let client = VpicClient::new(&fake.url, Duration::from_secs(5))
         .unwrap()
         .with_retry(quick());
-    let handlers = workers::handlers::all(Services { vpic: Some(client) });
+    let handlers = workers::handlers::all(Services {
+        vpic: Some(client),
+        ..Services::default()
+    });
     Arc::new(Runtime::new(
         app.app.platform.clone(),
         app.app.tenants.clone(),

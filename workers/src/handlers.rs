@@ -1,5 +1,6 @@
 //! The handlers of every job kind, registered in one place.
 
+use jobs::cfdi::StampInvoice;
 use jobs::maintenance::Cleanup;
 use jobs::noop::Noop;
 use jobs::pricing::SyncPrices;
@@ -54,6 +55,7 @@ async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
 #[must_use]
 pub fn all(services: Services) -> Handlers {
     let vpic = services.vpic;
+    let facturapi = services.facturapi;
     let vpic_retry = vpic
         .as_ref()
         .map_or(VpicClient::DEFAULT_RETRY, VpicClient::retry_policy);
@@ -63,6 +65,9 @@ pub fn all(services: Services) -> Handlers {
         .with::<SyncPrices, _, _>(crate::pricing::RETRY, crate::pricing::sync_prices)
         .with::<EnrichVin, _, _>(vpic_retry, move |job, ctx| {
             crate::vehicles::enrich_vin(job, ctx, vpic.clone())
+        })
+        .with::<StampInvoice, _, _>(crate::cfdi::RETRY, move |job, ctx| {
+            crate::cfdi::stamp(job, ctx, facturapi.clone())
         })
         .with::<SaleCompleted, _, _>(RetryPolicy::default(), crate::sales::sale_completed)
         .with::<LowStock, _, _>(RetryPolicy::default(), crate::sales::low_stock)

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod cfdi;
 pub mod facturapi;
 pub mod handlers;
 pub mod maintenance;

@@ -8,6 +8,9 @@ use crate::vpic::VpicClient;
 pub struct Services {
     /// NHTSA vPIC, for VIN enrichment; `None` when `NEXUS_VPIC_URL` is `off`.
     pub vpic: Option<VpicClient>,
+    /// Facturapi, for the `cfdi` jobs (each business's key is read per job); `None` when
+    /// `NEXUS_FACTURAPI_URL` is `off`.
+    pub facturapi: Option<crate::cfdi::FacturapiConfig>,
 }
 
 impl Services {

@@ -1,22 +1,204 @@
-//! `/pos/api/settings/fiscal`: the business's CFDI settings. Owners and admins write them; the
-//! Facturapi key and webhook secret are write-only (the answer says only whether they are set).
+//! CFDI: `/pos/api/settings/fiscal` (the business's settings; owners and admins write them; the
+//! Facturapi key and webhook secret are write-only), `POST /pos/api/sales/{id}/invoice` and
+//! `GET /pos/api/invoices/{id}`.
 
 use axum::Json;
-use entities::tenant::fiscal_setting;
+use axum::extract::State;
+use axum::http::StatusCode;
+use entities::money::Money;
+use entities::tenant::invoicing::InvoiceSale;
 use entities::tenant::invoicing::{self, FiscalInput, Secret};
+use entities::tenant::{fiscal_setting, invoice};
+use jobs::cfdi::StampInvoice;
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, double_option};
+use crate::extract::{AppJson, AppPath, double_option};
 use crate::state::AppState;
 
 /// The fiscal settings routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_fiscal, put_fiscal))
+    OpenApiRouter::new()
+        .routes(routes!(get_fiscal, put_fiscal))
+        .routes(routes!(invoice_sale))
+        .routes(routes!(get_invoice))
+}
+
+/// An invoice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceView {
+    /// Id (Facturapi's `external_id`).
+    pub id: Uuid,
+    /// `I`, `E` or `P`.
+    pub kind: String,
+    /// The sale.
+    pub sale_id: Option<Uuid>,
+    /// `pending` (being stamped), `valid` or `failed`.
+    pub status: String,
+    /// Why it failed, for the operator.
+    pub failure_reason: Option<String>,
+    /// Fiscal UUID once stamped.
+    pub uuid: Option<String>,
+    /// Series.
+    pub series: Option<String>,
+    /// Folio.
+    pub folio_number: Option<i64>,
+    /// Receiver RFC.
+    pub receiver_rfc: String,
+    /// Receiver name.
+    pub receiver_name: String,
+    /// c_UsoCFDI.
+    pub cfdi_use: String,
+    /// c_FormaPago.
+    pub payment_form: String,
+    /// PUE or PPD.
+    pub payment_method: String,
+    /// Total.
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Calls made to Facturapi for it.
+    pub calls: i32,
+    /// When it was stamped.
+    pub stamped_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Asked.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&invoice::Model> for InvoiceView {
+    fn from(i: &invoice::Model) -> Self {
+        Self {
+            id: i.id,
+            kind: i.kind.clone(),
+            sale_id: i.sale_id,
+            status: i.status.clone(),
+            failure_reason: i.failure_reason.clone(),
+            uuid: i.uuid.clone(),
+            series: i.series.clone(),
+            folio_number: i.folio_number,
+            receiver_rfc: i.receiver_rfc.clone(),
+            receiver_name: i.receiver_name.clone(),
+            cfdi_use: i.cfdi_use.clone(),
+            payment_form: i.payment_form.clone(),
+            payment_method: i.payment_method.clone(),
+            total: Money(i.total_cents),
+            tax: Money(i.tax_cents),
+            calls: i.calls,
+            stamped_at: i.stamped_at,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// Invoicing a sale.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceSaleRequest {
+    /// c_UsoCFDI (`G03` by default), compatible with the customer's regime.
+    pub cfdi_use: Option<String>,
+    /// c_FormaPago; by default from the sale's largest payment (`99` for credit sales).
+    pub payment_form: Option<String>,
+    /// Where Facturapi e-mails it (the customer's e-mail by default).
+    pub email: Option<String>,
+}
+
+/// Invoices a sale to its customer (nominative CFDI type I). Everything is checked here first
+/// (the customer's RFC, regime, fiscal zip and use; the payment form; SAT keys; totals to the
+/// cent): a bad request is a 422 naming the field and nothing is queued. Then a `cfdi.stamp` job
+/// stamps it through Facturapi, at most once. A sale already invoiced answers its invoice (200).
+#[utoipa::path(
+    post,
+    path = "/pos/api/sales/{id}/invoice",
+    tag = "invoicing",
+    params(("id" = Uuid, Path, description = "Sale id")),
+    request_body = InvoiceSaleRequest,
+    responses(
+        (status = 202, description = "Queued for stamping", body = InvoiceView),
+        (status = 200, description = "The sale's standing invoice", body = InvoiceView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`fiscal_settings_missing`, `sale_not_invoiceable`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn invoice_sale(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<InvoiceSaleRequest>,
+) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
+    ctx.principal.require_recorder()?;
+    let sale = entities::tenant::sale::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?
+        .filter(|s| ctx.principal.can_see_branch(s.branch_id))
+        .ok_or(ApiError::NotFound("sale"))?;
+    let txn = entities::db::begin_write(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?;
+    let (inv, fresh) = invoicing::request_invoice(
+        &txn,
+        Some(ctx.principal.user_id),
+        sale.id,
+        InvoiceSale {
+            cfdi_use: req.cfdi_use,
+            payment_form: req.payment_form,
+            email: req.email,
+        },
+    )
+    .await?;
+    let tenant_id = ctx.principal.tenant.id;
+    if fresh {
+        jobs::outbox::enqueue(
+            &txn,
+            &StampInvoice {
+                tenant_id,
+                invoice_id: inv.id,
+            },
+        )
+        .await
+        .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
+    }
+    txn.commit().await.map_err(entities::Error::from)?;
+    if fresh {
+        state.waker.wake(tenant_id);
+    }
+    let code = if fresh {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(InvoiceView::from(&inv))))
+}
+
+/// An invoice and where its stamping stands.
+#[utoipa::path(
+    get,
+    path = "/pos/api/invoices/{id}",
+    tag = "invoicing",
+    params(("id" = Uuid, Path, description = "Invoice id")),
+    responses((status = 200, body = InvoiceView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_invoice(
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Json<InvoiceView>> {
+    let inv = invoice::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?
+        .ok_or(ApiError::NotFound("invoice"))?;
+    Ok(Json(InvoiceView::from(&inv)))
 }
 
 /// The fiscal settings as shown (no secrets).

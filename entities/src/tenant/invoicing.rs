@@ -226,3 +226,361 @@ pub async fn set_fiscal(
     txn.commit().await?;
     Ok(saved)
 }
+
+/// Invoice statuses.
+pub mod status {
+    /// Being stamped (the `cfdi.stamp` job owns it).
+    pub const PENDING: &str = "pending";
+    /// Stamped: it has a UUID.
+    pub const VALID: &str = "valid";
+    /// Facturapi or the SAT refused it; `failure_reason` says why.
+    pub const FAILED: &str = "failed";
+}
+
+/// A nominative invoice of a sale, as asked at the counter.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceSale {
+    /// c_UsoCFDI (`G03` by default: gastos en general).
+    pub cfdi_use: Option<String>,
+    /// c_FormaPago; by default from the sale's largest payment.
+    pub payment_form: Option<String>,
+    /// E-mail Facturapi sends the invoice to (the customer's by default).
+    pub email: Option<String>,
+}
+
+/// The idempotency key of an attempt: the same for every retry of one attempt, new only after a
+/// known failure (reliability.md §3).
+#[must_use]
+pub fn attempt_key(invoice: Uuid, generation: i32) -> String {
+    format!("inv-{invoice}-g{generation}")
+}
+
+fn payment_form_of(payments: &[super::payment::Model]) -> (&'static str, &'static str) {
+    if payments.iter().any(|p| p.method == "credit") {
+        // Paid later: PPD, and the form is "to be defined" (SAT rule CFDI40105).
+        return (crate::cfdi::PAYMENT_FORM_TO_BE_DEFINED, "PPD");
+    }
+    let main = payments.iter().max_by_key(|p| p.amount_mxn_cents);
+    let form = match main.map(|p| p.method.as_str()) {
+        Some("card") => "04",
+        Some("transfer") => "03",
+        _ => "01",
+    };
+    (form, "PUE")
+}
+
+/// Records a nominative invoice (type I) of a sale and the exact request its stamping will send,
+/// after every local check; the caller enqueues `cfdi.stamp` in the same transaction. A sale
+/// that already has a standing invoice answers that invoice (`false`) instead of a second one.
+///
+/// # Errors
+/// [`Error::Conflict`] `fiscal_settings_missing`, `sale_not_invoiceable`; [`Error::NotFound`]
+/// `sale`; [`Error::Validation`] naming the field at fault (`customer.rfc`, `use`,
+/// `lines[2].sat_product_key`, `branch.postal_code`…).
+pub async fn request_invoice(
+    db: &impl ConnectionTrait,
+    user: Option<Uuid>,
+    sale_id: Uuid,
+    ask: InvoiceSale,
+) -> Result<(super::invoice::Model, bool)> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use super::{branch, customer, invoice, item, payment, sales};
+    let settings = fiscal(db)
+        .await?
+        .filter(|s| s.facturapi_key.is_some())
+        .ok_or_else(|| {
+            Error::conflict(
+                "fiscal_settings_missing",
+                "set the fiscal settings and the Facturapi key first (PUT /pos/api/settings/fiscal)",
+            )
+        })?;
+    let doc = sales::get_sale(db, sale_id).await?;
+    if let Some(existing) = invoice::Entity::find()
+        .filter(invoice::Column::ActiveKey.eq(format!("{sale_id}:I")))
+        .one(db)
+        .await?
+    {
+        return Ok((existing, false));
+    }
+    if doc.sale.status != sales::status::COMPLETED {
+        return Err(Error::conflict(
+            "sale_not_invoiceable",
+            format!(
+                "a {} sale is not invoiced; a return is a credit note",
+                doc.sale.status
+            ),
+        ));
+    }
+    let b = branch::Entity::find_by_id(doc.sale.branch_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "branch" })?;
+    let zip = b.postal_code.clone().ok_or_else(|| {
+        Error::validation(
+            "branch.postal_code",
+            "the branch needs its postal code: it is the CFDI's place of issue",
+        )
+    })?;
+    let c = match doc.sale.customer_id {
+        Some(id) => customer::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    }
+    .ok_or_else(|| {
+        Error::validation(
+            "customer",
+            "the sale has no customer; sales to the general public go in the global invoice",
+        )
+    })?;
+    let need = |field: &str, v: &Option<String>| {
+        v.clone().ok_or_else(|| {
+            Error::validation(
+                format!("customer.{field}"),
+                format!("the customer's {field} is needed for an invoice"),
+            )
+        })
+    };
+    let (rfc, regime, czip) = (
+        need("rfc", &c.rfc)?,
+        need("tax_regime", &c.tax_regime)?,
+        need("zip", &c.zip)?,
+    );
+    let cfdi_use = ask.cfdi_use.unwrap_or_else(|| "G03".into());
+    let receiver = cfdi::validate_receiver(
+        &cfdi::ReceiverInput {
+            tax_id: &rfc,
+            legal_name: &c.name,
+            tax_system: &regime,
+            zip: &czip,
+            cfdi_use: &cfdi_use,
+        },
+        &zip,
+    )?;
+    let payments = payment::Entity::find()
+        .filter(payment::Column::SaleId.eq(sale_id))
+        .all(db)
+        .await?;
+    let (default_form, method) = payment_form_of(&payments);
+    let form = ask.payment_form.unwrap_or_else(|| default_form.to_owned());
+    cfdi::validate_payment(&form, method)?;
+    let items = item::Entity::find()
+        .filter(item::Column::Id.is_in(doc.lines.iter().map(|l| l.item_id)))
+        .all(db)
+        .await?;
+    let mut ticket = Vec::with_capacity(doc.lines.len());
+    let mut keys = Vec::with_capacity(doc.lines.len());
+    for (i, l) in doc.lines.iter().enumerate() {
+        let it = items.iter().find(|it| it.id == l.item_id);
+        let product = it
+            .and_then(|it| it.sat_product_key.clone())
+            .unwrap_or_else(|| settings.default_product_key.clone());
+        let unit = it
+            .and_then(|it| it.sat_unit_key.clone())
+            .unwrap_or_else(|| settings.default_unit_key.clone());
+        cfdi::validate_keys(i, &product, &unit)?;
+        keys.push((product, unit));
+        ticket.push(cfdi::TicketLine {
+            qty: l.qty,
+            unit_price_cents: l.unit_price_cents,
+            discount_cents: l.discount_cents,
+            tax: cfdi::LineTax::Iva {
+                rate_bp: l.iva_rate_bp,
+            },
+        });
+    }
+    let amounts = cfdi::cfdi_amounts(&ticket)?;
+    if amounts.total.0 != doc.sale.total_cents {
+        return Err(Error::validation(
+            "lines",
+            format!(
+                "the CFDI total {} would differ from the ticket's {}",
+                amounts.total,
+                crate::money::Money(doc.sale.total_cents)
+            ),
+        ));
+    }
+    let id = Uuid::now_v7();
+    let key = attempt_key(id, 0);
+    let lines: Vec<serde_json::Value> = doc
+        .lines
+        .iter()
+        .zip(&amounts.concepts)
+        .zip(&keys)
+        .map(|((l, a), (product, unit))| {
+            json!({
+                "quantity": a.quantity,
+                "discount": a.discount.to_decimal(),
+                "product": {
+                    "description": l.name,
+                    "product_key": product,
+                    "unit_key": unit,
+                    "price": a.unit_value,
+                    "tax_included": false,
+                    "taxes": [{"type": "IVA", "rate": a.tax.rate}],
+                    "sku": l.sku,
+                }
+            })
+        })
+        .collect();
+    let email = ask.email.or(c.email.clone());
+    let request = json!({
+        "type": "I",
+        "customer": {
+            "legal_name": receiver.legal_name,
+            "tax_id": receiver.rfc.value,
+            "tax_system": receiver.tax_system,
+            "email": email,
+            "address": {"zip": receiver.zip},
+        },
+        "items": lines,
+        "payment_form": form,
+        "payment_method": method,
+        "use": receiver.cfdi_use,
+        "series": settings.invoice_series,
+        "external_id": id.to_string(),
+        "idempotency_key": key,
+    });
+    let now = crate::now();
+    let row = invoice::ActiveModel {
+        id: Set(id),
+        kind: Set("I".into()),
+        sale_id: Set(Some(sale_id)),
+        active_key: Set(Some(format!("{sale_id}:I"))),
+        customer_id: Set(Some(c.id)),
+        status: Set(status::PENDING.into()),
+        cancellation_status: Set("none".into()),
+        cancellation_motive: Set(None),
+        substitution_uuid: Set(None),
+        facturapi_id: Set(None),
+        uuid: Set(None),
+        series: Set(Some(settings.invoice_series.clone())),
+        folio_number: Set(None),
+        receiver_rfc: Set(receiver.rfc.value.clone()),
+        receiver_name: Set(receiver.legal_name.clone()),
+        cfdi_use: Set(receiver.cfdi_use.clone()),
+        payment_form: Set(form),
+        payment_method: Set(method.to_owned()),
+        total_cents: Set(amounts.total.0),
+        tax_cents: Set(amounts.total_taxes.0),
+        request: Set(request),
+        generation: Set(0),
+        idempotency_key: Set(key),
+        calls: Set(0),
+        failure_reason: Set(None),
+        failure_code: Set(None),
+        stamped_at: Set(None),
+        created_by: Set(user),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
+            "invoice_in_progress",
+            "another request is invoicing this sale; read the sale's invoice",
+        ),
+        _ => Error::Db(e),
+    })?;
+    Entry::new("invoice.requested")
+        .actor(user)
+        .target("invoice", id)
+        .details(
+            json!({"sale_id": sale_id, "receiver": row.receiver_rfc, "total": row.total_cents}),
+        )
+        .record_tenant(db)
+        .await?;
+    Ok((row, true))
+}
+
+/// What a stamping attempt learned, written by the `cfdi.stamp` job.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Facturapi has the invoice (pending or stamped).
+    Known {
+        /// Facturapi's id.
+        facturapi_id: String,
+        /// The UUID when stamped.
+        uuid: Option<String>,
+        /// Series and folio Facturapi gave it.
+        series: Option<String>,
+        /// Folio.
+        folio_number: Option<i64>,
+    },
+    /// Refused for good: the next attempt needs a new key.
+    Failed {
+        /// Facturapi's code.
+        code: Option<String>,
+        /// For an operator.
+        reason: String,
+    },
+}
+
+/// Records a call about to be made (before it is made: a crash mid-call is then visible).
+///
+/// # Errors
+/// Database errors.
+pub async fn note_call(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use super::invoice;
+    invoice::Entity::update_many()
+        .col_expr(
+            invoice::Column::Calls,
+            Expr::col(invoice::Column::Calls).add(1),
+        )
+        .col_expr(invoice::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(invoice::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes what an attempt learned.
+///
+/// # Errors
+/// Database errors; [`Error::NotFound`].
+pub async fn record(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    outcome: Outcome,
+) -> Result<super::invoice::Model> {
+    use super::invoice;
+    let inv = invoice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "invoice" })?;
+    let mut am: invoice::ActiveModel = inv.into();
+    let now = crate::now();
+    match outcome {
+        Outcome::Known {
+            facturapi_id,
+            uuid,
+            series,
+            folio_number,
+        } => {
+            am.facturapi_id = Set(Some(facturapi_id));
+            if let Some(u) = uuid {
+                am.uuid = Set(Some(u));
+                am.status = Set(status::VALID.into());
+                am.stamped_at = Set(Some(now));
+            }
+            if series.is_some() {
+                am.series = Set(series);
+            }
+            if folio_number.is_some() {
+                am.folio_number = Set(folio_number);
+            }
+        }
+        Outcome::Failed { code, reason } => {
+            am.status = Set(status::FAILED.into());
+            am.failure_code = Set(code);
+            am.failure_reason = Set(Some(reason));
+            // The sale may be invoiced again, with a new key (a new attempt).
+            am.active_key = Set(None);
+        }
+    }
+    am.updated_at = Set(now);
+    Ok(am.update(db).await?)
+}
