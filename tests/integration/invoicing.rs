@@ -28,6 +28,7 @@ shape_tests!(
     a_pending_invoice_is_polled_until_valid,
     a_sat_refusal_fails_the_invoice_with_a_reason_and_a_new_request_starts_over,
     bad_invoice_requests_are_422_naming_the_field_and_queue_nothing,
+    three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once,
 );
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
@@ -405,4 +406,153 @@ async fn only_owners_and_admins_read_or_write_fiscal_settings(app: TestApp) {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Makes `n` sales to the counter's customer and requests their invoices, as the API does
+/// (invoice row and `cfdi.stamp` job in one transaction). Returns the invoice ids.
+async fn many_invoices(c: &Counter, n: usize) -> Vec<String> {
+    use entities::tenant::sales::{self, LineInput, Method, NewSale, PaymentInput, Seller};
+    let item =
+        c.s.item(&format!("SOAK-{}", Uuid::now_v7().simple()), 9_999, None, 0)
+            .await;
+    c.s.stock(item, c.s.wh, 1_000_000).await;
+    let seller = Seller {
+        user_id: Uuid::now_v7(),
+        role: Role::Owner,
+        branch_scope: None,
+        request_id: None,
+    };
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let txn = entities::db::begin_write(&c.s.db).await.unwrap();
+        let out = sales::checkout(
+            &txn,
+            &seller,
+            NewSale {
+                branch_id: c.s.branch,
+                customer_id: Some(c.customer),
+                price_list: None,
+                lines: vec![LineInput {
+                    item_id: item,
+                    warehouse_id: c.s.wh,
+                    qty: 1 + (i as i64 % 7),
+                    discount_bp: 0,
+                    fixed_price: None,
+                }],
+                payments: vec![PaymentInput {
+                    method: Method::Cash,
+                    amount_minor: 100_000,
+                    reference: None,
+                }],
+                note: None,
+                quote_id: None,
+                fixed_rate: None,
+            },
+            entities::money::Rate(17_000_000),
+        )
+        .await
+        .unwrap();
+        let (inv, _) = entities::tenant::invoicing::request_invoice(
+            &txn,
+            None,
+            out.doc.sale.id,
+            entities::tenant::invoicing::InvoiceSale::default(),
+        )
+        .await
+        .unwrap();
+        jobs::outbox::enqueue(
+            &txn,
+            &jobs::cfdi::StampInvoice {
+                tenant_id: c.s.t.tenant.id,
+                invoice_id: inv.id,
+            },
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        ids.push(inv.id.to_string());
+    }
+    ids
+}
+
+/// Waits until no invoice is pending; returns the seconds it took.
+async fn settle_all(c: &Counter, limit: Duration) -> f64 {
+    use entities::tenant::invoice;
+    let start = std::time::Instant::now();
+    loop {
+        let pending = invoice::Entity::find()
+            .filter(invoice::Column::Status.eq("pending"))
+            .count(&c.s.db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            return start.elapsed().as_secs_f64();
+        }
+        assert!(start.elapsed() < limit, "{pending} invoices still pending");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once(app: TestApp) {
+    use entities::tenant::invoice;
+    use rand::{Rng, SeedableRng};
+    let c = counter(&app, "soak").await;
+    let fake = FacturapiFake::start().await;
+    fake.set_hang(Duration::from_millis(800));
+    // Throughput first, with Facturapi answering well.
+    let clean = many_invoices(&c, 100).await;
+    // One set of workers for both phases: their runtime owns pooled connections the test reuses.
+    let _w = workers_on(&app, &fake, Duration::from_millis(300));
+    let secs = settle_all(&c, Duration::from_secs(120)).await;
+    eprintln!(
+        "stamping against the fake: {} invoices in {secs:.2} s = {:.0} invoices/s (pool concurrency 10)",
+        clean.len(),
+        clean.len() as f64 / secs
+    );
+    // Then 300 through a random mix of every fault the fake knows.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    for _ in 0..400 {
+        let mode = match rng.random_range(0..100) {
+            0..=49 => Mode::Ok,
+            50..=59 => Mode::RateLimited {
+                retry_after_secs: 1,
+            },
+            60..=69 => Mode::ServerError,
+            70..=75 => Mode::TimeoutAfterStamp,
+            76..=81 => Mode::DropAfterStamp,
+            82..=89 => Mode::PendingThenValid { polls: 1 },
+            90..=95 => Mode::KeyInUse,
+            _ => Mode::SatValidationError,
+        };
+        fake.push_modes(mode, 1);
+    }
+    let ids = many_invoices(&c, 300).await;
+    let secs = settle_all(&c, Duration::from_secs(240)).await;
+    eprintln!("300 invoices through random faults settled in {secs:.1} s");
+    let rows = invoice::Entity::find().all(&c.s.db).await.unwrap();
+    let (mut valid, mut failed) = (0, 0);
+    for id in ids.iter().chain(&clean) {
+        let inv = rows.iter().find(|r| r.id.to_string() == *id).unwrap();
+        let stamps = fake.stamp_count(id);
+        match inv.status.as_str() {
+            "valid" => {
+                valid += 1;
+                assert_eq!(stamps, 1, "invoice {id} stamped {stamps} times");
+                assert!(inv.uuid.is_some());
+            }
+            "failed" => {
+                failed += 1;
+                assert!(stamps <= 1, "invoice {id} stamped {stamps} times");
+                assert!(inv.failure_reason.as_deref().is_some_and(|r| !r.is_empty()));
+            }
+            other => panic!("invoice {id} ended {other}"),
+        }
+    }
+    eprintln!("{valid} valid, {failed} failed");
+    assert!(
+        fake.early_retries().is_empty(),
+        "a 429 retried before Retry-After: {:?}",
+        fake.early_retries()
+    );
+    assert!(fake.stamp_counts().values().all(|n| *n <= 1));
 }

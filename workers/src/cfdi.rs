@@ -83,10 +83,7 @@ pub async fn stamp(
 
     // Facturapi already has it: poll.
     if let Some(fid) = &inv.facturapi_id {
-        let got = client
-            .get_invoice(fid)
-            .await
-            .map_err(|e| e.to_job_error())?;
+        let got = client.get_invoice(fid).await.map_err(|e| unknown(&e))?;
         return settle(&ctx, &inv, &got).await;
     }
     // A call was made before and its outcome never came back: ask first.
@@ -128,7 +125,7 @@ async fn find(client: &FacturapiClient, inv: &invoice::Model) -> Result<Option<I
     let found = client
         .find_by_external_id(&inv.id.to_string())
         .await
-        .map_err(|e| e.to_job_error())?;
+        .map_err(|e| unknown(&e))?;
     // Facturapi does not enforce external_id's uniqueness: take the one of this attempt's key.
     Ok(found
         .iter()
@@ -169,6 +166,15 @@ async fn settle(ctx: &JobCtx, inv: &invoice::Model, got: &Invoice) -> Result<(),
             .await?;
             Err(JobError::permanent(reason))
         }
+    }
+}
+
+/// An error while finding out what became of an invoice: the outcome stays unknown, so whatever
+/// the error, the job must come back (a permanent error here would strand the invoice).
+fn unknown(e: &FacturapiError) -> JobError {
+    JobError::Transient {
+        reason: format!("could not learn the invoice's state: {e}"),
+        retry_after: e.retry_after(),
     }
 }
 
