@@ -235,6 +235,7 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("put", "/pos/api/settings/fiscal"),
         ("post", "/pos/api/sales/{id}/invoice"),
         ("get", "/pos/api/invoices/{id}"),
+        ("post", "/webhooks/facturapi"),
         ("get", "/pos/api/items"),
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),

@@ -29,6 +29,7 @@ shape_tests!(
     a_sat_refusal_fails_the_invoice_with_a_reason_and_a_new_request_starts_over,
     bad_invoice_requests_are_422_naming_the_field_and_queue_nothing,
     three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once,
+    a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused,
 );
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
@@ -555,4 +556,68 @@ async fn three_hundred_invoices_through_random_faults_are_each_stamped_at_most_o
         fake.early_retries()
     );
     assert!(fake.stamp_counts().values().all(|n| *n <= 1));
+}
+
+async fn webhook(app: &TestApp, tenant: Uuid, body: &[u8], sig: &str) -> TestResponse {
+    let mut req = http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/webhooks/facturapi?tenant={tenant}"))
+        .header("content-type", "application/json");
+    if !sig.is_empty() {
+        req = req.header("facturapi-signature", sig);
+    }
+    app.send(req.body(axum::body::Body::from(body.to_vec())).unwrap())
+        .await
+}
+
+async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(app: TestApp) {
+    let c = counter(&app, "hook").await;
+    let mut body = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
+    body["webhook_secret"] = json!(facturapi::WEBHOOK_SECRET);
+    assert_eq!(put(&app, &c.s.owner, body).await.status, StatusCode::OK);
+    // Queued, no worker running: the invoice waits, pending.
+    let id = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let object = json!({"id": "fk_hook_1", "external_id": id, "status": "valid", "uuid": "0A1B2C3D-0000-4000-8000-00000000ABCD", "series": "A", "folio_number": 7});
+    let event = facturapi::webhook_body("evt_1", "invoice.status_updated", &object);
+    let tenant = c.s.t.tenant.id;
+
+    let forged = facturapi::sign_webhook("whsec_someone_else_entirely", &event);
+    let r = webhook(&app, tenant, &event, &forged).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+    assert_eq!(
+        webhook(&app, tenant, &event, "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut tampered = event.clone();
+    tampered.extend_from_slice(b" ");
+    let sig = facturapi::sign_webhook(facturapi::WEBHOOK_SECRET, &event);
+    assert_eq!(
+        webhook(&app, tenant, &tampered, &sig).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let still = app
+        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .await;
+    assert_eq!(still.json["status"], "pending");
+
+    let r = webhook(&app, tenant, &event, &sig).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["result"], "applied");
+    let v = app
+        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .await;
+    assert_eq!(v.json["status"], "valid");
+    assert_eq!(v.json["uuid"], "0A1B2C3D-0000-4000-8000-00000000ABCD");
+    assert_eq!(v.json["folio_number"], 7);
+    let r = webhook(&app, tenant, &event, &sig).await;
+    assert_eq!(r.json["result"], "duplicate");
+    // Another business's id with this signature is refused too.
+    let other = app.tenant("hook-otra").await;
+    assert_eq!(
+        webhook(&app, other.tenant.id, &event, &sig).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -15,3 +15,4 @@ pub mod sales;
 pub mod system;
 pub mod transfers;
 pub mod vehicles;
+pub mod webhooks;

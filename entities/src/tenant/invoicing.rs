@@ -584,3 +584,96 @@ pub async fn record(
     am.updated_at = Set(now);
     Ok(am.update(db).await?)
 }
+
+/// What a webhook event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookOutcome {
+    /// The event changed an invoice.
+    Applied,
+    /// Seen before: dropped.
+    Duplicate,
+    /// About no invoice of ours, or of a kind we do not act on: acknowledged.
+    Ignored,
+}
+
+/// Applies a verified Facturapi event (`invoice.status_updated`,
+/// `invoice.cancellation_status_updated`…) once: the event id is recorded in the same
+/// transaction, so a replay changes nothing.
+///
+/// # Errors
+/// Database errors.
+pub async fn apply_webhook(
+    db: &sea_orm::DatabaseConnection,
+    event_id: &str,
+    kind: &str,
+    object: &serde_json::Value,
+) -> Result<WebhookOutcome> {
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use super::{invoice, webhook_event};
+    let txn = db.begin().await?;
+    let inserted = webhook_event::Entity::insert(webhook_event::ActiveModel {
+        provider: Set("facturapi".into()),
+        event_id: Set(event_id.chars().take(100).collect()),
+        kind: Set(kind.chars().take(64).collect()),
+        received_at: Set(crate::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            webhook_event::Column::Provider,
+            webhook_event::Column::EventId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted == 0 {
+        return Ok(WebhookOutcome::Duplicate);
+    }
+    let text = |k: &str| object.get(k).and_then(serde_json::Value::as_str);
+    let ours = text("external_id").and_then(|e| Uuid::parse_str(e).ok());
+    let mut q = invoice::Entity::find();
+    q = match (ours, text("id")) {
+        (Some(id), _) => q.filter(invoice::Column::Id.eq(id)),
+        (None, Some(fid)) => q.filter(invoice::Column::FacturapiId.eq(fid)),
+        (None, None) => {
+            txn.commit().await?;
+            return Ok(WebhookOutcome::Ignored);
+        }
+    };
+    let Some(inv) = q.one(&txn).await? else {
+        txn.commit().await?;
+        return Ok(WebhookOutcome::Ignored);
+    };
+    let outcome = match (kind, text("status"), text("cancellation_status")) {
+        ("invoice.cancellation_status_updated", _, Some(c)) => {
+            let mut am: invoice::ActiveModel = inv.into();
+            am.cancellation_status = Set(c.chars().take(16).collect());
+            am.updated_at = Set(crate::now());
+            am.update(&txn).await?;
+            WebhookOutcome::Applied
+        }
+        (_, Some("valid"), _) if inv.status == status::PENDING => {
+            record(
+                &txn,
+                inv.id,
+                Outcome::Known {
+                    facturapi_id: text("id").unwrap_or_default().to_owned(),
+                    uuid: text("uuid").map(str::to_owned),
+                    series: text("series").map(str::to_owned),
+                    folio_number: object
+                        .get("folio_number")
+                        .and_then(serde_json::Value::as_i64),
+                },
+            )
+            .await?;
+            WebhookOutcome::Applied
+        }
+        _ => WebhookOutcome::Ignored,
+    };
+    txn.commit().await?;
+    Ok(outcome)
+}
