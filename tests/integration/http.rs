@@ -236,6 +236,7 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("post", "/pos/api/sales/{id}/invoice"),
         ("get", "/pos/api/invoices/{id}"),
         ("post", "/webhooks/facturapi"),
+        ("post", "/pos/api/invoices/{id}/cancel"),
         ("get", "/pos/api/items"),
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),

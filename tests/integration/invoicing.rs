@@ -30,6 +30,7 @@ shape_tests!(
     bad_invoice_requests_are_422_naming_the_field_and_queue_nothing,
     three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once,
     a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused,
+    a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused,
 );
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
@@ -620,4 +621,85 @@ async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(a
         webhook(&app, other.tenant.id, &event, &sig).await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: TestApp) {
+    let c = counter(&app, "cancela").await;
+    let fake = FacturapiFake::start().await;
+    let mut body = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
+    body["webhook_secret"] = json!(facturapi::WEBHOOK_SECRET);
+    assert_eq!(put(&app, &c.s.owner, body).await.status, StatusCode::OK);
+    let id = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/pos/api/invoices/{id}/cancel");
+    let r = app
+        .post(&path, Some(&c.s.owner), json!({"motive": "02"}))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "a pending invoice: {}",
+        r.text()
+    );
+    assert_eq!(r.code(), "invoice_not_valid");
+    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    invoice_when(&app, &c.s.owner, &id, "valid").await;
+    let r = app
+        .post(&path, Some(&c.s.owner), json!({"motive": "01"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "substitution");
+    let r = app
+        .post(&path, Some(&c.s.owner), json!({"motive": "09"}))
+        .await;
+    assert_eq!(r.json["error"]["field"], "motive");
+    let cashier = c.s.token(&app, Role::Cashier).await;
+    assert_eq!(
+        app.post(&path, Some(&cashier), json!({"motive": "02"}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .post(&path, Some(&c.s.owner), json!({"motive": "02"}))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    assert_eq!(r.json["cancellation_status"], "requested");
+    let again = app
+        .post(&path, Some(&c.s.owner), json!({"motive": "02"}))
+        .await;
+    assert_eq!(again.code(), "cancellation_in_progress");
+    // Over $1,000 to a company: the receiver must accept (Facturapi answers pending).
+    let mut st = String::new();
+    for _ in 0..200 {
+        let g = app
+            .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+            .await;
+        st = g.json["cancellation_status"].as_str().unwrap().to_owned();
+        if st != "requested" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(st, "pending");
+    // The receiver accepts; Facturapi's webhook says so.
+    let object = json!({"id": "x", "external_id": id, "cancellation_status": "accepted", "status": "canceled"});
+    let event = facturapi::webhook_body(
+        "evt_cancel_1",
+        "invoice.cancellation_status_updated",
+        &object,
+    );
+    let sig = facturapi::sign_webhook(facturapi::WEBHOOK_SECRET, &event);
+    let r = webhook(&app, c.s.t.tenant.id, &event, &sig).await;
+    assert_eq!(r.json["result"], "applied", "{}", r.text());
+    let g = app
+        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .await;
+    assert_eq!(g.json["cancellation_status"], "accepted");
+    // The sale may now be invoiced again (the substitute).
+    let r = invoice(&app, &c).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    assert_ne!(r.json["id"], id.as_str());
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use entities::tenant::invoice;
 use entities::tenant::invoicing::{self, Outcome, status};
-use jobs::cfdi::StampInvoice;
+use jobs::cfdi::{CancelInvoice, StampInvoice};
 use sea_orm::EntityTrait;
 
 use crate::facturapi::{FacturapiClient, FacturapiError, Invoice, InvoiceRequest, InvoiceStatus};
@@ -182,5 +182,62 @@ fn refusal(e: &FacturapiError) -> (Option<String>, String) {
     match e {
         FacturapiError::Rejected(r) => (Some(r.code.clone()), r.reason.clone()),
         other => (other.code().map(str::to_owned), other.to_string()),
+    }
+}
+
+/// Runs one delivery of `cfdi.cancel`. Cancelling twice is harmless at Facturapi (the second
+/// answers the same status), so a retry simply asks again.
+///
+/// # Errors
+/// [`JobError::Transient`] while Facturapi may still answer; [`JobError::Permanent`] when the
+/// invoice cannot be cancelled (the reason is logged and the status stays as Facturapi said).
+pub async fn cancel(
+    job: CancelInvoice,
+    ctx: JobCtx,
+    cfg: Option<FacturapiConfig>,
+) -> Result<(), JobError> {
+    let inv = invoice::Entity::find_by_id(job.invoice_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| JobError::permanent("the invoice does not exist"))?;
+    if inv.cancellation_status != "requested" {
+        return Ok(());
+    }
+    let (Some(cfg), Some(fid), Some(motive)) = (
+        cfg,
+        inv.facturapi_id.clone(),
+        inv.cancellation_motive.clone(),
+    ) else {
+        return Err(JobError::permanent(
+            "nothing to cancel with: Facturapi is off, or the invoice has no Facturapi id or motive",
+        ));
+    };
+    let key = invoicing::fiscal(&ctx.db)
+        .await?
+        .and_then(|s| s.facturapi_key)
+        .ok_or_else(|| JobError::permanent("the business has no Facturapi key"))?;
+    let client = FacturapiClient::new(&cfg.base_url, &key, cfg.timeout)
+        .map_err(|e| JobError::permanent(e.to_string()))?;
+    let m = entities::cfdi::CancellationMotive::parse(&motive)
+        .ok_or_else(|| JobError::permanent(format!("stored motive {motive:?} is not valid")))?;
+    match client
+        .cancel_invoice(&fid, m, inv.substitution_uuid.as_deref())
+        .await
+    {
+        Ok(got) => {
+            let st = got
+                .cancellation_status
+                .and_then(|c| serde_json::to_value(c).ok())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "pending".to_owned());
+            invoicing::record_cancellation(&ctx.db, inv.id, &st).await?;
+            Ok(())
+        }
+        Err(e) if e.is_transient() || e.outcome_unknown() => Err(e.to_job_error()),
+        Err(e) => {
+            let (_, reason) = refusal(&e);
+            invoicing::record_cancellation(&ctx.db, inv.id, "rejected").await?;
+            Err(JobError::permanent(reason))
+        }
     }
 }

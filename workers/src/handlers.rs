@@ -1,6 +1,6 @@
 //! The handlers of every job kind, registered in one place.
 
-use jobs::cfdi::StampInvoice;
+use jobs::cfdi::{CancelInvoice, StampInvoice};
 use jobs::maintenance::Cleanup;
 use jobs::noop::Noop;
 use jobs::pricing::SyncPrices;
@@ -66,8 +66,12 @@ pub fn all(services: Services) -> Handlers {
         .with::<EnrichVin, _, _>(vpic_retry, move |job, ctx| {
             crate::vehicles::enrich_vin(job, ctx, vpic.clone())
         })
-        .with::<StampInvoice, _, _>(crate::cfdi::RETRY, move |job, ctx| {
-            crate::cfdi::stamp(job, ctx, facturapi.clone())
+        .with::<StampInvoice, _, _>(crate::cfdi::RETRY, {
+            let facturapi = facturapi.clone();
+            move |job, ctx| crate::cfdi::stamp(job, ctx, facturapi.clone())
+        })
+        .with::<CancelInvoice, _, _>(crate::cfdi::RETRY, move |job, ctx| {
+            crate::cfdi::cancel(job, ctx, facturapi.clone())
         })
         .with::<SaleCompleted, _, _>(RetryPolicy::default(), crate::sales::sale_completed)
         .with::<LowStock, _, _>(RetryPolicy::default(), crate::sales::low_stock)

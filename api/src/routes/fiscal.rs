@@ -28,6 +28,69 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_fiscal, put_fiscal))
         .routes(routes!(invoice_sale))
         .routes(routes!(get_invoice))
+        .routes(routes!(cancel_invoice))
+}
+
+/// A cancellation request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// SAT motive: `01` errors with relation (needs `substitution`), `02` errors without
+    /// relation, `03` the operation did not happen, `04` nominative operation in a global invoice.
+    pub motive: String,
+    /// The substitute invoice's fiscal UUID (motive 01 only).
+    pub substitution: Option<String>,
+}
+
+/// Asks for a stamped invoice's cancellation (manager and up); a `cfdi.cancel` job asks
+/// Facturapi, and the status follows Facturapi's answer and webhooks (`pending` while the
+/// receiver decides, then `accepted` or `rejected`).
+#[utoipa::path(
+    post,
+    path = "/pos/api/invoices/{id}/cancel",
+    tag = "invoicing",
+    params(("id" = Uuid, Path, description = "Invoice id")),
+    request_body = CancelRequest,
+    responses(
+        (status = 202, body = InvoiceView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invoice_not_valid`, `cancellation_in_progress`", body = ErrorBody),
+        (status = 422, description = "Bad motive, or motive 01 without its substitute", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn cancel_invoice(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<CancelRequest>,
+) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
+    ctx.principal.require_manager()?;
+    let txn = entities::db::begin_write(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?;
+    let inv = invoicing::request_cancellation(
+        &txn,
+        Some(ctx.principal.user_id),
+        id,
+        &req.motive,
+        req.substitution.as_deref(),
+    )
+    .await?;
+    let tenant_id = ctx.principal.tenant.id;
+    jobs::outbox::enqueue(
+        &txn,
+        &jobs::cfdi::CancelInvoice {
+            tenant_id,
+            invoice_id: inv.id,
+        },
+    )
+    .await
+    .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
+    txn.commit().await.map_err(entities::Error::from)?;
+    state.waker.wake(tenant_id);
+    Ok((StatusCode::ACCEPTED, Json(InvoiceView::from(&inv))))
 }
 
 /// An invoice.
@@ -67,6 +130,10 @@ pub struct InvoiceView {
     pub tax: Money,
     /// Calls made to Facturapi for it.
     pub calls: i32,
+    /// `none`, `requested`, `pending`, `accepted`, `rejected` or `expired`.
+    pub cancellation_status: String,
+    /// The cancellation's SAT motive.
+    pub cancellation_motive: Option<String>,
     /// When it was stamped.
     pub stamped_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Asked.
@@ -92,6 +159,8 @@ impl From<&invoice::Model> for InvoiceView {
             total: Money(i.total_cents),
             tax: Money(i.tax_cents),
             calls: i.calls,
+            cancellation_status: i.cancellation_status.clone(),
+            cancellation_motive: i.cancellation_motive.clone(),
             stamped_at: i.stamped_at,
             created_at: i.created_at,
         }

@@ -650,10 +650,7 @@ pub async fn apply_webhook(
     };
     let outcome = match (kind, text("status"), text("cancellation_status")) {
         ("invoice.cancellation_status_updated", _, Some(c)) => {
-            let mut am: invoice::ActiveModel = inv.into();
-            am.cancellation_status = Set(c.chars().take(16).collect());
-            am.updated_at = Set(crate::now());
-            am.update(&txn).await?;
+            record_cancellation(&txn, inv.id, c).await?;
             WebhookOutcome::Applied
         }
         (_, Some("valid"), _) if inv.status == status::PENDING => {
@@ -676,4 +673,86 @@ pub async fn apply_webhook(
     };
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// Asks for an invoice's cancellation (the caller enqueues `cfdi.cancel` in the same
+/// transaction). Only a stamped invoice that is not being or already cancelled qualifies.
+///
+/// # Errors
+/// [`Error::NotFound`]; [`Error::Conflict`] `invoice_not_valid` / `cancellation_in_progress`;
+/// [`Error::Validation`] on `motive` or `substitution` (motive 01 needs the substitute's UUID).
+pub async fn request_cancellation(
+    db: &impl ConnectionTrait,
+    user: Option<Uuid>,
+    id: Uuid,
+    motive: &str,
+    substitution: Option<&str>,
+) -> Result<super::invoice::Model> {
+    use super::invoice;
+    let m = cfdi::validate_cancellation(motive, substitution)?;
+    let inv = invoice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "invoice" })?;
+    if inv.status != status::VALID {
+        return Err(Error::conflict(
+            "invoice_not_valid",
+            format!(
+                "only a stamped invoice can be cancelled; this one is {}",
+                inv.status
+            ),
+        ));
+    }
+    if !matches!(inv.cancellation_status.as_str(), "none" | "rejected") {
+        return Err(Error::conflict(
+            "cancellation_in_progress",
+            format!("the cancellation is already {}", inv.cancellation_status),
+        ));
+    }
+    let sub = substitution.map(|s| s.trim().to_ascii_uppercase());
+    if let Some(s) = &sub
+        && Uuid::parse_str(s).is_err()
+    {
+        return Err(Error::validation(
+            "substitution",
+            "the substitute's fiscal UUID",
+        ));
+    }
+    let mut am: invoice::ActiveModel = inv.into();
+    am.cancellation_status = Set("requested".into());
+    am.cancellation_motive = Set(Some(m.key().to_owned()));
+    am.substitution_uuid = Set(sub);
+    am.updated_at = Set(crate::now());
+    let saved = am.update(db).await?;
+    Entry::new("invoice.cancellation_requested")
+        .actor(user)
+        .target("invoice", id)
+        .details(json!({"motive": m.key(), "substitution": saved.substitution_uuid}))
+        .record_tenant(db)
+        .await?;
+    Ok(saved)
+}
+
+/// Records the cancellation status Facturapi reports; an accepted one frees the sale for a new
+/// invoice.
+///
+/// # Errors
+/// Database errors; [`Error::NotFound`].
+pub async fn record_cancellation(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    cancellation_status: &str,
+) -> Result<super::invoice::Model> {
+    use super::invoice;
+    let inv = invoice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "invoice" })?;
+    let mut am: invoice::ActiveModel = inv.into();
+    am.cancellation_status = Set(cancellation_status.chars().take(16).collect());
+    if cancellation_status == "accepted" {
+        am.active_key = Set(None);
+    }
+    am.updated_at = Set(crate::now());
+    Ok(am.update(db).await?)
 }
