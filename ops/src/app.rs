@@ -51,6 +51,7 @@ pub fn services(cfg: &Config) -> Result<workers::services::Services> {
         .map(|base_url| workers::cfdi::FacturapiConfig {
             base_url,
             timeout: std::time::Duration::from_secs(30),
+            retry: workers::cfdi::RETRY,
         });
     Ok(workers::services::Services { vpic, facturapi })
 }

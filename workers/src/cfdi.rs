@@ -32,6 +32,9 @@ pub struct FacturapiConfig {
     pub base_url: String,
     /// Per-call timeout.
     pub timeout: Duration,
+    /// Retries of the `cfdi` jobs ([`RETRY`] in production; tests shorten it). A `Retry-After`
+    /// always wins over a shorter backoff.
+    pub retry: RetryPolicy,
 }
 
 fn outcome_of(inv: &Invoice) -> Outcome {
@@ -101,7 +104,7 @@ pub async fn stamp(
             // Did it stamp before the answer was lost? Ask by our id before trying again.
             match find(&client, &inv).await? {
                 Some(got) => settle(&ctx, &inv, &got).await,
-                None => Err(e.to_job_error()),
+                None => Err(unknown(&e)),
             }
         }
         Err(e) if e.is_transient() => Err(e.to_job_error()),

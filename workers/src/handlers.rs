@@ -56,6 +56,7 @@ async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
 pub fn all(services: Services) -> Handlers {
     let vpic = services.vpic;
     let facturapi = services.facturapi;
+    let cfdi_retry = facturapi.as_ref().map_or(crate::cfdi::RETRY, |f| f.retry);
     let vpic_retry = vpic
         .as_ref()
         .map_or(VpicClient::DEFAULT_RETRY, VpicClient::retry_policy);
@@ -66,11 +67,11 @@ pub fn all(services: Services) -> Handlers {
         .with::<EnrichVin, _, _>(vpic_retry, move |job, ctx| {
             crate::vehicles::enrich_vin(job, ctx, vpic.clone())
         })
-        .with::<StampInvoice, _, _>(crate::cfdi::RETRY, {
+        .with::<StampInvoice, _, _>(cfdi_retry, {
             let facturapi = facturapi.clone();
             move |job, ctx| crate::cfdi::stamp(job, ctx, facturapi.clone())
         })
-        .with::<CancelInvoice, _, _>(crate::cfdi::RETRY, move |job, ctx| {
+        .with::<CancelInvoice, _, _>(cfdi_retry, move |job, ctx| {
             crate::cfdi::cancel(job, ctx, facturapi.clone())
         })
         .with::<SaleCompleted, _, _>(RetryPolicy::default(), crate::sales::sale_completed)
