@@ -53,6 +53,19 @@ fn json_rejection(r: JsonRejection) -> ApiError {
     }
 }
 
+/// Reads a JSON body kept raw (for the idempotency hash) as `T`: 422 `invalid_body` when it does
+/// not fit, as [`AppJson`] answers.
+///
+/// # Errors
+/// [`ApiError::Unprocessable`].
+pub fn body_as<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
+        code: "invalid_body",
+        message: e.to_string(),
+        field: None,
+    })
+}
+
 /// Query string: 400 `invalid_query` when it does not parse.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppQuery<T>(pub T);

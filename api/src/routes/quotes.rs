@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::extract::{AppJson, AppPath, AppQuery, body_as};
 use crate::idempotency::{Claimed, Idem};
 use crate::routes::sales::{LineRequest, PaymentRequest, payments, run_checkout, seller};
 use crate::state::AppState;
@@ -282,14 +282,7 @@ pub async fn list_quotes(
         items: p
             .items
             .iter()
-            .map(|qm| {
-                let st = if qm.status == quotes::status::OPEN && qm.valid_until < now {
-                    quotes::status::EXPIRED
-                } else {
-                    qm.status.as_str()
-                };
-                view(tid, qm, st, &[])
-            })
+            .map(|qm| view(tid, qm, quotes::effective_status(qm, now), &[]))
             .collect(),
         page: p.page,
         per_page: p.per_page,
@@ -355,12 +348,7 @@ pub async fn convert_quote(
     AppPath(id): AppPath<Uuid>,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    let req: ConvertQuote =
-        serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
-            code: "invalid_body",
-            message: e.to_string(),
-            field: None,
-        })?;
+    let req: ConvertQuote = body_as(&raw)?;
     let scope = format!("quotes.convert:{id}");
     let idem = match Idem::claim(&ctx.db, &headers, &scope, &raw).await? {
         Claimed::Replay(resp) => return Ok(resp),
@@ -451,25 +439,13 @@ pub struct NotificationView {
     pub reason: Option<String>,
 }
 
-/// Normalises a WhatsApp number: 10 Mexican digits get +52; E.164 stays.
+/// Normalises a WhatsApp number as customers' are (`customers::normalize_phone`), naming the
+/// request's field in the error.
 fn e164(field: &str, raw: &str) -> ApiResult<String> {
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let plus = raw.trim_start().starts_with('+');
-    let ok_chars = raw
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-()".contains(c));
-    match (plus, digits.len()) {
-        _ if !ok_chars => Err(ApiError::invalid(
-            field,
-            "a phone is digits, spaces, '+', '-', '(' or ')'",
-        )),
-        (false, 10) => Ok(format!("+52{digits}")),
-        (true, 8..=15) => Ok(format!("+{digits}")),
-        _ => Err(ApiError::invalid(
-            field,
-            "a WhatsApp number is 10 Mexican digits or +country number",
-        )),
-    }
+    entities::tenant::customers::normalize_phone(raw).map_err(|e| match e {
+        entities::Error::Validation { message, .. } => ApiError::invalid(field, message),
+        other => other.into(),
+    })
 }
 
 /// Sends the quote's public link by WhatsApp: a `notify.send` job is queued. Until the WhatsApp

@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::extract::{AppJson, AppPath, AppQuery, body_as};
 use crate::idempotency::{Claimed, Idem};
 use crate::state::AppState;
 
@@ -516,12 +516,7 @@ pub async fn create_sale(
     headers: HeaderMap,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    let req: CheckoutRequest =
-        serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
-            code: "invalid_body",
-            message: e.to_string(),
-            field: None,
-        })?;
+    let req: CheckoutRequest = body_as(&raw)?;
     let idem = match Idem::claim(&ctx.db, &headers, "sales.create", &raw).await? {
         Claimed::Replay(resp) => return Ok(resp),
         Claimed::Fresh(i) => i,
@@ -980,12 +975,7 @@ pub async fn return_lines(
     AppPath(id): AppPath<Uuid>,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    let req: ReturnRequest =
-        serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
-            code: "invalid_body",
-            message: e.to_string(),
-            field: None,
-        })?;
+    let req: ReturnRequest = body_as(&raw)?;
     let lines = req.lines.iter().map(|l| (l.line_no, l.qty)).collect();
     let ask = ReturnAsk {
         id,
@@ -1021,12 +1011,7 @@ pub async fn cancel_sale(
     AppPath(id): AppPath<Uuid>,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    let req: CancelRequest =
-        serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
-            code: "invalid_body",
-            message: e.to_string(),
-            field: None,
-        })?;
+    let req: CancelRequest = body_as(&raw)?;
     let ask = ReturnAsk {
         id,
         lines: Vec::new(),

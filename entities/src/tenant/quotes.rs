@@ -34,6 +34,16 @@ pub mod status {
     pub const EXPIRED: &str = "expired";
 }
 
+/// The status a person sees of a quote row: `expired` for an open quote past its validity.
+#[must_use]
+pub fn effective_status(q: &quote::Model, now: chrono::DateTime<chrono::Utc>) -> &str {
+    if q.status == status::OPEN && q.valid_until < now {
+        status::EXPIRED
+    } else {
+        &q.status
+    }
+}
+
 /// A quote with its lines.
 #[derive(Debug, Clone)]
 pub struct QuoteDoc {
@@ -47,11 +57,7 @@ impl QuoteDoc {
     /// The status a person sees: `expired` for an open quote past its validity.
     #[must_use]
     pub fn status(&self, now: chrono::DateTime<chrono::Utc>) -> &str {
-        if self.quote.status == status::OPEN && self.quote.valid_until < now {
-            status::EXPIRED
-        } else {
-            &self.quote.status
-        }
+        effective_status(&self.quote, now)
     }
 
     /// The lines as checkout lines; with `fixed`, at the quote's prices.
