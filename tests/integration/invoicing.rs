@@ -27,43 +27,11 @@ shape_tests!(
     bad_invoice_requests_are_422_naming_the_field_and_queue_nothing,
     a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused,
     a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused,
+    a_timeout_after_stamping_is_resolved_by_external_id_without_a_second_stamp,
+    a_429_waits_for_retry_after_and_a_500_is_retried_with_the_same_key,
+    a_pending_invoice_is_polled_until_valid,
+    three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once,
 );
-
-/// Scenarios whose stamping goes through retries (timeout, 429 + 500, pending, the 300-invoice
-/// soak). They pass alone, but under a loaded suite a retried job is sometimes pushed to the
-/// queue and never consumed (seen on apalis-sqlite and once on Redis; the soak prints the stuck
-/// jobs' outbox rows and runs). That is a job-platform defect, open in the session note; until
-/// it is fixed they run on demand: `cargo test -p tests --test integration -- --ignored invoicing`.
-mod retried {
-    macro_rules! on_demand {
-        ($($name:ident),* $(,)?) => {
-            $(
-                mod $name {
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = "a retried job is sometimes lost by the queue under load (see module doc)"]
-                    async fn embedded() {
-                        super::super::$name(tests::TestApp::new(tests::Shape::Embedded).await).await;
-                    }
-
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    #[ignore = "a retried job is sometimes lost by the queue under load (see module doc)"]
-                    async fn distributed() {
-                        if let Some(app) = tests::TestApp::distributed().await {
-                            super::super::$name(app).await;
-                        }
-                    }
-                }
-            )*
-        };
-    }
-
-    on_demand!(
-        a_timeout_after_stamping_is_resolved_by_external_id_without_a_second_stamp,
-        a_429_waits_for_retry_after_and_a_500_is_retried_with_the_same_key,
-        a_pending_invoice_is_polled_until_valid,
-        three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once,
-    );
-}
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
 struct Counter {

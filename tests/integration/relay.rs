@@ -13,6 +13,7 @@ shape_tests!(
     committed_outbox_rows_reach_their_queue_and_are_marked_sent,
     the_relay_keeps_each_queue_within_its_window,
     a_relay_crash_between_push_and_mark_pushes_no_duplicate,
+    a_retry_put_back_before_the_relay_marked_its_first_push_is_pushed_again,
     rows_due_later_wait_in_the_outbox,
     rows_held_back_by_a_full_window_go_out_as_soon_as_there_is_room,
 );
@@ -155,6 +156,32 @@ async fn a_relay_crash_between_push_and_mark_pushes_no_duplicate(app: TestApp) {
     assert_eq!(report.total(), 25);
     assert_eq!(app.queues.waiting(Queue::Maintenance).await.unwrap(), 25);
     assert_eq!(unsent(&app, &t).await, 0);
+}
+
+async fn a_retry_put_back_before_the_relay_marked_its_first_push_is_pushed_again(app: TestApp) {
+    let t = app.tenant("acme").await;
+    enqueue_touches(&app, &t, 1).await;
+    let db = app.tenant_db(&t).await;
+    let row = outbox::Entity::find().one(&db).await.unwrap().unwrap();
+    // The relay pushed run 0; before it recorded the push, the job ran, failed and was put back
+    // for run 1 (a fast worker in the same process does this within milliseconds).
+    outbox::requeue(&db, row.id, 1, entities::now(), Some("boom".into()))
+        .await
+        .unwrap();
+    let marked = outbox::mark_sent(&db, &[(row.id, 0)], entities::now())
+        .await
+        .unwrap();
+    assert_eq!(marked, 0, "the push of run 0 does not count for run 1");
+    assert_eq!(unsent(&app, &t).await, 1, "run 1 still waits for the relay");
+    let report = app.relay(RelayConfig::default()).sweep().await.unwrap();
+    assert_eq!(report.total(), 1, "run 1 is pushed");
+    assert_eq!(unsent(&app, &t).await, 0);
+    let again = outbox::Entity::find_by_id(row.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.attempt, 1);
 }
 
 async fn rows_due_later_wait_in_the_outbox(app: TestApp) {

@@ -191,6 +191,7 @@ fn run_row(
         status: Set(status.into()),
         last_error: Set(None),
         started_at: Set(started),
+        heartbeat_at: Set(None),
         finished_at: Set(finished),
     }
 }

@@ -26,6 +26,7 @@ shape_tests!(
     malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_keeps_going,
     a_run_started_too_often_without_finishing_is_quarantined,
     a_second_delivery_of_a_done_job_does_nothing,
+    a_delivery_of_a_run_whose_lease_is_renewed_waits_for_it_and_counts_no_crash,
     after_a_burst_of_failures_a_new_job_starts_within_a_second,
 );
 
@@ -373,7 +374,9 @@ async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) 
         starts: Set(3),
         status: Set("running".into()),
         last_error: Set(None),
-        started_at: Set(entities::now()),
+        // Its worker is gone: the lease ran out long ago.
+        started_at: Set(entities::now() - chrono::Duration::minutes(1)),
+        heartbeat_at: Set(None),
         finished_at: Set(None),
     }
     .insert(&db)
@@ -402,6 +405,82 @@ async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) 
     assert_eq!(run.status, "quarantined");
     // Delivered again later, it stays set aside.
     assert_eq!(deliver(&rt, &env).await, Outcome::Skipped);
+}
+
+async fn a_delivery_of_a_run_whose_lease_is_renewed_waits_for_it_and_counts_no_crash(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    let env = enqueued(
+        &db,
+        &Flaky {
+            tenant_id: t.tenant.id,
+        },
+    )
+    .await;
+    // Another worker runs it and renews its lease (a worker wrongly taken for dead had its jobs
+    // handed out again while it still ran them).
+    let now = entities::now();
+    job_run::ActiveModel {
+        push_key: Set(env.push_key()),
+        job_name: Set(env.name.clone()),
+        queue: Set("maintenance".into()),
+        outbox_id: Set(env.outbox_id),
+        attempt: Set(0),
+        starts: Set(1),
+        status: Set("running".into()),
+        last_error: Set(None),
+        started_at: Set(now),
+        heartbeat_at: Set(Some(now)),
+        finished_at: Set(None),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let rt = runtime(&app, calls.clone());
+    let second = tokio::spawn({
+        let (rt, env) = (rt.clone(), env.clone());
+        async move { deliver(&rt, &env).await }
+    });
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(
+        !second.is_finished(),
+        "the second delivery waits for the live one"
+    );
+    // The live delivery finishes: effect mark and run end.
+    processed_job::ActiveModel {
+        key: Set(env.key()),
+        job_name: Set(env.name.clone()),
+        processed_at: Set(entities::now()),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    job_run::Entity::update_many()
+        .col_expr(
+            job_run::Column::Status,
+            sea_orm::sea_query::Expr::value("done"),
+        )
+        .filter(job_run::Column::PushKey.eq(env.push_key()))
+        .exec(&db)
+        .await
+        .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("the waiting delivery ends once the run is done")
+        .unwrap();
+    assert_eq!(outcome, Outcome::Skipped);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the job ran once, elsewhere"
+    );
+    let run = job_run::Entity::find_by_id(env.push_key())
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.starts, 1, "no crash was counted");
 }
 
 async fn a_second_delivery_of_a_done_job_does_nothing(app: TestApp) {
@@ -582,7 +661,9 @@ async fn a_delivery_after_a_crash_between_effect_and_run_end_closes_the_run(app:
         starts: Set(1),
         status: Set("running".into()),
         last_error: Set(None),
-        started_at: Set(entities::now()),
+        // Its worker is gone: the lease ran out long ago.
+        started_at: Set(entities::now() - chrono::Duration::minutes(1)),
+        heartbeat_at: Set(None),
         finished_at: Set(None),
     }
     .insert(&db)

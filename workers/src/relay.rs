@@ -15,7 +15,6 @@ use entities::registry::TenantRegistry;
 use entities::tenant::outbox;
 use jobs::{Envelope, Queue, QueueBackend, RelayWaker};
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -259,7 +258,7 @@ impl Relay {
                     break;
                 }
                 let n = due.len() as u64;
-                let ids: Vec<i64> = due.iter().map(|r| r.id).collect();
+                let pushed: Vec<(i64, i32)> = due.iter().map(|r| (r.id, r.attempt)).collect();
                 let envelopes = due
                     .into_iter()
                     .map(|r| Envelope {
@@ -277,11 +276,7 @@ impl Relay {
                     }
                     return Err(e.into());
                 }
-                outbox::Entity::update_many()
-                    .col_expr(outbox::Column::SentAt, Expr::value(entities::now()))
-                    .filter(outbox::Column::Id.is_in(ids))
-                    .exec(&db)
-                    .await?;
+                outbox::mark_sent(&db, &pushed, entities::now()).await?;
                 room.insert(q, free.saturating_sub(n));
                 *report.pushed.entry(q.name()).or_default() += n;
                 if let Some(m) = &self.metrics {

@@ -306,6 +306,12 @@ pub mod status {
 impl Runtime {
     /// A run that starts more often than this without finishing is quarantined.
     pub const MAX_STARTS: i32 = 3;
+    /// How often a running delivery renews its lease on the run.
+    pub const LEASE_RENEW: Duration = Duration::from_secs(2);
+    /// How long a lease holds without renewal: a delivery finding a run renewed more recently
+    /// waits instead of counting a crash. Shorter than the backend's orphan timeout (30 s by
+    /// default), so a re-delivery after a real crash seldom waits.
+    pub const LEASE: Duration = Duration::from_secs(10);
 
     /// A runtime over the platform's tenants.
     #[must_use]
@@ -372,7 +378,7 @@ impl Runtime {
         }
         let Some(entry) = self.handlers.entries.get(env.name.as_str()) else {
             let reason = format!("no handler for job `{}`", env.name);
-            self.start(&db, &env, "unknown", false).await?;
+            self.start(&db, &env, "unknown", true).await?;
             self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
             return Ok(Outcome::Dead(reason));
         };
@@ -381,15 +387,38 @@ impl Runtime {
         // bystander; the lock is taken before the start is counted, so a job waiting for it does
         // not count a start it never made.
         let existing = job_run::Entity::find_by_id(env.push_key()).one(&db).await?;
-        let (_alone, _shared) = match &existing {
-            Some(r) if r.status == status::RUNNING => (Some(self.isolation.write().await), None),
+        if existing
+            .as_ref()
+            .is_some_and(|r| r.status != status::RUNNING)
+        {
             // Finished (done, dead, quarantined, retrying): nothing to do.
-            Some(_) => return Ok(Outcome::Skipped),
-            None => (None, Some(self.isolation.read().await)),
+            return Ok(Outcome::Skipped);
+        }
+        let (mut run, mut _alone, mut _shared) = (None, None, None);
+        if existing.is_none() {
+            let shared = self.isolation.read().await;
+            run = self.start(&db, &env, entry.queue.name(), true).await?;
+            if run.is_some() {
+                _shared = Some(shared);
+            }
+        }
+        while run.is_none() {
+            // Another delivery started this run. Only once its lease has run out is this a
+            // re-run after a crash; while the lease is renewed the run is alive elsewhere (a
+            // worker wrongly taken for dead, or a duplicate delivery), and this delivery waits
+            // for its end instead of counting a crash that did not happen.
+            if !self.wait_while_leased(&db, &env).await? {
+                return Ok(Outcome::Skipped);
+            }
+            let alone = self.isolation.write().await;
+            run = self.start(&db, &env, entry.queue.name(), false).await?;
+            if run.is_some() {
+                _alone = Some(alone);
+            }
+        }
+        let Some(run) = run else {
+            return Ok(Outcome::Skipped);
         };
-        let run = self
-            .start(&db, &env, entry.queue.name(), existing.is_none())
-            .await?;
         if run.status != status::RUNNING {
             return Ok(Outcome::Skipped);
         }
@@ -415,7 +444,9 @@ impl Runtime {
             m.start(entry.queue, env.due_at_us);
         }
         let began = std::time::Instant::now();
+        let lease = LeaseKeeper(tokio::spawn(keep_lease(db.clone(), env.push_key())));
         let result = (entry.handler)(env.payload.clone(), ctx).await;
+        drop(lease);
         let took = began.elapsed();
         let outcome = self.settle(&db, &env, entry, &key, result).await;
         if let Some(m) = &self.metrics {
@@ -502,59 +533,86 @@ impl Runtime {
         }
     }
 
-    /// Counts a start of this run (creating its row on the first), committed before the handler
-    /// runs so a crash still counts.
-    /// `first`: no row was seen for this run, so the row is inserted straight away (one round
-    /// trip, the common case); a concurrent delivery that inserted it first falls back to counting
-    /// a start on its row.
+    /// Counts a start of this run, committed before the handler runs so a crash still counts.
+    ///
+    /// `first`: no row was seen for this run, so the row is inserted (one round trip, the common
+    /// case); `None` when a concurrent delivery inserted it first. Otherwise the run's lease is
+    /// taken over only if it has run out (one conditional update, so two re-deliveries cannot both
+    /// count a start); `None` when it is still renewed. A run found finished is returned as it is.
     async fn start(
         &self,
         db: &DatabaseConnection,
         env: &Envelope,
         queue: &str,
         first: bool,
-    ) -> Result<job_run::Model, DbErr> {
+    ) -> Result<Option<job_run::Model>, DbErr> {
         let push_key = env.push_key();
-        let row = || job_run::ActiveModel {
-            push_key: Set(push_key.clone()),
-            job_name: Set(env.name.clone()),
-            queue: Set(queue.to_owned()),
-            outbox_id: Set(env.outbox_id),
-            attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
-            starts: Set(1),
-            status: Set(status::RUNNING.into()),
-            last_error: Set(None),
-            started_at: Set(entities::now()),
-            finished_at: Set(None),
-        };
+        let now = entities::now();
         if first {
-            match row().insert(db).await {
-                Ok(run) => return Ok(run),
-                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-                Err(e) => return Err(e),
-            }
+            let row = job_run::ActiveModel {
+                push_key: Set(push_key.clone()),
+                job_name: Set(env.name.clone()),
+                queue: Set(queue.to_owned()),
+                outbox_id: Set(env.outbox_id),
+                attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
+                starts: Set(1),
+                status: Set(status::RUNNING.into()),
+                last_error: Set(None),
+                started_at: Set(now),
+                heartbeat_at: Set(Some(now)),
+                finished_at: Set(None),
+            };
+            return match row.insert(db).await {
+                Ok(run) => Ok(Some(run)),
+                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            };
         }
         let updated = job_run::Entity::update_many()
             .col_expr(
                 job_run::Column::Starts,
                 Expr::col(job_run::Column::Starts).add(1),
             )
+            .col_expr(job_run::Column::HeartbeatAt, Expr::value(Some(now)))
             .filter(job_run::Column::PushKey.eq(push_key.clone()))
             .filter(job_run::Column::Status.eq(status::RUNNING))
+            .filter(lease_expired(now))
             .exec(db)
             .await?;
-        if updated.rows_affected == 0 {
-            let inserted = row().insert(db).await;
-            if let Err(e) = inserted
-                && !matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-            {
-                return Err(e);
-            }
-        }
-        job_run::Entity::find_by_id(push_key)
+        let run = job_run::Entity::find_by_id(push_key)
             .one(db)
             .await?
-            .ok_or_else(|| DbErr::RecordNotFound("job run".into()))
+            .ok_or_else(|| DbErr::RecordNotFound("job run".into()))?;
+        if updated.rows_affected == 0 && run.status == status::RUNNING {
+            // Another re-delivery took the lease first.
+            return Ok(None);
+        }
+        Ok(Some(run))
+    }
+
+    /// Waits while another delivery holds this run's lease. `true` when the lease ran out (the
+    /// holder died: this delivery may take the run over), `false` when the run finished.
+    async fn wait_while_leased(
+        &self,
+        db: &DatabaseConnection,
+        env: &Envelope,
+    ) -> Result<bool, DbErr> {
+        loop {
+            let Some(run) = job_run::Entity::find_by_id(env.push_key()).one(db).await? else {
+                return Ok(true);
+            };
+            if run.status != status::RUNNING {
+                return Ok(false);
+            }
+            let renewed = run.heartbeat_at.unwrap_or(run.started_at);
+            let lease = chrono::Duration::from_std(Self::LEASE).unwrap_or(chrono::Duration::MAX);
+            if renewed + lease <= entities::now() {
+                return Ok(true);
+            }
+            tokio::time::sleep(Self::LEASE_RENEW).await;
+        }
     }
 
     /// Marks this delivery's run done if it is still `running` (its effect is committed).
@@ -607,6 +665,48 @@ impl Runtime {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// The condition "this run's lease ran out by `now`" (rows from before leases existed count from
+/// their first start).
+fn lease_expired(now: chrono::DateTime<chrono::Utc>) -> sea_orm::Condition {
+    let cutoff = now - chrono::Duration::from_std(Runtime::LEASE).unwrap_or(chrono::Duration::MAX);
+    sea_orm::Condition::any()
+        .add(job_run::Column::HeartbeatAt.lte(cutoff))
+        .add(
+            sea_orm::Condition::all()
+                .add(job_run::Column::HeartbeatAt.is_null())
+                .add(job_run::Column::StartedAt.lte(cutoff)),
+        )
+}
+
+/// Renews a running delivery's lease until dropped.
+struct LeaseKeeper(tokio::task::JoinHandle<()>);
+
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Renews the lease of run `push_key` every [`Runtime::LEASE_RENEW`]; a failed renewal is only
+/// logged (the next one may succeed, and a lapsed lease costs a counted start, nothing more).
+async fn keep_lease(db: DatabaseConnection, push_key: String) {
+    loop {
+        tokio::time::sleep(Runtime::LEASE_RENEW).await;
+        let renewed = job_run::Entity::update_many()
+            .col_expr(
+                job_run::Column::HeartbeatAt,
+                Expr::value(Some(entities::now())),
+            )
+            .filter(job_run::Column::PushKey.eq(push_key.clone()))
+            .filter(job_run::Column::Status.eq(status::RUNNING))
+            .exec(&db)
+            .await;
+        if let Err(e) = renewed {
+            tracing::debug!("renewing the lease of run {push_key}: {e}");
+        }
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Model {
     pub last_error: Option<String>,
     /// First start.
     pub started_at: DateTimeUtc,
+    /// Last renewal of the running delivery's lease (its start, then every
+    /// `Runtime::LEASE_RENEW` while the handler runs).
+    pub heartbeat_at: Option<DateTimeUtc>,
     /// End.
     pub finished_at: Option<DateTimeUtc>,
 }

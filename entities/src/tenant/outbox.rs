@@ -74,3 +74,35 @@ pub async fn requeue(
     update.filter(Column::Id.eq(id)).exec(db).await?;
     Ok(())
 }
+
+/// Marks rows as handed to the queue, each only if it still stands for the run that was pushed
+/// (`(id, attempt)` pairs). A pushed job can run, fail and be put back for its next attempt
+/// before the relay gets here; marking that row sent by id alone would strand the retry: it would
+/// never be pushed and never run. Returns how many rows were marked.
+///
+/// # Errors
+/// Database errors.
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    pushed: &[(i64, i32)],
+    at: DateTimeUtc,
+) -> Result<u64, DbErr> {
+    // Nearly every batch is all first runs: one statement per distinct attempt.
+    let mut by_attempt: std::collections::BTreeMap<i32, Vec<i64>> =
+        std::collections::BTreeMap::new();
+    for (id, attempt) in pushed {
+        by_attempt.entry(*attempt).or_default().push(*id);
+    }
+    let mut marked = 0;
+    for (attempt, ids) in by_attempt {
+        marked += Entity::update_many()
+            .col_expr(Column::SentAt, Expr::value(at))
+            .filter(Column::Id.is_in(ids))
+            .filter(Column::Attempt.eq(attempt))
+            .filter(Column::SentAt.is_null())
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(marked)
+}
