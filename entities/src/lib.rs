@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cfdi;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod money;
 pub mod password;
 pub mod plate;

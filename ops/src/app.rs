@@ -53,7 +53,11 @@ pub fn services(cfg: &Config) -> Result<workers::services::Services> {
             timeout: std::time::Duration::from_secs(30),
             retry: workers::cfdi::RETRY,
         });
-    Ok(workers::services::Services { vpic, facturapi })
+    Ok(workers::services::Services {
+        vpic,
+        facturapi,
+        files: Some(entities::files::FileStore::new(cfg.files_dir())),
+    })
 }
 
 /// Opens the queue backend of the configured shape: Redis with `REDIS_URL`, else the SQLite file
@@ -475,6 +479,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.access_ttl = config.access_ttl;
     api_config.refresh_ttl = config.refresh_ttl;
     api_config.body_limit = config.body_limit;
+    api_config.files_dir = config.files_dir();
     api_config.cors_origins = config.cors_origins.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
     api_config.vin_enrichment = config.vpic_url.is_some();

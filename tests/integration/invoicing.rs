@@ -31,6 +31,8 @@ shape_tests!(
     a_429_waits_for_retry_after_and_a_500_is_retried_with_the_same_key,
     a_pending_invoice_is_polled_until_valid,
     three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once,
+    a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_only,
+    a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_key,
 );
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
@@ -118,6 +120,7 @@ fn workers_on(
                     max: Duration::from_millis(500),
                 },
             }),
+            files: app.app.services.files.clone(),
             ..Services::default()
         }),
     ));
@@ -744,4 +747,132 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
     let r = invoice(&app, &c).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     assert_ne!(r.json["id"], id.as_str());
+}
+
+async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_only(app: TestApp) {
+    let c = counter(&app, "fact9").await;
+    let fake = FacturapiFake::start().await;
+    let id = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let xml_path = format!("/pos/api/invoices/{id}/xml");
+    let r = app.get(&xml_path, Some(&c.s.owner)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "invoice_not_stamped");
+    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
+    let uuid = v["uuid"].as_str().unwrap().to_owned();
+    let mut xml = app.get(&xml_path, Some(&c.s.owner)).await;
+    for _ in 0..200 {
+        if xml.status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(xml.code(), "files_not_ready", "{}", xml.text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        xml = app.get(&xml_path, Some(&c.s.owner)).await;
+    }
+    assert_eq!(xml.status, StatusCode::OK, "{}", xml.text());
+    assert_eq!(xml.headers["content-type"], "application/xml");
+    assert!(
+        xml.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+    );
+    assert!(
+        xml.text().contains(&uuid),
+        "the stamped CFDI: {}",
+        xml.text()
+    );
+    let mut pdf = app
+        .get(&format!("/pos/api/invoices/{id}/pdf"), Some(&c.s.owner))
+        .await;
+    for _ in 0..200 {
+        if pdf.status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        pdf = app
+            .get(&format!("/pos/api/invoices/{id}/pdf"), Some(&c.s.owner))
+            .await;
+    }
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.bytes.starts_with(b"%PDF"));
+    // Downloaded once each, and kept in this tenant's folder of the files.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let downloads = |format: &str| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/{format}")))
+            .count()
+    };
+    assert_eq!((downloads("xml"), downloads("pdf")), (1, 1));
+    let kept = app
+        .app
+        .config
+        .files_dir()
+        .join(c.s.t.tenant.id.simple().to_string())
+        .join("cfdi");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 2, "{kept:?}");
+    // Another business cannot read it.
+    let other = Shop::open(&app, "fact9b").await;
+    let r = app.get(&xml_path, Some(&other.owner)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_key(app: TestApp) {
+    let c = counter(&app, "fact10").await;
+    let fake = FacturapiFake::start().await;
+    fake.push_modes(Mode::SatValidationError, 1);
+    let failed = invoice(&app, &c).await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    invoice_when(&app, &c.s.owner, &failed, "failed").await;
+    let retry = |id: String| {
+        let app = &app;
+        let token = c.s.owner.clone();
+        async move {
+            app.post(
+                &format!("/pos/api/invoices/{id}/retry"),
+                Some(&token),
+                json!({}),
+            )
+            .await
+        }
+    };
+    // Another business's operator does not see it.
+    let other = Shop::open(&app, "fact10b").await;
+    let r = app
+        .post(
+            &format!("/pos/api/invoices/{failed}/retry"),
+            Some(&other.owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = retry(failed.clone()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let second = r.json["id"].as_str().unwrap().to_owned();
+    assert_ne!(second, failed, "a new attempt is a new invoice");
+    invoice_when(&app, &c.s.owner, &second, "valid").await;
+    assert_eq!(fake.stamp_count(&second), 1);
+    let keys: std::collections::HashSet<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .filter_map(|r| r.idempotency_key.clone())
+        .collect();
+    assert_eq!(keys.len(), 2, "the retry carries a new key: {keys:?}");
+    // Retried again, the failed one answers the sale's standing invoice; a valid one is refused.
+    let r = retry(failed.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["id"], second.as_str());
+    let r = retry(second.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "invoice_not_failed");
+    assert_eq!(fake.stamp_count(&second), 1, "never stamped twice");
 }

@@ -7,6 +7,10 @@
 //! `external_id` before anything else, and only if it has none is the same call repeated with the
 //! same key. A 429 waits for its `Retry-After`. A refusal (validation, SAT) fails the invoice
 //! with an operator-readable reason; a new attempt gets a new key.
+//!
+//! Once the invoice is valid the same job downloads its XML and PDF into the tenant's files
+//! (and comes back until it has them), so an invoice stamped through a webhook gets its files
+//! on the job's next poll.
 
 use std::time::Duration;
 
@@ -14,6 +18,10 @@ use entities::tenant::invoice;
 use entities::tenant::invoicing::{self, Outcome, status};
 use jobs::cfdi::{CancelInvoice, StampInvoice};
 use sea_orm::EntityTrait;
+
+use entities::files::FileStore;
+use entities::tenant::invoice_file;
+use sea_orm::sea_query::OnConflict;
 
 use crate::facturapi::{FacturapiClient, FacturapiError, Invoice, InvoiceRequest, InvoiceStatus};
 use crate::runtime::{JobCtx, JobError, RetryPolicy};
@@ -64,12 +72,13 @@ pub async fn stamp(
     job: StampInvoice,
     ctx: JobCtx,
     cfg: Option<FacturapiConfig>,
+    files: Option<FileStore>,
 ) -> Result<(), JobError> {
     let inv = invoice::Entity::find_by_id(job.invoice_id)
         .one(&ctx.db)
         .await?
         .ok_or_else(|| JobError::permanent("the invoice does not exist"))?;
-    if inv.status != status::PENDING {
+    if inv.status != status::PENDING && inv.status != status::VALID {
         return Ok(());
     }
     let Some(cfg) = cfg else {
@@ -83,27 +92,39 @@ pub async fn stamp(
         .ok_or_else(|| JobError::permanent("the business has no Facturapi key"))?;
     let client = FacturapiClient::new(&cfg.base_url, &settings, cfg.timeout)
         .map_err(|e| JobError::permanent(e.to_string()))?;
+    let stamped = stamp_once(&ctx, &inv, &client).await?;
+    keep_files(&ctx, &stamped, &client, files.as_ref()).await
+}
 
+/// Brings the invoice to `valid` (or fails it), without ever stamping it twice.
+async fn stamp_once(
+    ctx: &JobCtx,
+    inv: &invoice::Model,
+    client: &FacturapiClient,
+) -> Result<invoice::Model, JobError> {
+    if inv.status == status::VALID {
+        return Ok(inv.clone());
+    }
     // Facturapi already has it: poll.
     if let Some(fid) = &inv.facturapi_id {
         let got = client.get_invoice(fid).await.map_err(|e| unknown(&e))?;
-        return settle(&ctx, &inv, &got).await;
+        return settle(ctx, inv, &got).await;
     }
     // A call was made before and its outcome never came back: ask first.
     if inv.calls > 0
-        && let Some(got) = find(&client, &inv).await?
+        && let Some(got) = find(client, inv).await?
     {
-        return settle(&ctx, &inv, &got).await;
+        return settle(ctx, inv, &got).await;
     }
     let body: InvoiceRequest = serde_json::from_value(inv.request.clone())
         .map_err(|e| JobError::permanent(format!("stored request does not read back: {e}")))?;
     invoicing::note_call(&ctx.db, inv.id).await?;
     match client.create_invoice(&body).await {
-        Ok(got) => settle(&ctx, &inv, &got).await,
+        Ok(got) => settle(ctx, inv, &got).await,
         Err(e) if e.outcome_unknown() => {
             // Did it stamp before the answer was lost? Ask by our id before trying again.
-            match find(&client, &inv).await? {
-                Some(got) => settle(&ctx, &inv, &got).await,
+            match find(client, inv).await? {
+                Some(got) => settle(ctx, inv, &got).await,
                 None => Err(unknown(&e)),
             }
         }
@@ -137,7 +158,11 @@ async fn find(client: &FacturapiClient, inv: &invoice::Model) -> Result<Option<I
         .cloned())
 }
 
-async fn settle(ctx: &JobCtx, inv: &invoice::Model, got: &Invoice) -> Result<(), JobError> {
+async fn settle(
+    ctx: &JobCtx,
+    inv: &invoice::Model,
+    got: &Invoice,
+) -> Result<invoice::Model, JobError> {
     match got.status {
         InvoiceStatus::Valid | InvoiceStatus::Pending | InvoiceStatus::Draft => {
             let ours = entities::money::Money(inv.total_cents).to_decimal();
@@ -151,7 +176,7 @@ async fn settle(ctx: &JobCtx, inv: &invoice::Model, got: &Invoice) -> Result<(),
             let saved = invoicing::record(&ctx.db, inv.id, outcome_of(got)).await?;
             if saved.status == status::VALID {
                 tracing::info!(tenant = %ctx.tenant.slug, invoice = %inv.id, uuid = ?saved.uuid, "invoice stamped");
-                Ok(())
+                Ok(saved)
             } else {
                 Err(still_pending())
             }
@@ -170,6 +195,80 @@ async fn settle(ctx: &JobCtx, inv: &invoice::Model, got: &Invoice) -> Result<(),
             Err(JobError::permanent(reason))
         }
     }
+}
+
+/// The formats kept of every stamped invoice.
+const FORMATS: [&str; 2] = ["xml", "pdf"];
+
+/// Downloads the stamped invoice's XML and PDF into the tenant's files, each once: a format
+/// already listed in `invoice_files` is not fetched again. A failed download is retried with the
+/// job (the invoice stays valid meanwhile; the download endpoints answer 409 until then).
+async fn keep_files(
+    ctx: &JobCtx,
+    inv: &invoice::Model,
+    client: &FacturapiClient,
+    files: Option<&FileStore>,
+) -> Result<(), JobError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let Some(store) = files else {
+        tracing::warn!(invoice = %inv.id, "no file store on this worker: the XML and PDF are not kept");
+        return Ok(());
+    };
+    let Some(fid) = inv.facturapi_id.as_deref() else {
+        return Err(JobError::permanent(
+            "a valid invoice without its Facturapi id",
+        ));
+    };
+    let have: Vec<String> = invoice_file::Entity::find()
+        .filter(invoice_file::Column::InvoiceId.eq(inv.id))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|f| f.format)
+        .collect();
+    for format in FORMATS.into_iter().filter(|f| !have.iter().any(|h| h == f)) {
+        let got = match format {
+            "xml" => client.download_xml(fid).await,
+            _ => client.download_pdf(fid).await,
+        };
+        let bytes = got.map_err(|e| {
+            if e.is_transient() || e.outcome_unknown() {
+                e.to_job_error()
+            } else {
+                JobError::permanent(format!("the {format} of invoice {fid}: {e}"))
+            }
+        })?;
+        let key = FileStore::invoice_key(ctx.tenant.id, inv.id, format);
+        store
+            .put(&key, &bytes)
+            .await
+            .map_err(|e| JobError::transient(e.to_string()))?;
+        let sha = entities::files::sha256_hex(&bytes);
+        invoice_file::Entity::insert(invoice_file::ActiveModel {
+            invoice_id: sea_orm::Set(inv.id),
+            format: sea_orm::Set(format.to_owned()),
+            path: sea_orm::Set(key),
+            bytes: sea_orm::Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+            sha256: sea_orm::Set(sha),
+            stored_at: sea_orm::Set(entities::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                invoice_file::Column::InvoiceId,
+                invoice_file::Column::Format,
+            ])
+            .update_columns([
+                invoice_file::Column::Path,
+                invoice_file::Column::Bytes,
+                invoice_file::Column::Sha256,
+                invoice_file::Column::StoredAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&ctx.db)
+        .await?;
+    }
+    Ok(())
 }
 
 /// An error while finding out what became of an invoice: the outcome stays unknown, so whatever

@@ -56,6 +56,7 @@ async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
 pub fn all(services: Services) -> Handlers {
     let vpic = services.vpic;
     let facturapi = services.facturapi;
+    let files = services.files;
     let cfdi_retry = facturapi.as_ref().map_or(crate::cfdi::RETRY, |f| f.retry);
     let vpic_retry = vpic
         .as_ref()
@@ -69,7 +70,7 @@ pub fn all(services: Services) -> Handlers {
         })
         .with::<StampInvoice, _, _>(cfdi_retry, {
             let facturapi = facturapi.clone();
-            move |job, ctx| crate::cfdi::stamp(job, ctx, facturapi.clone())
+            move |job, ctx| crate::cfdi::stamp(job, ctx, facturapi.clone(), files.clone())
         })
         .with::<CancelInvoice, _, _>(cfdi_retry, move |job, ctx| {
             crate::cfdi::cancel(job, ctx, facturapi.clone())

@@ -11,6 +11,9 @@ pub struct Services {
     /// Facturapi, for the `cfdi` jobs (each business's key is read per job); `None` when
     /// `NEXUS_FACTURAPI_URL` is `off`.
     pub facturapi: Option<crate::cfdi::FacturapiConfig>,
+    /// The tenant's files, where stamped invoices' XML and PDF are kept; `None` keeps none
+    /// (tests of other things).
+    pub files: Option<entities::files::FileStore>,
 }
 
 impl Services {

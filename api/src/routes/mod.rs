@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod customers;
 pub mod fiscal;
 pub mod inventory;
+pub mod invoices;
 pub mod items;
 pub mod ops;
 pub mod prices;

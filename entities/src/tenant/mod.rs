@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod idempotency_key;
 pub mod inventory;
 pub mod invoice;
+pub mod invoice_file;
 pub mod invoicing;
 pub mod item;
 pub mod item_price;

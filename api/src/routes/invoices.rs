@@ -1,0 +1,228 @@
+//! A stamped invoice's files (`GET /pos/api/invoices/{id}/xml|pdf`, from the tenant's files,
+//! fetched by the `cfdi.stamp` job once the invoice is valid) and the operator's retry of a
+//! failed invoice (`POST /pos/api/invoices/{id}/retry`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use entities::files::FileStore;
+use entities::tenant::invoicing::{self, InvoiceSale};
+use entities::tenant::{invoice, invoice_file};
+use jobs::cfdi::StampInvoice;
+use sea_orm::EntityTrait;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::TenantCtx;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::AppPath;
+use crate::routes::fiscal::InvoiceView;
+use crate::state::AppState;
+
+/// The invoice file and retry routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(invoice_xml))
+        .routes(routes!(invoice_pdf))
+        .routes(routes!(retry_invoice))
+}
+
+/// The stamped CFDI (XML), as Facturapi returned it.
+#[utoipa::path(
+    get,
+    path = "/pos/api/invoices/{id}/xml",
+    tag = "invoicing",
+    params(("id" = Uuid, Path, description = "Invoice id")),
+    responses(
+        (status = 200, description = "The CFDI", content_type = "application/xml"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invoice_not_stamped`, `files_not_ready`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn invoice_xml(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Response> {
+    file(&state, &ctx, id, "xml").await
+}
+
+/// The invoice's printed representation (PDF), as Facturapi returned it.
+#[utoipa::path(
+    get,
+    path = "/pos/api/invoices/{id}/pdf",
+    tag = "invoicing",
+    params(("id" = Uuid, Path, description = "Invoice id")),
+    responses(
+        (status = 200, description = "The PDF", content_type = "application/pdf"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invoice_not_stamped`, `files_not_ready`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn invoice_pdf(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Response> {
+    file(&state, &ctx, id, "pdf").await
+}
+
+async fn file(state: &AppState, ctx: &TenantCtx, id: Uuid, format: &str) -> ApiResult<Response> {
+    let inv = invoice::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?
+        .ok_or(ApiError::NotFound("invoice"))?;
+    if inv.uuid.is_none() {
+        return Err(ApiError::Conflict {
+            code: "invoice_not_stamped",
+            message: format!("the invoice is {}: it has no CFDI yet", inv.status),
+        });
+    }
+    let not_ready = || ApiError::Conflict {
+        code: "files_not_ready",
+        message: "the invoice is stamped and its files are being downloaded; try again shortly"
+            .into(),
+    };
+    let row = invoice_file::Entity::find_by_id((id, format.to_owned()))
+        .one(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?
+        .ok_or_else(not_ready)?;
+    let store = FileStore::new(state.config.files_dir.clone());
+    let bytes = store
+        .get(&row.path)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| ApiError::Internal(format!("the {format} of invoice {id} is missing")))?;
+    if entities::files::sha256_hex(&bytes) != row.sha256 {
+        // Served as-is it could be someone else's document or a damaged one: refuse loudly.
+        return Err(ApiError::Internal(format!(
+            "the {format} of invoice {id} does not match its checksum"
+        )));
+    }
+    let name = match (&inv.series, inv.folio_number, &inv.uuid) {
+        (Some(s), Some(f), _) => format!("{s}{f}.{format}"),
+        (_, _, Some(u)) => format!("{u}.{format}"),
+        _ => format!("{id}.{format}"),
+    };
+    let ctype = if format == "xml" {
+        "application/xml"
+    } else {
+        "application/pdf"
+    };
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// Asks again for a `failed` nominative invoice (recorder and up), after its cause was fixed
+/// (the customer's fiscal data, a SAT key): the sale is invoiced anew from its current data with
+/// the failed request's use, payment form and e-mail, as a new invoice with a new idempotency
+/// key. A sale invoiced since answers that invoice (200). Credit notes and payment complements
+/// are asked again through their own endpoints.
+#[utoipa::path(
+    post,
+    path = "/pos/api/invoices/{id}/retry",
+    tag = "invoicing",
+    params(("id" = Uuid, Path, description = "The failed invoice's id")),
+    responses(
+        (status = 202, description = "The new invoice, queued for stamping", body = InvoiceView),
+        (status = 200, description = "The sale's standing invoice", body = InvoiceView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invoice_not_failed`, `retry_not_supported`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn retry_invoice(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
+    ctx.principal.require_recorder()?;
+    let failed = invoice::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?
+        .ok_or(ApiError::NotFound("invoice"))?;
+    let sale_id = match (failed.kind.as_str(), failed.sale_id) {
+        ("I", Some(sale)) => sale,
+        _ => {
+            return Err(ApiError::Conflict {
+                code: "retry_not_supported",
+                message: "only a sale's nominative invoice is retried here; ask for a credit \
+                          note or payment complement again through its own endpoint"
+                    .into(),
+            });
+        }
+    };
+    let sale = entities::tenant::sale::Entity::find_by_id(sale_id)
+        .one(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?
+        .filter(|s| ctx.principal.can_see_branch(s.branch_id))
+        .ok_or(ApiError::NotFound("invoice"))?;
+    if failed.status != invoicing::status::FAILED {
+        return Err(ApiError::Conflict {
+            code: "invoice_not_failed",
+            message: format!(
+                "only a failed invoice is retried; this one is {}",
+                failed.status
+            ),
+        });
+    }
+    let txn = entities::db::begin_write(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?;
+    let (inv, fresh) = invoicing::request_invoice(
+        &txn,
+        Some(ctx.principal.user_id),
+        sale.id,
+        InvoiceSale {
+            cfdi_use: Some(failed.cfdi_use.clone()),
+            payment_form: Some(failed.payment_form.clone()),
+            email: failed
+                .request
+                .get("customer")
+                .and_then(|c| c.get("email"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+        },
+    )
+    .await?;
+    let tenant_id = ctx.principal.tenant.id;
+    if fresh {
+        jobs::outbox::enqueue(
+            &txn,
+            &StampInvoice {
+                tenant_id,
+                invoice_id: inv.id,
+            },
+        )
+        .await
+        .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
+    }
+    txn.commit().await.map_err(entities::Error::from)?;
+    if fresh {
+        state.waker.wake(tenant_id);
+    }
+    let code = if fresh {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(InvoiceView::from(&inv))))
+}
