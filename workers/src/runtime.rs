@@ -444,11 +444,13 @@ impl Runtime {
             m.start(entry.queue, env.due_at_us);
         }
         let began = std::time::Instant::now();
+        // Renewed until the run's end is recorded: a slow commit of that end (a busy pool) must
+        // not let another delivery take the run for a crashed one.
         let lease = LeaseKeeper(tokio::spawn(keep_lease(db.clone(), env.push_key())));
         let result = (entry.handler)(env.payload.clone(), ctx).await;
-        drop(lease);
         let took = began.elapsed();
         let outcome = self.settle(&db, &env, entry, &key, result).await;
+        drop(lease);
         if let Some(m) = &self.metrics {
             match &outcome {
                 Ok(o) => m.finish(entry.queue, took, o),
