@@ -81,6 +81,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::quotes::router())
         .merge(routes::fiscal::router())
         .merge(routes::invoices::router())
+        .merge(routes::cfdi_documents::router())
         .merge(routes::webhooks::router())
         .merge(routes::ops::router())
         .merge(routes::items::router())

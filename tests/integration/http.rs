@@ -240,6 +240,12 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("get", "/pos/api/invoices/{id}/xml"),
         ("get", "/pos/api/invoices/{id}/pdf"),
         ("post", "/pos/api/invoices/{id}/retry"),
+        (
+            "post",
+            "/pos/api/sales/{id}/returns/{return_id}/credit-note",
+        ),
+        ("post", "/pos/api/invoices/{id}/payments"),
+        ("get", "/pos/api/invoices/{id}/payments"),
         ("get", "/pos/api/items"),
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),

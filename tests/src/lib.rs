@@ -12,6 +12,7 @@
 )]
 
 pub mod app;
+pub mod cfdi;
 pub mod fakes;
 pub mod faults;
 pub mod pg;

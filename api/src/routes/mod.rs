@@ -4,6 +4,7 @@ pub mod auth;
 pub mod branches;
 pub mod cart;
 pub mod catalog;
+pub mod cfdi_documents;
 pub mod customers;
 pub mod fiscal;
 pub mod inventory;

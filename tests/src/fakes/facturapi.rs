@@ -82,6 +82,8 @@ pub struct Request {
     pub idempotency_key: Option<String>,
     /// `external_id` of a create.
     pub external_id: Option<String>,
+    /// The JSON body received, if any.
+    pub body: Option<Value>,
     /// Status answered; 0 while (or if never) answered.
     pub status: u16,
     /// `Retry-After` sent with a 429.
@@ -227,6 +229,7 @@ fn begin(
         query: query.to_owned(),
         idempotency_key: str_of("idempotency_key").filter(|k| !k.is_empty()),
         external_id: str_of("external_id"),
+        body: body.cloned(),
         status: 0,
         retry_after: None,
     });
@@ -420,7 +423,10 @@ fn validate(body: &Value) -> Result<(), Response> {
                 "Un comprobante de pago requiere el complemento \"pago\".",
             ));
         }
-        return Ok(());
+        return validate_payments(body);
+    }
+    if kind == "E" {
+        validate_related(body)?;
     }
     if items.is_empty() {
         return Err(invalid(
@@ -466,6 +472,140 @@ fn validate(body: &Value) -> Result<(), Response> {
             return Err(invalid(
                 &format!("items[{i}].product.price"),
                 "El precio debe ser un número positivo.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the `pago` complements of a type P body: each payment names a real form (never 99)
+/// and settles documents by UUID with an installment from 1 and an amount above zero and within
+/// the document's previous balance (domain.md §1.5 subcode
+/// `amount_exceeds_related_document_balance`).
+fn validate_payments(body: &Value) -> Result<(), Response> {
+    let complements = body
+        .get("complements")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for (ci, c) in complements.iter().enumerate() {
+        if c.get("type").and_then(Value::as_str) != Some("pago") {
+            continue;
+        }
+        let data = c
+            .get("data")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if data.is_empty() {
+            return Err(invalid(
+                &format!("complements[{ci}].data"),
+                "El complemento de pago requiere al menos un pago.",
+            ));
+        }
+        for (di, d) in data.iter().enumerate() {
+            let at = format!("complements[{ci}].data[{di}]");
+            let form = d.get("payment_form").and_then(Value::as_str).unwrap_or("");
+            if form == cfdi::PAYMENT_FORM_TO_BE_DEFINED
+                || !cfdi::PAYMENT_FORMS.iter().any(|(k, _)| *k == form)
+            {
+                return Err(invalid(
+                    &format!("{at}.payment_form"),
+                    "La forma de pago del pago debe existir en el catálogo y no puede ser 99.",
+                ));
+            }
+            let docs = d
+                .get("related_documents")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            if docs.is_empty() {
+                return Err(invalid(
+                    &format!("{at}.related_documents"),
+                    "El pago debe relacionar al menos un documento.",
+                ));
+            }
+            for (ri, r) in docs.iter().enumerate() {
+                let rp = format!("{at}.related_documents[{ri}]");
+                if r.get("uuid")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    return Err(invalid(
+                        &format!("{rp}.uuid"),
+                        "El campo \"uuid\" es requerido.",
+                    ));
+                }
+                if r.get("installment")
+                    .and_then(Value::as_i64)
+                    .is_none_or(|n| n < 1)
+                {
+                    return Err(invalid(
+                        &format!("{rp}.installment"),
+                        "El número de parcialidad debe ser mayor que cero.",
+                    ));
+                }
+                let amount = micros(r.get("amount")).unwrap_or(0);
+                let last = micros(r.get("last_balance")).unwrap_or(0);
+                if amount <= 0 {
+                    return Err(invalid(
+                        &format!("{rp}.amount"),
+                        "El importe pagado debe ser mayor que cero.",
+                    ));
+                }
+                if amount > last {
+                    let path = format!("{rp}.amount");
+                    let msg =
+                        "El importe pagado excede el saldo anterior del documento relacionado.";
+                    return Err(error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        msg,
+                        Some(&path),
+                        json!([{ "message": msg, "code": "amount_exceeds_related_document_balance",
+                                 "source": "facturapi", "location": "body", "path": path }]),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A credit note (type E) relates to the documents it credits: at least one group with a
+/// c_TipoRelacion key and at least one UUID.
+fn validate_related(body: &Value) -> Result<(), Response> {
+    let groups = body
+        .get("related_documents")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    if groups.is_empty() {
+        return Err(invalid(
+            "related_documents",
+            "Un comprobante de egreso debe relacionar los documentos que acredita.",
+        ));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        let rel = g.get("relationship").and_then(Value::as_str).unwrap_or("");
+        if !matches!(
+            rel,
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09"
+        ) {
+            return Err(invalid(
+                &format!("related_documents[{i}].relationship"),
+                "El tipo de relación no existe en el catálogo c_TipoRelacion.",
+            ));
+        }
+        let docs = g
+            .get("documents")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if docs.is_empty() || docs.iter().any(|d| d.as_str().is_none_or(str::is_empty)) {
+            return Err(invalid(
+                &format!("related_documents[{i}].documents"),
+                "Cada relación debe listar los UUID de los documentos relacionados.",
             ));
         }
     }
@@ -1177,6 +1317,17 @@ impl FacturapiFake {
             .invoices
             .get(id)
             .map(|s| s.invoice.clone())
+    }
+
+    /// The bodies of the creates received for `external_id`, oldest first, each with the status
+    /// answered.
+    pub fn bodies_for(&self, external_id: &str) -> Vec<(u16, Value)> {
+        lock(&self.inner)
+            .requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.external_id.as_deref() == Some(external_id))
+            .filter_map(|r| r.body.clone().map(|b| (r.status, b)))
+            .collect()
     }
 
     /// Ends a pending cancellation as the receiver decides.

@@ -1,0 +1,249 @@
+//! A shop ready to invoice against the Facturapi fake: fiscal settings with the fake's key, the
+//! branch's postal code, a customer with fiscal data and credit, and helpers to sell, invoice,
+//! return and wait for a CFDI's status, with the `cfdi` workers pointed at the fake.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use entities::tenant::{customer, invoice, outbox};
+use http::{Method, StatusCode};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use workers::cfdi::FacturapiConfig;
+use workers::runtime::Runtime;
+use workers::services::Services;
+
+use crate::fakes::facturapi::{self, FacturapiFake};
+use crate::run::start_workers;
+use crate::shop::Shop;
+use crate::{TestApp, TestResponse};
+
+/// A shop with fiscal settings, a fiscal customer with a credit line, and two items in stock.
+pub struct FiscalShop {
+    /// The shop.
+    pub s: Shop,
+    /// The customer (RFC EKU9003173C9, regime 601, zip 64000, credit limit $100,000).
+    pub customer: Uuid,
+    /// An item at $450.00 (IVA included).
+    pub a: Uuid,
+    /// An item at $123.50.
+    pub b: Uuid,
+}
+
+/// Opens the shop `slug` ready to invoice.
+pub async fn fiscal_shop(app: &TestApp, slug: &str) -> FiscalShop {
+    let s = Shop::open(app, slug).await;
+    let r = app
+        .send(TestApp::request(
+            Method::PUT,
+            "/pos/api/settings/fiscal",
+            Some(&s.owner),
+            Some(
+                &json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate",
+                          "tax_regime": "601", "facturapi_key": facturapi::SECRET_KEY}),
+            ),
+            None,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .patch(
+            &format!("/pos/api/branches/{}", s.branch),
+            Some(&s.owner),
+            json!({"postal_code": facturapi::EXPEDITION_ZIP}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let now = entities::now();
+    let customer = Uuid::now_v7();
+    customer::ActiveModel {
+        id: Set(customer),
+        name: Set("ESCUELA KEMPER URGATE".into()),
+        rfc: Set(Some("EKU9003173C9".into())),
+        tax_regime: Set(Some("601".into())),
+        zip: Set(Some("64000".into())),
+        email: Set(Some("compras@kemper.mx".into())),
+        whatsapp_phone: Set(None),
+        price_list: Set("mostrador".into()),
+        credit_limit_cents: Set(10_000_000),
+        notes: Set(None),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&s.db)
+    .await
+    .expect("customer");
+    let a = s.item("BAL-1", 45_000, Some(52_000), 0).await;
+    let b = s.item("FIL-2", 12_350, None, 0).await;
+    s.stock(a, s.wh, 100).await;
+    s.stock(b, s.wh, 100).await;
+    FiscalShop { s, customer, a, b }
+}
+
+impl FiscalShop {
+    /// Sells 2 × A and 3 × B (5 % off) to the customer: by card ($1,251.97), or on credit.
+    pub async fn sell(&self, app: &TestApp, on_credit: bool) -> String {
+        let method = if on_credit { "credit" } else { "card" };
+        let r = app
+            .post(
+                "/pos/api/sales",
+                Some(&self.s.owner),
+                json!({"branch_id": self.s.branch, "customer_id": self.customer, "lines": [
+                    {"item_id": self.a, "warehouse_id": self.s.wh, "qty": 2},
+                    {"item_id": self.b, "warehouse_id": self.s.wh, "qty": 3, "discount": "5"}
+                ], "payments": [{"method": method, "amount": "1251.97"}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json["id"].as_str().expect("sale id").to_owned()
+    }
+
+    /// Asks for the sale's invoice; returns its id.
+    pub async fn invoice(&self, app: &TestApp, sale: &str) -> String {
+        let r = app
+            .post(
+                &format!("/pos/api/sales/{sale}/invoice"),
+                Some(&self.s.owner),
+                json!({}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text());
+        r.json["id"].as_str().expect("invoice id").to_owned()
+    }
+
+    /// Returns `lines` (line number, units) of a sale; answers the return.
+    pub async fn give_back(&self, app: &TestApp, sale: &str, lines: &[(i32, i64)]) -> Value {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(no, qty)| json!({"line_no": no, "qty": qty}))
+            .collect();
+        let r = app
+            .post(
+                &format!("/pos/api/sales/{sale}/returns"),
+                Some(&self.s.owner),
+                json!({"lines": lines, "reason": "no le quedó"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json
+    }
+
+    /// Asks for the credit note of a return.
+    pub async fn credit_note(
+        &self,
+        app: &TestApp,
+        sale: &str,
+        ret: &str,
+        body: Value,
+    ) -> TestResponse {
+        app.post(
+            &format!("/pos/api/sales/{sale}/returns/{ret}/credit-note"),
+            Some(&self.s.owner),
+            body,
+        )
+        .await
+    }
+
+    /// `cfdi.stamp` jobs written to the outbox so far.
+    pub async fn stamp_jobs(&self) -> u64 {
+        outbox::Entity::find()
+            .filter(outbox::Column::JobName.eq("cfdi.stamp"))
+            .count(&self.s.db)
+            .await
+            .expect("outbox")
+    }
+
+    /// Invoices of `kind` (`I`, `E`, `P`).
+    pub async fn invoices_of_kind(&self, kind: &str) -> Vec<invoice::Model> {
+        invoice::Entity::find()
+            .filter(invoice::Column::Kind.eq(kind))
+            .all(&self.s.db)
+            .await
+            .expect("invoices")
+    }
+}
+
+/// Starts the relay and the worker pools with Facturapi pointed at `fake`.
+#[must_use]
+pub fn workers_on(app: &TestApp, fake: &FacturapiFake) -> tokio::sync::watch::Sender<bool> {
+    let rt = Arc::new(Runtime::new(
+        app.app.platform.clone(),
+        app.app.tenants.clone(),
+        workers::handlers::all(Services {
+            facturapi: Some(FacturapiConfig {
+                base_url: fake.url.clone(),
+                timeout: Duration::from_secs(5),
+                retry: workers::runtime::RetryPolicy {
+                    max_attempts: 30,
+                    base: Duration::from_millis(50),
+                    max: Duration::from_millis(500),
+                },
+            }),
+            ..Services::default()
+        }),
+    ));
+    start_workers(app, rt)
+}
+
+/// Waits (up to a minute) until the invoice `id` has `status`; answers it.
+pub async fn invoice_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..1200 {
+        let r = app
+            .get(&format!("/pos/api/invoices/{id}"), Some(token))
+            .await;
+        if r.json["status"] == status {
+            return r.json;
+        }
+        last = r.json;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("invoice {id} never became {status}: {last}");
+}
+
+/// The body the fake received for `external_id` and stamped (status 200), the last one.
+#[must_use]
+pub fn stamped_body(fake: &FacturapiFake, external_id: &str) -> Value {
+    fake.bodies_for(external_id)
+        .into_iter()
+        .rev()
+        .find(|(st, _)| *st == 200)
+        .map(|(_, b)| b)
+        .unwrap_or_else(|| panic!("the fake stamped nothing for {external_id}"))
+}
+
+/// The total Facturapi (the fake) computed for our invoice `id`, once it has it.
+pub async fn facturapi_total(
+    fake: &FacturapiFake,
+    db: &sea_orm::DatabaseConnection,
+    id: &str,
+) -> i64 {
+    let row = invoice::Entity::find_by_id(id.parse::<Uuid>().expect("uuid"))
+        .one(db)
+        .await
+        .expect("invoice")
+        .expect("the invoice");
+    let fid = row.facturapi_id.expect("Facturapi's id");
+    cents(&fake.invoice(&fid).expect("the fake's invoice")["total"])
+}
+
+/// A JSON number or decimal string as centavos (`"12.34"` or `12.34` → 1234).
+#[must_use]
+pub fn cents(v: &Value) -> i64 {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => panic!("not an amount: {other}"),
+    };
+    let (neg, s) = s
+        .strip_prefix('-')
+        .map_or((false, s.as_str()), |r| (true, r));
+    let (units, frac) = s.split_once('.').unwrap_or((s, ""));
+    let frac = frac.trim_end_matches('0');
+    assert!(frac.len() <= 2, "{s} has more than 2 decimals");
+    let c = units.parse::<i64>().expect("units") * 100
+        + format!("{frac:0<2}").parse::<i64>().expect("decimals");
+    if neg { -c } else { c }
+}
