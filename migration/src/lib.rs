@@ -25,6 +25,7 @@ mod m20261124_000005_platform_vin_decodes;
 mod m20261125_000005_tenant_counter;
 mod m20261125_000006_tenant_transfer_status;
 mod m20261125_000007_tenant_cfdi;
+mod m20261125_000010_tenant_global_invoice;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -59,6 +60,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000005_tenant_counter::Migration),
             Box::new(m20261125_000006_tenant_transfer_status::Migration),
             Box::new(m20261125_000007_tenant_cfdi::Migration),
+            Box::new(m20261125_000010_tenant_global_invoice::Migration),
         ]
     }
 }
