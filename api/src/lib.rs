@@ -81,6 +81,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::quotes::router())
         .merge(routes::fiscal::router())
         .merge(routes::webhooks::router())
+        .merge(routes::global_invoices::router())
         .merge(routes::ops::router())
         .merge(routes::items::router())
         .merge(routes::inventory::router())

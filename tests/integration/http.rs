@@ -237,6 +237,8 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("get", "/pos/api/invoices/{id}"),
         ("post", "/webhooks/facturapi"),
         ("post", "/pos/api/invoices/{id}/cancel"),
+        ("post", "/pos/api/invoices/global"),
+        ("get", "/pos/api/invoices"),
         ("get", "/pos/api/items"),
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),

@@ -16,6 +16,7 @@ mod cli;
 mod customers;
 mod facturapi;
 mod faults;
+mod global_invoice;
 mod http;
 mod inventory;
 mod invoicing;

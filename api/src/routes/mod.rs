@@ -6,6 +6,7 @@ pub mod cart;
 pub mod catalog;
 pub mod customers;
 pub mod fiscal;
+pub mod global_invoices;
 pub mod inventory;
 pub mod items;
 pub mod ops;
