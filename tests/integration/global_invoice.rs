@@ -17,7 +17,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, Set,
 };
 use serde_json::{Value, json};
-use tests::fakes::facturapi::{self, FacturapiFake};
+use tests::fakes::facturapi::{self, FacturapiFake, Mode};
 use tests::run::{start_workers, wait_until};
 use tests::shop::Shop;
 use tests::{TestApp, TestResponse, shape_tests};
@@ -34,6 +34,7 @@ shape_tests!(
     a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_and_replaces_it,
     bad_global_runs_are_refused_and_write_nothing,
     the_global_periodicity_is_a_fiscal_setting,
+    a_global_refused_by_the_sat_frees_its_sales_for_the_next_run,
 );
 
 /// A shop on the fake with fiscal settings, both branches at the fake's expedition zip, a
@@ -787,4 +788,45 @@ async fn the_global_periodicity_is_a_fiscal_setting(app: TestApp) {
     assert_eq!(g.periodicity, "week");
     assert_eq!(inv.request["global"]["periodicity"], "week");
     assert_eq!(inv.total_cents, s1.total_cents);
+}
+
+async fn a_global_refused_by_the_sat_frees_its_sales_for_the_next_run(app: TestApp) {
+    let st = store(&app, "glob7").await;
+    let db = &st.s.db;
+    let s1 = sell(&app, &st, false, &[(0, 2)], false, "cash", yesterday_noon()).await;
+    let tenant = st.s.t.tenant.id;
+    let r = run(db, tenant, &Scope::default(), None, entities::now())
+        .await
+        .unwrap();
+    assert_eq!(r.invoices.len(), 1);
+    let first = r.invoices[0];
+    let fake = FacturapiFake::start().await;
+    fake.set_mode(Mode::SatValidationError);
+    let w = workers_on(&app, &fake);
+    wait_until("the refusal", Duration::from_secs(60), || async {
+        status_of(db, first).await.status == "failed"
+    })
+    .await;
+    drop(w);
+    assert!(status_of(db, first).await.failure_reason.is_some());
+    assert!(
+        global_invoicing::standing_global_of(db, s1.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "a failed global holds no sale"
+    );
+    // The next run issues a new global for the same day.
+    let r = run(db, tenant, &Scope::default(), None, entities::now())
+        .await
+        .unwrap();
+    assert_eq!(r.invoices.len(), 1, "{r:?}");
+    assert_ne!(r.invoices[0], first);
+    assert_eq!(
+        global_invoicing::standing_global_of(db, s1.id)
+            .await
+            .unwrap()
+            .map(|i| i.id),
+        Some(r.invoices[0])
+    );
 }
