@@ -83,6 +83,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::invoices::router())
         .merge(routes::cfdi_documents::router())
         .merge(routes::webhooks::router())
+        .merge(routes::global_invoices::router())
         .merge(routes::ops::router())
         .merge(routes::items::router())
         .merge(routes::inventory::router())

@@ -41,3 +41,34 @@ impl Job for CancelInvoice {
         self.tenant_id
     }
 }
+
+/// Builds the global invoices (sales to the general public) of every closed period not yet
+/// invoiced, and of cancelled globals' periods whose sales need a replacement; each is stamped
+/// by its own `cfdi.stamp`. Enqueued daily per tenant by the `global-invoice` schedule, by
+/// `POST /pos/api/invoices/global`, and when a global's cancellation is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalInvoice {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// One branch (all when absent).
+    #[serde(default)]
+    pub branch_id: Option<Uuid>,
+    /// First local date of the range (the last days when absent).
+    #[serde(default)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last local date of the range, inclusive.
+    #[serde(default)]
+    pub to: Option<chrono::NaiveDate>,
+    /// Who asked (an on-demand run), for the audit trail.
+    #[serde(default)]
+    pub requested_by: Option<Uuid>,
+}
+
+impl Job for GlobalInvoice {
+    const NAME: &'static str = "cfdi.global_invoice";
+    const QUEUE: Queue = Queue::Cfdi;
+
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+}

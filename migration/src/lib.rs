@@ -27,6 +27,7 @@ mod m20261125_000006_tenant_transfer_status;
 mod m20261125_000007_tenant_cfdi;
 mod m20261125_000008_tenant_run_lease_and_files;
 mod m20261125_000009_tenant_cfdi_documents;
+mod m20261125_000010_tenant_global_invoice;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -63,6 +64,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000007_tenant_cfdi::Migration),
             Box::new(m20261125_000008_tenant_run_lease_and_files::Migration),
             Box::new(m20261125_000009_tenant_cfdi_documents::Migration),
+            Box::new(m20261125_000010_tenant_global_invoice::Migration),
         ]
     }
 }

@@ -60,17 +60,20 @@ pub enum ScheduleError {
 pub enum Schedule {
     /// 03:30 every day: one `maintenance.cleanup` per active tenant.
     NightlyCleanup,
+    /// 01:15 every day: one `cfdi.global_invoice` per active tenant.
+    GlobalInvoice,
 }
 
 impl Schedule {
     /// Every entry.
-    pub const ALL: [Schedule; 1] = [Schedule::NightlyCleanup];
+    pub const ALL: [Schedule; 2] = [Schedule::NightlyCleanup, Schedule::GlobalInvoice];
 
     /// The stable name, stored in `schedule_ticks`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Schedule::NightlyCleanup => "nightly-cleanup",
+            Schedule::GlobalInvoice => "global-invoice",
         }
     }
 
@@ -81,6 +84,9 @@ impl Schedule {
             // 03:30, the quietest hour of a store: nobody sells, the clean-up's deletes wait for
             // nobody.
             Schedule::NightlyCleanup => "0 30 3 * * *",
+            // 01:15: the day's sales to the general public are closed at midnight and their global
+            // invoice is due within 24 h; early, so a failure leaves the whole day to retry.
+            Schedule::GlobalInvoice => "0 15 1 * * *",
         }
     }
 
@@ -325,6 +331,19 @@ impl Scheduler {
                 )
                 .await?;
             }
+            Schedule::GlobalInvoice => {
+                jobs::outbox::enqueue(
+                    &txn,
+                    &jobs::cfdi::GlobalInvoice {
+                        tenant_id: t.id,
+                        branch_id: None,
+                        from: None,
+                        to: None,
+                        requested_by: None,
+                    },
+                )
+                .await?;
+            }
         }
         txn.commit().await?;
         Ok(())
@@ -494,6 +513,21 @@ mod tests {
         assert_eq!(
             s.next_after(utc("2026-11-25T09:30:00Z")).unwrap(),
             Some(utc("2026-11-26T09:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn the_global_invoice_runs_at_0115_in_mexico_city_within_a_day_of_the_close() {
+        assert_eq!(
+            Schedule::GlobalInvoice
+                .next_after(utc("2026-11-24T20:00:00Z"))
+                .unwrap(),
+            Some(utc("2026-11-25T07:15:00Z"))
+        );
+        assert_eq!(
+            entities::tenant::global_invoicing::TIMEZONE,
+            TIMEZONE,
+            "periods and ticks are counted in the same zone"
         );
     }
 

@@ -246,6 +246,8 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ),
         ("post", "/pos/api/invoices/{id}/payments"),
         ("get", "/pos/api/invoices/{id}/payments"),
+        ("post", "/pos/api/invoices/global"),
+        ("get", "/pos/api/invoices"),
         ("get", "/pos/api/items"),
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),

@@ -25,6 +25,7 @@ shape_tests!(
     the_nightly_cleanup_deletes_old_bookkeeping_and_keeps_unsent_recent_and_failed_rows,
     the_scheduler_runs_on_apalis_cron_until_told_to_stop,
     two_schedulers_on_apalis_cron_enqueue_each_tick_once,
+    two_schedulers_firing_the_global_invoice_tick_enqueue_one_run_per_active_tenant,
 );
 
 fn scheduler(app: &TestApp, replica: &str, retention: Retention) -> Scheduler {
@@ -465,4 +466,96 @@ async fn two_schedulers_on_apalis_cron_enqueue_each_tick_once(app: TestApp) {
     assert_eq!(jobs, ticks);
     assert!(ticks.windows(2).all(|w| w[0] < w[1]));
     assert!(ticks.iter().all(|t| t.timestamp_subsec_nanos() == 0));
+}
+
+async fn two_schedulers_firing_the_global_invoice_tick_enqueue_one_run_per_active_tenant(
+    app: TestApp,
+) {
+    let acme = app.tenant("gacme").await;
+    let beta = app.tenant("gbeta").await;
+    let gone = app.tenant("ggone").await;
+    let mut m = gone.tenant.clone().into_active_model();
+    m.status = Set(tenant::STATUS_SUSPENDED.into());
+    m.update(&app.app.platform).await.unwrap();
+    let (a, b) = (
+        scheduler(&app, "replica-a", Retention::default()),
+        scheduler(&app, "replica-b", Retention::default()),
+    );
+    // 01:15 in Mexico City.
+    let tick = at("2026-11-25T07:15:00Z");
+    assert_eq!(
+        Schedule::GlobalInvoice
+            .next_after(at("2026-11-24T20:00:00Z"))
+            .unwrap(),
+        Some(tick)
+    );
+    let (fa, fb) = tokio::join!(
+        a.fire(Schedule::GlobalInvoice, tick),
+        b.fire(Schedule::GlobalInvoice, tick)
+    );
+    let (fa, fb) = (fa.unwrap(), fb.unwrap());
+    assert!(fa.claimed ^ fb.claimed, "{fa:?} {fb:?}");
+    let won = if fa.claimed { &fa } else { &fb };
+    let mut enqueued = won.enqueued.clone();
+    enqueued.sort();
+    let mut active = vec![acme.tenant.id, beta.tenant.id];
+    active.sort();
+    assert_eq!(enqueued, active);
+    let runs = |t: &TestTenant| {
+        let t = t.clone();
+        let app = &app;
+        async move {
+            outbox::Entity::find()
+                .filter(outbox::Column::JobName.eq(jobs::cfdi::GlobalInvoice::NAME))
+                .all(&app.tenant_db(&t).await)
+                .await
+                .unwrap()
+        }
+    };
+    for t in [&acme, &beta] {
+        let rows = runs(t).await;
+        assert_eq!(rows.len(), 1, "one run for {}", t.tenant.slug);
+        assert_eq!(rows[0].queue, "cfdi");
+        let job: jobs::cfdi::GlobalInvoice =
+            serde_json::from_value(rows[0].payload.clone()).unwrap();
+        assert_eq!(
+            job,
+            jobs::cfdi::GlobalInvoice {
+                tenant_id: t.tenant.id,
+                branch_id: None,
+                from: None,
+                to: None,
+                requested_by: None,
+            }
+        );
+    }
+    assert!(runs(&gone).await.is_empty());
+    // The nightly clean-up's claim is its own: the same instant does not collide.
+    assert!(
+        a.fire(Schedule::NightlyCleanup, tick)
+            .await
+            .unwrap()
+            .claimed
+    );
+
+    // A business without fiscal settings owes no global invoice: the run is done at once.
+    let rows = runs(&acme).await;
+    let rt = Runtime::new(
+        app.app.platform.clone(),
+        app.app.tenants.clone(),
+        workers::handlers::all(workers::services::Services::none()),
+    );
+    let env = Envelope {
+        name: rows[0].job_name.clone(),
+        tenant_id: acme.tenant.id,
+        outbox_id: rows[0].id,
+        attempt: 0,
+        payload: rows[0].payload.clone(),
+        due_at_us: None,
+    };
+    let outcome = rt
+        .execute(serde_json::to_value(&env).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Done);
 }

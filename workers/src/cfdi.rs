@@ -332,7 +332,8 @@ pub async fn cancel(
                 .and_then(|c| serde_json::to_value(c).ok())
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "pending".to_owned());
-            invoicing::record_cancellation(&ctx.db, inv.id, &st).await?;
+            // An accepted global's replacement run is enqueued with the status.
+            crate::global_invoice::record_cancellation(&ctx.db, job.tenant_id, inv.id, &st).await?;
             Ok(())
         }
         Err(e) if e.is_transient() || e.outcome_unknown() => Err(e.to_job_error()),

@@ -75,6 +75,7 @@ pub fn all(services: Services) -> Handlers {
         .with::<CancelInvoice, _, _>(cfdi_retry, move |job, ctx| {
             crate::cfdi::cancel(job, ctx, facturapi.clone())
         })
+        .with::<jobs::cfdi::GlobalInvoice, _, _>(cfdi_retry, crate::global_invoice::global_invoice)
         .with::<SaleCompleted, _, _>(RetryPolicy::default(), crate::sales::sale_completed)
         .with::<LowStock, _, _>(RetryPolicy::default(), crate::sales::low_stock)
         .with::<SendNotification, _, _>(RetryPolicy::default(), crate::sales::send)

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod bench;
 pub mod cfdi;
 pub mod facturapi;
+pub mod global_invoice;
 pub mod handlers;
 pub mod maintenance;
 pub mod meili;

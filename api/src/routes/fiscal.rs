@@ -236,6 +236,8 @@ pub async fn invoice_sale(
         )
         .await
         .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
+        // A sale in a global invoice leaves it; the global is cancelled with motive 04.
+        crate::routes::global_invoices::leave_global(&txn, &ctx, sale.id).await?;
     }
     txn.commit().await.map_err(entities::Error::from)?;
     if fresh {
@@ -293,6 +295,8 @@ pub struct FiscalView {
     pub default_product_key: String,
     /// Default ClaveUnidad.
     pub default_unit_key: String,
+    /// Periodicity of the global invoice: `day`, `week`, `fortnight`, `month` or `two_months`.
+    pub global_periodicity: String,
     /// Last change.
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -310,6 +314,7 @@ impl From<&fiscal_setting::Model> for FiscalView {
             webhook_secret_set: s.webhook_secret.is_some(),
             default_product_key: s.default_product_key.clone(),
             default_unit_key: s.default_unit_key.clone(),
+            global_periodicity: s.global_periodicity.clone(),
             updated_at: s.updated_at,
         }
     }
@@ -343,6 +348,9 @@ pub struct FiscalRequest {
     pub default_product_key: Option<String>,
     /// ClaveUnidad for items without one (default `H87`).
     pub default_unit_key: Option<String>,
+    /// Periodicity of the global invoice to the general public: `day` (default), `week`,
+    /// `fortnight`, `month` or `two_months`; absent keeps it.
+    pub global_periodicity: Option<String>,
 }
 
 fn secret(v: Option<Option<String>>) -> Secret {
@@ -399,6 +407,7 @@ pub async fn put_fiscal(
             webhook_secret: secret(req.webhook_secret),
             default_product_key: req.default_product_key,
             default_unit_key: req.default_unit_key,
+            global_periodicity: req.global_periodicity,
         },
     )
     .await?;

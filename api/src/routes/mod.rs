@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cfdi_documents;
 pub mod customers;
 pub mod fiscal;
+pub mod global_invoices;
 pub mod inventory;
 pub mod invoices;
 pub mod items;

@@ -95,5 +95,15 @@ pub async fn facturapi_webhook(
         });
     }
     let result = invoicing::apply_webhook(&db, id, kind, &event["data"]["object"]).await?;
+    if result == WebhookOutcome::Applied {
+        crate::routes::global_invoices::after_webhook(
+            &state,
+            &db,
+            t.id,
+            kind,
+            &event["data"]["object"],
+        )
+        .await?;
+    }
     Ok(Json(WebhookAnswer { result }))
 }

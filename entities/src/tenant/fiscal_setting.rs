@@ -29,6 +29,9 @@ pub struct Model {
     pub default_product_key: String,
     /// ClaveUnidad when an item has none.
     pub default_unit_key: String,
+    /// How often the global invoice is issued: `day`, `week`, `fortnight`, `month` or
+    /// `two_months`.
+    pub global_periodicity: String,
     /// Who changed it.
     pub updated_by: Option<Uuid>,
     /// When.

@@ -49,6 +49,8 @@ pub struct FiscalInput {
     pub default_product_key: Option<String>,
     /// ClaveUnidad for items without one (default `H87`, pieza).
     pub default_unit_key: Option<String>,
+    /// Periodicity of the global invoice (`day` by default; `None` keeps the stored one).
+    pub global_periodicity: Option<String>,
 }
 
 impl std::fmt::Debug for FiscalInput {
@@ -186,6 +188,13 @@ pub async fn set_fiscal(
         old_key,
     )?;
     let hook = secret("webhook_secret", input.webhook_secret, &[], old_secret)?;
+    let periodicity = match input.global_periodicity {
+        Some(p) => super::global_invoicing::parse_periodicity(&p)?,
+        None => stored
+            .as_ref()
+            .and_then(|s| super::global_invoicing::parse_periodicity(&s.global_periodicity).ok())
+            .unwrap_or(cfdi::Periodicity::Day),
+    };
     let am = fiscal_setting::ActiveModel {
         id: Set(ROW),
         issuer_rfc: Set(rfc.value),
@@ -202,6 +211,7 @@ pub async fn set_fiscal(
         webhook_secret: Set(hook),
         default_product_key: Set(product),
         default_unit_key: Set(unit),
+        global_periodicity: Set(super::global_invoicing::periodicity_name(periodicity).to_owned()),
         updated_by: Set(user),
         updated_at: Set(crate::now()),
     };
@@ -220,6 +230,7 @@ pub async fn set_fiscal(
             "series": [saved.invoice_series, saved.credit_note_series, saved.payment_series],
             "facturapi_key": key_mode(&saved).unwrap_or("none"),
             "webhook_secret": saved.webhook_secret.is_some(),
+            "global_periodicity": saved.global_periodicity,
         }))
         .record_tenant(&txn)
         .await?;
@@ -579,6 +590,8 @@ pub async fn record(
             am.failure_reason = Set(Some(reason));
             // The sale may be invoiced again, with a new key (a new attempt).
             am.active_key = Set(None);
+            // A failed global invoice no longer holds its sales.
+            super::global_invoicing::release(db, id).await?;
         }
     }
     am.updated_at = Set(now);
@@ -752,6 +765,8 @@ pub async fn record_cancellation(
     am.cancellation_status = Set(cancellation_status.chars().take(16).collect());
     if cancellation_status == "accepted" {
         am.active_key = Set(None);
+        // A cancelled global invoice no longer holds its sales: a replacement may take them.
+        super::global_invoicing::release(db, id).await?;
     }
     am.updated_at = Set(crate::now());
     Ok(am.update(db).await?)

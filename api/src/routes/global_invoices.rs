@@ -1,0 +1,281 @@
+//! The global invoice to the general public: `POST /pos/api/invoices/global` runs it now (the
+//! `cfdi.global_invoice` job, which the `global-invoice` schedule also enqueues every morning),
+//! and `GET /pos/api/invoices` lists invoices. Invoicing a sale that stands in a global invoice
+//! takes it out and cancels the global with motive 04 ([`leave_global`]).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use entities::PageRequest;
+use entities::tenant::global_invoicing::{self, InvoiceFilter, Scope};
+use jobs::cfdi::{CancelInvoice, GlobalInvoice};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::TenantCtx;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppQuery};
+use crate::routes::fiscal::InvoiceView;
+use crate::state::AppState;
+
+/// The global invoice routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(run_global))
+        .routes(routes!(list_invoices))
+}
+
+fn outbox(e: jobs::outbox::OutboxError) -> ApiError {
+    ApiError::Internal(format!("outbox: {e}"))
+}
+
+/// What to run now.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalRunRequest {
+    /// One branch (every branch you can see when absent).
+    pub branch_id: Option<Uuid>,
+    /// First local date (Mexico City) of the range; the last 7 days when absent.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last local date of the range, inclusive; only closed periods are invoiced.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// What was queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GlobalRunQueued {
+    /// The branches a `cfdi.global_invoice` run was queued for (`null`: every branch).
+    pub branches: Option<Vec<Uuid>>,
+    /// First local date.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last local date.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// Runs the global invoice now (manager and up): every closed period of the business's
+/// periodicity in the range whose sales to the general public are not invoiced yet gets its
+/// global invoice per branch, stamped by its own `cfdi.stamp` job. Running it again creates
+/// nothing new. The new invoices show in `GET /pos/api/invoices?kind=global`.
+#[utoipa::path(
+    post,
+    path = "/pos/api/invoices/global",
+    tag = "invoicing",
+    request_body = GlobalRunRequest,
+    responses(
+        (status = 202, description = "The run is queued", body = GlobalRunQueued),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such branch", body = ErrorBody),
+        (status = 409, description = "`fiscal_settings_missing`", body = ErrorBody),
+        (status = 422, description = "`from` after `to`, or a range over 366 days", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn run_global(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppJson(req): AppJson<GlobalRunRequest>,
+) -> ApiResult<(StatusCode, Json<GlobalRunQueued>)> {
+    ctx.principal.require_manager()?;
+    if let Some(b) = req.branch_id
+        && !ctx.principal.can_see_branch(b)
+    {
+        return Err(ApiError::NotFound("branch"));
+    }
+    let scope = Scope {
+        branch_id: req.branch_id,
+        from: req.from,
+        to: req.to,
+    };
+    global_invoicing::check_scope(&ctx.db, &scope).await?;
+    if global_invoicing::periodicity(&ctx.db).await?.is_none() {
+        return Err(ApiError::Conflict {
+            code: "fiscal_settings_missing",
+            message:
+                "set the fiscal settings and the Facturapi key first (PUT /pos/api/settings/fiscal)"
+                    .into(),
+        });
+    }
+    // A manager limited to some branches runs those only.
+    let branches: Option<Vec<Uuid>> = match (req.branch_id, &ctx.principal.branch_scope) {
+        (Some(b), _) => Some(vec![b]),
+        (None, Some(scope)) => Some(scope.clone()),
+        (None, None) => None,
+    };
+    let tenant_id = ctx.principal.tenant.id;
+    let txn = entities::db::begin_write(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?;
+    let job = |branch_id| GlobalInvoice {
+        tenant_id,
+        branch_id,
+        from: req.from,
+        to: req.to,
+        requested_by: Some(ctx.principal.user_id),
+    };
+    match &branches {
+        Some(list) => {
+            for b in list {
+                jobs::outbox::enqueue(&txn, &job(Some(*b)))
+                    .await
+                    .map_err(outbox)?;
+            }
+        }
+        None => {
+            jobs::outbox::enqueue(&txn, &job(None))
+                .await
+                .map_err(outbox)?;
+        }
+    }
+    txn.commit().await.map_err(entities::Error::from)?;
+    state.waker.wake(tenant_id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(GlobalRunQueued {
+            branches,
+            from: req.from,
+            to: req.to,
+        }),
+    ))
+}
+
+/// Filters of the invoice list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceQuery {
+    /// Page from 1.
+    pub page: Option<u64>,
+    /// Page size (≤ 200).
+    pub per_page: Option<u64>,
+    /// `I`, `E`, `P`, or `global` (the global invoices to the general public).
+    pub kind: Option<String>,
+    /// `pending`, `valid` or `failed`.
+    pub status: Option<String>,
+    /// Created at or after (RFC 3339).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Created before (RFC 3339).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of invoices.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoicePage {
+    /// Invoices, newest first.
+    pub items: Vec<InvoiceView>,
+    /// Page.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Matching invoices.
+    pub total: u64,
+}
+
+/// Lists invoices, newest first.
+#[utoipa::path(
+    get,
+    path = "/pos/api/invoices",
+    tag = "invoicing",
+    params(InvoiceQuery),
+    responses((status = 200, body = InvoicePage), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn list_invoices(
+    ctx: TenantCtx,
+    AppQuery(q): AppQuery<InvoiceQuery>,
+) -> ApiResult<Json<InvoicePage>> {
+    let page = PageRequest::new(q.page, q.per_page)?;
+    let p = global_invoicing::list_invoices(
+        &ctx.db,
+        &InvoiceFilter {
+            kind: q.kind,
+            status: q.status,
+            from: q.from,
+            to: q.to,
+        },
+        page,
+    )
+    .await?;
+    Ok(Json(InvoicePage {
+        items: p.items.iter().map(InvoiceView::from).collect(),
+        page: p.page,
+        per_page: p.per_page,
+        total: p.total,
+    }))
+}
+
+/// Takes a sale that is being invoiced to its customer out of its standing global invoice, in
+/// the request's transaction, and queues the global's cancellation with motive 04 when one was
+/// asked (`cfdi.cancel`). Its other sales get a replacement once the cancellation is accepted.
+///
+/// # Errors
+/// 409 `global_invoice_stamping` while the global is still being stamped.
+pub async fn leave_global(
+    txn: &impl sea_orm::ConnectionTrait,
+    ctx: &TenantCtx,
+    sale_id: Uuid,
+) -> ApiResult<()> {
+    if let Some(g) =
+        global_invoicing::detach_for_nominative(txn, Some(ctx.principal.user_id), sale_id).await?
+    {
+        jobs::outbox::enqueue(
+            txn,
+            &CancelInvoice {
+                tenant_id: ctx.principal.tenant.id,
+                invoice_id: g.id,
+            },
+        )
+        .await
+        .map_err(outbox)?;
+    }
+    Ok(())
+}
+
+/// After a verified Facturapi event was applied: when it accepted a global invoice's
+/// cancellation, a run for its branch is queued to issue the replacement. (Were this lost, the
+/// morning's scheduled run issues it: it looks at cancelled globals' periods too.)
+///
+/// # Errors
+/// Database and outbox errors.
+pub async fn after_webhook(
+    state: &AppState,
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    kind: &str,
+    object: &serde_json::Value,
+) -> ApiResult<()> {
+    if kind != "invoice.cancellation_status_updated"
+        || object["cancellation_status"].as_str() != Some("accepted")
+    {
+        return Ok(());
+    }
+    let Some(id) = object["external_id"]
+        .as_str()
+        .and_then(|e| Uuid::parse_str(e).ok())
+    else {
+        return Ok(());
+    };
+    let Some(g) = global_invoicing::global_of(db, id).await? else {
+        return Ok(());
+    };
+    let txn = entities::db::begin_write(db)
+        .await
+        .map_err(entities::Error::from)?;
+    jobs::outbox::enqueue(
+        &txn,
+        &GlobalInvoice {
+            tenant_id,
+            branch_id: Some(g.branch_id),
+            from: None,
+            to: None,
+            requested_by: None,
+        },
+    )
+    .await
+    .map_err(outbox)?;
+    txn.commit().await.map_err(entities::Error::from)?;
+    state.waker.wake(tenant_id);
+    Ok(())
+}

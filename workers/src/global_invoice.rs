@@ -1,0 +1,173 @@
+//! `cfdi.global_invoice`: builds the global invoices a tenant owes (sales to the general
+//! public, `entities::tenant::global_invoicing`), each in its own transaction with its
+//! `cfdi.stamp` job, so a crash between two periods loses nothing and a second run finds
+//! nothing left to do.
+
+use chrono::{DateTime, Utc};
+use entities::tenant::global_invoicing::{self, Scope};
+use entities::tenant::invoice;
+use jobs::cfdi::{GlobalInvoice, StampInvoice};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use crate::runtime::{JobCtx, JobError};
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Global invoices recorded (each with its `cfdi.stamp` job).
+    pub invoices: Vec<Uuid>,
+    /// Periods left for another run that took their sales first.
+    pub raced: usize,
+    /// Periods that could not be invoiced, with why (a branch without its postal code…).
+    pub skipped: Vec<(Uuid, String)>,
+}
+
+fn outbox(e: jobs::outbox::OutboxError) -> JobError {
+    JobError::transient(format!("outbox: {e}"))
+}
+
+/// Builds every global invoice due at `now` within `scope`, one branch period per transaction.
+/// A business without fiscal settings or Facturapi key owes nothing yet.
+///
+/// # Errors
+/// [`JobError::Transient`] on database errors (what was committed stays; the next run goes
+/// on from there).
+pub async fn run(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    scope: &Scope,
+    user: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<RunReport, JobError> {
+    let mut report = RunReport::default();
+    let Some(periodicity) = global_invoicing::periodicity(db).await? else {
+        tracing::info!(%tenant_id, "no fiscal settings or Facturapi key: no global invoice");
+        return Ok(report);
+    };
+    for target in global_invoicing::due(db, periodicity, scope, now).await? {
+        let txn = entities::db::begin_write(db).await?;
+        match global_invoicing::build(&txn, user, &target).await {
+            Ok(invoices) => {
+                for inv in &invoices {
+                    jobs::outbox::enqueue(
+                        &txn,
+                        &StampInvoice {
+                            tenant_id,
+                            invoice_id: inv.id,
+                        },
+                    )
+                    .await
+                    .map_err(outbox)?;
+                }
+                txn.commit().await?;
+                for inv in &invoices {
+                    tracing::info!(
+                        %tenant_id,
+                        invoice = %inv.id,
+                        branch = %target.branch_id,
+                        first = %target.period.first,
+                        last = %target.period.last,
+                        total = inv.total_cents,
+                        replaces = ?target.replaces,
+                        "global invoice recorded"
+                    );
+                }
+                report.invoices.extend(invoices.iter().map(|i| i.id));
+            }
+            Err(entities::Error::Conflict {
+                code: "global_invoice_in_progress",
+                ..
+            }) => {
+                txn.rollback().await?;
+                report.raced += 1;
+            }
+            Err(e @ (entities::Error::Validation { .. } | entities::Error::NotFound { .. })) => {
+                txn.rollback().await?;
+                tracing::warn!(%tenant_id, branch = %target.branch_id, first = %target.period.first, "global invoice not built: {e}");
+                report.skipped.push((target.branch_id, e.to_string()));
+            }
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs one delivery of `cfdi.global_invoice`.
+///
+/// # Errors
+/// As [`run`].
+pub async fn global_invoice(job: GlobalInvoice, ctx: JobCtx) -> Result<(), JobError> {
+    let scope = Scope {
+        branch_id: job.branch_id,
+        from: job.from,
+        to: job.to,
+    };
+    let r = run(
+        &ctx.db,
+        job.tenant_id,
+        &scope,
+        job.requested_by,
+        entities::now(),
+    )
+    .await?;
+    tracing::info!(
+        tenant = %ctx.tenant.slug,
+        invoices = r.invoices.len(),
+        raced = r.raced,
+        skipped = r.skipped.len(),
+        "global invoice run done"
+    );
+    Ok(())
+}
+
+/// After a cancellation status is recorded (in the same transaction): when a global invoice's
+/// cancellation was accepted, a run for its branch is enqueued to issue the replacement.
+///
+/// # Errors
+/// Database and outbox errors.
+pub async fn after_cancellation(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    inv: &invoice::Model,
+) -> Result<(), JobError> {
+    if inv.cancellation_status != "accepted" {
+        return Ok(());
+    }
+    if let Some(g) = global_invoicing::global_of(txn, inv.id).await? {
+        jobs::outbox::enqueue(
+            txn,
+            &GlobalInvoice {
+                tenant_id,
+                branch_id: Some(g.branch_id),
+                from: None,
+                to: None,
+                requested_by: None,
+            },
+        )
+        .await
+        .map_err(outbox)?;
+    }
+    Ok(())
+}
+
+/// Records a cancellation status and, for an accepted global, enqueues its replacement run,
+/// in one transaction.
+///
+/// # Errors
+/// Database and outbox errors.
+pub async fn record_cancellation(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    invoice_id: Uuid,
+    status: &str,
+) -> Result<invoice::Model, JobError> {
+    let txn = db.begin().await?;
+    let inv = entities::tenant::invoicing::record_cancellation(&txn, invoice_id, status).await?;
+    after_cancellation(&txn, tenant_id, &inv).await?;
+    txn.commit().await?;
+    Ok(inv)
+}
