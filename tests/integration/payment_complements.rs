@@ -22,6 +22,7 @@ shape_tests!(
     a_payment_replayed_with_its_idempotency_key_is_recorded_once,
     concurrent_payments_never_share_an_installment_nor_overdraw,
     a_complement_facturapi_refuses_fails_with_its_reason,
+    a_failed_complement_is_retried_in_place_and_its_payment_is_recorded_once,
     the_fake_refuses_a_payment_above_the_related_balance,
 );
 
@@ -521,4 +522,53 @@ async fn the_fake_refuses_a_payment_above_the_related_balance(_app: TestApp) {
     let r = post(body(345.60, "p-1-g2")).await.unwrap();
     assert_eq!(r.status().as_u16(), 200, "the whole balance is fine");
     assert_eq!(fake.stamp_count("p-1"), 1);
+}
+
+async fn a_failed_complement_is_retried_in_place_and_its_payment_is_recorded_once(app: TestApp) {
+    let fake = FacturapiFake::start().await;
+    let (f, inv, _w) = ppd_invoice(&app, "rep7", &fake).await;
+    let id = inv["id"].as_str().unwrap().to_owned();
+    fake.push_modes(facturapi::Mode::SatValidationError, 1);
+    let r = pay(
+        &app,
+        &f,
+        &id,
+        json!({"amount": "100.00", "payment_form": "03"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let c = r.json["complement"]["id"].as_str().unwrap().to_owned();
+    invoice_when(&app, &f.s.owner, &c, "failed").await;
+    let retry = |token: String| {
+        let (app, c) = (&app, c.clone());
+        async move {
+            app.post(
+                &format!("/pos/api/invoices/{c}/retry"),
+                Some(&token),
+                json!({}),
+            )
+            .await
+        }
+    };
+    let other = Shop::open(&app, "rep7b").await;
+    assert_eq!(
+        retry(other.owner.clone()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = retry(f.s.owner.clone()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    assert_eq!(r.json["id"], c.as_str(), "the same document, a new attempt");
+    invoice_when(&app, &f.s.owner, &c, "valid").await;
+    assert_eq!(fake.stamp_count(&c), 1);
+    let keys: HashSet<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.external_id.as_deref() == Some(c.as_str()))
+        .filter_map(|r| r.idempotency_key.clone())
+        .collect();
+    assert_eq!(keys.len(), 2, "the retry carries a new key: {keys:?}");
+    assert_eq!(payments(&f).await, 1, "the payment is recorded once");
+    let r = retry(f.s.owner.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "invoice_not_failed");
 }

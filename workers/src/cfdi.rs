@@ -151,10 +151,12 @@ async fn find(client: &FacturapiClient, inv: &invoice::Model) -> Result<Option<I
         .await
         .map_err(|e| unknown(&e))?;
     // Facturapi does not enforce external_id's uniqueness: take the one of this attempt's key.
+    // Only a first attempt may fall back to any match: a retried document's earlier attempts
+    // (failed ones) carry the same external_id.
     Ok(found
         .iter()
         .find(|f| f.idempotency_key.as_deref() == Some(inv.idempotency_key.as_str()))
-        .or_else(|| found.first())
+        .or_else(|| found.first().filter(|_| inv.generation == 0))
         .cloned())
 }
 

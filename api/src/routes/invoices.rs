@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use entities::files::FileStore;
 use entities::tenant::invoicing::{self, InvoiceSale};
-use entities::tenant::{invoice, invoice_file};
+use entities::tenant::{invoice, invoice_file, invoice_payment};
 use jobs::cfdi::StampInvoice;
 use sea_orm::EntityTrait;
 use utoipa_axum::router::OpenApiRouter;
@@ -158,13 +158,15 @@ pub async fn retry_invoice(
         .await
         .map_err(entities::Error::from)?
         .ok_or(ApiError::NotFound("invoice"))?;
+    let tenant_id = ctx.principal.tenant.id;
     let sale_id = match (failed.kind.as_str(), failed.sale_id) {
-        ("I", Some(sale)) => sale,
+        ("I", Some(sale)) if !is_global(&failed) => sale,
+        ("P", _) => return retry_complement(&state, &ctx, &failed).await,
         _ => {
             return Err(ApiError::Conflict {
                 code: "retry_not_supported",
-                message: "only a sale's nominative invoice is retried here; ask for a credit \
-                          note or payment complement again through its own endpoint"
+                message: "a credit note is asked again through its return's credit-note \
+                          endpoint; a failed global invoice's sales go in the next global run"
                     .into(),
             });
         }
@@ -203,7 +205,6 @@ pub async fn retry_invoice(
         },
     )
     .await?;
-    let tenant_id = ctx.principal.tenant.id;
     if fresh {
         jobs::outbox::enqueue(
             &txn,
@@ -225,4 +226,55 @@ pub async fn retry_invoice(
         StatusCode::OK
     };
     Ok((code, Json(InvoiceView::from(&inv))))
+}
+
+/// A global invoice is a type I without a nominative receiver.
+fn is_global(inv: &invoice::Model) -> bool {
+    inv.receiver_rfc == entities::cfdi::RFC_GENERAL_PUBLIC
+}
+
+/// Retries a failed payment complement on its own row (new key), for the payment it documents.
+async fn retry_complement(
+    state: &AppState,
+    ctx: &TenantCtx,
+    failed: &invoice::Model,
+) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    if let Some(sale_id) = failed.sale_id {
+        entities::tenant::sale::Entity::find_by_id(sale_id)
+            .one(&ctx.db)
+            .await
+            .map_err(entities::Error::from)?
+            .filter(|s| ctx.principal.can_see_branch(s.branch_id))
+            .ok_or(ApiError::NotFound("invoice"))?;
+    }
+    let payment = invoice_payment::Entity::find()
+        .filter(invoice_payment::Column::ComplementId.eq(failed.id))
+        .one(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?
+        .ok_or(ApiError::NotFound("invoice"))?;
+    let txn = entities::db::begin_write(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?;
+    let inv = invoicing::retry_in_place(
+        &txn,
+        Some(ctx.principal.user_id),
+        failed.id,
+        Some(format!("{}:P", payment.id)),
+    )
+    .await?;
+    let tenant_id = ctx.principal.tenant.id;
+    jobs::outbox::enqueue(
+        &txn,
+        &StampInvoice {
+            tenant_id,
+            invoice_id: inv.id,
+        },
+    )
+    .await
+    .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
+    txn.commit().await.map_err(entities::Error::from)?;
+    state.waker.wake(tenant_id);
+    Ok((StatusCode::ACCEPTED, Json(InvoiceView::from(&inv))))
 }

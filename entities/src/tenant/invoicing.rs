@@ -771,3 +771,81 @@ pub async fn record_cancellation(
     am.updated_at = Set(crate::now());
     Ok(am.update(db).await?)
 }
+
+/// Asks a `failed` document again on its own row, as a new attempt: generation + 1, a new
+/// idempotency key in the stored body, the call count and failure cleared, status `pending`, and
+/// `active_key` (what the document stands for, e.g. `<payment>:P`) taken again. Used for payment
+/// complements, whose payment is already recorded and must not be recorded twice; the caller
+/// enqueues `cfdi.stamp` in the same transaction. Only one of two concurrent retries wins.
+///
+/// # Errors
+/// [`Error::NotFound`]; [`Error::Conflict`] `invoice_not_failed`, or `invoice_in_progress` when
+/// what it stands for has a standing document again.
+pub async fn retry_in_place(
+    db: &impl ConnectionTrait,
+    user: Option<Uuid>,
+    id: Uuid,
+    active_key: Option<String>,
+) -> Result<super::invoice::Model> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use super::invoice;
+    let inv = invoice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "invoice" })?;
+    let not_failed = |status: &str| {
+        Error::conflict(
+            "invoice_not_failed",
+            format!("only a failed invoice is retried; this one is {status}"),
+        )
+    };
+    if inv.status != status::FAILED {
+        return Err(not_failed(&inv.status));
+    }
+    let generation = inv.generation + 1;
+    let key = attempt_key(id, generation);
+    let mut request = inv.request.clone();
+    request["idempotency_key"] = json!(key);
+    let updated = invoice::Entity::update_many()
+        .col_expr(invoice::Column::Status, Expr::value(status::PENDING))
+        .col_expr(invoice::Column::Generation, Expr::value(generation))
+        .col_expr(invoice::Column::IdempotencyKey, Expr::value(key.clone()))
+        .col_expr(invoice::Column::Request, Expr::value(request))
+        .col_expr(invoice::Column::Calls, Expr::value(0))
+        .col_expr(
+            invoice::Column::FailureReason,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            invoice::Column::FailureCode,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(invoice::Column::ActiveKey, Expr::value(active_key))
+        .col_expr(invoice::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(invoice::Column::Id.eq(id))
+        .filter(invoice::Column::Status.eq(status::FAILED))
+        .exec(db)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
+                "invoice_in_progress",
+                "what this document stands for has a standing document again",
+            ),
+            _ => Error::Db(e),
+        })?;
+    if updated.rows_affected == 0 {
+        return Err(not_failed("being retried already"));
+    }
+    Entry::new("invoice.retried")
+        .actor(user)
+        .target("invoice", id)
+        .details(json!({"generation": generation, "previous_failure": inv.failure_reason}))
+        .record_tenant(db)
+        .await?;
+    invoice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "invoice" })
+}
