@@ -29,6 +29,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// Worker processes as a supervisor keeps them: started, killed, and restarted.
 struct Workers {
     vars: HashMap<String, String>,
+    queues: String,
     logs: PathBuf,
     procs: Vec<Proc>,
     started: usize,
@@ -36,7 +37,21 @@ struct Workers {
 
 impl Workers {
     fn start(app: &TestApp, n: usize, concurrency: usize) -> Self {
+        Self::start_on(app, n, concurrency, "maintenance", &[])
+    }
+
+    /// Workers of `queues` (comma-separated) with extra environment variables.
+    fn start_on(
+        app: &TestApp,
+        n: usize,
+        concurrency: usize,
+        queues: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let mut vars = app.vars.clone();
+        for (k, v) in extra {
+            vars.insert((*k).into(), (*v).into());
+        }
         for (k, v) in [
             ("NEXUS_QUEUE_HEARTBEAT", "1"),
             ("NEXUS_QUEUE_MISSED_HEARTBEATS", "3"),
@@ -47,6 +62,7 @@ impl Workers {
         vars.insert("NEXUS_WORKER_CONCURRENCY".into(), concurrency.to_string());
         let mut w = Self {
             vars,
+            queues: queues.to_owned(),
             logs: app.dir.path().to_owned(),
             procs: Vec::new(),
             started: 0,
@@ -61,7 +77,7 @@ impl Workers {
     fn spawn(&mut self) -> Proc {
         self.started += 1;
         let log = self.logs.join(format!("worker-{}.log", self.started));
-        Proc::spawn(WORKER.as_ref(), &["maintenance"], &self.vars, &log)
+        Proc::spawn(WORKER.as_ref(), &[self.queues.as_str()], &self.vars, &log)
     }
 
     /// SIGKILLs worker `i` and starts a new process in its place.
@@ -187,6 +203,7 @@ shape_tests!(
     workers_killed_mid_job_lose_no_job_and_commit_no_effect_twice,
     a_job_that_aborts_its_process_is_quarantined_after_three_starts_and_the_rest_finish,
     a_backlog_of_50000_committed_jobs_runs_once_each_when_the_workers_start,
+    a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once,
 );
 
 async fn workers_killed_mid_job_lose_no_job_and_commit_no_effect_twice(app: TestApp) {
@@ -483,4 +500,69 @@ async fn redis_stopped_under_load_loses_no_job_and_the_api_keeps_committing() {
     drop(w);
     drop(app);
     redis.stop();
+}
+
+/// The `cfdi` worker is SIGKILLed after Facturapi stamped the invoice and before the answer came
+/// back (the fake withholds it): the replacement finds the invoice by `external_id` instead of
+/// stamping again.
+async fn a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once(app: TestApp) {
+    use tests::fakes::facturapi::{FacturapiFake, Mode};
+    let _one = ONE_AT_A_TIME.lock().await;
+    let fake = FacturapiFake::start().await;
+    fake.set_hang(Duration::from_secs(20));
+    fake.push_modes(Mode::TimeoutAfterStamp, 1);
+    let f = tests::cfdi::fiscal_shop(&app, "killed").await;
+    let sale = f.sell(&app, false).await;
+    let id = f.invoice(&app, &sale).await;
+    let mut w = Workers::start_on(
+        &app,
+        1,
+        4,
+        "cfdi",
+        &[("NEXUS_FACTURAPI_URL", fake.url.as_str())],
+    );
+    wait_until(
+        "Facturapi to stamp the invoice",
+        Duration::from_secs(60),
+        &mut w,
+        || async { fake.stamp_count(&id) == 1 },
+    )
+    .await;
+    // Facturapi has stamped it; its answer is still withheld: the worker dies mid-call.
+    w.kill_and_replace(0);
+    let start = Instant::now();
+    let v = tests::cfdi::invoice_when(&app, &f.s.owner, &id, "valid").await;
+    eprintln!(
+        "killed mid-call ({:?}): valid {:.1?} after the kill, calls {}",
+        app.shape,
+        start.elapsed(),
+        v["calls"]
+    );
+    assert_eq!(fake.stamp_count(&id), 1, "stamped once: {v}");
+    let creates = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.external_id.as_deref() == Some(id.as_str()))
+        .count();
+    assert_eq!(
+        creates, 1,
+        "the replacement asked by external_id instead of creating again"
+    );
+    // The run ends after the invoice is valid (its files are fetched first).
+    let run = || async {
+        job_run::Entity::find()
+            .filter(job_run::Column::JobName.eq("cfdi.stamp"))
+            .one(&f.s.db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    wait_until(
+        "the stamp run's end",
+        Duration::from_secs(30),
+        &mut w,
+        || async { run().await.status == status::DONE },
+    )
+    .await;
+    assert_eq!(run().await.starts, 2, "one start on each worker");
 }

@@ -51,10 +51,10 @@ impl Job for Abort {
     }
 }
 
-/// Every production handler plus the two test kinds.
+/// Every production handler, with the process's external services, plus the two test kinds.
 #[must_use]
-pub fn handlers() -> Handlers {
-    workers::handlers::all(workers::services::Services::none())
+pub fn handlers(services: workers::services::Services) -> Handlers {
+    workers::handlers::all(services)
         .with::<Sleep, _, _>(RetryPolicy::default(), sleep)
         .with::<Abort, _, _>(RetryPolicy::default(), abort)
 }

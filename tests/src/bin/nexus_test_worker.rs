@@ -67,7 +67,11 @@ async fn run(cfg: ops::config::Config) -> Result<()> {
     let app = ops::app::build(cfg, prometheus::Registry::new(), false).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let relay = app.spawn_relay(stopped.clone())?;
-    let work = app.run_workers_with(tests::faults::handlers(), queues, stopped);
+    let work = app.run_workers_with(
+        tests::faults::handlers(app.services.clone()),
+        queues,
+        stopped,
+    );
     tokio::pin!(work);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
