@@ -34,8 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_payment, list_payments))
 }
 
-/// Enqueues the stamping of `invoice_id` in `txn`.
-async fn enqueue_stamp(
+/// Enqueues the stamping of `invoice_id` in `txn` (every new CFDI document).
+pub(crate) async fn enqueue_stamp(
     txn: &impl sea_orm::ConnectionTrait,
     tenant_id: Uuid,
     invoice_id: Uuid,

@@ -9,7 +9,6 @@ use entities::money::Money;
 use entities::tenant::invoicing::InvoiceSale;
 use entities::tenant::invoicing::{self, FiscalInput, Secret};
 use entities::tenant::{fiscal_setting, invoice};
-use jobs::cfdi::StampInvoice;
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -211,33 +210,37 @@ pub async fn invoice_sale(
         .map_err(entities::Error::from)?
         .filter(|s| ctx.principal.can_see_branch(s.branch_id))
         .ok_or(ApiError::NotFound("sale"))?;
-    let txn = entities::db::begin_write(&ctx.db)
-        .await
-        .map_err(entities::Error::from)?;
-    let (inv, fresh) = invoicing::request_invoice(
-        &txn,
-        Some(ctx.principal.user_id),
-        sale.id,
+    issue_sale_invoice(
+        &state,
+        &ctx,
+        &sale,
         InvoiceSale {
             cfdi_use: req.cfdi_use,
             payment_form: req.payment_form,
             email: req.email,
         },
     )
-    .await?;
+    .await
+}
+
+/// Invoices a sale the caller may see: the invoice and its `cfdi.stamp` job in one transaction,
+/// and a sale in a global invoice leaves it (the global is cancelled with motive 04). 202 with a
+/// new invoice, 200 with the sale's standing one.
+pub(crate) async fn issue_sale_invoice(
+    state: &AppState,
+    ctx: &TenantCtx,
+    sale: &entities::tenant::sale::Model,
+    ask: InvoiceSale,
+) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
+    let txn = entities::db::begin_write(&ctx.db)
+        .await
+        .map_err(entities::Error::from)?;
+    let (inv, fresh) =
+        invoicing::request_invoice(&txn, Some(ctx.principal.user_id), sale.id, ask).await?;
     let tenant_id = ctx.principal.tenant.id;
     if fresh {
-        jobs::outbox::enqueue(
-            &txn,
-            &StampInvoice {
-                tenant_id,
-                invoice_id: inv.id,
-            },
-        )
-        .await
-        .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
-        // A sale in a global invoice leaves it; the global is cancelled with motive 04.
-        crate::routes::global_invoices::leave_global(&txn, &ctx, sale.id).await?;
+        crate::routes::cfdi_documents::enqueue_stamp(&txn, tenant_id, inv.id).await?;
+        crate::routes::global_invoices::leave_global(&txn, ctx, sale.id).await?;
     }
     txn.commit().await.map_err(entities::Error::from)?;
     if fresh {

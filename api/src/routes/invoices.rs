@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use entities::files::FileStore;
 use entities::tenant::invoicing::{self, InvoiceSale};
 use entities::tenant::{invoice, invoice_file, invoice_payment};
-use jobs::cfdi::StampInvoice;
 use sea_orm::EntityTrait;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -158,7 +157,6 @@ pub async fn retry_invoice(
         .await
         .map_err(entities::Error::from)?
         .ok_or(ApiError::NotFound("invoice"))?;
-    let tenant_id = ctx.principal.tenant.id;
     let sale_id = match (failed.kind.as_str(), failed.sale_id) {
         ("I", Some(sale)) if !is_global(&failed) => sale,
         ("P", _) => return retry_complement(&state, &ctx, &failed).await,
@@ -186,13 +184,10 @@ pub async fn retry_invoice(
             ),
         });
     }
-    let txn = entities::db::begin_write(&ctx.db)
-        .await
-        .map_err(entities::Error::from)?;
-    let (inv, fresh) = invoicing::request_invoice(
-        &txn,
-        Some(ctx.principal.user_id),
-        sale.id,
+    crate::routes::fiscal::issue_sale_invoice(
+        &state,
+        &ctx,
+        &sale,
         InvoiceSale {
             cfdi_use: Some(failed.cfdi_use.clone()),
             payment_form: Some(failed.payment_form.clone()),
@@ -204,28 +199,7 @@ pub async fn retry_invoice(
                 .map(str::to_owned),
         },
     )
-    .await?;
-    if fresh {
-        jobs::outbox::enqueue(
-            &txn,
-            &StampInvoice {
-                tenant_id,
-                invoice_id: inv.id,
-            },
-        )
-        .await
-        .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
-    }
-    txn.commit().await.map_err(entities::Error::from)?;
-    if fresh {
-        state.waker.wake(tenant_id);
-    }
-    let code = if fresh {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
-    Ok((code, Json(InvoiceView::from(&inv))))
+    .await
 }
 
 /// A global invoice is a type I without a nominative receiver.
@@ -265,15 +239,7 @@ async fn retry_complement(
     )
     .await?;
     let tenant_id = ctx.principal.tenant.id;
-    jobs::outbox::enqueue(
-        &txn,
-        &StampInvoice {
-            tenant_id,
-            invoice_id: inv.id,
-        },
-    )
-    .await
-    .map_err(|e| ApiError::Internal(format!("outbox: {e}")))?;
+    crate::routes::cfdi_documents::enqueue_stamp(&txn, tenant_id, inv.id).await?;
     txn.commit().await.map_err(entities::Error::from)?;
     state.waker.wake(tenant_id);
     Ok((StatusCode::ACCEPTED, Json(InvoiceView::from(&inv))))

@@ -298,40 +298,26 @@ async fn insert_row(
     row: NewRow,
     busy: &'static str,
 ) -> Result<invoice::Model> {
-    let now = crate::now();
-    invoice::ActiveModel {
-        id: Set(row.id),
-        kind: Set(row.kind.into()),
-        sale_id: Set(row.sale_id),
-        active_key: Set(Some(row.active_key)),
-        customer_id: Set(of.customer_id),
-        status: Set(status::PENDING.into()),
-        cancellation_status: Set("none".into()),
-        cancellation_motive: Set(None),
-        substitution_uuid: Set(None),
-        facturapi_id: Set(None),
-        uuid: Set(None),
-        series: Set(Some(row.series)),
-        folio_number: Set(None),
-        receiver_rfc: Set(of.receiver_rfc.clone()),
-        receiver_name: Set(of.receiver_name.clone()),
-        cfdi_use: Set(row.cfdi_use.into()),
-        payment_form: Set(row.payment_form),
-        payment_method: Set(row.payment_method.into()),
-        total_cents: Set(row.total_cents),
-        tax_cents: Set(row.tax_cents),
-        request: Set(row.request),
-        generation: Set(0),
-        idempotency_key: Set(attempt_key(row.id, 0)),
-        calls: Set(0),
-        failure_reason: Set(None),
-        failure_code: Set(None),
-        stamped_at: Set(None),
-        created_by: Set(user),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
+    invoicing::insert_pending(
+        db,
+        user,
+        invoicing::PendingInvoice {
+            id: row.id,
+            kind: row.kind,
+            sale_id: row.sale_id,
+            active_key: Some(row.active_key),
+            customer_id: of.customer_id,
+            series: row.series,
+            receiver_rfc: of.receiver_rfc.clone(),
+            receiver_name: of.receiver_name.clone(),
+            cfdi_use: row.cfdi_use.into(),
+            payment_form: row.payment_form,
+            payment_method: row.payment_method.into(),
+            total_cents: row.total_cents,
+            tax_cents: row.tax_cents,
+            request: row.request,
+        },
+    )
     .await
     .map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::conflict(

@@ -451,40 +451,26 @@ pub async fn request_invoice(
         "external_id": id.to_string(),
         "idempotency_key": key,
     });
-    let now = crate::now();
-    let row = invoice::ActiveModel {
-        id: Set(id),
-        kind: Set("I".into()),
-        sale_id: Set(Some(sale_id)),
-        active_key: Set(Some(format!("{sale_id}:I"))),
-        customer_id: Set(Some(c.id)),
-        status: Set(status::PENDING.into()),
-        cancellation_status: Set("none".into()),
-        cancellation_motive: Set(None),
-        substitution_uuid: Set(None),
-        facturapi_id: Set(None),
-        uuid: Set(None),
-        series: Set(Some(settings.invoice_series.clone())),
-        folio_number: Set(None),
-        receiver_rfc: Set(receiver.rfc.value.clone()),
-        receiver_name: Set(receiver.legal_name.clone()),
-        cfdi_use: Set(receiver.cfdi_use.clone()),
-        payment_form: Set(form),
-        payment_method: Set(method.to_owned()),
-        total_cents: Set(amounts.total.0),
-        tax_cents: Set(amounts.total_taxes.0),
-        request: Set(request),
-        generation: Set(0),
-        idempotency_key: Set(key),
-        calls: Set(0),
-        failure_reason: Set(None),
-        failure_code: Set(None),
-        stamped_at: Set(None),
-        created_by: Set(user),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
+    let row = insert_pending(
+        db,
+        user,
+        PendingInvoice {
+            id,
+            kind: "I",
+            sale_id: Some(sale_id),
+            active_key: Some(format!("{sale_id}:I")),
+            customer_id: Some(c.id),
+            series: settings.invoice_series.clone(),
+            receiver_rfc: receiver.rfc.value.clone(),
+            receiver_name: receiver.legal_name.clone(),
+            cfdi_use: receiver.cfdi_use.clone(),
+            payment_form: form,
+            payment_method: method.to_owned(),
+            total_cents: amounts.total.0,
+            tax_cents: amounts.total_taxes.0,
+            request,
+        },
+    )
     .await
     .map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
@@ -502,6 +488,88 @@ pub async fn request_invoice(
         .record_tenant(db)
         .await?;
     Ok((row, true))
+}
+
+/// A new document (invoice, credit note, payment complement, global invoice) waiting for its
+/// first stamping attempt: everything but the bookkeeping every new row starts with.
+#[derive(Debug, Clone)]
+pub struct PendingInvoice {
+    /// Its id, also Facturapi's `external_id`.
+    pub id: Uuid,
+    /// `I`, `E` or `P`.
+    pub kind: &'static str,
+    /// The sale it documents, when one.
+    pub sale_id: Option<Uuid>,
+    /// What it stands for while it stands (unique), e.g. `<sale>:I`.
+    pub active_key: Option<String>,
+    /// The customer, when nominative.
+    pub customer_id: Option<Uuid>,
+    /// Series.
+    pub series: String,
+    /// Receiver RFC.
+    pub receiver_rfc: String,
+    /// Receiver legal name.
+    pub receiver_name: String,
+    /// c_UsoCFDI.
+    pub cfdi_use: String,
+    /// c_FormaPago.
+    pub payment_form: String,
+    /// PUE or PPD (empty for type P).
+    pub payment_method: String,
+    /// Total in centavos.
+    pub total_cents: i64,
+    /// Taxes in centavos.
+    pub tax_cents: i64,
+    /// The exact Facturapi body, with `idempotency_key` = [`attempt_key`]`(id, 0)`.
+    pub request: serde_json::Value,
+}
+
+/// Inserts a [`PendingInvoice`] as attempt 0 (`pending`, no call made); the caller enqueues
+/// `cfdi.stamp` in the same transaction and maps a unique violation of `active_key` to its own
+/// conflict.
+///
+/// # Errors
+/// Database errors.
+pub async fn insert_pending(
+    db: &impl ConnectionTrait,
+    user: Option<Uuid>,
+    new: PendingInvoice,
+) -> std::result::Result<super::invoice::Model, sea_orm::DbErr> {
+    let now = crate::now();
+    super::invoice::ActiveModel {
+        id: Set(new.id),
+        kind: Set(new.kind.into()),
+        sale_id: Set(new.sale_id),
+        active_key: Set(new.active_key),
+        customer_id: Set(new.customer_id),
+        status: Set(status::PENDING.into()),
+        cancellation_status: Set("none".into()),
+        cancellation_motive: Set(None),
+        substitution_uuid: Set(None),
+        facturapi_id: Set(None),
+        uuid: Set(None),
+        series: Set(Some(new.series)),
+        folio_number: Set(None),
+        receiver_rfc: Set(new.receiver_rfc),
+        receiver_name: Set(new.receiver_name),
+        cfdi_use: Set(new.cfdi_use),
+        payment_form: Set(new.payment_form),
+        payment_method: Set(new.payment_method),
+        total_cents: Set(new.total_cents),
+        tax_cents: Set(new.tax_cents),
+        request: Set(new.request),
+        generation: Set(0),
+        idempotency_key: Set(attempt_key(new.id, 0)),
+        calls: Set(0),
+        failure_reason: Set(None),
+        failure_code: Set(None),
+        stamped_at: Set(None),
+        created_by: Set(user),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
 }
 
 /// What a stamping attempt learned, written by the `cfdi.stamp` job.
