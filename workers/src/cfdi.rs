@@ -273,6 +273,16 @@ async fn keep_files(
     Ok(())
 }
 
+/// The cancellation status Facturapi reports for an invoice (`accepted` for a cancelled one).
+fn cancellation_of(inv: &Invoice) -> Option<String> {
+    if inv.status == InvoiceStatus::Canceled {
+        return Some("accepted".to_owned());
+    }
+    inv.cancellation_status
+        .and_then(|c| serde_json::to_value(c).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
 /// An error while finding out what became of an invoice: the outcome stays unknown, so whatever
 /// the error, the job must come back (a permanent error here would strand the invoice).
 fn unknown(e: &FacturapiError) -> JobError {
@@ -289,8 +299,8 @@ fn refusal(e: &FacturapiError) -> (Option<String>, String) {
     }
 }
 
-/// Runs one delivery of `cfdi.cancel`. Cancelling twice is harmless at Facturapi (the second
-/// answers the same status), so a retry simply asks again.
+/// Runs one delivery of `cfdi.cancel`. A retry asks again; when Facturapi refuses, the invoice's
+/// state at Facturapi is read first, since a refusal may only mean an earlier call went through.
 ///
 /// # Errors
 /// [`JobError::Transient`] while Facturapi may still answer; [`JobError::Permanent`] when the
@@ -329,17 +339,25 @@ pub async fn cancel(
         .await
     {
         Ok(got) => {
-            let st = got
-                .cancellation_status
-                .and_then(|c| serde_json::to_value(c).ok())
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "pending".to_owned());
+            let st = cancellation_of(&got).unwrap_or_else(|| "pending".to_owned());
             // An accepted global's replacement run is enqueued with the status.
             crate::global_invoice::record_cancellation(&ctx.db, job.tenant_id, inv.id, &st).await?;
             Ok(())
         }
-        Err(e) if e.is_transient() || e.outcome_unknown() => Err(e.to_job_error()),
         Err(e) => {
+            // An earlier call may have gone through (its answer lost, or recording it failed):
+            // Facturapi then refuses a second cancellation. What it says of the invoice now
+            // decides, not the refusal.
+            if let Ok(now) = client.get_invoice(&fid).await
+                && let Some(st) = cancellation_of(&now).filter(|s| s != "none")
+            {
+                crate::global_invoice::record_cancellation(&ctx.db, job.tenant_id, inv.id, &st)
+                    .await?;
+                return Ok(());
+            }
+            if e.is_transient() || e.outcome_unknown() {
+                return Err(e.to_job_error());
+            }
             let (_, reason) = refusal(&e);
             invoicing::record_cancellation(&ctx.db, inv.id, "rejected").await?;
             Err(JobError::permanent(reason))
