@@ -402,7 +402,10 @@ impl Runtime {
                 _shared = Some(shared);
             }
         }
-        while run.is_none() {
+        let run = loop {
+            if let Some(run) = run.take() {
+                break run;
+            }
             // Another delivery started this run. Only once its lease has run out is this a
             // re-run after a crash; while the lease is renewed the run is alive elsewhere (a
             // worker wrongly taken for dead, or a duplicate delivery), and this delivery waits
@@ -415,9 +418,6 @@ impl Runtime {
             if run.is_some() {
                 _alone = Some(alone);
             }
-        }
-        let Some(run) = run else {
-            return Ok(Outcome::Skipped);
         };
         if run.status != status::RUNNING {
             return Ok(Outcome::Skipped);
