@@ -34,6 +34,11 @@ pub fn start_workers(app: &TestApp, rt: Arc<Runtime>) -> tokio::sync::watch::Sen
         rt_tokio.block_on(async move {
             let _ = workers::pool::run(backend, rt, cfg, ops::app::stopped(stopped)).await;
         });
+        // Never shut down: PostgreSQL connections opened here go back to the pool the test
+        // shares, and a later query of the test may take one; the I/O driver of a runtime being
+        // shut down would fail it ("A Tokio 1.x context was found, but it is being shutdown").
+        // The runtime's idle threads live until the test process ends.
+        std::mem::forget(rt_tokio);
     });
     stop
 }

@@ -608,9 +608,7 @@ impl Runtime {
             if run.status != status::RUNNING {
                 return Ok(false);
             }
-            let renewed = run.heartbeat_at.unwrap_or(run.started_at);
-            let lease = chrono::Duration::from_std(Self::LEASE).unwrap_or(chrono::Duration::MAX);
-            if renewed + lease <= entities::now() {
+            if run.heartbeat_at.unwrap_or(run.started_at) <= lease_cutoff(entities::now()) {
                 return Ok(true);
             }
             tokio::time::sleep(Self::LEASE_RENEW).await;
@@ -670,17 +668,20 @@ impl Runtime {
     }
 }
 
-/// The condition "this run's lease ran out by `now`" (rows from before leases existed count from
-/// their first start).
-fn lease_expired(now: chrono::DateTime<chrono::Utc>) -> sea_orm::Condition {
-    let cutoff = now - chrono::Duration::from_std(Runtime::LEASE).unwrap_or(chrono::Duration::MAX);
-    sea_orm::Condition::any()
-        .add(job_run::Column::HeartbeatAt.lte(cutoff))
-        .add(
-            sea_orm::Condition::all()
-                .add(job_run::Column::HeartbeatAt.is_null())
-                .add(job_run::Column::StartedAt.lte(cutoff)),
-        )
+/// A run whose last renewal (its start, for rows from before leases existed) is at or before
+/// this instant has lost its lease: the one rule, used by the SQL of [`lease_expired`] and by
+/// `wait_while_leased`.
+fn lease_cutoff(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    now - chrono::Duration::from_std(Runtime::LEASE).unwrap_or(chrono::Duration::MAX)
+}
+
+/// The condition "this run's lease ran out by `now`" ([`lease_cutoff`]).
+fn lease_expired(now: chrono::DateTime<chrono::Utc>) -> Expr {
+    Expr::expr(sea_orm::sea_query::Func::coalesce([
+        Expr::col(job_run::Column::HeartbeatAt),
+        Expr::col(job_run::Column::StartedAt),
+    ]))
+    .lte(lease_cutoff(now))
 }
 
 /// Renews a running delivery's lease until dropped.
