@@ -951,8 +951,8 @@ impl ConceptAmounts {
     /// The IVA a PAC gets if it recomputes `round(Base × rate)` from the base rather than taking
     /// ours; `None` when exempt. It differs from [`ConceptTax::amount`] by one centavo on about
     /// 14 % of random 16 % lines (7 % at 8 %), both values being within SAT's bounds: when it
-    /// differs, the stamped total would be one centavo off the ticket's, so whoever builds the
-    /// request must decide which side is authoritative (reliability.md §5).
+    /// differs, the stamped total would be one centavo off the ticket's: why lines are sent at
+    /// an IVA-included price ([`included_price`]) rather than as this base.
     #[must_use]
     pub fn tax_recomputed_on_base(&self) -> Option<Money> {
         let rate = self.tax.rate?;
@@ -1164,6 +1164,54 @@ pub fn sat_amount_bounds(
     let upper = ((quantity + hq - eps) * (unit_value + hv - eps))
         .round_dp_with_strategy(2, RoundingStrategy::AwayFromZero);
     (lower, upper)
+}
+
+/// How one ticket line is sent to Facturapi: a quantity and an IVA-included unit price
+/// (`tax_included: true`), with no separate discount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncludedPrice {
+    /// Cantidad sent.
+    pub quantity: i64,
+    /// The net unit price with IVA, 6 decimals.
+    pub price: Decimal,
+}
+
+impl IncludedPrice {
+    /// What Facturapi charges for the line: `round(quantity × price)` in centavos.
+    #[must_use]
+    pub fn line_total_cents(&self) -> i64 {
+        round_cents(self.price * Decimal::from(self.quantity) * Decimal::ONE_HUNDRED)
+            .to_i64()
+            .unwrap_or(i64::MAX)
+    }
+}
+
+/// The IVA-included unit price that charges exactly `line_total_cents` for `quantity` units:
+/// `round6(total / quantity)`, the discount already taken off.
+///
+/// Why IVA-included, with the discount folded in: Facturapi computes the IVA itself from what
+/// it is sent (no request field carries our IVA amount), and how it rounds a tax-excluded base
+/// is not documented. Sent IVA-excluded, a line's stamped total is `base + round(base × rate)`,
+/// which cannot equal about one ticket total in seven (0.91 + 0.15 for a 1.05 ticket whose IVA is
+/// 0.14), so the stamped total would drift from what the customer paid. An IVA-included price is
+/// the amount itself: `quantity × price` rounds back to the line's total whenever the six decimals
+/// carry it (`quantity × 0.0000005 < 0.005`, i.e. below 10,000 units), and Facturapi breaks
+/// the IVA out of it at six decimals. Folding the discount in avoids relying on how Facturapi
+/// reads a discount next to an IVA-included price, which its documentation leaves open. A
+/// quantity that the six decimals cannot carry is sent as one unit of the whole line.
+#[must_use]
+pub fn included_price(quantity: i64, line_total_cents: i64) -> IncludedPrice {
+    let exact = |quantity: i64| IncludedPrice {
+        quantity,
+        price: (Decimal::new(line_total_cents, 2) / Decimal::from(quantity))
+            .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero),
+    };
+    let p = exact(quantity.max(1));
+    if p.line_total_cents() == line_total_cents {
+        p
+    } else {
+        exact(1)
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1505,6 +1553,28 @@ mod tests {
     }
 
     #[test]
+    fn an_included_price_charges_the_line_total_to_the_centavo() {
+        // 3 filters at 117.33 each, less a discount: 351.97 over 3 units.
+        let p = included_price(3, 35_197);
+        assert_eq!(p.quantity, 3);
+        assert_eq!(p.price, Decimal::new(117_323_333, 6));
+        assert_eq!(p.line_total_cents(), 35_197);
+        // The 1.05 ticket that IVA-excluded amounts cannot reach (0.91 + 0.15).
+        assert_eq!(included_price(1, 105).price, Decimal::new(105, 2));
+        // Beyond what six decimals carry, the line goes as one unit of its total.
+        let big = included_price(30_000, 1_000_001);
+        assert_eq!(big.quantity, 1);
+        assert_eq!(big.line_total_cents(), 1_000_001);
+        for q in 1..10_000 {
+            assert_eq!(
+                included_price(q, 999_999).line_total_cents(),
+                999_999,
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
     fn an_exempt_line_has_a_base_and_no_rate_or_amount() {
         let c = concept_amounts(
             2,
@@ -1655,6 +1725,10 @@ mod tests {
                     lo <= v && v <= hi,
                     "case {case}: importe {v} outside [{lo}, {hi}]"
                 );
+                // What is sent: an IVA-included price that charges the line's total exactly.
+                let sent = included_price(c.quantity, c.ticket_total.0);
+                assert_eq!(sent.line_total_cents(), c.ticket_total.0, "case {case}");
+                assert_eq!(sent.quantity, c.quantity, "case {case}");
                 sub += c.amount.0;
                 disc += c.discount.0;
                 taxes += c.tax.amount.map_or(0, |m| m.0);

@@ -25,6 +25,7 @@ shape_tests!(
     a_credit_note_of_a_ppd_invoice_lowers_its_balance_and_must_fit_it,
     concurrent_requests_for_one_return_yield_one_credit_note,
     the_fake_refuses_a_credit_note_without_related_documents,
+    an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands,
 );
 
 /// The workers' stop switch.
@@ -113,7 +114,7 @@ async fn a_return_of_an_invoiced_sale_gets_one_credit_note_for_its_refund(app: T
             it["product"]["product_key"],
             i_body["items"][i]["product"]["product_key"]
         );
-        assert_eq!(it["product"]["tax_included"], false);
+        assert_eq!(it["product"]["tax_included"], true);
     }
     assert_eq!(
         facturapi_total(&fake, &f.s.db, &id).await,
@@ -155,16 +156,17 @@ async fn a_partial_line_is_credited_at_its_refund_to_the_centavo(app: TestApp) {
             .await
             .unwrap()
             .unwrap();
-        // Our request, to the centavo: Σ (quantity × price − discount) is the base; base + IVA
-        // is the refund.
-        let mut base = 0i64;
+        // Our request, to the centavo: Σ quantity × price (IVA included, the discount folded
+        // in) is the refund.
+        let mut charged = 0i64;
         for it in row.request["items"].as_array().unwrap() {
+            assert_eq!(it["product"]["tax_included"], true, "{}", row.request);
+            assert!(it.get("discount").is_none(), "{}", row.request);
             let qty = it["quantity"].as_i64().unwrap();
             let price: f64 = it["product"]["price"].as_str().unwrap().parse().unwrap();
-            let gross = (price * qty as f64 * 100.0).round() as i64;
-            base += gross - cents(&it["discount"]);
+            charged += (price * qty as f64 * 100.0).round() as i64;
         }
-        assert_eq!(base + row.tax_cents, row.total_cents, "{}", row.request);
+        assert_eq!(charged, row.total_cents, "{}", row.request);
         assert_eq!(row.total_cents, cents(&ret["refund"]));
     }
     assert_eq!(totals, 35_197);
@@ -176,13 +178,10 @@ async fn a_partial_line_is_credited_at_its_refund_to_the_centavo(app: TestApp) {
             body["related_documents"][0]["documents"][0], inv["uuid"],
             "{v}"
         );
-        // Facturapi recomputes each line's IVA on the base; for a partial line that may land one
-        // centavo off the refund (docs/counter.md, credit notes, "Rounding"), never more.
-        let theirs = facturapi_total(&fake, &f.s.db, &n.id.to_string()).await;
-        assert!(
-            (theirs - n.total_cents).abs() <= 1,
-            "{theirs} vs {}",
-            n.total_cents
+        assert_eq!(
+            facturapi_total(&fake, &f.s.db, &n.id.to_string()).await,
+            n.total_cents,
+            "Facturapi's total is the refund to the centavo"
         );
     }
 }
@@ -448,4 +447,77 @@ async fn the_fake_refuses_a_credit_note_without_related_documents(_app: TestApp)
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(fake.stamp_count("e-1"), 1);
+}
+
+/// Waits (up to a minute) until the invoice `id`'s cancellation is one of `statuses`.
+async fn cancellation_when(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..1200 {
+        let r = app
+            .get(&format!("/pos/api/invoices/{id}"), Some(token))
+            .await;
+        if statuses.iter().any(|s| r.json["cancellation_status"] == *s) {
+            return r.json;
+        }
+        last = r.json;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("invoice {id}'s cancellation never became {statuses:?}: {last}");
+}
+
+async fn an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands(app: TestApp) {
+    let fake = FacturapiFake::start().await;
+    let (f, sale, inv, _w) = invoiced(&app, "nc8", &fake, false).await;
+    let inv_id = inv["id"].as_str().unwrap().to_owned();
+    let ret = f.give_back(&app, &sale, &[(1, 1)]).await;
+    let r = f
+        .credit_note(&app, &sale, ret["id"].as_str().unwrap(), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let note = r.json["id"].as_str().unwrap().to_owned();
+    invoice_when(&app, &f.s.owner, &note, "valid").await;
+
+    let jobs = f.stamp_jobs().await;
+    let cancel = |id: String| {
+        let app = &app;
+        let token = f.s.owner.clone();
+        async move {
+            app.post(
+                &format!("/pos/api/invoices/{id}/cancel"),
+                Some(&token),
+                json!({"motive": "02"}),
+            )
+            .await
+        }
+    };
+    let r = cancel(inv_id.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "has_related_documents");
+    assert!(r.text().contains("1 credit note"), "{}", r.text());
+    let row = invoice::Entity::find_by_id(inv_id.parse::<uuid::Uuid>().unwrap())
+        .one(&f.s.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.cancellation_status, "none", "nothing changed");
+    assert_eq!(row.cancellation_motive, None);
+    assert_eq!(f.stamp_jobs().await, jobs, "nothing queued");
+    let fid = row.facturapi_id.clone().unwrap();
+    let asked = || {
+        fake.requests()
+            .iter()
+            .filter(|q| q.method == "DELETE" && q.path.ends_with(&fid))
+            .count()
+    };
+    assert_eq!(asked(), 0, "Facturapi was not asked");
+
+    // Once the note is cancelled, the invoice can be.
+    let r = cancel(note.clone()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    cancellation_when(&app, &f.s.owner, &note, &["accepted"]).await;
+    let r = cancel(inv_id.clone()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    // Above $1,000 the receiver has a say: pending until then.
+    cancellation_when(&app, &f.s.owner, &inv_id, &["pending", "accepted"]).await;
+    assert_eq!(asked(), 1);
 }

@@ -62,16 +62,30 @@ async fn payments(f: &FiscalShop) -> u64 {
         .unwrap()
 }
 
-/// The IVA base of an invoice's stored body: Σ round(quantity × price) − discount.
+/// A JSON amount written as a number or a decimal string.
+fn number(v: &Value) -> f64 {
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// The IVA base of an invoice's stored body: per line, round(quantity × price) − discount,
+/// less the IVA in it when the price includes IVA.
 fn base_of(body: &Value) -> i64 {
     body["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|it| {
-            let qty = it["quantity"].as_f64().unwrap();
-            let price = it["product"]["price"].as_f64().unwrap();
-            (qty * price * 100.0).round() as i64 - cents(&it["discount"])
+            let qty = number(&it["quantity"]);
+            let price = number(&it["product"]["price"]);
+            let discount = it.get("discount").map_or(0, cents);
+            let amount = (qty * price * 100.0).round() as i64 - discount;
+            if it["product"]["tax_included"] == false {
+                return amount;
+            }
+            let rate = number(&it["product"]["taxes"][0]["rate"]);
+            amount - (amount as f64 * rate / (1.0 + rate)).round() as i64
         })
         .sum()
 }

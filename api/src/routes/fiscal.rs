@@ -54,7 +54,7 @@ pub struct CancelRequest {
         (status = 202, body = InvoiceView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`invoice_not_valid`, `cancellation_in_progress`", body = ErrorBody),
+        (status = 409, description = "`invoice_not_valid`, `cancellation_in_progress`, `has_related_documents` (a credit note or payment complement still stands)", body = ErrorBody),
         (status = 422, description = "Bad motive, or motive 01 without its substitute", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -21,7 +21,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::invoicing::{self, attempt_key, status};
+use super::invoicing::{self, ItemProduct, attempt_key, item_json, status};
 use super::{branch, credit_note, invoice, invoice_payment, sale_return, sale_return_line, sales};
 use crate::cfdi::{self, LineTax, TicketLine};
 use crate::money::{Money, round_cents};
@@ -143,6 +143,29 @@ pub async fn payments_of(
         .collect())
 }
 
+/// The credit notes and payment complements of an invoice that still stand (being stamped or
+/// stamped, not cancelled): while one does, SAT refuses to cancel the invoice they relate to.
+///
+/// # Errors
+/// Database errors.
+pub async fn standing_related(
+    db: &impl ConnectionTrait,
+    invoice_id: Uuid,
+) -> Result<Vec<invoice::Model>> {
+    let notes = credit_notes_of(db, invoice_id)
+        .await?
+        .into_iter()
+        .map(|(_, n)| n);
+    let complements = payments_of(db, invoice_id)
+        .await?
+        .into_iter()
+        .filter_map(|(_, c)| c);
+    Ok(notes
+        .chain(complements)
+        .filter(|d| d.active_key.is_some())
+        .collect())
+}
+
 /// What an invoice still owes.
 ///
 /// # Errors
@@ -181,7 +204,7 @@ pub async fn balance_of(db: &impl ConnectionTrait, inv: &invoice::Model) -> Resu
 }
 
 /// Takes the invoice's row lock for the rest of the transaction and reads it again.
-async fn lock_invoice(db: &impl ConnectionTrait, id: Uuid) -> Result<invoice::Model> {
+pub(crate) async fn lock_invoice(db: &impl ConnectionTrait, id: Uuid) -> Result<invoice::Model> {
     invoice::Entity::update_many()
         .col_expr(
             invoice::Column::UpdatedAt,
@@ -538,27 +561,33 @@ pub async fn request_credit_note(
             let a = &c.amounts;
             let stored = same_shape.then(|| &stored_items[c.line]);
             let product = |k: &str| stored.map(|s| text(s, &["product", k]).to_owned());
-            // The invoice's unit value when, for these units, it gives the same amount.
-            let unit_value = stored
-                .and_then(|s| amount_of(s.get("product").and_then(|p| p.get("price"))))
-                .filter(|uv| {
-                    round_cents(uv * Decimal::from(a.quantity) * Decimal::ONE_HUNDRED)
-                        == Decimal::from(a.amount.0)
+            // The invoice's price when, for these units, it charges the refund exactly.
+            let price = stored
+                .filter(|s| s.pointer("/product/tax_included") == Some(&Value::Bool(true)))
+                .and_then(|s| {
+                    Some(cfdi::IncludedPrice {
+                        quantity: a.quantity,
+                        price: amount_of(s.pointer("/product/price"))?,
+                    })
                 })
-                .unwrap_or(a.unit_value);
-            json!({
-                "quantity": a.quantity,
-                "discount": a.discount.to_decimal(),
-                "product": {
-                    "description": product("description").filter(|s| !s.is_empty()).unwrap_or_else(|| l.name.clone()),
-                    "product_key": product("product_key").filter(|s| !s.is_empty()).unwrap_or_else(|| settings.default_product_key.clone()),
-                    "unit_key": product("unit_key").filter(|s| !s.is_empty()).unwrap_or_else(|| settings.default_unit_key.clone()),
-                    "price": unit_value,
-                    "tax_included": false,
-                    "taxes": [{"type": "IVA", "rate": a.tax.rate}],
-                    "sku": l.sku,
-                }
-            })
+                .filter(|p| p.line_total_cents() == a.ticket_total.0)
+                .unwrap_or_else(|| cfdi::included_price(a.quantity, a.ticket_total.0));
+            let description = product("description")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| l.name.clone());
+            let product_key = product("product_key")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| settings.default_product_key.clone());
+            let unit_key = product("unit_key")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| settings.default_unit_key.clone());
+            let p = ItemProduct {
+                description: &description,
+                product_key: &product_key,
+                unit_key: &unit_key,
+                sku: &l.sku,
+            };
+            item_json(&p, a, price)
         })
         .collect();
     let uuid = inv.uuid.clone().unwrap_or_default();
@@ -684,9 +713,11 @@ fn check_payment(ask: &PaymentAsk) -> Result<(chrono::DateTime<chrono::Utc>, Opt
     Ok((paid_at, reference))
 }
 
-/// The IVA bases of an invoice per rate, as its stored request states its lines (price ×
-/// quantity − discount, prices without IVA). Exempt lines carry no rate and are left out: the
-/// complement's tax list has no factor to state `Exento` with.
+/// The IVA bases of an invoice per rate, from the lines its stored request states: an
+/// IVA-included line's base is its total less the IVA in it, worked out as the ticket does
+/// (`cfdi::concept_amounts`); a line without IVA (requests written before prices went
+/// IVA-included) is price × quantity − discount. Exempt lines carry no rate and are left out:
+/// the complement's tax list has no factor to state `Exento` with.
 fn bases_by_rate(inv: &invoice::Model) -> Vec<(Decimal, i64)> {
     let mut out: Vec<(Decimal, i64)> = Vec::new();
     for item in inv.request["items"].as_array().into_iter().flatten() {
@@ -694,9 +725,10 @@ fn bases_by_rate(inv: &invoice::Model) -> Vec<(Decimal, i64)> {
         let qty = amount_of(item.get("quantity")).unwrap_or_default();
         let price = amount_of(product.get("price")).unwrap_or_default();
         let discount = amount_of(item.get("discount")).unwrap_or_default();
-        let base = round_cents(qty * price * Decimal::ONE_HUNDRED)
+        let amount = round_cents(qty * price * Decimal::ONE_HUNDRED)
             - round_cents(discount * Decimal::ONE_HUNDRED);
-        let base: i64 = base.try_into().unwrap_or(0);
+        let amount: i64 = amount.try_into().unwrap_or(0);
+        let included = product.get("tax_included").and_then(Value::as_bool) != Some(false);
         let taxes = product
             .get("taxes")
             .and_then(Value::as_array)
@@ -708,6 +740,12 @@ fn bases_by_rate(inv: &invoice::Model) -> Vec<(Decimal, i64)> {
             }
             let Some(rate) = amount_of(t.get("rate")) else {
                 continue;
+            };
+            let base = if included {
+                let tax = round_cents(Decimal::from(amount) * rate / (Decimal::ONE + rate));
+                amount - i64::try_from(tax).unwrap_or(0)
+            } else {
+                amount
             };
             match out.iter_mut().find(|(r, _)| *r == rate) {
                 Some((_, b)) => *b += base,

@@ -266,6 +266,40 @@ pub fn attempt_key(invoice: Uuid, generation: i32) -> String {
     format!("inv-{invoice}-g{generation}")
 }
 
+/// What a Facturapi item names of its product; the amounts come from its concept.
+pub(crate) struct ItemProduct<'a> {
+    /// The concept's description.
+    pub description: &'a str,
+    /// ClaveProdServ.
+    pub product_key: &'a str,
+    /// ClaveUnidad.
+    pub unit_key: &'a str,
+    /// Our SKU, printed on the CFDI.
+    pub sku: &'a str,
+}
+
+/// A Facturapi item for one concept, at the IVA-included price that charges the ticket line's
+/// total exactly ([`cfdi::included_price`]): invoices and credit notes send their lines this
+/// way so that the stamped total is what the customer paid or got back, to the centavo.
+pub(crate) fn item_json(
+    product: &ItemProduct<'_>,
+    concept: &cfdi::ConceptAmounts,
+    price: cfdi::IncludedPrice,
+) -> serde_json::Value {
+    json!({
+        "quantity": price.quantity,
+        "product": {
+            "description": product.description,
+            "product_key": product.product_key,
+            "unit_key": product.unit_key,
+            "price": price.price,
+            "tax_included": true,
+            "taxes": [{"type": "IVA", "rate": concept.tax.rate}],
+            "sku": product.sku,
+        }
+    })
+}
+
 fn payment_form_of(payments: &[super::payment::Model]) -> (&'static str, &'static str) {
     if payments.iter().any(|p| p.method == "credit") {
         // Paid later: PPD, and the form is "to be defined" (SAT rule CFDI40105).
@@ -418,19 +452,13 @@ pub async fn request_invoice(
         .zip(&amounts.concepts)
         .zip(&keys)
         .map(|((l, a), (product, unit))| {
-            json!({
-                "quantity": a.quantity,
-                "discount": a.discount.to_decimal(),
-                "product": {
-                    "description": l.name,
-                    "product_key": product,
-                    "unit_key": unit,
-                    "price": a.unit_value,
-                    "tax_included": false,
-                    "taxes": [{"type": "IVA", "rate": a.tax.rate}],
-                    "sku": l.sku,
-                }
-            })
+            let p = ItemProduct {
+                description: &l.name,
+                product_key: product,
+                unit_key: unit,
+                sku: &l.sku,
+            };
+            item_json(&p, a, cfdi::included_price(a.quantity, a.ticket_total.0))
         })
         .collect();
     let email = ask.email.or(c.email.clone());
@@ -760,7 +788,8 @@ pub async fn apply_webhook(
 /// transaction). Only a stamped invoice that is not being or already cancelled qualifies.
 ///
 /// # Errors
-/// [`Error::NotFound`]; [`Error::Conflict`] `invoice_not_valid` / `cancellation_in_progress`;
+/// [`Error::NotFound`]; [`Error::Conflict`] `invoice_not_valid` / `cancellation_in_progress` /
+/// `has_related_documents` (a credit note or payment complement of it still stands);
 /// [`Error::Validation`] on `motive` or `substitution` (motive 01 needs the substitute's UUID).
 pub async fn request_cancellation(
     db: &impl ConnectionTrait,
@@ -771,10 +800,8 @@ pub async fn request_cancellation(
 ) -> Result<super::invoice::Model> {
     use super::invoice;
     let m = cfdi::validate_cancellation(motive, substitution)?;
-    let inv = invoice::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound { entity: "invoice" })?;
+    // Locked: a credit note or payment asked for meanwhile waits, then sees the cancellation.
+    let inv = super::cfdi_documents::lock_invoice(db, id).await?;
     if inv.status != status::VALID {
         return Err(Error::conflict(
             "invoice_not_valid",
@@ -788,6 +815,19 @@ pub async fn request_cancellation(
         return Err(Error::conflict(
             "cancellation_in_progress",
             format!("the cancellation is already {}", inv.cancellation_status),
+        ));
+    }
+    let related = super::cfdi_documents::standing_related(db, id).await?;
+    if !related.is_empty() {
+        let kinds = |k: &str| related.iter().filter(|d| d.kind == k).count();
+        return Err(Error::conflict(
+            "has_related_documents",
+            format!(
+                "SAT refuses to cancel an invoice while CFDIs related to it stand: cancel its {} \
+                 credit note(s) and {} payment complement(s) first",
+                kinds("E"),
+                kinds("P")
+            ),
         ));
     }
     let sub = substitution.map(|s| s.trim().to_ascii_uppercase());
