@@ -80,6 +80,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::cart::router())
         .merge(routes::quotes::router())
         .merge(routes::fiscal::router())
+        .merge(routes::sat_keys::router())
         .merge(routes::invoices::router())
         .merge(routes::cfdi_documents::router())
         .merge(routes::webhooks::router())

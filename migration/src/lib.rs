@@ -28,6 +28,7 @@ mod m20261125_000007_tenant_cfdi;
 mod m20261125_000008_tenant_run_lease_and_files;
 mod m20261125_000009_tenant_cfdi_documents;
 mod m20261125_000010_tenant_global_invoice;
+mod m20261125_000011_tenant_category_sat_keys;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -65,6 +66,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000008_tenant_run_lease_and_files::Migration),
             Box::new(m20261125_000009_tenant_cfdi_documents::Migration),
             Box::new(m20261125_000010_tenant_global_invoice::Migration),
+            Box::new(m20261125_000011_tenant_category_sat_keys::Migration),
         ]
     }
 }

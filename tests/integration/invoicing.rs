@@ -165,6 +165,15 @@ async fn a_sale_is_invoiced_once_and_stamped_once(app: TestApp) {
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert!(v["uuid"].as_str().is_some_and(|u| u.len() == 36), "{v}");
     assert_eq!(fake.stamp_count(&id), 1);
+    // The lines went at IVA-included prices, and Facturapi's total is what the customer paid.
+    let body = tests::cfdi::stamped_body(&fake, &id);
+    for it in body["items"].as_array().unwrap() {
+        assert_eq!(it["product"]["tax_included"], true, "{body}");
+    }
+    assert_eq!(
+        tests::cfdi::facturapi_total(&fake, &c.s.db, &id).await,
+        125_197
+    );
     let again = invoice(&app, &c).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json["id"], id.as_str());
@@ -422,7 +431,7 @@ async fn only_owners_and_admins_read_or_write_fiscal_settings(app: TestApp) {
 
 /// Makes `n` sales to the counter's customer and requests their invoices, as the API does
 /// (invoice row and `cfdi.stamp` job in one transaction). Returns the invoice ids.
-async fn many_invoices(c: &Counter, n: usize) -> Vec<String> {
+async fn many_invoices(app: &TestApp, c: &Counter, n: usize) -> Vec<String> {
     use entities::tenant::sales::{self, LineInput, Method, NewSale, PaymentInput, Seller};
     let item =
         c.s.item(&format!("SOAK-{}", Uuid::now_v7().simple()), 9_999, None, 0)
@@ -466,6 +475,7 @@ async fn many_invoices(c: &Counter, n: usize) -> Vec<String> {
         .unwrap();
         let (inv, _) = entities::tenant::invoicing::request_invoice(
             &txn,
+            &app.app.platform,
             None,
             out.doc.sale.id,
             entities::tenant::invoicing::InvoiceSale::default(),
@@ -547,7 +557,7 @@ async fn three_hundred_invoices_through_random_faults_are_each_stamped_at_most_o
     let fake = FacturapiFake::start().await;
     fake.set_hang(Duration::from_millis(800));
     // Throughput first, with Facturapi answering well.
-    let clean = many_invoices(&c, 100).await;
+    let clean = many_invoices(&app, &c, 100).await;
     // One set of workers for both phases: their runtime owns pooled connections the test reuses.
     let _w = workers_on(&app, &fake, Duration::from_millis(300));
     let secs = settle_all(&c, Duration::from_secs(120)).await;
@@ -573,7 +583,7 @@ async fn three_hundred_invoices_through_random_faults_are_each_stamped_at_most_o
         };
         fake.push_modes(mode, 1);
     }
-    let ids = many_invoices(&c, 300).await;
+    let ids = many_invoices(&app, &c, 300).await;
     let secs = settle_all(&c, Duration::from_secs(240)).await;
     eprintln!("300 invoices through random faults settled in {secs:.1} s");
     let rows = invoice::Entity::find().all(&c.s.db).await.unwrap();

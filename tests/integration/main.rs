@@ -28,6 +28,7 @@ mod prices;
 mod quotes;
 mod relay;
 mod sales;
+mod sat_keys;
 mod schedules;
 mod search_sync;
 mod startup;

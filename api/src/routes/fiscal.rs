@@ -235,8 +235,14 @@ pub(crate) async fn issue_sale_invoice(
     let txn = entities::db::begin_write(&ctx.db)
         .await
         .map_err(entities::Error::from)?;
-    let (inv, fresh) =
-        invoicing::request_invoice(&txn, Some(ctx.principal.user_id), sale.id, ask).await?;
+    let (inv, fresh) = invoicing::request_invoice(
+        &txn,
+        &state.platform,
+        Some(ctx.principal.user_id),
+        sale.id,
+        ask,
+    )
+    .await?;
     let tenant_id = ctx.principal.tenant.id;
     if fresh {
         crate::routes::cfdi_documents::enqueue_stamp(&txn, tenant_id, inv.id).await?;

@@ -15,6 +15,7 @@ pub mod ops;
 pub mod prices;
 pub mod quotes;
 pub mod sales;
+pub mod sat_keys;
 pub mod system;
 pub mod transfers;
 pub mod vehicles;

@@ -317,6 +317,8 @@ fn payment_form_of(payments: &[super::payment::Model]) -> (&'static str, &'stati
 /// Records a nominative invoice (type I) of a sale and the exact request its stamping will send,
 /// after every local check; the caller enqueues `cfdi.stamp` in the same transaction. A sale
 /// that already has a standing invoice answers that invoice (`false`) instead of a second one.
+/// Each line's SAT keys are resolved by [`super::category_sat_keys::resolve`], reading the
+/// shared catalog's parts from `catalog` (the platform database).
 ///
 /// # Errors
 /// [`Error::Conflict`] `fiscal_settings_missing`, `sale_not_invoiceable`; [`Error::NotFound`]
@@ -324,6 +326,7 @@ fn payment_form_of(payments: &[super::payment::Model]) -> (&'static str, &'stati
 /// `lines[2].sat_product_key`, `branch.postal_code`…).
 pub async fn request_invoice(
     db: &impl ConnectionTrait,
+    catalog: &impl ConnectionTrait,
     user: Option<Uuid>,
     sale_id: Uuid,
     ask: InvoiceSale,
@@ -412,16 +415,17 @@ pub async fn request_invoice(
         .filter(item::Column::Id.is_in(doc.lines.iter().map(|l| l.item_id)))
         .all(db)
         .await?;
+    let resolved = super::category_sat_keys::resolve(db, catalog, &items, &settings).await?;
     let mut ticket = Vec::with_capacity(doc.lines.len());
     let mut keys = Vec::with_capacity(doc.lines.len());
     for (i, l) in doc.lines.iter().enumerate() {
-        let it = items.iter().find(|it| it.id == l.item_id);
-        let product = it
-            .and_then(|it| it.sat_product_key.clone())
-            .unwrap_or_else(|| settings.default_product_key.clone());
-        let unit = it
-            .and_then(|it| it.sat_unit_key.clone())
-            .unwrap_or_else(|| settings.default_unit_key.clone());
+        let (product, unit) = match resolved.get(&l.item_id) {
+            Some(k) => (k.product_key.clone(), k.unit_key.clone()),
+            None => (
+                settings.default_product_key.clone(),
+                settings.default_unit_key.clone(),
+            ),
+        };
         cfdi::validate_keys(i, &product, &unit)?;
         keys.push((product, unit));
         ticket.push(cfdi::TicketLine {

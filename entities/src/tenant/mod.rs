@@ -7,6 +7,8 @@ pub mod branches;
 pub mod cart;
 pub mod cart_line;
 pub mod carts;
+pub mod category_sat_key;
+pub mod category_sat_keys;
 pub mod cfdi_documents;
 pub mod credit_note;
 pub mod customer;
