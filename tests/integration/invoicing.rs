@@ -2,22 +2,18 @@
 //! and invoicing a sale through the Facturapi fake: stamped at most once through timeouts, 429,
 //! 500, pending and SAT refusals; bad requests are 422 naming the field and queue nothing.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use entities::Role;
 use entities::tenant::{audit_log, customer, outbox};
 use http::{Method, StatusCode};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use tests::cfdi::{fiscal_shop, invoice_when, workers_with_timeout};
 use tests::fakes::facturapi::{self, FacturapiFake, Mode};
-use tests::run::start_workers;
 use tests::shop::Shop;
 use tests::{TestApp, TestResponse, shape_tests};
 use uuid::Uuid;
-use workers::cfdi::FacturapiConfig;
-use workers::runtime::Runtime;
-use workers::services::Services;
 
 shape_tests!(
     fiscal_settings_are_validated_and_the_key_is_never_shown_again,
@@ -43,104 +39,13 @@ struct Counter {
 }
 
 async fn counter(app: &TestApp, slug: &str) -> Counter {
-    let s = Shop::open(app, slug).await;
-    let r = put(
-        app,
-        &s.owner,
-        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "facturapi_key": facturapi::SECRET_KEY}),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let r = app
-        .patch(
-            &format!("/pos/api/branches/{}", s.branch),
-            Some(&s.owner),
-            json!({"postal_code": facturapi::EXPEDITION_ZIP}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let now = entities::now();
-    let customer = Uuid::now_v7();
-    customer::ActiveModel {
-        id: Set(customer),
-        name: Set("ESCUELA KEMPER URGATE".into()),
-        rfc: Set(Some("EKU9003173C9".into())),
-        tax_regime: Set(Some("601".into())),
-        zip: Set(Some("64000".into())),
-        email: Set(None),
-        whatsapp_phone: Set(None),
-        price_list: Set("mostrador".into()),
-        credit_limit_cents: Set(0),
-        notes: Set(None),
-        is_active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&s.db)
-    .await
-    .unwrap();
-    let a = s.item("BAL-1", 45_000, Some(52_000), 0).await;
-    let b = s.item("FIL-2", 12_350, None, 0).await;
-    s.stock(a, s.wh, 10).await;
-    s.stock(b, s.wh, 10).await;
-    let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "customer_id": customer, "lines": [
-                {"item_id": a, "warehouse_id": s.wh, "qty": 2},
-                {"item_id": b, "warehouse_id": s.wh, "qty": 3, "discount": "5"}
-            ], "payments": [{"method": "card", "amount": "1251.97"}]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let f = fiscal_shop(app, slug).await;
+    let sale = f.sell(app, false).await;
     Counter {
-        s,
-        customer,
-        sale: r.json["id"].as_str().unwrap().to_owned(),
+        s: f.s,
+        customer: f.customer,
+        sale,
     }
-}
-
-fn workers_on(
-    app: &TestApp,
-    fake: &FacturapiFake,
-    timeout: Duration,
-) -> tokio::sync::watch::Sender<bool> {
-    let rt = Arc::new(Runtime::new(
-        app.app.platform.clone(),
-        app.app.tenants.clone(),
-        workers::handlers::all(Services {
-            facturapi: Some(FacturapiConfig {
-                base_url: fake.url.clone(),
-                timeout,
-                // Short backoff: a run of faults must not make the test wait minutes.
-                retry: workers::runtime::RetryPolicy {
-                    max_attempts: 30,
-                    base: Duration::from_millis(50),
-                    max: Duration::from_millis(500),
-                },
-            }),
-            files: app.app.services.files.clone(),
-            ..Services::default()
-        }),
-    ));
-    start_workers(app, rt)
-}
-
-async fn invoice_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
-    let mut last = Value::Null;
-    // Up to a minute: the soak test next door keeps both cores busy.
-    for _ in 0..1200 {
-        let r = app
-            .get(&format!("/pos/api/invoices/{id}"), Some(token))
-            .await;
-        if r.json["status"] == status {
-            return r.json;
-        }
-        last = r.json;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("invoice {id} never became {status}: {last}");
 }
 
 async fn invoice(app: &TestApp, c: &Counter) -> TestResponse {
@@ -161,7 +66,7 @@ async fn a_sale_is_invoiced_once_and_stamped_once(app: TestApp) {
     assert_eq!(r.json["total"], "1251.97", "the CFDI total is the ticket's");
     assert_eq!(r.json["payment_form"], "04");
     let id = r.json["id"].as_str().unwrap().to_owned();
-    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert!(v["uuid"].as_str().is_some_and(|u| u.len() == 36), "{v}");
     assert_eq!(fake.stamp_count(&id), 1);
@@ -191,7 +96,7 @@ async fn a_timeout_after_stamping_is_resolved_by_external_id_without_a_second_st
         .as_str()
         .unwrap()
         .to_owned();
-    let _w = workers_on(&app, &fake, Duration::from_millis(500));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_millis(500));
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert_eq!(fake.stamp_count(&id), 1, "{v}");
     assert!(v["calls"].as_i64().unwrap() >= 1);
@@ -211,7 +116,7 @@ async fn a_429_waits_for_retry_after_and_a_500_is_retried_with_the_same_key(app:
         .as_str()
         .unwrap()
         .to_owned();
-    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
     invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert_eq!(fake.stamp_count(&id), 1);
     assert!(
@@ -240,7 +145,7 @@ async fn a_pending_invoice_is_polled_until_valid(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert_eq!(fake.stamp_count(&id), 1, "{v}");
 }
@@ -253,7 +158,7 @@ async fn a_sat_refusal_fails_the_invoice_with_a_reason_and_a_new_request_starts_
         .as_str()
         .unwrap()
         .to_owned();
-    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
     let v = invoice_when(&app, &c.s.owner, &id, "failed").await;
     assert!(
         v["failure_reason"].as_str().is_some_and(|r| !r.is_empty()),
@@ -559,7 +464,7 @@ async fn three_hundred_invoices_through_random_faults_are_each_stamped_at_most_o
     // Throughput first, with Facturapi answering well.
     let clean = many_invoices(&app, &c, 100).await;
     // One set of workers for both phases: their runtime owns pooled connections the test reuses.
-    let _w = workers_on(&app, &fake, Duration::from_millis(300));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_millis(300));
     let secs = settle_all(&c, Duration::from_secs(120)).await;
     eprintln!(
         "stamping against the fake: {} invoices in {secs:.2} s = {:.0} invoices/s (pool concurrency 10)",
@@ -699,7 +604,7 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
         r.text()
     );
     assert_eq!(r.code(), "invoice_not_valid");
-    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
     invoice_when(&app, &c.s.owner, &id, "valid").await;
     let r = app
         .post(&path, Some(&c.s.owner), json!({"motive": "01"}))
@@ -770,7 +675,7 @@ async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_
     let r = app.get(&xml_path, Some(&c.s.owner)).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.code(), "invoice_not_stamped");
-    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     let uuid = v["uuid"].as_str().unwrap().to_owned();
     let mut xml = app.get(&xml_path, Some(&c.s.owner)).await;
@@ -840,7 +745,7 @@ async fn a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_
         .as_str()
         .unwrap()
         .to_owned();
-    let _w = workers_on(&app, &fake, Duration::from_secs(5));
+    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
     invoice_when(&app, &c.s.owner, &failed, "failed").await;
     let retry = |id: String| {
         let app = &app;

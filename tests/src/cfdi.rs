@@ -165,22 +165,35 @@ impl FiscalShop {
     }
 }
 
-/// Starts the relay and the worker pools with Facturapi pointed at `fake`.
+/// Starts the relay and the worker pools with Facturapi pointed at `fake` (5 s per call).
 #[must_use]
 pub fn workers_on(app: &TestApp, fake: &FacturapiFake) -> tokio::sync::watch::Sender<bool> {
+    workers_with_timeout(app, fake, Duration::from_secs(5))
+}
+
+/// Starts the relay and the worker pools with Facturapi pointed at `fake`, each call given up
+/// after `timeout`, and the app's file store for the XML and PDF.
+#[must_use]
+pub fn workers_with_timeout(
+    app: &TestApp,
+    fake: &FacturapiFake,
+    timeout: Duration,
+) -> tokio::sync::watch::Sender<bool> {
     let rt = Arc::new(Runtime::new(
         app.app.platform.clone(),
         app.app.tenants.clone(),
         workers::handlers::all(Services {
             facturapi: Some(FacturapiConfig {
                 base_url: fake.url.clone(),
-                timeout: Duration::from_secs(5),
+                timeout,
+                // Short backoff: a run of faults must not make the test wait minutes.
                 retry: workers::runtime::RetryPolicy {
                     max_attempts: 30,
                     base: Duration::from_millis(50),
                     max: Duration::from_millis(500),
                 },
             }),
+            files: app.app.services.files.clone(),
             ..Services::default()
         }),
     ));
