@@ -49,8 +49,8 @@ pub struct ApiConfig {
     pub usd_rate: entities::money::Rate,
     /// Redis of the stock cache (`REDIS_URL`); `None` caches in-process.
     pub stock_cache_redis_url: Option<String>,
-    /// The tenant's files (`NEXUS_DATA_DIR/files`): stamped invoices' XML and PDF.
-    pub files_dir: std::path::PathBuf,
+    /// The tenants' files (a folder, or an S3-compatible bucket): stamped invoices' XML and PDF.
+    pub files: entities::files::FileStore,
     /// How long a cached stock view lives (`REDIS_STOCK_TTL`).
     pub stock_cache_ttl: Duration,
 }
@@ -89,7 +89,7 @@ impl ApiConfig {
             vin_enrichment: false,
             usd_rate: entities::money::Rate(17_000_000),
             stock_cache_redis_url: None,
-            files_dir: "data/files".into(),
+            files: entities::files::FileStore::new("data/files"),
             stock_cache_ttl: Duration::from_secs(300),
         }
     }

@@ -56,7 +56,7 @@ pub fn services(cfg: &Config) -> Result<workers::services::Services> {
     Ok(workers::services::Services {
         vpic,
         facturapi,
-        files: Some(entities::files::FileStore::new(cfg.files_dir())),
+        files: Some(cfg.file_store()?),
     })
 }
 
@@ -479,7 +479,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.access_ttl = config.access_ttl;
     api_config.refresh_ttl = config.refresh_ttl;
     api_config.body_limit = config.body_limit;
-    api_config.files_dir = config.files_dir();
+    api_config.files = config.file_store()?;
     api_config.cors_origins = config.cors_origins.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
     api_config.vin_enrichment = config.vpic_url.is_some();
@@ -510,7 +510,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         state.set_catalog_search(search);
     }
     let router = api::router(state.clone()).context("building the OpenAPI document")?;
-    if config.shape() == Shape::Embedded {
+    if config.shape() == Shape::Embedded && config.files_s3.is_none() {
         std::fs::create_dir_all(config.files_dir()).with_context(|| {
             format!(
                 "NEXUS_DATA_DIR: cannot create {}",

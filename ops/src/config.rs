@@ -70,6 +70,11 @@ pub struct Config {
     pub default_currency: String,
     /// `EXCHANGE_RATE_USD_MXN` (default 17.50).
     pub exchange_rate_usd_mxn: Decimal,
+    /// `FILES_S3_BUCKET` with `FILES_S3_ENDPOINT`, `FILES_S3_REGION` (default `us-east-1`),
+    /// `FILES_S3_ACCESS_KEY_ID` and `FILES_S3_SECRET_ACCESS_KEY`: the tenants' files go to this
+    /// S3-compatible bucket instead of `NEXUS_DATA_DIR/files` (hosts of the distributed shape
+    /// share it).
+    pub files_s3: Option<entities::files::S3Settings>,
     /// `MEILI_URL`, unless `MEILI_ENABLED=false`.
     pub meili_url: Option<String>,
     /// `MEILI_MASTER_KEY`, or `MEILI_API_KEY` (the seed's name).
@@ -154,6 +159,43 @@ fn check_http_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
             format!("expected an http:// or https:// URL, got `{v}`"),
         ))
     }
+}
+
+/// The S3-compatible file store's settings, when `FILES_S3_BUCKET` names one.
+fn files_s3(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<entities::files::S3Settings>, ConfigError> {
+    let Some(bucket) = get("FILES_S3_BUCKET").map(|b| b.trim().to_owned()) else {
+        return Ok(None);
+    };
+    // S3's bucket naming rules, so a typo stops start-up rather than the first invoice.
+    let named = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !named {
+        return Err(err(
+            "FILES_S3_BUCKET",
+            "3 to 63 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit",
+        ));
+    }
+    let endpoint = get("FILES_S3_ENDPOINT")
+        .map(|u| check_http_url("FILES_S3_ENDPOINT", &u))
+        .transpose()?;
+    let need = |name: &'static str| {
+        get(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| err(name, "required with FILES_S3_BUCKET"))
+    };
+    Ok(Some(entities::files::S3Settings {
+        bucket,
+        endpoint,
+        region: get("FILES_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key_id: need("FILES_S3_ACCESS_KEY_ID")?,
+        secret_access_key: need("FILES_S3_SECRET_ACCESS_KEY")?,
+    }))
 }
 
 /// Derives a tenant template from the platform URL by putting `{db_name}` where its database
@@ -365,6 +407,8 @@ impl Config {
             return Err(err("EXCHANGE_RATE_USD_MXN", "must be greater than zero"));
         }
 
+        let files_s3 = files_s3(&get)?;
+
         let meili_enabled = get("MEILI_ENABLED")
             .map(|v| parse_bool("MEILI_ENABLED", &v))
             .transpose()?
@@ -500,6 +544,7 @@ impl Config {
             tenant_idle: Duration::from_secs(tenant_idle),
             default_currency,
             exchange_rate_usd_mxn,
+            files_s3,
             meili_url,
             meili_api_key: get("MEILI_MASTER_KEY").or_else(|| get("MEILI_API_KEY")),
             meili_index_prefix,
@@ -540,10 +585,23 @@ impl Config {
         self.data_dir.join("queue.db")
     }
 
-    /// Where uploaded and generated files go.
+    /// Where uploaded and generated files go when no bucket is configured.
     #[must_use]
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
+    }
+
+    /// The tenants' file store: the S3-compatible bucket when `FILES_S3_BUCKET` is set, else
+    /// [`Self::files_dir`].
+    ///
+    /// # Errors
+    /// `FILES_S3_ENDPOINT` when the client cannot be built from it.
+    pub fn file_store(&self) -> Result<entities::files::FileStore, ConfigError> {
+        match &self.files_s3 {
+            Some(s) => entities::files::FileStore::s3(s)
+                .map_err(|e| err("FILES_S3_ENDPOINT", e.to_string())),
+            None => Ok(entities::files::FileStore::new(self.files_dir())),
+        }
     }
 }
 
@@ -604,6 +662,57 @@ mod tests {
         let c = cfg(&[("NEXUS_DATA_DIR", "/srv/nexus")]).unwrap();
         assert_eq!(c.master_db_url, "sqlite:///srv/nexus/master.db?mode=rwc");
         assert_eq!(c.files_dir(), PathBuf::from("/srv/nexus/files"));
+    }
+
+    #[test]
+    fn a_bucket_takes_the_files_and_bad_bucket_settings_are_named() {
+        assert!(cfg(&[]).unwrap().files_s3.is_none());
+        let keys = [
+            ("FILES_S3_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+            ("FILES_S3_SECRET_ACCESS_KEY", "secret"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = keys.to_vec();
+            v.extend_from_slice(extra);
+            cfg(&v)
+        };
+        let c = with(&[
+            ("FILES_S3_BUCKET", "nexus-files"),
+            ("FILES_S3_ENDPOINT", "http://minio:9000/"),
+        ])
+        .unwrap();
+        let s = c.files_s3.clone().unwrap();
+        assert_eq!(s.bucket, "nexus-files");
+        assert_eq!(s.endpoint.as_deref(), Some("http://minio:9000"));
+        assert_eq!(s.region, "us-east-1");
+        assert!(
+            c.file_store()
+                .unwrap()
+                .describe()
+                .starts_with("object store")
+        );
+        assert!(
+            !format!("{s:?}").contains("secret"),
+            "the secret is never printed"
+        );
+        for (bad, name) in [
+            (vec![("FILES_S3_BUCKET", "Nexus_Files")], "FILES_S3_BUCKET"),
+            (vec![("FILES_S3_BUCKET", "nx")], "FILES_S3_BUCKET"),
+            (
+                vec![
+                    ("FILES_S3_BUCKET", "nexus-files"),
+                    ("FILES_S3_ENDPOINT", "minio:9000"),
+                ],
+                "FILES_S3_ENDPOINT",
+            ),
+        ] {
+            assert_eq!(with(&bad).unwrap_err().name, name);
+        }
+        let no_secret = cfg(&[
+            ("FILES_S3_BUCKET", "nexus-files"),
+            ("FILES_S3_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        ]);
+        assert_eq!(no_secret.unwrap_err().name, "FILES_S3_SECRET_ACCESS_KEY");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod credit_notes;
 mod customers;
 mod facturapi;
 mod faults;
+mod file_store;
 mod global_invoice;
 mod http;
 mod inventory;

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use entities::files::FileStore;
 use entities::tenant::invoicing::{self, InvoiceSale};
 use entities::tenant::{invoice, invoice_file, invoice_payment};
 use sea_orm::EntityTrait;
@@ -92,8 +91,9 @@ async fn file(state: &AppState, ctx: &TenantCtx, id: Uuid, format: &str) -> ApiR
         .await
         .map_err(entities::Error::from)?
         .ok_or_else(not_ready)?;
-    let store = FileStore::new(state.config.files_dir.clone());
-    let bytes = store
+    let bytes = state
+        .config
+        .files
         .get(&row.path)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?

@@ -4,4 +4,5 @@
 
 pub mod facturapi;
 pub mod meili;
+pub mod s3;
 pub mod vpic;
