@@ -228,20 +228,9 @@ impl S3Fake {
         let router = axum::Router::new()
             .route("/{*path}", axum::routing::any(object))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the S3 fake");
-        let addr = listener.local_addr().expect("fake address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let (url, stop) = super::serve_on_loopback(router, "S3 fake").await;
         Self {
-            url: format!("http://{addr}"),
+            url,
             inner,
             _stop: stop,
         }

@@ -228,20 +228,9 @@ impl VpicFake {
                 axum::routing::get(decode),
             )
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the vPIC fake");
-        let addr = listener.local_addr().expect("fake address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let (base, stop) = super::serve_on_loopback(router, "vPIC fake").await;
         Self {
-            url: format!("http://{addr}/api/vehicles/"),
+            url: format!("{base}/api/vehicles/"),
             inner,
             _stop: stop,
         }
