@@ -802,12 +802,16 @@ async fn a_global_refused_by_the_sat_frees_its_sales_for_the_next_run(app: TestA
     let first = r.invoices[0];
     let fake = FacturapiFake::start().await;
     fake.set_mode(Mode::SatValidationError);
-    let w = workers_on(&app, &fake);
+    // The workers keep running to the end: stopping them shuts their runtime down, and the
+    // pooled connections they opened then fail the test's next queries ("a Tokio 1.x context
+    // was found, but it is being shutdown").
+    let _w = workers_on(&app, &fake);
     wait_until("the refusal", Duration::from_secs(60), || async {
         status_of(db, first).await.status == "failed"
     })
     .await;
-    drop(w);
+    // The cause is fixed: the next global is stamped.
+    fake.set_mode(Mode::Ok);
     assert!(status_of(db, first).await.failure_reason.is_some());
     assert!(
         global_invoicing::standing_global_of(db, s1.id)
