@@ -35,6 +35,7 @@ shape_tests!(
     bad_global_runs_are_refused_and_write_nothing,
     the_global_periodicity_is_a_fiscal_setting,
     a_global_refused_by_the_sat_frees_its_sales_for_the_next_run,
+    a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_and_keeps_the_global,
 );
 
 /// A shop on the fake with fiscal settings, both branches at the fake's expedition zip, a
@@ -833,4 +834,147 @@ async fn a_global_refused_by_the_sat_frees_its_sales_for_the_next_run(app: TestA
             .map(|i| i.id),
         Some(r.invoices[0])
     );
+}
+
+/// The morning's global of yesterday's sales (stamped), and a nominative invoice asked for
+/// `named`, a sale in it: the global's motive-04 cancellation is then under way. Returns the
+/// global and the nominative invoice, both as stamped.
+async fn global_then_nominative(
+    app: &TestApp,
+    st: &Store,
+    named: &sale::Model,
+) -> (invoice::Model, invoice::Model) {
+    let db = &st.s.db;
+    let r = run(
+        db,
+        st.s.t.tenant.id,
+        &Scope::default(),
+        None,
+        entities::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.invoices.len(), 1, "{r:?}");
+    let g = wait_valid(db, r.invoices[0]).await;
+    let r = app
+        .post(
+            &format!("/pos/api/sales/{}/invoice", named.id),
+            Some(&st.s.owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let n = wait_valid(db, r.json["id"].as_str().unwrap().parse().unwrap()).await;
+    (g, n)
+}
+
+async fn a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_and_keeps_the_global(
+    app: TestApp,
+) {
+    use entities::tenant::{job_run, notification};
+    let st = store(&app, "glob8").await;
+    let db = &st.s.db;
+    let admin = app.user(&st.s.t, Role::Admin, None).await;
+    app.user(&st.s.t, Role::Cashier, None).await;
+    let t = yesterday_noon();
+    let p1 = sell(&app, &st, false, &[(0, 1)], false, "cash", t).await;
+    let c1 = sell(&app, &st, false, &[(1, 2)], true, "card", t).await;
+    let fake = FacturapiFake::start().await;
+    // Stamping works; every cancellation is refused by the SAT.
+    fake.set_mode(Mode::CancelRefusedBySat);
+    let _w = workers_on(&app, &fake);
+    let (g, n) = global_then_nominative(&app, &st, &c1).await;
+    assert_eq!(n.total_cents, c1.total_cents);
+    wait_until(
+        "the refused cancellation",
+        Duration::from_secs(60),
+        || async { status_of(db, g.id).await.cancellation_status == "rejected" },
+    )
+    .await;
+
+    // The owner and the admin are told, once each, in words that say what happened and what
+    // to do; the cashier is not.
+    let notes = || async {
+        notification::Entity::find()
+            .filter(notification::Column::RefType.eq("invoice"))
+            .filter(notification::Column::RefId.eq(g.id.to_string()))
+            .all(db)
+            .await
+            .unwrap()
+    };
+    let found = notes().await;
+    let mut to: Vec<&str> = found.iter().map(|n| n.recipient.as_str()).collect();
+    to.sort_unstable();
+    let mut want = vec![st.s.t.owner_email.as_str(), admin.as_str()];
+    want.sort_unstable();
+    assert_eq!(to, want);
+    let uuid = g.uuid.clone().unwrap();
+    let reason = found[0].payload["reason"].as_str().unwrap().to_owned();
+    for n in &found {
+        assert_eq!(
+            (n.channel.as_str(), n.template.as_str()),
+            ("email", "global_cancellation_rejected")
+        );
+        assert_eq!(n.payload["reason"], reason.as_str());
+        assert_eq!(n.payload["uuid"], uuid.as_str());
+        assert_eq!(
+            n.payload["sales"],
+            json!([{"id": c1.id, "folio": c1.folio}])
+        );
+    }
+    for part in [
+        "the SAT refused cancelling the global invoice",
+        uuid.as_str(),
+        c1.folio.as_str(),
+        &c1.id.to_string(),
+        "now in both the global and a nominative invoice",
+        &format!("POST /pos/api/invoices/{}/cancel", g.id),
+    ] {
+        assert!(reason.contains(part), "{part:?} not in {reason:?}");
+    }
+    // Their delivery job ran (no e-mail channel in tests: kept, parked, with why).
+    wait_until(
+        "the notifications' delivery",
+        Duration::from_secs(60),
+        || async { notes().await.iter().all(|n| n.status == "parked") },
+    )
+    .await;
+    // The cancellation job failed with the same reason: operators see it with the failed jobs.
+    let runs = job_run::Entity::find()
+        .filter(job_run::Column::JobName.eq("cfdi.cancel"))
+        .all(db)
+        .await
+        .unwrap();
+    let dead: Vec<Option<&str>> = runs
+        .iter()
+        .filter(|r| r.status == "dead")
+        .map(|r| r.last_error.as_deref())
+        .collect();
+    assert_eq!(dead, vec![Some(reason.as_str())], "{runs:?}");
+
+    // The global stands as it was, holding its other sale; no replacement; nothing cancelled
+    // at Facturapi.
+    let now = status_of(db, g.id).await;
+    assert_eq!(
+        (now.status.as_str(), now.cancellation_motive.as_deref()),
+        ("valid", Some("04"))
+    );
+    assert_eq!(
+        global_invoicing::standing_global_of(db, p1.id)
+            .await
+            .unwrap()
+            .map(|i| i.id),
+        Some(g.id)
+    );
+    assert!(
+        global_invoicing::standing_global_of(db, c1.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(globals(db).await.len(), 1);
+    let gfid = g.facturapi_id.clone().unwrap();
+    assert_eq!(fake.cancellation_count(&gfid), 0);
+    assert_eq!(fake.invoice(&gfid).unwrap()["status"], "valid");
+    assert_eq!(notes().await.len(), 2, "one alert per refusal");
 }
