@@ -2,45 +2,20 @@
 //! lost is recorded as what Facturapi did (accepted), never as the retry's refusal, and is
 //! carried out once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use entities::tenant::{customer, invoice, job_run};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use entities::tenant::{invoice, job_run};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
-use tests::fakes::facturapi::{self, FacturapiFake, Mode};
-use tests::run::{start_workers, wait_until};
-use tests::shop::Shop;
+use tests::cfdi::{FiscalShop, fiscal_shop, invoice_when, workers_on};
+use tests::fakes::facturapi::{FacturapiFake, Mode};
+use tests::run::wait_until;
 use tests::{TestApp, shape_tests};
 use uuid::Uuid;
-use workers::cfdi::FacturapiConfig;
-use workers::runtime::Runtime;
-use workers::services::Services;
 
 shape_tests!(
     a_cancellation_whose_answer_was_lost_is_retried_and_recorded_accepted_and_carried_out_once,
 );
-
-fn workers_on(app: &TestApp, fake: &FacturapiFake) -> tokio::sync::watch::Sender<bool> {
-    let rt = Arc::new(Runtime::new(
-        app.app.platform.clone(),
-        app.app.tenants.clone(),
-        workers::handlers::all(Services {
-            facturapi: Some(FacturapiConfig {
-                base_url: fake.url.clone(),
-                timeout: Duration::from_secs(5),
-                // Short backoff: the retry after the lost answer must not make the test wait.
-                retry: workers::runtime::RetryPolicy {
-                    max_attempts: 30,
-                    base: Duration::from_millis(50),
-                    max: Duration::from_millis(500),
-                },
-            }),
-            ..Services::default()
-        }),
-    ));
-    start_workers(app, rt)
-}
 
 async fn invoice_row(db: &DatabaseConnection, id: Uuid) -> invoice::Model {
     invoice::Entity::find_by_id(id)
@@ -50,102 +25,53 @@ async fn invoice_row(db: &DatabaseConnection, id: Uuid) -> invoice::Model {
         .unwrap()
 }
 
-/// A shop on the fake with fiscal settings and a stamped invoice of a $450 sale to a company
-/// (at most $1,000: SAT cancels it without the receiver's acceptance). Returns the shop, the
-/// invoice's id and the fake, with the workers running.
+/// A fiscal shop on the fake with a stamped invoice of a $450 sale to a company (at most
+/// $1,000: SAT cancels it without the receiver's acceptance), and the workers running. Returns
+/// the shop, the invoice's id, the fake and the workers' stop handle.
 async fn stamped_small_invoice(
     app: &TestApp,
     slug: &str,
-) -> (Shop, Uuid, FacturapiFake, tokio::sync::watch::Sender<bool>) {
-    let s = Shop::open(app, slug).await;
-    let r = app
-        .send(TestApp::request(
-            http::Method::PUT,
-            "/pos/api/settings/fiscal",
-            Some(&s.owner),
-            Some(&json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "facturapi_key": facturapi::SECRET_KEY})),
-            None,
-        ))
-        .await;
-    assert_eq!(r.status, http::StatusCode::OK, "{}", r.text());
-    let r = app
-        .patch(
-            &format!("/pos/api/branches/{}", s.branch),
-            Some(&s.owner),
-            json!({"postal_code": facturapi::EXPEDITION_ZIP}),
-        )
-        .await;
-    assert_eq!(r.status, http::StatusCode::OK, "{}", r.text());
-    let now = entities::now();
-    let customer = Uuid::now_v7();
-    customer::ActiveModel {
-        id: Set(customer),
-        name: Set("ESCUELA KEMPER URGATE".into()),
-        rfc: Set(Some("EKU9003173C9".into())),
-        tax_regime: Set(Some("601".into())),
-        zip: Set(Some("64000".into())),
-        email: Set(None),
-        whatsapp_phone: Set(None),
-        price_list: Set("mostrador".into()),
-        credit_limit_cents: Set(0),
-        notes: Set(None),
-        is_active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&s.db)
-    .await
-    .unwrap();
-    let item = s.item("BAL-1", 45_000, None, 0).await;
-    s.stock(item, s.wh, 10).await;
+) -> (
+    FiscalShop,
+    Uuid,
+    FacturapiFake,
+    tokio::sync::watch::Sender<bool>,
+) {
+    let f = fiscal_shop(app, slug).await;
     let r = app
         .post(
             "/pos/api/sales",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "customer_id": customer,
-                   "lines": [{"item_id": item, "warehouse_id": s.wh, "qty": 1}],
+            Some(&f.s.owner),
+            json!({"branch_id": f.s.branch, "customer_id": f.customer,
+                   "lines": [{"item_id": f.a, "warehouse_id": f.s.wh, "qty": 1}],
                    "payments": [{"method": "card", "amount": "450"}]}),
         )
         .await;
     assert_eq!(r.status, http::StatusCode::CREATED, "{}", r.text());
-    let sale = r.json["id"].as_str().unwrap().to_owned();
-    let r = app
-        .post(
-            &format!("/pos/api/sales/{sale}/invoice"),
-            Some(&s.owner),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, http::StatusCode::ACCEPTED, "{}", r.text());
-    let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
+    let id = f.invoice(app, r.json["id"].as_str().unwrap()).await;
     let fake = FacturapiFake::start().await;
     let w = workers_on(app, &fake);
-    wait_until(
-        "the invoice to be stamped",
-        Duration::from_secs(60),
-        || async { invoice_row(&s.db, id).await.status == "valid" },
-    )
-    .await;
+    invoice_when(app, &f.s.owner, &id, "valid").await;
     // The stamping job is over once its run is done: from here on, only the cancellation talks
     // to the fake, so the faults queued below hit its calls.
     wait_until("the stamping run", Duration::from_secs(60), || async {
         job_run::Entity::find()
             .filter(job_run::Column::JobName.eq("cfdi.stamp"))
             .filter(job_run::Column::Status.eq("done"))
-            .one(&s.db)
+            .one(&f.s.db)
             .await
             .unwrap()
             .is_some()
     })
     .await;
-    (s, id, fake, w)
+    (f, id.parse().unwrap(), fake, w)
 }
 
 async fn a_cancellation_whose_answer_was_lost_is_retried_and_recorded_accepted_and_carried_out_once(
     app: TestApp,
 ) {
-    let (s, id, fake, _w) = stamped_small_invoice(&app, "cancfault1").await;
-    let fid = invoice_row(&s.db, id).await.facturapi_id.unwrap();
+    let (f, id, fake, _w) = stamped_small_invoice(&app, "cancfault1").await;
+    let fid = invoice_row(&f.s.db, id).await.facturapi_id.unwrap();
     // Facturapi cancels, the answer is lost on the way back, and the job's look at the invoice
     // right after fails too (the network still down): only a later run can learn the outcome.
     fake.push_modes(Mode::CancelThenDrop, 1);
@@ -153,7 +79,7 @@ async fn a_cancellation_whose_answer_was_lost_is_retried_and_recorded_accepted_a
     let r = app
         .post(
             &format!("/pos/api/invoices/{id}/cancel"),
-            Some(&s.owner),
+            Some(&f.s.owner),
             json!({"motive": "02"}),
         )
         .await;
@@ -166,7 +92,7 @@ async fn a_cancellation_whose_answer_was_lost_is_retried_and_recorded_accepted_a
             start.elapsed() < Duration::from_secs(60),
             "the cancellation never settled: {seen:?}"
         );
-        let st = invoice_row(&s.db, id).await.cancellation_status;
+        let st = invoice_row(&f.s.db, id).await.cancellation_status;
         if seen.last() != Some(&st) {
             seen.push(st);
         }
@@ -210,12 +136,12 @@ async fn a_cancellation_whose_answer_was_lost_is_retried_and_recorded_accepted_a
     // The job ended well on a later run; the invoice no longer holds its sale.
     let runs = job_run::Entity::find()
         .filter(job_run::Column::JobName.eq("cfdi.cancel"))
-        .all(&s.db)
+        .all(&f.s.db)
         .await
         .unwrap();
     assert!(
         runs.iter().any(|r| r.status == "done") && !runs.iter().any(|r| r.status == "dead"),
         "{runs:?}"
     );
-    assert_eq!(invoice_row(&s.db, id).await.active_key, None);
+    assert_eq!(invoice_row(&f.s.db, id).await.active_key, None);
 }
