@@ -6,7 +6,6 @@
 //! refuses alerts the owners and admins); a period of more than 5,000 concepts split into
 //! several globals; all through the Facturapi fake, each document stamped once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -19,15 +18,13 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, Set,
 };
 use serde_json::{Value, json};
+use tests::cfdi::workers_on;
 use tests::fakes::facturapi::{self, FacturapiFake, Mode};
-use tests::run::{start_workers, wait_until};
+use tests::run::wait_until;
 use tests::shop::Shop;
 use tests::{TestApp, TestResponse, shape_tests};
 use uuid::Uuid;
-use workers::cfdi::FacturapiConfig;
 use workers::global_invoice::run;
-use workers::runtime::Runtime;
-use workers::services::Services;
 
 shape_tests!(
     a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_rerun_makes_nothing,
@@ -210,26 +207,6 @@ async fn jobs_named(db: &DatabaseConnection, name: &str) -> Vec<outbox::Model> {
         .all(db)
         .await
         .unwrap()
-}
-
-fn workers_on(app: &TestApp, fake: &FacturapiFake) -> tokio::sync::watch::Sender<bool> {
-    let rt = Arc::new(Runtime::new(
-        app.app.platform.clone(),
-        app.app.tenants.clone(),
-        workers::handlers::all(Services {
-            facturapi: Some(FacturapiConfig {
-                base_url: fake.url.clone(),
-                timeout: Duration::from_secs(5),
-                retry: workers::runtime::RetryPolicy {
-                    max_attempts: 30,
-                    base: Duration::from_millis(50),
-                    max: Duration::from_millis(500),
-                },
-            }),
-            ..Services::default()
-        }),
-    ));
-    start_workers(app, rt)
 }
 
 async fn status_of(db: &DatabaseConnection, id: Uuid) -> invoice::Model {
