@@ -9,6 +9,7 @@
 mod auth;
 mod branches;
 mod browser;
+mod cancellation_faults;
 mod catalog;
 mod catalog_import;
 mod checkout_faults;

@@ -340,9 +340,7 @@ pub async fn cancel(
     {
         Ok(got) => {
             let st = cancellation_of(&got).unwrap_or_else(|| "pending".to_owned());
-            // An accepted global's replacement run is enqueued with the status.
-            crate::global_invoice::record_cancellation(&ctx.db, job.tenant_id, inv.id, &st).await?;
-            Ok(())
+            settle_cancellation(&ctx, inv.id, &st).await
         }
         Err(e) => {
             // An earlier call may have gone through (its answer lost, or recording it failed):
@@ -351,16 +349,26 @@ pub async fn cancel(
             if let Ok(now) = client.get_invoice(&fid).await
                 && let Some(st) = cancellation_of(&now).filter(|s| s != "none")
             {
-                crate::global_invoice::record_cancellation(&ctx.db, job.tenant_id, inv.id, &st)
-                    .await?;
-                return Ok(());
+                return settle_cancellation(&ctx, inv.id, &st).await;
             }
             if e.is_transient() || e.outcome_unknown() {
                 return Err(e.to_job_error());
             }
             let (_, reason) = refusal(&e);
-            invoicing::record_cancellation(&ctx.db, inv.id, "rejected").await?;
-            Err(JobError::permanent(reason))
+            let alert =
+                crate::global_invoice::record_cancellation(&ctx, inv.id, "rejected", Some(&reason))
+                    .await?;
+            Err(JobError::permanent(alert.unwrap_or(reason)))
         }
+    }
+}
+
+/// Records the cancellation status Facturapi reports (an accepted global's replacement run is
+/// enqueued with it). A rejected motive-04 cancellation of a global ends the job as failed with
+/// the alert's text, so operators also see it among the failed jobs.
+async fn settle_cancellation(ctx: &JobCtx, id: uuid::Uuid, st: &str) -> Result<(), JobError> {
+    match crate::global_invoice::record_cancellation(ctx, id, st, None).await? {
+        Some(alert) => Err(JobError::permanent(alert)),
+        None => Ok(()),
     }
 }

@@ -4,10 +4,15 @@
 //! nothing left to do.
 
 use chrono::{DateTime, Utc};
+use entities::Role;
+use entities::platform::{membership, user};
 use entities::tenant::global_invoicing::{self, Scope};
 use entities::tenant::invoice;
 use jobs::cfdi::{GlobalInvoice, StampInvoice};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use jobs::sales::SendNotification;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::runtime::{JobCtx, JobError};
@@ -154,20 +159,87 @@ pub async fn after_cancellation(
     Ok(())
 }
 
-/// Records a cancellation status and, for an accepted global, enqueues its replacement run,
-/// in one transaction.
+/// Records a cancellation status in one transaction: for an accepted global, its replacement
+/// run is enqueued; for a global whose motive-04 cancellation is rejected, the operators' alert
+/// is raised (once, on the change to `rejected`) and its text returned. `why` is Facturapi's
+/// refusal, when it refused the request itself.
 ///
 /// # Errors
 /// Database and outbox errors.
 pub async fn record_cancellation(
-    db: &DatabaseConnection,
-    tenant_id: Uuid,
+    ctx: &JobCtx,
     invoice_id: Uuid,
     status: &str,
-) -> Result<invoice::Model, JobError> {
-    let txn = db.begin().await?;
+    why: Option<&str>,
+) -> Result<Option<String>, JobError> {
+    let tenant_id = ctx.tenant.id;
+    // Read outside the tenant transaction: the platform is another database.
+    let recipients = if status == "rejected" {
+        admin_emails(&ctx.platform, tenant_id).await?
+    } else {
+        Vec::new()
+    };
+    let txn = entities::db::begin_write(&ctx.db).await?;
+    let before = invoice::Entity::find_by_id(invoice_id)
+        .one(&txn)
+        .await?
+        .map(|i| i.cancellation_status);
     let inv = entities::tenant::invoicing::record_cancellation(&txn, invoice_id, status).await?;
     after_cancellation(&txn, tenant_id, &inv).await?;
+    let mut alert = None;
+    if before.as_deref() != Some("rejected")
+        && let Some(refused) = global_invoicing::refused_motive_04(&txn, &inv, why).await?
+    {
+        let reason = refused.reason();
+        for n in global_invoicing::alert_refused_cancellation(&txn, &refused, &recipients).await? {
+            jobs::outbox::enqueue(
+                &txn,
+                &SendNotification {
+                    tenant_id,
+                    notification_id: n.id,
+                },
+            )
+            .await
+            .map_err(outbox)?;
+        }
+        tracing::warn!(
+            tenant = %ctx.tenant.slug,
+            invoice = %inv.id,
+            uuid = ?inv.uuid,
+            sales = ?refused.sales,
+            notified = recipients.len(),
+            "{reason}"
+        );
+        alert = Some(reason);
+    }
     txn.commit().await?;
-    Ok(inv)
+    Ok(alert)
+}
+
+/// The e-mail addresses of the business's owners and admins (enabled users): who is told when
+/// a fiscal document needs a decision.
+async fn admin_emails(
+    platform: &DatabaseConnection,
+    tenant_id: Uuid,
+) -> Result<Vec<String>, JobError> {
+    let ids: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .filter(membership::Column::Role.is_in([Role::Owner.as_str(), Role::Admin.as_str()]))
+        .all(platform)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::DisabledAt.is_null())
+        .order_by_asc(user::Column::Email)
+        .all(platform)
+        .await?
+        .into_iter()
+        .map(|u| u.email)
+        .collect())
 }

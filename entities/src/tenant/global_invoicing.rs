@@ -30,9 +30,10 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::notifications::{self, NewNotification};
 use super::{
-    branch, global_invoice, global_invoice_sale, invoice, invoicing, payment, sale, sale_line,
-    sale_return_line, sales,
+    branch, global_invoice, global_invoice_sale, invoice, invoicing, notification, payment, sale,
+    sale_line, sale_return_line, sales,
 };
 use crate::cfdi::{self, CfdiAmounts, LineTax, Periodicity, TicketLine};
 use crate::money::Money;
@@ -916,6 +917,151 @@ pub async fn detach_for_nominative(
     Ok(None)
 }
 
+/// A global invoice whose motive-04 cancellation the SAT (or Facturapi) refused: the sales that
+/// left it for a nominative invoice now stand in both, which an operator must put right (cancel
+/// the global again once the cause is fixed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedCancellation {
+    /// The global invoice.
+    pub invoice_id: Uuid,
+    /// Its series and folio (`A12`, as its files are named), once stamped.
+    pub folio: Option<String>,
+    /// Its fiscal UUID.
+    pub uuid: Option<String>,
+    /// The sales that left it for a nominative invoice: id and folio.
+    pub sales: Vec<(Uuid, String)>,
+    /// What Facturapi said, when it refused the request itself.
+    pub why: Option<String>,
+}
+
+impl RefusedCancellation {
+    /// The alert's text, naming the global, the sales and what to do.
+    #[must_use]
+    pub fn reason(&self) -> String {
+        let folio = self.folio.as_deref().unwrap_or("without folio");
+        let uuid = self.uuid.as_deref().unwrap_or("unknown");
+        let sales = self
+            .sales
+            .iter()
+            .map(|(id, folio)| format!("{folio} ({id})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (noun, verb) = if self.sales.len() == 1 {
+            ("sale", "is")
+        } else {
+            ("sales", "are")
+        };
+        let mut text = format!(
+            "the SAT refused cancelling the global invoice {folio} (UUID {uuid}, invoice {id}) \
+             with motive 04; the {noun} {sales} {verb} now in both the global and a nominative \
+             invoice: cancel the global again with motive 04 (POST /pos/api/invoices/{id}/cancel) \
+             once the cause is fixed",
+            id = self.invoice_id,
+        );
+        if let Some(why) = &self.why {
+            text.push_str(&format!(". Facturapi said: {why}"));
+        }
+        text
+    }
+}
+
+/// What operators must be told when `inv`, as just recorded, is a global invoice whose
+/// motive-04 cancellation was rejected; `None` for any other invoice or status. The sales named
+/// are those that left the global (no longer standing in it): its cancellation was asked for
+/// them.
+///
+/// # Errors
+/// Database errors.
+pub async fn refused_motive_04(
+    db: &impl ConnectionTrait,
+    inv: &invoice::Model,
+    why: Option<&str>,
+) -> Result<Option<RefusedCancellation>> {
+    if inv.cancellation_status != "rejected"
+        || inv.cancellation_motive.as_deref() != Some("04")
+        || global_of(db, inv.id).await?.is_none()
+    {
+        return Ok(None);
+    }
+    let left: Vec<Uuid> = global_invoice_sale::Entity::find()
+        .filter(global_invoice_sale::Column::InvoiceId.eq(inv.id))
+        .filter(global_invoice_sale::Column::ActiveSaleId.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.sale_id)
+        .collect();
+    let mut sales = Vec::new();
+    for ids in left.chunks(CHUNK) {
+        sales.extend(
+            sale::Entity::find()
+                .filter(sale::Column::Id.is_in(ids.iter().copied()))
+                .order_by_asc(sale::Column::Folio)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.folio)),
+        );
+    }
+    let folio = inv.folio_number.map(|n| match &inv.series {
+        Some(series) => format!("{series}{n}"),
+        None => n.to_string(),
+    });
+    Ok(Some(RefusedCancellation {
+        invoice_id: inv.id,
+        folio,
+        uuid: inv.uuid.clone(),
+        sales,
+        why: why.map(str::to_owned),
+    }))
+}
+
+/// Raises the operators' alert of a refused motive-04 cancellation: one e-mail notification
+/// (template `global_cancellation_rejected`, about the invoice) per recipient, and an audit
+/// entry. Call it in the transaction that records the rejection; the caller enqueues each
+/// notification's `notify.send`.
+///
+/// # Errors
+/// Database errors.
+pub async fn alert_refused_cancellation(
+    db: &impl ConnectionTrait,
+    refused: &RefusedCancellation,
+    recipients: &[String],
+) -> Result<Vec<notification::Model>> {
+    let reason = refused.reason();
+    let payload = json!({
+        "reason": reason,
+        "invoice_id": refused.invoice_id,
+        "folio": refused.folio,
+        "uuid": refused.uuid,
+        "sales": refused.sales.iter().map(|(id, folio)| json!({"id": id, "folio": folio})).collect::<Vec<_>>(),
+        "facturapi": refused.why,
+    });
+    let mut out = Vec::new();
+    for to in recipients {
+        out.push(
+            notifications::create(
+                db,
+                NewNotification {
+                    channel: "email",
+                    recipient: to,
+                    template: "global_cancellation_rejected",
+                    ref_type: "invoice",
+                    ref_id: refused.invoice_id.to_string(),
+                    payload: payload.clone(),
+                },
+            )
+            .await?,
+        );
+    }
+    Entry::new("invoice.global_cancellation_rejected")
+        .target("invoice", refused.invoice_id)
+        .details(payload)
+        .record_tenant(db)
+        .await?;
+    Ok(out)
+}
+
 /// The global invoice row of an invoice, if it is one.
 ///
 /// # Errors
@@ -1195,6 +1341,42 @@ mod tests {
         assert_eq!(parts.concat(), tickets);
         assert_eq!(split(tickets.clone(), MAX_CONCEPTS).len(), 1);
         assert!(split(Vec::new(), 4).is_empty());
+    }
+
+    #[test]
+    fn a_refused_cancellation_s_alert_names_the_global_the_sales_and_what_to_do() {
+        let id = Uuid::now_v7();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut r = RefusedCancellation {
+            invoice_id: id,
+            folio: Some("A12".into()),
+            uuid: Some("0A1B2C3D-0000-4000-8000-00000000ABCD".into()),
+            sales: vec![(a, "MTY-01-000007".into())],
+            why: None,
+        };
+        assert_eq!(
+            r.reason(),
+            format!(
+                "the SAT refused cancelling the global invoice A12 (UUID \
+                 0A1B2C3D-0000-4000-8000-00000000ABCD, invoice {id}) with motive 04; the sale \
+                 MTY-01-000007 ({a}) is now in both the global and a nominative invoice: cancel \
+                 the global again with motive 04 (POST /pos/api/invoices/{id}/cancel) once the \
+                 cause is fixed"
+            )
+        );
+        r.sales.push((b, "MTY-01-000009".into()));
+        r.why = Some("SAT does not allow cancelling this invoice".into());
+        let text = r.reason();
+        assert!(
+            text.contains(&format!(
+                "the sales MTY-01-000007 ({a}), MTY-01-000009 ({b}) are now in both"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(". Facturapi said: SAT does not allow cancelling this invoice"),
+            "{text}"
+        );
     }
 
     fn pay(method: &str, cents: i64) -> payment::Model {

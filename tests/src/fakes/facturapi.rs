@@ -65,6 +65,15 @@ pub enum Mode {
     KeyInUse,
     /// 400 `invoice_stamping_validation_error` with a SAT detail (CFDI40145, name mismatch).
     SatValidationError,
+    /// Cancels the invoice as asked, then breaks the connection before a complete answer: the
+    /// cancellation went through and the client never learns it.
+    CancelThenDrop,
+    /// Leaves a cancellation `pending` whatever the invoice (SAT or the receiver still
+    /// deciding), until [`FacturapiFake::resolve_cancellation`] ends it.
+    CancelPending,
+    /// Refuses a cancellation as the SAT does (400 `invoice_not_cancelable_by_sat`, a related
+    /// document still valid): nothing changes at Facturapi, the invoice stays valid.
+    CancelRefusedBySat,
 }
 
 /// One request received.
@@ -147,6 +156,7 @@ struct Inner {
     invoices: HashMap<String, Stored>,
     order: Vec<String>,
     stamps: HashMap<String, u32>,
+    cancellations: HashMap<String, u32>,
     requests: Vec<Request>,
     seq: u64,
     stamp_delay: Duration,
@@ -877,26 +887,27 @@ async fn create(
                 (StatusCode::OK, axum::Json(invoice)).into_response(),
             )
         }
-        Mode::DropAfterStamp => {
-            // A body that fails on its first frame: hyper aborts the connection, so the client
-            // gets no complete answer although the invoice exists.
-            let text = invoice.to_string();
-            let broken =
-                http_body_util::Limited::new(http_body_util::Full::new(Bytes::from(text)), 1);
-            let mut resp = Response::new(Body::new(broken));
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            lock(&inner).requests[idx].status = 0;
-            resp
-        }
+        Mode::DropAfterStamp => dropped(&inner, idx, &invoice),
         _ => finish(
             &inner,
             idx,
             (StatusCode::OK, axum::Json(invoice)).into_response(),
         ),
     }
+}
+
+/// An answer whose body fails on its first frame: hyper aborts the connection, so the client
+/// gets no complete answer although the fake did what was asked. Recorded as never answered.
+fn dropped(inner: &Shared, idx: usize, body: &Value) -> Response {
+    let broken =
+        http_body_util::Limited::new(http_body_util::Full::new(Bytes::from(body.to_string())), 1);
+    let mut resp = Response::new(Body::new(broken));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    lock(inner).requests[idx].status = 0;
+    resp
 }
 
 fn not_found(idx: usize, inner: &Shared) -> Response {
@@ -996,7 +1007,7 @@ async fn cancel(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let path = format!("/v2/invoices/{id}");
-    let idx = match begin(
+    let (idx, mode) = match begin(
         &inner,
         &headers,
         &Method::DELETE,
@@ -1004,7 +1015,7 @@ async fn cancel(
         &raw.unwrap_or_default(),
         None,
     ) {
-        Ok((idx, ..)) => idx,
+        Ok((idx, mode, _)) => (idx, mode),
         Err((idx, resp)) => return finish(&inner, idx, resp),
     };
     let motive = q.get("motive").map(String::as_str).unwrap_or("");
@@ -1096,12 +1107,27 @@ async fn cancel(
             ),
         );
     }
+    if mode == Mode::CancelRefusedBySat {
+        drop(g);
+        let msg = "El SAT no permite cancelar la factura: tiene documentos relacionados vigentes.";
+        return finish(
+            &inner,
+            idx,
+            error(
+                StatusCode::BAD_REQUEST,
+                "invoice_not_cancelable_by_sat",
+                msg,
+                None,
+                json!([{ "message": msg, "code": "invoice_not_cancelable_by_sat", "source": "sat" }]),
+            ),
+        );
+    }
     // SAT cancels without the receiver's acceptance up to $1,000, for the general public and
     // for egresos/payments (domain.md §1.6); otherwise the receiver has 3 business days.
     let small = inv["total"].as_f64().unwrap_or(f64::MAX) <= 1_000.0;
     let public = inv["customer"]["tax_id"].as_str() == Some(cfdi::RFC_GENERAL_PUBLIC);
     let no_acceptance = matches!(inv["type"].as_str(), Some("E" | "P"));
-    if small || public || no_acceptance {
+    if (small || public || no_acceptance) && mode != Mode::CancelPending {
         inv["status"] = json!("canceled");
         inv["cancellation_status"] = json!("accepted");
     } else {
@@ -1109,7 +1135,11 @@ async fn cancel(
     }
     inv["cancellation"] = json!({ "motive": m.key(), "substitution": substitution });
     let out = inv.clone();
+    *g.cancellations.entry(id).or_insert(0) += 1;
     drop(g);
+    if mode == Mode::CancelThenDrop {
+        return dropped(&inner, idx, &out);
+    }
     finish(&inner, idx, axum::Json(out).into_response())
 }
 
@@ -1211,6 +1241,7 @@ impl FacturapiFake {
             invoices: HashMap::new(),
             order: Vec::new(),
             stamps: HashMap::new(),
+            cancellations: HashMap::new(),
             requests: Vec::new(),
             seq: 0,
             stamp_delay: Duration::ZERO,
@@ -1271,6 +1302,17 @@ impl FacturapiFake {
         lock(&self.inner)
             .stamps
             .get(external_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Cancellations the fake carried out (accepted or left pending) of an invoice, by its
+    /// Facturapi id: refused requests do not count. At most 1 is the rule.
+    #[must_use]
+    pub fn cancellation_count(&self, id: &str) -> u32 {
+        lock(&self.inner)
+            .cancellations
+            .get(id)
             .copied()
             .unwrap_or(0)
     }
