@@ -1,9 +1,13 @@
 //! `cfdi.stamp` stamps an invoice through Facturapi with the key of its current attempt;
 //! `cfdi.cancel` asks for its cancellation.
 
+use entities::tenant::global_invoicing::{self, RefusedCancellation};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::outbox::OutboxError;
+use crate::sales::SendNotification;
 use crate::{Job, Queue};
 
 /// Stamps (or finds out what became of) an invoice.
@@ -71,4 +75,51 @@ impl Job for GlobalInvoice {
     fn tenant_id(&self) -> Uuid {
         self.tenant_id
     }
+}
+
+/// Why the alert of a refused cancellation could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    /// Its notifications could not be written.
+    #[error(transparent)]
+    Db(#[from] entities::Error),
+    /// Their `notify.send` jobs could not be queued.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+}
+
+/// Tells the business's owners and admins (`recipients`) that the SAT refused a global invoice's
+/// motive-04 cancellation: a notification each, sent by `notify.send` jobs queued in the caller's
+/// transaction `db`, and a warning in the log. Whether the refusal came back from the
+/// `cfdi.cancel` job or from Facturapi's webhook, the alert is the same; the caller raises it
+/// once, when the cancellation turns `rejected`. Answers the alert's text.
+///
+/// # Errors
+/// [`AlertError`].
+pub async fn alert_refused_motive_04(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    refused: &RefusedCancellation,
+    recipients: &[String],
+) -> Result<String, AlertError> {
+    let reason = refused.reason();
+    for n in global_invoicing::alert_refused_cancellation(db, refused, recipients).await? {
+        crate::outbox::enqueue(
+            db,
+            &SendNotification {
+                tenant_id,
+                notification_id: n.id,
+            },
+        )
+        .await?;
+    }
+    tracing::warn!(
+        tenant = %tenant_id,
+        invoice = %refused.invoice_id,
+        uuid = ?refused.uuid,
+        sales = ?refused.sales,
+        notified = recipients.len(),
+        "{reason}"
+    );
+    Ok(reason)
 }

@@ -36,6 +36,7 @@ shape_tests!(
     a_global_refused_by_the_sat_frees_its_sales_for_the_next_run,
     a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_and_keeps_the_global,
     a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replacement,
+    a_motive_04_cancellation_rejected_through_the_webhook_alerts_the_owners_and_admins_once,
     a_period_of_more_than_5000_concepts_is_split_into_globals_of_at_most_5000_to_the_cent,
 );
 
@@ -1059,6 +1060,84 @@ async fn a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replac
     for (id, count) in fake.stamp_counts() {
         assert_eq!(count, 1, "{id} stamped {count} times");
     }
+}
+
+async fn a_motive_04_cancellation_rejected_through_the_webhook_alerts_the_owners_and_admins_once(
+    app: TestApp,
+) {
+    use entities::tenant::notification;
+    let st = store(&app, "glob11").await;
+    let db = &st.s.db;
+    let r = put_fiscal(
+        &app,
+        &st.s.owner,
+        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "webhook_secret": facturapi::WEBHOOK_SECRET}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let admin = app.user(&st.s.t, Role::Admin, None).await;
+    let t = yesterday_noon();
+    let p1 = sell(&app, &st, false, &[(0, 1)], false, "cash", t).await;
+    let c1 = sell(&app, &st, false, &[(1, 2)], true, "card", t).await;
+    let fake = FacturapiFake::start().await;
+    fake.set_mode(Mode::CancelPending);
+    let _w = workers_on(&app, &fake);
+    let (g, _) = global_then_nominative(&app, &st, &c1).await;
+    wait_until(
+        "the pending cancellation",
+        Duration::from_secs(60),
+        || async { status_of(db, g.id).await.cancellation_status == "pending" },
+    )
+    .await;
+
+    // The SAT refuses; Facturapi's signed webhook says so.
+    let gfid = g.facturapi_id.clone().unwrap();
+    fake.resolve_cancellation(&gfid, facturapi::CancellationOutcome::Rejected);
+    let (body, sig) = fake
+        .webhook_for("evt_glob11_1", "invoice.cancellation_status_updated", &gfid)
+        .unwrap();
+    let tenant = st.s.t.tenant.id;
+    let r = webhook(&app, tenant, body.clone(), &sig).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["result"], "applied");
+    assert_eq!(status_of(db, g.id).await.cancellation_status, "rejected");
+    let notes = || async {
+        notification::Entity::find()
+            .filter(notification::Column::RefType.eq("invoice"))
+            .filter(notification::Column::RefId.eq(g.id.to_string()))
+            .all(db)
+            .await
+            .unwrap()
+    };
+    let found = notes().await;
+    let mut to: Vec<&str> = found.iter().map(|n| n.recipient.as_str()).collect();
+    to.sort_unstable();
+    let mut want = vec![st.s.t.owner_email.as_str(), admin.as_str()];
+    want.sort_unstable();
+    assert_eq!(to, want, "each owner and admin is told");
+    for n in &found {
+        assert_eq!(n.template, "global_cancellation_rejected");
+        assert!(
+            n.payload["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains(&c1.folio)),
+            "{}",
+            n.payload
+        );
+    }
+    // The global still stands with its other sale; no replacement is issued.
+    assert_eq!(
+        global_invoicing::standing_global_of(db, p1.id)
+            .await
+            .unwrap()
+            .map(|i| i.id),
+        Some(g.id)
+    );
+    // A replay alerts nobody again.
+    let r = webhook(&app, tenant, body, &sig).await;
+    assert_eq!(r.json["result"], "duplicate");
+    assert_eq!(notes().await.len(), 2);
+    assert!(jobs_named(db, "cfdi.global_invoice").await.is_empty());
 }
 
 async fn a_period_of_more_than_5000_concepts_is_split_into_globals_of_at_most_5000_to_the_cent(

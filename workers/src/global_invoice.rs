@@ -4,15 +4,10 @@
 //! nothing left to do.
 
 use chrono::{DateTime, Utc};
-use entities::Role;
-use entities::platform::{membership, user};
 use entities::tenant::global_invoicing::{self, Scope};
 use entities::tenant::invoice;
 use jobs::cfdi::{GlobalInvoice, StampInvoice};
-use jobs::sales::SendNotification;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
 use crate::runtime::{JobCtx, JobError};
@@ -175,7 +170,7 @@ pub async fn record_cancellation(
     let tenant_id = ctx.tenant.id;
     // Read outside the tenant transaction: the platform is another database.
     let recipients = if status == "rejected" {
-        admin_emails(&ctx.platform, tenant_id).await?
+        entities::platform::accounts::admin_emails(&ctx.platform, tenant_id).await?
     } else {
         Vec::new()
     };
@@ -190,56 +185,11 @@ pub async fn record_cancellation(
     if before.as_deref() != Some("rejected")
         && let Some(refused) = global_invoicing::refused_motive_04(&txn, &inv, why).await?
     {
-        let reason = refused.reason();
-        for n in global_invoicing::alert_refused_cancellation(&txn, &refused, &recipients).await? {
-            jobs::outbox::enqueue(
-                &txn,
-                &SendNotification {
-                    tenant_id,
-                    notification_id: n.id,
-                },
-            )
+        let reason = jobs::cfdi::alert_refused_motive_04(&txn, tenant_id, &refused, &recipients)
             .await
-            .map_err(outbox)?;
-        }
-        tracing::warn!(
-            tenant = %ctx.tenant.slug,
-            invoice = %inv.id,
-            uuid = ?inv.uuid,
-            sales = ?refused.sales,
-            notified = recipients.len(),
-            "{reason}"
-        );
+            .map_err(|e| JobError::transient(format!("alert: {e}")))?;
         alert = Some(reason);
     }
     txn.commit().await?;
     Ok(alert)
-}
-
-/// The e-mail addresses of the business's owners and admins (enabled users): who is told when
-/// a fiscal document needs a decision.
-async fn admin_emails(
-    platform: &DatabaseConnection,
-    tenant_id: Uuid,
-) -> Result<Vec<String>, JobError> {
-    let ids: Vec<Uuid> = membership::Entity::find()
-        .filter(membership::Column::TenantId.eq(tenant_id))
-        .filter(membership::Column::Role.is_in([Role::Owner.as_str(), Role::Admin.as_str()]))
-        .all(platform)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .filter(user::Column::DisabledAt.is_null())
-        .order_by_asc(user::Column::Email)
-        .all(platform)
-        .await?
-        .into_iter()
-        .map(|u| u.email)
-        .collect())
 }

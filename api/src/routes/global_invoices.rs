@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use entities::PageRequest;
 use entities::tenant::global_invoicing::{self, InvoiceFilter, Scope};
 use jobs::cfdi::{CancelInvoice, GlobalInvoice};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -233,9 +233,11 @@ pub async fn leave_global(
     Ok(())
 }
 
-/// After a verified Facturapi event was applied: when it accepted a global invoice's
-/// cancellation, a run for its branch is queued to issue the replacement. (Were this lost, the
-/// morning's scheduled run issues it: it looks at cancelled globals' periods too.)
+/// After a verified Facturapi event was applied (once per event): when it accepted a global
+/// invoice's cancellation, a run for its branch is queued to issue the replacement (were this
+/// lost, the morning's scheduled run issues it: it looks at cancelled globals' periods too);
+/// when it rejected a motive-04 one, the owners and admins are alerted, as when the
+/// `cfdi.cancel` job learns it.
 ///
 /// # Errors
 /// Database and outbox errors.
@@ -246,8 +248,9 @@ pub async fn after_webhook(
     kind: &str,
     object: &serde_json::Value,
 ) -> ApiResult<()> {
+    let status = object["cancellation_status"].as_str();
     if kind != "invoice.cancellation_status_updated"
-        || object["cancellation_status"].as_str() != Some("accepted")
+        || !matches!(status, Some("accepted" | "rejected"))
     {
         return Ok(());
     }
@@ -257,6 +260,9 @@ pub async fn after_webhook(
     else {
         return Ok(());
     };
+    if status == Some("rejected") {
+        return alert_rejected(state, db, tenant_id, id).await;
+    }
     let Some(g) = global_invoicing::global_of(db, id).await? else {
         return Ok(());
     };
@@ -275,6 +281,36 @@ pub async fn after_webhook(
     )
     .await
     .map_err(outbox)?;
+    txn.commit().await.map_err(entities::Error::from)?;
+    state.waker.wake(tenant_id);
+    Ok(())
+}
+
+/// Alerts the owners and admins when a webhook rejected the motive-04 cancellation of global
+/// invoice `id`.
+async fn alert_rejected(
+    state: &AppState,
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> ApiResult<()> {
+    let Some(inv) = entities::tenant::invoice::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(entities::Error::from)?
+    else {
+        return Ok(());
+    };
+    let Some(refused) = global_invoicing::refused_motive_04(db, &inv, None).await? else {
+        return Ok(());
+    };
+    let recipients = entities::platform::accounts::admin_emails(&state.platform, tenant_id).await?;
+    let txn = entities::db::begin_write(db)
+        .await
+        .map_err(entities::Error::from)?;
+    jobs::cfdi::alert_refused_motive_04(&txn, tenant_id, &refused, &recipients)
+        .await
+        .map_err(|e| ApiError::Internal(format!("alert: {e}")))?;
     txn.commit().await.map_err(entities::Error::from)?;
     state.waker.wake(tenant_id);
     Ok(())

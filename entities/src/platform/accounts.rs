@@ -313,6 +313,34 @@ pub async fn operators(db: &impl ConnectionTrait) -> Result<Vec<user::Model>> {
         .await?)
 }
 
+/// The e-mail addresses of a business's owners and admins (enabled users), sorted: who is told
+/// when a fiscal document needs a decision.
+///
+/// # Errors
+/// Database errors.
+pub async fn admin_emails(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Vec<String>> {
+    let ids: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .filter(membership::Column::Role.is_in([Role::Owner.as_str(), Role::Admin.as_str()]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::DisabledAt.is_null())
+        .order_by_asc(user::Column::Email)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.email)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1255,20 +1255,9 @@ impl FacturapiFake {
             )
             .route("/v2/invoices/{id}/{format}", axum::routing::get(download))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the Facturapi fake");
-        let addr = listener.local_addr().expect("fake address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let (base, stop) = super::serve_on_loopback(router, "Facturapi fake").await;
         Self {
-            url: format!("http://{addr}/v2"),
+            url: format!("{base}/v2"),
             inner,
             _stop: stop,
         }
