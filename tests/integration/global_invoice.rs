@@ -375,12 +375,7 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
     let stamps = jobs_named(db, "cfdi.stamp").await;
     assert_eq!(stamps.len(), 3, "the nominative one and the two globals");
     for leftover in [&named, &whole, &cancelled, &today] {
-        assert!(
-            global_invoicing::standing_global_of(db, leftover.id)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(standing(db, leftover.id).await.is_none());
     }
 
     // A second run (the schedule's next morning, or a retried job) finds nothing to do.
@@ -565,10 +560,7 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let n: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
     assert!(
-        global_invoicing::standing_global_of(db, c1.id)
-            .await
-            .unwrap()
-            .is_none(),
+        standing(db, c1.id).await.is_none(),
         "the sale left the global"
     );
     let n = wait_valid(db, n).await;
@@ -613,20 +605,9 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
         rep.total_cents as f64 / 100.0
     );
     for s in [&p1, &p2] {
-        assert_eq!(
-            global_invoicing::standing_global_of(db, s.id)
-                .await
-                .unwrap()
-                .map(|i| i.id),
-            Some(rep.id)
-        );
+        assert_eq!(standing(db, s.id).await, Some(rep.id));
     }
-    assert!(
-        global_invoicing::standing_global_of(db, c1.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(standing(db, c1.id).await.is_none());
     // Nothing stamped twice; a later run changes nothing.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for (id, count) in fake.stamp_counts() {
@@ -797,10 +778,7 @@ async fn a_global_refused_by_the_sat_frees_its_sales_for_the_next_run(app: TestA
     fake.set_mode(Mode::Ok);
     assert!(status_of(db, first).await.failure_reason.is_some());
     assert!(
-        global_invoicing::standing_global_of(db, s1.id)
-            .await
-            .unwrap()
-            .is_none(),
+        standing(db, s1.id).await.is_none(),
         "a failed global holds no sale"
     );
     // The next run issues a new global for the same day.
@@ -809,13 +787,7 @@ async fn a_global_refused_by_the_sat_frees_its_sales_for_the_next_run(app: TestA
         .unwrap();
     assert_eq!(r.invoices.len(), 1, "{r:?}");
     assert_ne!(r.invoices[0], first);
-    assert_eq!(
-        global_invoicing::standing_global_of(db, s1.id)
-            .await
-            .unwrap()
-            .map(|i| i.id),
-        Some(r.invoices[0])
-    );
+    assert_eq!(standing(db, s1.id).await, Some(r.invoices[0]));
 }
 
 /// The morning's global of yesterday's sales (stamped), and a nominative invoice asked for
@@ -850,10 +822,121 @@ async fn global_then_nominative(
     (g, n)
 }
 
+/// The global invoice a sale stands in, if any.
+async fn standing(db: &DatabaseConnection, sale: Uuid) -> Option<Uuid> {
+    global_invoicing::standing_global_of(db, sale)
+        .await
+        .unwrap()
+        .map(|i| i.id)
+}
+
+/// The alerts raised about invoice `id` (notifications that refer to it).
+async fn alerts_about(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Vec<entities::tenant::notification::Model> {
+    use entities::tenant::notification;
+    notification::Entity::find()
+        .filter(notification::Column::RefType.eq("invoice"))
+        .filter(notification::Column::RefId.eq(id.to_string()))
+        .all(db)
+        .await
+        .unwrap()
+}
+
+/// Asserts that the alerts went to exactly these people, one each, by e-mail, as a refused
+/// motive-04 cancellation; answers their reason.
+fn assert_alerted(found: &[entities::tenant::notification::Model], people: &[&str]) -> String {
+    let mut to: Vec<&str> = found.iter().map(|n| n.recipient.as_str()).collect();
+    to.sort_unstable();
+    let mut want = people.to_vec();
+    want.sort_unstable();
+    assert_eq!(to, want, "each owner and admin is told, once");
+    let reason = found[0].payload["reason"].as_str().unwrap().to_owned();
+    for n in found {
+        assert_eq!(
+            (n.channel.as_str(), n.template.as_str()),
+            ("email", "global_cancellation_rejected")
+        );
+        assert_eq!(n.payload["reason"], reason.as_str());
+    }
+    reason
+}
+
+/// A store whose webhooks are signed, a ticket for the public (`p1`) and one for the customer
+/// (`c1`) in a stamped global, then the nominative invoice of `c1`, whose motive-04
+/// cancellation of the global Facturapi leaves pending (the SAT still deciding).
+struct PendingMotive04 {
+    st: Store,
+    p1: sale::Model,
+    c1: sale::Model,
+    global: invoice::Model,
+    fake: FacturapiFake,
+    _workers: tokio::sync::watch::Sender<bool>,
+}
+
+async fn pending_motive_04(app: &TestApp, slug: &str) -> PendingMotive04 {
+    let st = store(app, slug).await;
+    let r = put_fiscal(
+        app,
+        &st.s.owner,
+        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "webhook_secret": facturapi::WEBHOOK_SECRET}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let t = yesterday_noon();
+    let p1 = sell(app, &st, false, &[(0, 1), (2, 1)], false, "cash", t).await;
+    let c1 = sell(app, &st, false, &[(1, 2)], true, "card", t).await;
+    let fake = FacturapiFake::start().await;
+    fake.set_mode(Mode::CancelPending);
+    let workers = workers_on(app, &fake);
+    let (global, _) = global_then_nominative(app, &st, &c1).await;
+    let db = &st.s.db;
+    wait_until(
+        "the pending cancellation",
+        Duration::from_secs(60),
+        || async { status_of(db, global.id).await.cancellation_status == "pending" },
+    )
+    .await;
+    PendingMotive04 {
+        st,
+        p1,
+        c1,
+        global,
+        fake,
+        _workers: workers,
+    }
+}
+
+impl PendingMotive04 {
+    /// The SAT decides `outcome`; Facturapi's signed webhook `event` says so and is applied.
+    /// Answers the event's body and signature, for a replay.
+    async fn settled_by_webhook(
+        &self,
+        app: &TestApp,
+        event: &str,
+        outcome: facturapi::CancellationOutcome,
+        status: &str,
+    ) -> (Vec<u8>, String) {
+        let gfid = self.global.facturapi_id.clone().unwrap();
+        self.fake.resolve_cancellation(&gfid, outcome);
+        let (body, sig) = self
+            .fake
+            .webhook_for(event, "invoice.cancellation_status_updated", &gfid)
+            .unwrap();
+        let r = webhook(app, self.st.s.t.tenant.id, body.clone(), &sig).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json["result"], "applied");
+        let now = status_of(&self.st.s.db, self.global.id).await;
+        assert_eq!(now.cancellation_status, status);
+        (body, sig)
+    }
+}
+
 async fn a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_and_keeps_the_global(
     app: TestApp,
 ) {
-    use entities::tenant::{job_run, notification};
+    use entities::tenant::job_run;
     let st = store(&app, "glob8").await;
     let db = &st.s.db;
     let admin = app.user(&st.s.t, Role::Admin, None).await;
@@ -876,28 +959,11 @@ async fn a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_a
 
     // The owner and the admin are told, once each, in words that say what happened and what
     // to do; the cashier is not.
-    let notes = || async {
-        notification::Entity::find()
-            .filter(notification::Column::RefType.eq("invoice"))
-            .filter(notification::Column::RefId.eq(g.id.to_string()))
-            .all(db)
-            .await
-            .unwrap()
-    };
+    let notes = || alerts_about(db, g.id);
     let found = notes().await;
-    let mut to: Vec<&str> = found.iter().map(|n| n.recipient.as_str()).collect();
-    to.sort_unstable();
-    let mut want = vec![st.s.t.owner_email.as_str(), admin.as_str()];
-    want.sort_unstable();
-    assert_eq!(to, want);
+    let reason = assert_alerted(&found, &[st.s.t.owner_email.as_str(), admin.as_str()]);
     let uuid = g.uuid.clone().unwrap();
-    let reason = found[0].payload["reason"].as_str().unwrap().to_owned();
     for n in &found {
-        assert_eq!(
-            (n.channel.as_str(), n.template.as_str()),
-            ("email", "global_cancellation_rejected")
-        );
-        assert_eq!(n.payload["reason"], reason.as_str());
         assert_eq!(n.payload["uuid"], uuid.as_str());
         assert_eq!(
             n.payload["sales"],
@@ -941,19 +1007,8 @@ async fn a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_a
         (now.status.as_str(), now.cancellation_motive.as_deref()),
         ("valid", Some("04"))
     );
-    assert_eq!(
-        global_invoicing::standing_global_of(db, p1.id)
-            .await
-            .unwrap()
-            .map(|i| i.id),
-        Some(g.id)
-    );
-    assert!(
-        global_invoicing::standing_global_of(db, c1.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(standing(db, p1.id).await, Some(g.id));
+    assert!(standing(db, c1.id).await.is_none());
     assert_eq!(globals(db).await.len(), 1);
     let gfid = g.facturapi_id.clone().unwrap();
     assert_eq!(fake.cancellation_count(&gfid), 0);
@@ -975,50 +1030,23 @@ async fn webhook(app: &TestApp, tenant: Uuid, body: Vec<u8>, sig: &str) -> TestR
 async fn a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replacement(
     app: TestApp,
 ) {
-    let st = store(&app, "glob9").await;
-    let db = &st.s.db;
-    let r = put_fiscal(
-        &app,
-        &st.s.owner,
-        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "webhook_secret": facturapi::WEBHOOK_SECRET}),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let t = yesterday_noon();
-    let p1 = sell(&app, &st, false, &[(0, 1), (2, 1)], false, "cash", t).await;
-    let c1 = sell(&app, &st, false, &[(1, 2)], true, "card", t).await;
-    let fake = FacturapiFake::start().await;
-    // Cancellations wait at Facturapi (SAT still deciding) instead of settling in the answer.
-    fake.set_mode(Mode::CancelPending);
-    let _w = workers_on(&app, &fake);
-    let (g, _) = global_then_nominative(&app, &st, &c1).await;
-    wait_until(
-        "the pending cancellation",
-        Duration::from_secs(60),
-        || async { status_of(db, g.id).await.cancellation_status == "pending" },
-    )
-    .await;
+    let pending = pending_motive_04(&app, "glob9").await;
+    let (db, p1, c1, g) = (&pending.st.s.db, &pending.p1, &pending.c1, &pending.global);
+    let fake = &pending.fake;
     // While it is pending the global keeps its other sale and nothing replaces it.
-    assert_eq!(
-        global_invoicing::standing_global_of(db, p1.id)
-            .await
-            .unwrap()
-            .map(|i| i.id),
-        Some(g.id)
-    );
+    assert_eq!(standing(db, p1.id).await, Some(g.id));
     assert!(jobs_named(db, "cfdi.global_invoice").await.is_empty());
 
     // SAT accepts; Facturapi's signed webhook says so.
-    let gfid = g.facturapi_id.clone().unwrap();
-    fake.resolve_cancellation(&gfid, facturapi::CancellationOutcome::Accepted);
-    let (body, sig) = fake
-        .webhook_for("evt_glob9_1", "invoice.cancellation_status_updated", &gfid)
-        .unwrap();
-    let tenant = st.s.t.tenant.id;
-    let r = webhook(&app, tenant, body.clone(), &sig).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json["result"], "applied");
-    assert_eq!(status_of(db, g.id).await.cancellation_status, "accepted");
+    let (body, sig) = pending
+        .settled_by_webhook(
+            &app,
+            "evt_glob9_1",
+            facturapi::CancellationOutcome::Accepted,
+            "accepted",
+        )
+        .await;
+    let (tenant, gfid) = (pending.st.s.t.tenant.id, g.facturapi_id.clone().unwrap());
 
     wait_until(
         "the replacement global",
@@ -1028,21 +1056,10 @@ async fn a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replac
     .await;
     let (rep, rg) = globals(db).await.remove(1);
     assert_eq!(rg.replaces, Some(g.id));
-    assert_eq!(rep.total_cents, net(&p1), "without the nominative sale");
+    assert_eq!(rep.total_cents, net(p1), "without the nominative sale");
     let rep = wait_valid(db, rep.id).await;
-    assert_eq!(
-        global_invoicing::standing_global_of(db, p1.id)
-            .await
-            .unwrap()
-            .map(|i| i.id),
-        Some(rep.id)
-    );
-    assert!(
-        global_invoicing::standing_global_of(db, c1.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(standing(db, p1.id).await, Some(rep.id));
+    assert!(standing(db, c1.id).await.is_none());
     let theirs = fake.invoice(rep.facturapi_id.as_deref().unwrap()).unwrap();
     assert_eq!(
         theirs["total"].as_f64().unwrap(),
@@ -1065,74 +1082,29 @@ async fn a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replac
 async fn a_motive_04_cancellation_rejected_through_the_webhook_alerts_the_owners_and_admins_once(
     app: TestApp,
 ) {
-    use entities::tenant::notification;
-    let st = store(&app, "glob11").await;
+    let pending = pending_motive_04(&app, "glob11").await;
+    let (st, p1, c1, g) = (&pending.st, &pending.p1, &pending.c1, &pending.global);
     let db = &st.s.db;
-    let r = put_fiscal(
-        &app,
-        &st.s.owner,
-        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "webhook_secret": facturapi::WEBHOOK_SECRET}),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let admin = app.user(&st.s.t, Role::Admin, None).await;
-    let t = yesterday_noon();
-    let p1 = sell(&app, &st, false, &[(0, 1)], false, "cash", t).await;
-    let c1 = sell(&app, &st, false, &[(1, 2)], true, "card", t).await;
-    let fake = FacturapiFake::start().await;
-    fake.set_mode(Mode::CancelPending);
-    let _w = workers_on(&app, &fake);
-    let (g, _) = global_then_nominative(&app, &st, &c1).await;
-    wait_until(
-        "the pending cancellation",
-        Duration::from_secs(60),
-        || async { status_of(db, g.id).await.cancellation_status == "pending" },
-    )
-    .await;
 
     // The SAT refuses; Facturapi's signed webhook says so.
-    let gfid = g.facturapi_id.clone().unwrap();
-    fake.resolve_cancellation(&gfid, facturapi::CancellationOutcome::Rejected);
-    let (body, sig) = fake
-        .webhook_for("evt_glob11_1", "invoice.cancellation_status_updated", &gfid)
-        .unwrap();
+    let (body, sig) = pending
+        .settled_by_webhook(
+            &app,
+            "evt_glob11_1",
+            facturapi::CancellationOutcome::Rejected,
+            "rejected",
+        )
+        .await;
     let tenant = st.s.t.tenant.id;
-    let r = webhook(&app, tenant, body.clone(), &sig).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json["result"], "applied");
-    assert_eq!(status_of(db, g.id).await.cancellation_status, "rejected");
-    let notes = || async {
-        notification::Entity::find()
-            .filter(notification::Column::RefType.eq("invoice"))
-            .filter(notification::Column::RefId.eq(g.id.to_string()))
-            .all(db)
-            .await
-            .unwrap()
-    };
-    let found = notes().await;
-    let mut to: Vec<&str> = found.iter().map(|n| n.recipient.as_str()).collect();
-    to.sort_unstable();
-    let mut want = vec![st.s.t.owner_email.as_str(), admin.as_str()];
-    want.sort_unstable();
-    assert_eq!(to, want, "each owner and admin is told");
-    for n in &found {
-        assert_eq!(n.template, "global_cancellation_rejected");
-        assert!(
-            n.payload["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains(&c1.folio)),
-            "{}",
-            n.payload
-        );
-    }
-    // The global still stands with its other sale; no replacement is issued.
-    assert_eq!(
-        global_invoicing::standing_global_of(db, p1.id)
-            .await
-            .unwrap()
-            .map(|i| i.id),
-        Some(g.id)
+    let notes = || alerts_about(db, g.id);
+    let reason = assert_alerted(
+        &notes().await,
+        &[st.s.t.owner_email.as_str(), admin.as_str()],
     );
+    assert!(reason.contains(&c1.folio), "{reason}");
+    // The global still stands with its other sale; no replacement is issued.
+    assert_eq!(standing(db, p1.id).await, Some(g.id));
     // A replay alerts nobody again.
     let r = webhook(&app, tenant, body, &sig).await;
     assert_eq!(r.json["result"], "duplicate");
