@@ -29,6 +29,7 @@ mod m20261125_000008_tenant_run_lease_and_files;
 mod m20261125_000009_tenant_cfdi_documents;
 mod m20261125_000010_tenant_global_invoice;
 mod m20261125_000011_tenant_category_sat_keys;
+mod m20261125_000012_tenant_invoice_lines;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -67,6 +68,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000009_tenant_cfdi_documents::Migration),
             Box::new(m20261125_000010_tenant_global_invoice::Migration),
             Box::new(m20261125_000011_tenant_category_sat_keys::Migration),
+            Box::new(m20261125_000012_tenant_invoice_lines::Migration),
         ]
     }
 }

@@ -150,6 +150,19 @@ async fn a_partial_line_is_credited_at_its_refund_to_the_centavo(app: TestApp) {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         assert_eq!(cents(&r.json["total"]), cents(&ret["refund"]));
         totals += cents(&r.json["total"]);
+        let shown = app
+            .get(
+                &format!("/pos/api/invoices/{}", r.json["id"].as_str().unwrap()),
+                Some(&f.s.owner),
+            )
+            .await;
+        let lines = shown.json["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), 1, "{}", shown.json);
+        assert_eq!(cents(&lines[0]["total"]), cents(&ret["refund"]));
+        assert_eq!(
+            cents(&lines[0]["tax"]["base"]) + cents(&lines[0]["tax"]["amount"]),
+            cents(&ret["refund"])
+        );
         let id = r.json["id"].as_str().unwrap().to_owned();
         let row = invoice::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
             .one(&f.s.db)

@@ -70,6 +70,30 @@ async fn a_sale_is_invoiced_once_and_stamped_once(app: TestApp) {
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert!(v["uuid"].as_str().is_some_and(|u| u.len() == 36), "{v}");
     assert_eq!(fake.stamp_count(&id), 1);
+    // Its lines, with the IVA of each, add up to the ticket.
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{v}");
+    assert_eq!(
+        (lines[0]["sku"].as_str(), lines[0]["quantity"].as_i64()),
+        (Some("BAL-1"), Some(2))
+    );
+    assert_eq!(lines[1]["quantity"], 3);
+    let mut sum = 0;
+    for l in lines {
+        let total = tests::cfdi::cents(&l["total"]);
+        let (base, iva) = (
+            tests::cfdi::cents(&l["tax"]["base"]),
+            tests::cfdi::cents(&l["tax"]["amount"]),
+        );
+        assert_eq!(base + iva, total, "{l}");
+        assert_eq!(
+            tests::cfdi::cents(&l["amount"]) - tests::cfdi::cents(&l["discount"]),
+            base
+        );
+        sum += total;
+    }
+    assert_eq!(sum, 125_197);
+    assert!(tests::cfdi::cents(&lines[1]["discount"]) > 0, "the 5 % off");
     // The lines went at IVA-included prices, and Facturapi's total is what the customer paid.
     let body = tests::cfdi::stamped_body(&fake, &id);
     for it in body["items"].as_array().unwrap() {

@@ -260,25 +260,45 @@ pub(crate) async fn issue_sale_invoice(
     Ok((code, Json(InvoiceView::from(&inv))))
 }
 
-/// An invoice and where its stamping stands.
+/// An invoice with its lines.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceDetail {
+    /// The invoice.
+    #[serde(flatten)]
+    pub invoice: InvoiceView,
+    /// Its concepts as Nexus computed them: `description`, `sku`, `quantity`, `unit_value`,
+    /// `amount` and `discount` (without IVA), `tax` (`base`, `factor`, `rate`, `amount`) and
+    /// `total` (what the ticket charged). Empty for a payment complement.
+    #[schema(value_type = Vec<Object>)]
+    pub lines: Vec<serde_json::Value>,
+}
+
+/// An invoice, where its stamping stands, and its lines with their taxes.
 #[utoipa::path(
     get,
     path = "/pos/api/invoices/{id}",
     tag = "invoicing",
     params(("id" = Uuid, Path, description = "Invoice id")),
-    responses((status = 200, body = InvoiceView), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = InvoiceDetail), (status = 404, body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn get_invoice(
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
-) -> ApiResult<Json<InvoiceView>> {
+) -> ApiResult<Json<InvoiceDetail>> {
     let inv = invoice::Entity::find_by_id(id)
         .one(&ctx.db)
         .await
         .map_err(entities::Error::from)?
         .ok_or(ApiError::NotFound("invoice"))?;
-    Ok(Json(InvoiceView::from(&inv)))
+    let lines = match &inv.lines {
+        Some(serde_json::Value::Array(l)) => l.clone(),
+        _ => Vec::new(),
+    };
+    Ok(Json(InvoiceDetail {
+        invoice: InvoiceView::from(&inv),
+        lines,
+    }))
 }
 
 /// The fiscal settings as shown (no secrets).

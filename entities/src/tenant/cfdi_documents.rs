@@ -312,6 +312,7 @@ struct NewRow {
     total_cents: i64,
     tax_cents: i64,
     request: Value,
+    lines: Option<Value>,
 }
 
 async fn insert_row(
@@ -339,6 +340,7 @@ async fn insert_row(
             total_cents: row.total_cents,
             tax_cents: row.tax_cents,
             request: row.request,
+            lines: row.lines,
         },
     )
     .await
@@ -604,6 +606,13 @@ pub async fn request_credit_note(
         "external_id": id.to_string(),
         "idempotency_key": attempt_key(id, 0),
     });
+    let lines = invoicing::lines_json(
+        concepts.iter().map(|c| {
+            let l = &doc.lines[c.line];
+            (l.name.as_str(), l.sku.as_str())
+        }),
+        &amounts,
+    );
     let row = insert_row(
         db,
         user,
@@ -620,6 +629,7 @@ pub async fn request_credit_note(
             total_cents: amounts.total.0,
             tax_cents: amounts.total_taxes.0,
             request,
+            lines: Some(lines),
         },
         "credit_note_in_progress",
     )
@@ -859,6 +869,7 @@ pub async fn record_payment(
             total_cents: 0,
             tax_cents: 0,
             request,
+            lines: None,
         },
         "payment_in_progress",
     )

@@ -782,6 +782,11 @@ pub async fn build_with(
                 total_cents: amounts.total.0,
                 tax_cents: amounts.total_taxes.0,
                 request,
+                lines: Some(invoicing::lines_json(
+                    part.iter()
+                        .flat_map(|s| s.parts.iter().map(|_| (DESCRIPTION, s.folio.as_str()))),
+                    &amounts,
+                )),
             },
         )
         .await?;

@@ -49,6 +49,9 @@ pub struct Model {
     pub tax_cents: i64,
     /// The body of the current attempt.
     pub request: Json,
+    /// The concepts as Nexus computed them ([`super::invoicing::lines_json`]); `None` for a
+    /// payment complement.
+    pub lines: Option<Json>,
     /// Attempt generation: a new key only after a known failure.
     pub generation: i32,
     /// The key of the current attempt (`inv-<id>-g<generation>`).

@@ -501,6 +501,10 @@ pub async fn request_invoice(
             total_cents: amounts.total.0,
             tax_cents: amounts.total_taxes.0,
             request,
+            lines: Some(lines_json(
+                doc.lines.iter().map(|l| (l.name.as_str(), l.sku.as_str())),
+                &amounts,
+            )),
         },
     )
     .await
@@ -554,6 +558,35 @@ pub struct PendingInvoice {
     pub tax_cents: i64,
     /// The exact Facturapi body, with `idempotency_key` = [`attempt_key`]`(id, 0)`.
     pub request: serde_json::Value,
+    /// The concepts' breakdown ([`lines_json`]); `None` for a payment complement.
+    pub lines: Option<serde_json::Value>,
+}
+
+/// The breakdown of a CFDI's concepts as stored with it: per line its description and SKU, the
+/// quantity, the unit value, amount and discount without IVA, the IVA transfer (base, factor,
+/// rate, amount) and what the ticket charged for it. `names` pairs each concept, in order, with
+/// its (description, SKU).
+#[must_use]
+pub fn lines_json<'a>(
+    names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    amounts: &cfdi::CfdiAmounts,
+) -> serde_json::Value {
+    names
+        .into_iter()
+        .zip(&amounts.concepts)
+        .map(|((description, sku), c)| {
+            json!({
+                "description": description,
+                "sku": sku,
+                "quantity": c.quantity,
+                "unit_value": c.unit_value,
+                "amount": c.amount,
+                "discount": c.discount,
+                "tax": c.tax,
+                "total": c.ticket_total,
+            })
+        })
+        .collect()
 }
 
 /// Inserts a [`PendingInvoice`] as attempt 0 (`pending`, no call made); the caller enqueues
@@ -590,6 +623,7 @@ pub async fn insert_pending(
         total_cents: Set(new.total_cents),
         tax_cents: Set(new.tax_cents),
         request: Set(new.request),
+        lines: Set(new.lines),
         generation: Set(0),
         idempotency_key: Set(attempt_key(new.id, 0)),
         calls: Set(0),
