@@ -11,14 +11,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entities::Role;
 use entities::tenant::global_invoicing::{self, Scope};
-use entities::tenant::{customer, global_invoice, global_invoice_sale, invoice, outbox, sale};
+use entities::tenant::{global_invoice, global_invoice_sale, invoice, outbox, sale};
 use http::{Method, StatusCode};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, Set,
 };
 use serde_json::{Value, json};
-use tests::cfdi::workers_on;
+use tests::cfdi::{fiscal_shop, put_fiscal, workers_on};
 use tests::fakes::facturapi::{self, FacturapiFake, Mode};
 use tests::run::wait_until;
 use tests::shop::Shop;
@@ -48,67 +48,26 @@ struct Store {
     items: [Uuid; 3],
 }
 
-async fn put_fiscal(app: &TestApp, token: &str, body: Value) -> TestResponse {
-    app.send(TestApp::request(
-        Method::PUT,
-        "/pos/api/settings/fiscal",
-        Some(token),
-        Some(&body),
-        None,
-    ))
-    .await
-}
-
 async fn store(app: &TestApp, slug: &str) -> Store {
-    let s = Shop::open(app, slug).await;
-    let r = put_fiscal(
-        app,
-        &s.owner,
-        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "facturapi_key": facturapi::SECRET_KEY}),
-    )
-    .await;
+    let f = fiscal_shop(app, slug).await;
+    // The border branch issues its own globals: it needs its place of issue too.
+    let r = app
+        .patch(
+            &format!("/pos/api/branches/{}", f.s.border),
+            Some(&f.s.owner),
+            json!({"postal_code": facturapi::EXPEDITION_ZIP}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    for b in [s.branch, s.border] {
-        let r = app
-            .patch(
-                &format!("/pos/api/branches/{b}"),
-                Some(&s.owner),
-                json!({"postal_code": facturapi::EXPEDITION_ZIP}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    }
-    let now = entities::now();
-    let customer = Uuid::now_v7();
-    customer::ActiveModel {
-        id: Set(customer),
-        name: Set("ESCUELA KEMPER URGATE".into()),
-        rfc: Set(Some("EKU9003173C9".into())),
-        tax_regime: Set(Some("601".into())),
-        zip: Set(Some("64000".into())),
-        email: Set(None),
-        whatsapp_phone: Set(None),
-        price_list: Set("mostrador".into()),
-        credit_limit_cents: Set(0),
-        notes: Set(None),
-        is_active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&s.db)
-    .await
-    .unwrap();
-    let a = s.item("BAL-1", 45_000, None, 0).await;
-    let b = s.item("FIL-2", 12_350, None, 0).await;
-    let c = s.item("ACE-3", 19_999, None, 0).await;
-    for it in [a, b, c] {
-        s.stock(it, s.wh, 100).await;
-        s.stock(it, s.border_wh, 100).await;
+    let c = f.s.item("ACE-3", 19_999, None, 0).await;
+    f.s.stock(c, f.s.wh, 100).await;
+    for it in [f.a, f.b, c] {
+        f.s.stock(it, f.s.border_wh, 100).await;
     }
     Store {
-        s,
-        customer,
-        items: [a, b, c],
+        s: f.s,
+        customer: f.customer,
+        items: [f.a, f.b, c],
     }
 }
 

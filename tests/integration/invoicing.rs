@@ -9,7 +9,7 @@ use entities::tenant::{audit_log, customer, outbox};
 use http::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use tests::cfdi::{fiscal_shop, invoice_when, workers_with_timeout};
+use tests::cfdi::{fiscal_shop, invoice_when, put_fiscal, workers_with_timeout};
 use tests::fakes::facturapi::{self, FacturapiFake, Mode};
 use tests::shop::Shop;
 use tests::{TestApp, TestResponse, shape_tests};
@@ -257,17 +257,6 @@ async fn bad_invoice_requests_are_422_naming_the_field_and_queue_nothing(app: Te
     assert_eq!(r.code(), "fiscal_settings_missing");
 }
 
-async fn put(app: &TestApp, token: &str, body: Value) -> TestResponse {
-    app.send(TestApp::request(
-        Method::PUT,
-        "/pos/api/settings/fiscal",
-        Some(token),
-        Some(&body),
-        None,
-    ))
-    .await
-}
-
 const KEY: &str = "sk_test_abcdefghijklmnopqrstuvwxyz012345";
 
 async fn fiscal_settings_are_validated_and_the_key_is_never_shown_again(app: TestApp) {
@@ -280,7 +269,7 @@ async fn fiscal_settings_are_validated_and_the_key_is_never_shown_again(app: Tes
         StatusCode::NOT_FOUND
     );
     let good = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601", "facturapi_key": KEY, "webhook_secret": "whsec_0123456789abcdef"});
-    let r = put(&app, &owner, good.clone()).await;
+    let r = put_fiscal(&app, &owner, good.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["facturapi_key"], "test");
     assert_eq!(r.json["webhook_secret_set"], true);
@@ -292,11 +281,11 @@ async fn fiscal_settings_are_validated_and_the_key_is_never_shown_again(app: Tes
     // Absent keeps the key; null removes it.
     let mut keep = good.clone();
     keep.as_object_mut().unwrap().remove("facturapi_key");
-    let r = put(&app, &owner, keep).await;
+    let r = put_fiscal(&app, &owner, keep).await;
     assert_eq!(r.json["facturapi_key"], "test");
     let mut clear = good.clone();
     clear["facturapi_key"] = Value::Null;
-    let r = put(&app, &owner, clear).await;
+    let r = put_fiscal(&app, &owner, clear).await;
     assert_eq!(r.json["facturapi_key"], Value::Null);
 
     for (field, value) in [
@@ -310,7 +299,7 @@ async fn fiscal_settings_are_validated_and_the_key_is_never_shown_again(app: Tes
     ] {
         let mut body = good.clone();
         body[field] = value.clone();
-        let r = put(&app, &owner, body).await;
+        let r = put_fiscal(&app, &owner, body).await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -335,7 +324,7 @@ async fn fiscal_settings_are_validated_and_the_key_is_never_shown_again(app: Tes
 async fn only_owners_and_admins_read_or_write_fiscal_settings(app: TestApp) {
     let t = app.tenant("fiscal2").await;
     let manager = app.token(&app.user(&t, Role::Manager, None).await).await;
-    let r = put(
+    let r = put_fiscal(
         &app,
         &manager,
         json!({"issuer_rfc": "EKU9003173C9", "legal_name": "X", "tax_regime": "601"}),
@@ -349,7 +338,7 @@ async fn only_owners_and_admins_read_or_write_fiscal_settings(app: TestApp) {
         StatusCode::FORBIDDEN
     );
     let admin = app.token(&app.user(&t, Role::Admin, None).await).await;
-    let r = put(
+    let r = put_fiscal(
         &app,
         &admin,
         json!({"issuer_rfc": "EKU9003173C9", "legal_name": "X", "tax_regime": "601", "unknown": 1}),
@@ -559,7 +548,10 @@ async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(a
     let c = counter(&app, "hook").await;
     let mut body = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
     body["webhook_secret"] = json!(facturapi::WEBHOOK_SECRET);
-    assert_eq!(put(&app, &c.s.owner, body).await.status, StatusCode::OK);
+    assert_eq!(
+        put_fiscal(&app, &c.s.owner, body).await.status,
+        StatusCode::OK
+    );
     // Queued, no worker running: the invoice waits, pending.
     let id = invoice(&app, &c).await.json["id"]
         .as_str()
@@ -612,7 +604,10 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
     let fake = FacturapiFake::start().await;
     let mut body = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
     body["webhook_secret"] = json!(facturapi::WEBHOOK_SECRET);
-    assert_eq!(put(&app, &c.s.owner, body).await.status, StatusCode::OK);
+    assert_eq!(
+        put_fiscal(&app, &c.s.owner, body).await.status,
+        StatusCode::OK
+    );
     let id = invoice(&app, &c).await.json["id"]
         .as_str()
         .unwrap()

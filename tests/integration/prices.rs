@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use entities::Role;
 use entities::tenant::{audit_log, item, item_price, price_admin, price_sync};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use jobs::Job;
 use jobs::pricing::SyncPrices;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -59,22 +59,10 @@ async fn new_item(app: &TestApp, t: &TestTenant, sku: &str, retail: Option<i64>)
     id
 }
 
-async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> TestResponse {
-    app.send(TestApp::request(
-        Method::PUT,
-        path,
-        Some(token),
-        Some(&body),
-        None,
-    ))
-    .await
-}
-
 async fn set_prices(app: &TestApp, token: &str, item: Uuid, prices: Value) -> TestResponse {
-    put(
-        app,
+    app.put(
         &format!("/pos/api/items/{item}/prices"),
-        token,
+        Some(token),
         json!({ "prices": prices }),
     )
     .await
@@ -166,13 +154,13 @@ async fn a_usd_price_converts_at_the_rate_in_force(mut app: TestApp) {
     assert_eq!(p["amount"], "10.01");
     assert_eq!(p["currency"], "USD");
 
-    let r = put(
-        &app,
-        "/pos/api/settings/exchange-rate",
-        &owner,
-        json!({"rate": "17.2345", "note": "DOF"}),
-    )
-    .await;
+    let r = app
+        .put(
+            "/pos/api/settings/exchange-rate",
+            Some(&owner),
+            json!({"rate": "17.2345", "note": "DOF"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
         .get(&format!("/pos/api/items/{it}/prices"), Some(&owner))
@@ -256,13 +244,13 @@ async fn the_rate_history_keeps_every_rate_and_the_last_is_in_force(mut app: Tes
     assert_eq!(r.json["history"]["total"], 0);
 
     for rate in ["17.5", "18.123456"] {
-        let r = put(
-            &app,
-            "/pos/api/settings/exchange-rate",
-            &owner,
-            json!({"rate": rate}),
-        )
-        .await;
+        let r = app
+            .put(
+                "/pos/api/settings/exchange-rate",
+                Some(&owner),
+                json!({"rate": rate}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
     let r = app
@@ -283,13 +271,13 @@ async fn the_rate_history_keeps_every_rate_and_the_last_is_in_force(mut app: Tes
     for role in [Role::Cashier, Role::Manager] {
         let u = app.user(&t, role, None).await;
         let tok = app.token(&u).await;
-        let r = put(
-            &app,
-            "/pos/api/settings/exchange-rate",
-            &tok,
-            json!({"rate": "1"}),
-        )
-        .await;
+        let r = app
+            .put(
+                "/pos/api/settings/exchange-rate",
+                Some(&tok),
+                json!({"rate": "1"}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}");
         assert_eq!(
             app.get("/pos/api/settings/exchange-rate", Some(&tok))
@@ -299,13 +287,13 @@ async fn the_rate_history_keeps_every_rate_and_the_last_is_in_force(mut app: Tes
         );
     }
     for bad in ["0", "abc", "17.1234567"] {
-        let r = put(
-            &app,
-            "/pos/api/settings/exchange-rate",
-            &owner,
-            json!({"rate": bad}),
-        )
-        .await;
+        let r = app
+            .put(
+                "/pos/api/settings/exchange-rate",
+                Some(&owner),
+                json!({"rate": bad}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert_eq!(r.json["error"]["field"], "rate");
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use entities::Role;
 use entities::tenant::{customer, notification, quote, sale};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
@@ -52,22 +52,6 @@ async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
     id
 }
 
-async fn put(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    body: serde_json::Value,
-) -> tests::TestResponse {
-    app.send(TestApp::request(
-        Method::PUT,
-        path,
-        Some(token),
-        Some(&body),
-        None,
-    ))
-    .await
-}
-
 async fn a_cart_takes_lines_from_any_warehouse_prices_them_for_the_customer_and_sells(
     app: TestApp,
 ) {
@@ -84,13 +68,13 @@ async fn a_cart_takes_lines_from_any_warehouse_prices_them_for_the_customer_and_
         app.get("/pos/api/cart", Some(&cashier)).await.status,
         StatusCode::NOT_FOUND
     );
-    let r = put(
-        &app,
-        "/pos/api/cart",
-        &cashier,
-        json!({"branch_id": s.branch, "customer_id": taller}),
-    )
-    .await;
+    let r = app
+        .put(
+            "/pos/api/cart",
+            Some(&cashier),
+            json!({"branch_id": s.branch, "customer_id": taller}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["price_list"], "taller");
     let r = app
@@ -173,17 +157,15 @@ async fn cart_lines_are_changed_removed_and_limited_by_role(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "no cart yet");
-    put(
-        &app,
+    app.put(
         "/pos/api/cart",
-        &cashier,
+        Some(&cashier),
         json!({"branch_id": s.branch}),
     )
     .await;
-    put(
-        &app,
+    app.put(
         "/pos/api/cart",
-        &other,
+        Some(&other),
         json!({"branch_id": s.branch}),
     )
     .await;
@@ -224,13 +206,13 @@ async fn cart_lines_are_changed_removed_and_limited_by_role(app: TestApp) {
     let r = app.delete("/pos/api/cart", Some(&cashier)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let viewer = s.token(&app, Role::Viewer).await;
-    let r = put(
-        &app,
-        "/pos/api/cart",
-        &viewer,
-        json!({"branch_id": s.branch}),
-    )
-    .await;
+    let r = app
+        .put(
+            "/pos/api/cart",
+            Some(&viewer),
+            json!({"branch_id": s.branch}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 

@@ -95,13 +95,11 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
     );
 
     let r = app
-        .send(TestApp::request(
-            http::Method::PUT,
+        .put(
             &format!("{PATH}/{brakes}"),
             Some(&f.s.owner),
-            Some(&json!({"product_key": "25171500", "unit_key": "kt"})),
-            None,
-        ))
+            json!({"product_key": "25171500", "unit_key": "kt"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["category"], "Balatas (claves SAT)");
@@ -165,16 +163,7 @@ async fn bad_part_type_keys_are_refused_and_change_nothing(app: TestApp) {
     let kind = a_part_type(&app, "Filtros (claves SAT)").await;
     let put = |token: String, path: String, body: Value| {
         let app = &app;
-        async move {
-            app.send(TestApp::request(
-                http::Method::PUT,
-                &path,
-                Some(&token),
-                Some(&body),
-                None,
-            ))
-            .await
-        }
+        async move { app.put(&path, Some(&token), body).await }
     };
     let at = format!("{PATH}/{kind}");
     for (body, field) in [

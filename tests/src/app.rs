@@ -392,6 +392,12 @@ impl TestApp {
             .await
     }
 
+    /// PUT JSON.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.send(Self::request(Method::PUT, path, token, Some(&body), None))
+            .await
+    }
+
     /// PATCH JSON.
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
         self.send(Self::request(Method::PATCH, path, token, Some(&body), None))

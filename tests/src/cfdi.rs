@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entities::tenant::{customer, invoice, outbox};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -31,21 +31,21 @@ pub struct FiscalShop {
     pub b: Uuid,
 }
 
+/// `PUT /pos/api/settings/fiscal` with `body` as `token`.
+pub async fn put_fiscal(app: &TestApp, token: &str, body: Value) -> TestResponse {
+    app.put("/pos/api/settings/fiscal", Some(token), body).await
+}
+
 /// Opens the shop `slug` ready to invoice.
 pub async fn fiscal_shop(app: &TestApp, slug: &str) -> FiscalShop {
     let s = Shop::open(app, slug).await;
-    let r = app
-        .send(TestApp::request(
-            Method::PUT,
-            "/pos/api/settings/fiscal",
-            Some(&s.owner),
-            Some(
-                &json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate",
-                          "tax_regime": "601", "facturapi_key": facturapi::SECRET_KEY}),
-            ),
-            None,
-        ))
-        .await;
+    let r = put_fiscal(
+        app,
+        &s.owner,
+        json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate",
+               "tax_regime": "601", "facturapi_key": facturapi::SECRET_KEY}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
         .patch(
