@@ -9,7 +9,7 @@ use entities::tenant::{audit_log, customer, outbox};
 use http::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use tests::cfdi::{fiscal_shop, invoice_when, put_fiscal, workers_with_timeout};
+use tests::cfdi::{fiscal_shop, invoice_when, put_fiscal, workers_on, workers_with_timeout};
 use tests::fakes::facturapi::{self, FacturapiFake, Mode};
 use tests::shop::Shop;
 use tests::{TestApp, TestResponse, shape_tests};
@@ -57,6 +57,13 @@ async fn invoice(app: &TestApp, c: &Counter) -> TestResponse {
     .await
 }
 
+/// Asks for the counter's sale's invoice; answers its id.
+async fn invoice_id(app: &TestApp, c: &Counter) -> String {
+    let r = invoice(app, c).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    r.json["id"].as_str().unwrap().to_owned()
+}
+
 async fn a_sale_is_invoiced_once_and_stamped_once(app: TestApp) {
     let c = counter(&app, "fact1").await;
     let fake = FacturapiFake::start().await;
@@ -66,7 +73,7 @@ async fn a_sale_is_invoiced_once_and_stamped_once(app: TestApp) {
     assert_eq!(r.json["total"], "1251.97", "the CFDI total is the ticket's");
     assert_eq!(r.json["payment_form"], "04");
     let id = r.json["id"].as_str().unwrap().to_owned();
-    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
+    let _w = workers_on(&app, &fake);
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert!(v["uuid"].as_str().is_some_and(|u| u.len() == 36), "{v}");
     assert_eq!(fake.stamp_count(&id), 1);
@@ -116,10 +123,7 @@ async fn a_timeout_after_stamping_is_resolved_by_external_id_without_a_second_st
     let fake = FacturapiFake::start().await;
     fake.set_hang(Duration::from_secs(3));
     fake.push_modes(Mode::TimeoutAfterStamp, 1);
-    let id = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = invoice_id(&app, &c).await;
     let _w = workers_with_timeout(&app, &fake, Duration::from_millis(500));
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert_eq!(fake.stamp_count(&id), 1, "{v}");
@@ -136,11 +140,8 @@ async fn a_429_waits_for_retry_after_and_a_500_is_retried_with_the_same_key(app:
         1,
     );
     fake.push_modes(Mode::ServerError, 1);
-    let id = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
+    let id = invoice_id(&app, &c).await;
+    let _w = workers_on(&app, &fake);
     invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert_eq!(fake.stamp_count(&id), 1);
     assert!(
@@ -165,11 +166,8 @@ async fn a_pending_invoice_is_polled_until_valid(app: TestApp) {
     let c = counter(&app, "fact4").await;
     let fake = FacturapiFake::start().await;
     fake.push_modes(Mode::PendingThenValid { polls: 1 }, 1);
-    let id = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
+    let id = invoice_id(&app, &c).await;
+    let _w = workers_on(&app, &fake);
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     assert_eq!(fake.stamp_count(&id), 1, "{v}");
 }
@@ -178,11 +176,8 @@ async fn a_sat_refusal_fails_the_invoice_with_a_reason_and_a_new_request_starts_
     let c = counter(&app, "fact5").await;
     let fake = FacturapiFake::start().await;
     fake.push_modes(Mode::SatValidationError, 1);
-    let id = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
+    let id = invoice_id(&app, &c).await;
+    let _w = workers_on(&app, &fake);
     let v = invoice_when(&app, &c.s.owner, &id, "failed").await;
     assert!(
         v["failure_reason"].as_str().is_some_and(|r| !r.is_empty()),
@@ -553,10 +548,7 @@ async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(a
         StatusCode::OK
     );
     // Queued, no worker running: the invoice waits, pending.
-    let id = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = invoice_id(&app, &c).await;
     let object = json!({"id": "fk_hook_1", "external_id": id, "status": "valid", "uuid": "0A1B2C3D-0000-4000-8000-00000000ABCD", "series": "A", "folio_number": 7});
     let event = facturapi::webhook_body("evt_1", "invoice.status_updated", &object);
     let tenant = c.s.t.tenant.id;
@@ -608,10 +600,7 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
         put_fiscal(&app, &c.s.owner, body).await.status,
         StatusCode::OK
     );
-    let id = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = invoice_id(&app, &c).await;
     let path = format!("/pos/api/invoices/{id}/cancel");
     let r = app
         .post(&path, Some(&c.s.owner), json!({"motive": "02"}))
@@ -623,7 +612,7 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
         r.text()
     );
     assert_eq!(r.code(), "invoice_not_valid");
-    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
+    let _w = workers_on(&app, &fake);
     invoice_when(&app, &c.s.owner, &id, "valid").await;
     let r = app
         .post(&path, Some(&c.s.owner), json!({"motive": "01"}))
@@ -686,15 +675,12 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
 async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_only(app: TestApp) {
     let c = counter(&app, "fact9").await;
     let fake = FacturapiFake::start().await;
-    let id = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = invoice_id(&app, &c).await;
     let xml_path = format!("/pos/api/invoices/{id}/xml");
     let r = app.get(&xml_path, Some(&c.s.owner)).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.code(), "invoice_not_stamped");
-    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
+    let _w = workers_on(&app, &fake);
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     let uuid = v["uuid"].as_str().unwrap().to_owned();
     let mut xml = app.get(&xml_path, Some(&c.s.owner)).await;
@@ -760,11 +746,8 @@ async fn a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_
     let c = counter(&app, "fact10").await;
     let fake = FacturapiFake::start().await;
     fake.push_modes(Mode::SatValidationError, 1);
-    let failed = invoice(&app, &c).await.json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let _w = workers_with_timeout(&app, &fake, Duration::from_secs(5));
+    let failed = invoice_id(&app, &c).await;
+    let _w = workers_on(&app, &fake);
     invoice_when(&app, &c.s.owner, &failed, "failed").await;
     let retry = |id: String| {
         let app = &app;

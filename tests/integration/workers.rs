@@ -353,6 +353,33 @@ async fn malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_ke
     );
 }
 
+/// Records attempt 0 of `env` as `running` since `started_at`, started `starts` times, its lease
+/// last renewed at `heartbeat_at`: what a worker leaves behind while it runs, or when it dies.
+async fn running_run(
+    db: &sea_orm::DatabaseConnection,
+    env: &Envelope,
+    starts: i32,
+    started_at: chrono::DateTime<chrono::Utc>,
+    heartbeat_at: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    job_run::ActiveModel {
+        push_key: Set(env.push_key()),
+        job_name: Set(env.name.clone()),
+        queue: Set("maintenance".into()),
+        outbox_id: Set(env.outbox_id),
+        attempt: Set(0),
+        starts: Set(starts),
+        status: Set("running".into()),
+        last_error: Set(None),
+        started_at: Set(started_at),
+        heartbeat_at: Set(heartbeat_at),
+        finished_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
 async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) {
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
@@ -363,25 +390,15 @@ async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) 
         },
     )
     .await;
-    let id = env.outbox_id;
-    // Three workers died running it: three starts, never finished.
-    job_run::ActiveModel {
-        push_key: Set(env.push_key()),
-        job_name: Set(env.name.clone()),
-        queue: Set("maintenance".into()),
-        outbox_id: Set(id),
-        attempt: Set(0),
-        starts: Set(3),
-        status: Set("running".into()),
-        last_error: Set(None),
-        // Its worker is gone: the lease ran out long ago.
-        started_at: Set(entities::now() - chrono::Duration::minutes(1)),
-        heartbeat_at: Set(None),
-        finished_at: Set(None),
-    }
-    .insert(&db)
-    .await
-    .unwrap();
+    // Three workers died running it: three starts, never finished, the lease long run out.
+    running_run(
+        &db,
+        &env,
+        3,
+        entities::now() - chrono::Duration::minutes(1),
+        None,
+    )
+    .await;
     let calls = Arc::new(AtomicUsize::new(0));
     let rt = runtime(&app, calls.clone());
     let outcome = rt
@@ -420,22 +437,7 @@ async fn a_delivery_of_a_run_whose_lease_is_renewed_waits_for_it_and_counts_no_c
     // Another worker runs it and renews its lease (a worker wrongly taken for dead had its jobs
     // handed out again while it still ran them).
     let now = entities::now();
-    job_run::ActiveModel {
-        push_key: Set(env.push_key()),
-        job_name: Set(env.name.clone()),
-        queue: Set("maintenance".into()),
-        outbox_id: Set(env.outbox_id),
-        attempt: Set(0),
-        starts: Set(1),
-        status: Set("running".into()),
-        last_error: Set(None),
-        started_at: Set(now),
-        heartbeat_at: Set(Some(now)),
-        finished_at: Set(None),
-    }
-    .insert(&db)
-    .await
-    .unwrap();
+    running_run(&db, &env, 1, now, Some(now)).await;
     let calls = Arc::new(AtomicUsize::new(0));
     let rt = runtime(&app, calls.clone());
     let second = tokio::spawn({
@@ -652,23 +654,15 @@ async fn a_delivery_after_a_crash_between_effect_and_run_end_closes_the_run(app:
     .await;
     // A worker started the run, its handler committed effect and mark, and it died before the
     // run's end was recorded.
-    job_run::ActiveModel {
-        push_key: Set(env.push_key()),
-        job_name: Set(env.name.clone()),
-        queue: Set("maintenance".into()),
-        outbox_id: Set(env.outbox_id),
-        attempt: Set(0),
-        starts: Set(1),
-        status: Set("running".into()),
-        last_error: Set(None),
-        // Its worker is gone: the lease ran out long ago.
-        started_at: Set(entities::now() - chrono::Duration::minutes(1)),
-        heartbeat_at: Set(None),
-        finished_at: Set(None),
-    }
-    .insert(&db)
-    .await
-    .unwrap();
+    // Its worker is gone: the lease ran out long ago.
+    running_run(
+        &db,
+        &env,
+        1,
+        entities::now() - chrono::Duration::minutes(1),
+        None,
+    )
+    .await;
     processed_job::ActiveModel {
         key: Set(env.key()),
         job_name: Set(env.name.clone()),
