@@ -77,15 +77,46 @@ impl Job for GlobalInvoice {
     }
 }
 
-/// Why the alert of a refused cancellation could not be recorded.
+/// Why what follows a cancellation's outcome (a replacement run, an alert) could not be
+/// recorded.
 #[derive(Debug, thiserror::Error)]
-pub enum AlertError {
-    /// Its notifications could not be written.
+pub enum FollowUpError {
+    /// The tenant database refused a read or write.
     #[error(transparent)]
     Db(#[from] entities::Error),
-    /// Their `notify.send` jobs could not be queued.
+    /// A job could not be queued.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+}
+
+/// Queues the run that replaces global invoice `invoice_id` now that its cancellation is
+/// accepted (a `cfdi.global_invoice` for its branch), in the caller's transaction `db`, whether
+/// the `cfdi.cancel` job or Facturapi's webhook learnt of it. `false` when the invoice is not a
+/// global one. (Were this lost, the morning's scheduled run issues the replacement: it looks at
+/// cancelled globals' periods too.)
+///
+/// # Errors
+/// [`FollowUpError`].
+pub async fn queue_replacement(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    invoice_id: Uuid,
+) -> Result<bool, FollowUpError> {
+    let Some(g) = global_invoicing::global_of(db, invoice_id).await? else {
+        return Ok(false);
+    };
+    crate::outbox::enqueue(
+        db,
+        &GlobalInvoice {
+            tenant_id,
+            branch_id: Some(g.branch_id),
+            from: None,
+            to: None,
+            requested_by: None,
+        },
+    )
+    .await?;
+    Ok(true)
 }
 
 /// Tells the business's owners and admins (`recipients`) that the SAT refused a global invoice's
@@ -95,13 +126,13 @@ pub enum AlertError {
 /// once, when the cancellation turns `rejected`. Answers the alert's text.
 ///
 /// # Errors
-/// [`AlertError`].
+/// [`FollowUpError`].
 pub async fn alert_refused_motive_04(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     refused: &RefusedCancellation,
     recipients: &[String],
-) -> Result<String, AlertError> {
+) -> Result<String, FollowUpError> {
     let reason = refused.reason();
     for n in global_invoicing::alert_refused_cancellation(db, refused, recipients).await? {
         crate::outbox::enqueue(

@@ -653,8 +653,7 @@ async fn a_delivery_after_a_crash_between_effect_and_run_end_closes_the_run(app:
     )
     .await;
     // A worker started the run, its handler committed effect and mark, and it died before the
-    // run's end was recorded.
-    // Its worker is gone: the lease ran out long ago.
+    // run's end was recorded; its lease ran out long ago.
     running_run(
         &db,
         &env,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entities::tenant::global_invoicing::{self, Scope};
 use entities::tenant::invoice;
 use jobs::cfdi::{GlobalInvoice, StampInvoice};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
 use crate::runtime::{JobCtx, JobError};
@@ -25,6 +25,10 @@ pub struct RunReport {
 
 fn outbox(e: jobs::outbox::OutboxError) -> JobError {
     JobError::transient(format!("outbox: {e}"))
+}
+
+fn follow_up(e: jobs::cfdi::FollowUpError) -> JobError {
+    JobError::transient(format!("after the cancellation: {e}"))
 }
 
 /// Builds every global invoice due at `now` within `scope`, one branch period per transaction.
@@ -124,36 +128,6 @@ pub async fn global_invoice(job: GlobalInvoice, ctx: JobCtx) -> Result<(), JobEr
     Ok(())
 }
 
-/// After a cancellation status is recorded (in the same transaction): when a global invoice's
-/// cancellation was accepted, a run for its branch is enqueued to issue the replacement.
-///
-/// # Errors
-/// Database and outbox errors.
-pub async fn after_cancellation(
-    txn: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    inv: &invoice::Model,
-) -> Result<(), JobError> {
-    if inv.cancellation_status != "accepted" {
-        return Ok(());
-    }
-    if let Some(g) = global_invoicing::global_of(txn, inv.id).await? {
-        jobs::outbox::enqueue(
-            txn,
-            &GlobalInvoice {
-                tenant_id,
-                branch_id: Some(g.branch_id),
-                from: None,
-                to: None,
-                requested_by: None,
-            },
-        )
-        .await
-        .map_err(outbox)?;
-    }
-    Ok(())
-}
-
 /// Records a cancellation status in one transaction: for an accepted global, its replacement
 /// run is enqueued; for a global whose motive-04 cancellation is rejected, the operators' alert
 /// is raised (once, on the change to `rejected`) and its text returned. `why` is Facturapi's
@@ -180,14 +154,18 @@ pub async fn record_cancellation(
         .await?
         .map(|i| i.cancellation_status);
     let inv = entities::tenant::invoicing::record_cancellation(&txn, invoice_id, status).await?;
-    after_cancellation(&txn, tenant_id, &inv).await?;
+    if inv.cancellation_status == "accepted" {
+        jobs::cfdi::queue_replacement(&txn, tenant_id, inv.id)
+            .await
+            .map_err(follow_up)?;
+    }
     let mut alert = None;
     if before.as_deref() != Some("rejected")
         && let Some(refused) = global_invoicing::refused_motive_04(&txn, &inv, why).await?
     {
         let reason = jobs::cfdi::alert_refused_motive_04(&txn, tenant_id, &refused, &recipients)
             .await
-            .map_err(|e| JobError::transient(format!("alert: {e}")))?;
+            .map_err(follow_up)?;
         alert = Some(reason);
     }
     txn.commit().await?;

@@ -33,6 +33,10 @@ fn outbox(e: jobs::outbox::OutboxError) -> ApiError {
     ApiError::Internal(format!("outbox: {e}"))
 }
 
+fn follow_up(e: jobs::cfdi::FollowUpError) -> ApiError {
+    ApiError::Internal(format!("after the cancellation: {e}"))
+}
+
 /// What to run now.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,14 +95,7 @@ pub async fn run_global(
         to: req.to,
     };
     global_invoicing::check_scope(&ctx.db, &scope).await?;
-    if global_invoicing::periodicity(&ctx.db).await?.is_none() {
-        return Err(ApiError::Conflict {
-            code: "fiscal_settings_missing",
-            message:
-                "set the fiscal settings and the Facturapi key first (PUT /pos/api/settings/fiscal)"
-                    .into(),
-        });
-    }
+    entities::tenant::invoicing::issuing_settings(&ctx.db).await?;
     // A manager limited to some branches runs those only.
     let branches: Option<Vec<Uuid>> = match (req.branch_id, &ctx.principal.branch_scope) {
         (Some(b), _) => Some(vec![b]),
@@ -234,9 +231,8 @@ pub async fn leave_global(
 }
 
 /// After a verified Facturapi event was applied (once per event): when it accepted a global
-/// invoice's cancellation, a run for its branch is queued to issue the replacement (were this
-/// lost, the morning's scheduled run issues it: it looks at cancelled globals' periods too);
-/// when it rejected a motive-04 one, the owners and admins are alerted, as when the
+/// invoice's cancellation, a run for its branch is queued to issue the replacement
+/// ([`jobs::cfdi::queue_replacement`]); when it rejected a motive-04 one, the owners and admins are alerted, as when the
 /// `cfdi.cancel` job learns it.
 ///
 /// # Errors
@@ -263,26 +259,16 @@ pub async fn after_webhook(
     if status == Some("rejected") {
         return alert_rejected(state, db, tenant_id, id).await;
     }
-    let Some(g) = global_invoicing::global_of(db, id).await? else {
-        return Ok(());
-    };
     let txn = entities::db::begin_write(db)
         .await
         .map_err(entities::Error::from)?;
-    jobs::outbox::enqueue(
-        &txn,
-        &GlobalInvoice {
-            tenant_id,
-            branch_id: Some(g.branch_id),
-            from: None,
-            to: None,
-            requested_by: None,
-        },
-    )
-    .await
-    .map_err(outbox)?;
+    let queued = jobs::cfdi::queue_replacement(&txn, tenant_id, id)
+        .await
+        .map_err(follow_up)?;
     txn.commit().await.map_err(entities::Error::from)?;
-    state.waker.wake(tenant_id);
+    if queued {
+        state.waker.wake(tenant_id);
+    }
     Ok(())
 }
 
@@ -310,7 +296,7 @@ async fn alert_rejected(
         .map_err(entities::Error::from)?;
     jobs::cfdi::alert_refused_motive_04(&txn, tenant_id, &refused, &recipients)
         .await
-        .map_err(|e| ApiError::Internal(format!("alert: {e}")))?;
+        .map_err(follow_up)?;
     txn.commit().await.map_err(entities::Error::from)?;
     state.waker.wake(tenant_id);
     Ok(())

@@ -248,19 +248,6 @@ fn require_standing(inv: &invoice::Model) -> Result<()> {
     Ok(())
 }
 
-/// The fiscal settings with a Facturapi key.
-async fn settings(db: &impl ConnectionTrait) -> Result<super::fiscal_setting::Model> {
-    invoicing::fiscal(db)
-        .await?
-        .filter(|s| s.facturapi_key.is_some())
-        .ok_or_else(|| {
-            Error::conflict(
-                "fiscal_settings_missing",
-                "set the fiscal settings and the Facturapi key first (PUT /pos/api/settings/fiscal)",
-            )
-        })
-}
-
 /// The receiver of a related CFDI: the invoice's, as its stored request states it, checked
 /// again for `cfdi_use` (and the branch's zip as the place of issue).
 fn receiver_of(inv: &invoice::Model, cfdi_use: &str, issue_zip: &str) -> Result<Value> {
@@ -511,7 +498,7 @@ pub async fn request_credit_note(
         return Ok((existing, false));
     }
     require_standing(&inv)?;
-    let settings = settings(db).await?;
+    let settings = invoicing::issuing_settings(db).await?;
     let zip = issue_zip(db, doc.sale.branch_id).await?;
     let customer = receiver_of(&inv, USE_RETURNS, &zip)?;
     let form = ask.payment_form.unwrap_or_else(|| {
@@ -791,7 +778,7 @@ pub async fn record_payment(
         ));
     }
     require_standing(&inv)?;
-    let settings = settings(db).await?;
+    let settings = invoicing::issuing_settings(db).await?;
     let sale = match inv.sale_id {
         Some(s) => Some(sales::get_sale(db, s).await?.sale),
         None => None,

@@ -690,15 +690,7 @@ pub async fn build_with(
     target: &Target,
     max_concepts: usize,
 ) -> Result<Vec<invoice::Model>> {
-    let settings = invoicing::fiscal(db)
-        .await?
-        .filter(|s| s.facturapi_key.is_some())
-        .ok_or_else(|| {
-            Error::conflict(
-                "fiscal_settings_missing",
-                "set the fiscal settings and the Facturapi key first (PUT /pos/api/settings/fiscal)",
-            )
-        })?;
+    let settings = invoicing::issuing_settings(db).await?;
     let b = branch::Entity::find_by_id(target.branch_id)
         .one(db)
         .await?

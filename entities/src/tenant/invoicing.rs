@@ -124,6 +124,22 @@ pub async fn fiscal(db: &impl ConnectionTrait) -> Result<Option<fiscal_setting::
     Ok(fiscal_setting::Entity::find_by_id(ROW).one(db).await?)
 }
 
+/// The fiscal settings, when documents can be issued: they are set and hold a Facturapi key.
+///
+/// # Errors
+/// [`Error::Conflict`] `fiscal_settings_missing`; database errors.
+pub async fn issuing_settings(db: &impl ConnectionTrait) -> Result<fiscal_setting::Model> {
+    fiscal(db)
+        .await?
+        .filter(|s| s.facturapi_key.is_some())
+        .ok_or_else(|| {
+            Error::conflict(
+                "fiscal_settings_missing",
+                "set the fiscal settings and the Facturapi key first (PUT /pos/api/settings/fiscal)",
+            )
+        })
+}
+
 /// Sets the fiscal settings (owner and admin; the API checks the role), audited without secrets.
 ///
 /// # Errors
@@ -334,15 +350,7 @@ pub async fn request_invoice(
     use sea_orm::{ColumnTrait, QueryFilter};
 
     use super::{branch, customer, invoice, item, payment, sales};
-    let settings = fiscal(db)
-        .await?
-        .filter(|s| s.facturapi_key.is_some())
-        .ok_or_else(|| {
-            Error::conflict(
-                "fiscal_settings_missing",
-                "set the fiscal settings and the Facturapi key first (PUT /pos/api/settings/fiscal)",
-            )
-        })?;
+    let settings = issuing_settings(db).await?;
     let doc = sales::get_sale(db, sale_id).await?;
     if let Some(existing) = invoice::Entity::find()
         .filter(invoice::Column::ActiveKey.eq(format!("{sale_id}:I")))
