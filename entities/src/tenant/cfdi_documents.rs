@@ -272,7 +272,11 @@ fn receiver_of(inv: &invoice::Model, cfdi_use: &str, issue_zip: &str) -> Result<
     }))
 }
 
-async fn issue_zip(db: &impl ConnectionTrait, branch_id: Uuid) -> Result<String> {
+/// The postal code of a branch: the place of issue (LugarExpedicion) of its CFDIs.
+///
+/// # Errors
+/// [`Error::NotFound`] `branch`; [`Error::Validation`] on `branch.postal_code` when unset.
+pub(crate) async fn issue_zip(db: &impl ConnectionTrait, branch_id: Uuid) -> Result<String> {
     branch::Entity::find_by_id(branch_id)
         .one(db)
         .await?

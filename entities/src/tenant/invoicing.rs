@@ -349,7 +349,7 @@ pub async fn request_invoice(
 ) -> Result<(super::invoice::Model, bool)> {
     use sea_orm::{ColumnTrait, QueryFilter};
 
-    use super::{branch, customer, invoice, item, payment, sales};
+    use super::{customer, invoice, item, payment, sales};
     let settings = issuing_settings(db).await?;
     let doc = sales::get_sale(db, sale_id).await?;
     if let Some(existing) = invoice::Entity::find()
@@ -368,16 +368,7 @@ pub async fn request_invoice(
             ),
         ));
     }
-    let b = branch::Entity::find_by_id(doc.sale.branch_id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound { entity: "branch" })?;
-    let zip = b.postal_code.clone().ok_or_else(|| {
-        Error::validation(
-            "branch.postal_code",
-            "the branch needs its postal code: it is the CFDI's place of issue",
-        )
-    })?;
+    let zip = super::cfdi_documents::issue_zip(db, doc.sale.branch_id).await?;
     let c = match doc.sale.customer_id {
         Some(id) => customer::Entity::find_by_id(id).one(db).await?,
         None => None,
