@@ -23,6 +23,7 @@ mod global_invoice;
 mod http;
 mod inventory;
 mod invoicing;
+mod openapi;
 mod operators;
 mod outbox;
 mod payment_complements;

@@ -1,0 +1,43 @@
+//! The OpenAPI document is a contract: it is committed as `tests/openapi.json` and compared, so a
+//! change of any path, parameter, schema or status fails this test and shows in review as a diff of
+//! that file.
+//!
+//! After a deliberate change, write the new document with
+//! `NEXUS_UPDATE_OPENAPI=1 cargo test -p tests --test integration openapi` and commit it.
+
+use std::path::PathBuf;
+
+fn snapshot_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi.json")
+}
+
+#[test]
+fn the_openapi_document_equals_the_committed_snapshot() {
+    let mut current = api::openapi()
+        .to_pretty_json()
+        .expect("the document serialises");
+    current.push('\n');
+    let path = snapshot_path();
+    if std::env::var_os("NEXUS_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &current).expect("write the snapshot");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    // Compared as JSON values: the order of paths and schemas follows the order routers are
+    // merged in, which is layout, not contract; the order inside arrays (parameters, tags) counts.
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+    if parse(&committed) != parse(&current) {
+        let first = committed
+            .lines()
+            .zip(current.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| committed.lines().count().min(current.lines().count()));
+        panic!(
+            "the OpenAPI document differs from tests/openapi.json (first differing line {}: \
+             committed {:?}, now {:?}); if the change is meant, run with NEXUS_UPDATE_OPENAPI=1",
+            first + 1,
+            committed.lines().nth(first),
+            current.lines().nth(first),
+        );
+    }
+}
