@@ -4,8 +4,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use entities::platform::{accounts, sessions, tenant, tenants};
 use entities::{Error as DomainError, Role};
+use entities::{org::accounts, org::sessions, org::tables::tenant, org::tenants};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -98,8 +98,8 @@ pub struct TenantCtx {
 impl TenantCtx {
     /// Who the tenant audit log records for this request.
     #[must_use]
-    pub fn actor(&self) -> entities::tenant::branches::Actor {
-        entities::tenant::branches::Actor {
+    pub fn actor(&self) -> entities::org::branches::Actor {
+        entities::org::branches::Actor {
             user_id: Some(self.principal.user_id),
             request_id: crate::request_id::current(),
         }

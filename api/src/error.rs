@@ -133,6 +133,27 @@ impl ApiError {
     }
 }
 
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::from(entities::Error::from(e))
+    }
+}
+
+impl From<jobs::outbox::OutboxError> for ApiError {
+    fn from(e: jobs::outbox::OutboxError) -> Self {
+        Self::Internal(format!("outbox: {e}"))
+    }
+}
+
+impl From<jobs::follow_up::FollowUpError> for ApiError {
+    fn from(e: jobs::follow_up::FollowUpError) -> Self {
+        match e {
+            jobs::follow_up::FollowUpError::Db(e) => Self::from(e),
+            jobs::follow_up::FollowUpError::Outbox(e) => Self::from(e),
+        }
+    }
+}
+
 impl From<entities::Error> for ApiError {
     fn from(e: entities::Error) -> Self {
         use entities::Error as E;

@@ -1,11 +1,11 @@
 //! The `Idempotency-Key` header on POSTs that create documents: same key and body → the first
 //! answer again (with `Idempotent-Replayed: true`), same key and another body → 422, a duplicate
-//! while the first still runs → 409. The domain side is `entities::tenant::idempotency`.
+//! while the first still runs → 409. The domain side is `entities::jobs::idempotency`.
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use entities::tenant::idempotency::{self, Claim};
+use entities::jobs::idempotency::{self, Claim};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::error::{ApiError, ApiResult};

@@ -69,26 +69,15 @@ impl utoipa::Modify for BearerScheme {
 #[must_use]
 pub fn openapi_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(routes::auth::router())
-        .merge(routes::branches::router())
+        .merge(routes::org::router())
         .merge(routes::catalog::router())
-        .merge(routes::customers::router())
-        .merge(routes::prices::router())
-        .merge(routes::system::router())
         .merge(routes::vehicles::router())
-        .merge(routes::sales::router())
-        .merge(routes::cart::router())
-        .merge(routes::quotes::router())
-        .merge(routes::fiscal::router())
-        .merge(routes::sat_keys::router())
-        .merge(routes::invoices::router())
-        .merge(routes::cfdi_documents::router())
-        .merge(routes::webhooks::router())
-        .merge(routes::global_invoices::router())
-        .merge(routes::ops::router())
-        .merge(routes::items::router())
         .merge(routes::inventory::router())
-        .merge(routes::transfers::router())
+        .merge(routes::pricing::router())
+        .merge(routes::customers::router())
+        .merge(routes::counter::router())
+        .merge(routes::invoicing::router())
+        .merge(routes::system::router())
 }
 
 /// The OpenAPI document of the API.
@@ -148,12 +137,12 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// When the OpenAPI document cannot be serialised.
 pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
     let (routes, doc) = openapi_router().split_for_parts();
-    let spec = routes::system::OpenApiJson(Arc::new(doc.to_pretty_json()?));
+    let spec = routes::system::health::OpenApiJson(Arc::new(doc.to_pretty_json()?));
     let body_limit = state.config.body_limit;
     let cors = cors(&state.config.cors_origins);
     Ok(routes
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             metrics::middleware,
         ))
         .fallback(not_found)

@@ -7,8 +7,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
-use crate::state::AppState;
-
 /// The API's Prometheus metrics.
 #[derive(Clone, Debug)]
 pub struct HttpMetrics {
@@ -47,7 +45,7 @@ impl HttpMetrics {
 
 /// Middleware: times the request and counts it under its route template (never the raw path,
 /// which would make one series per id).
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn middleware(State(m): State<HttpMetrics>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -55,7 +53,6 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let resp = next.run(req).await;
-    let m = &state.metrics;
     m.duration
         .with_label_values(&[&method, &route])
         .observe(start.elapsed().as_secs_f64());

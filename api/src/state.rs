@@ -46,7 +46,7 @@ pub struct ApiConfig {
     /// local decode and say enrichment is unavailable, and enqueue nothing.
     pub vin_enrichment: bool,
     /// `EXCHANGE_RATE_USD_MXN`: the USD rate until an admin sets one in the tenant.
-    pub usd_rate: entities::money::Rate,
+    pub usd_rate: entities::rules::money::Rate,
     /// Redis of the stock cache (`REDIS_URL`); `None` caches in-process.
     pub stock_cache_redis_url: Option<String>,
     /// The tenants' files (a folder, or an S3-compatible bucket): stamped invoices' XML and PDF.
@@ -87,7 +87,7 @@ impl ApiConfig {
             login_window: Duration::from_secs(15 * 60),
             ops_port: None,
             vin_enrichment: false,
-            usd_rate: entities::money::Rate(17_000_000),
+            usd_rate: entities::rules::money::Rate(17_000_000),
             stock_cache_redis_url: None,
             files: entities::files::FileStore::new("data/files"),
             stock_cache_ttl: Duration::from_secs(300),

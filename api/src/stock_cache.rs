@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use entities::tenant::stock_views::StockByBranch;
+use entities::inventory::stock_views::StockByBranch;
 use prometheus::{IntCounterVec, Opts, Registry};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use uuid::Uuid;

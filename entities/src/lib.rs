@@ -1,28 +1,38 @@
 //! Nexus's data model and the domain rules on it.
 //!
 //! Two kinds of database hold Nexus's data: the **platform** database (tenants, users, memberships,
-//! refresh tokens, API keys, the platform audit log) and one **tenant** database per business
-//! (branches, warehouses, the tenant audit log, and later stock, sales, invoices…). This crate
-//! defines the sea-orm entities of both, the queries and invariants on them, and the registry that
-//! hands out tenant database handles. It knows nothing of HTTP or of the job runtime.
+//! refresh tokens, API keys, the platform audit log, the shared catalog) and one **tenant**
+//! database per business (branches, stock, sales, invoices…). This crate defines the sea-orm
+//! tables of both, the queries and invariants on them, and the registry that hands out tenant
+//! database handles. It knows nothing of HTTP or of the job runtime.
+//!
+//! One folder per business area (`org`, `catalog`, `vehicles`, `inventory`, `pricing`,
+//! `customers`, `counter`, `invoicing`, `notifications`, `jobs`), each with a `tables` module of
+//! sea-orm definitions apart from its hand-written rules and queries; pure rules without a
+//! database (money, CFDI arithmetic, RFC, VIN, plates) in [`rules`]. `docs/ARCHITECTURE.md` is
+//! the map.
 
-pub mod catalog;
-pub mod cfdi;
+// Infrastructure shared by every area.
 pub mod db;
 pub mod error;
 pub mod files;
-pub mod money;
-pub mod password;
-pub mod plate;
-pub mod platform;
 pub mod registry;
-pub mod rfc;
-pub mod role;
-pub mod tenant;
-pub mod vin;
+pub mod rules;
+
+// Business areas: each holds its `tables` (sea-orm definitions) and its rules and queries.
+pub mod catalog;
+pub mod counter;
+pub mod customers;
+pub mod inventory;
+pub mod invoicing;
+pub mod jobs;
+pub mod notifications;
+pub mod org;
+pub mod pricing;
+pub mod vehicles;
 
 pub use error::{Error, Result};
-pub use role::Role;
+pub use org::role::Role;
 pub use sea_orm;
 
 /// One page of a listing, with the total count so clients can draw a pager.

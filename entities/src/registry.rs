@@ -13,7 +13,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::platform::tenant;
+use crate::org::tables::tenant;
 use crate::{Error, Result};
 
 /// Where a tenant's database is, given its `db_name`.

@@ -7,14 +7,17 @@
 //! schedules meet only here.
 
 pub mod backend;
-pub mod cfdi;
+pub mod counter;
+pub mod follow_up;
+pub mod inventory;
+pub mod invoicing;
 pub mod job;
 pub mod maintenance;
 pub mod noop;
+pub mod notifications;
 pub mod outbox;
 pub mod pricing;
 pub mod queue;
-pub mod sales;
 pub mod vehicles;
 pub mod waker;
 

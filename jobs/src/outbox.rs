@@ -1,7 +1,7 @@
 //! Writing jobs to the outbox inside the caller's transaction.
 
 use chrono::{DateTime, Utc};
-use entities::tenant::outbox;
+use entities::jobs::tables::outbox;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, NotSet, Set};
 
 use crate::Job;

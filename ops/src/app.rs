@@ -42,17 +42,19 @@ pub fn services(cfg: &Config) -> Result<workers::services::Services> {
     let vpic = cfg
         .vpic_url
         .as_deref()
-        .map(|url| workers::vpic::VpicClient::new(url, workers::vpic::DEFAULT_TIMEOUT))
+        .map(|url| {
+            workers::clients::vpic::VpicClient::new(url, workers::clients::vpic::DEFAULT_TIMEOUT)
+        })
         .transpose()
         .context("NEXUS_VPIC_URL")?;
-    let facturapi = cfg
-        .facturapi_url
-        .clone()
-        .map(|base_url| workers::cfdi::FacturapiConfig {
-            base_url,
-            timeout: std::time::Duration::from_secs(30),
-            retry: workers::cfdi::RETRY,
-        });
+    let facturapi =
+        cfg.facturapi_url
+            .clone()
+            .map(|base_url| workers::clients::facturapi::FacturapiConfig {
+                base_url,
+                timeout: std::time::Duration::from_secs(30),
+                retry: workers::handlers::invoicing::RETRY,
+            });
     Ok(workers::services::Services {
         vpic,
         facturapi,
@@ -274,7 +276,8 @@ impl App {
             return Ok(None);
         }
         let writer = crate::search::writer(&self.config)?;
-        let metrics = match workers::search_sync::SearchSyncMetrics::register(&self.registry) {
+        let metrics = match workers::handlers::catalog::SearchSyncMetrics::register(&self.registry)
+        {
             Ok(m) => Some(m),
             // Started twice on one registry (tests): the first set keeps counting.
             Err(e) => {
@@ -287,7 +290,7 @@ impl App {
             "catalog search sync into {}",
             entities::catalog::meili::live_index_uid(&cfg.index_prefix)
         );
-        Ok(Some(tokio::spawn(workers::search_sync::run_sync(
+        Ok(Some(tokio::spawn(workers::handlers::catalog::run_sync(
             self.platform.clone(),
             writer,
             cfg,
@@ -483,9 +486,11 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.cors_origins = config.cors_origins.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
     api_config.vin_enrichment = config.vpic_url.is_some();
-    api_config.usd_rate =
-        entities::money::Rate::from_decimal("EXCHANGE_RATE_USD_MXN", config.exchange_rate_usd_mxn)
-            .context("EXCHANGE_RATE_USD_MXN")?;
+    api_config.usd_rate = entities::rules::money::Rate::from_decimal(
+        "EXCHANGE_RATE_USD_MXN",
+        config.exchange_rate_usd_mxn,
+    )
+    .context("EXCHANGE_RATE_USD_MXN")?;
     api_config.stock_cache_redis_url = config.redis_url.clone();
     api_config.stock_cache_ttl = config.redis_stock_ttl;
     let services = services(&config)?;

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use entities::Role;
-use entities::platform::accounts::{self, NewUser};
-use entities::platform::audit::Entry;
-use entities::platform::tenants::{self, NewTenant};
+use entities::org::accounts::{self, NewUser};
+use entities::org::audit::Entry;
+use entities::org::tenants::{self, NewTenant};
 use entities::registry::TenantRegistry;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -582,7 +582,6 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
 }
 
 async fn search_command(cfg: Config, cmd: SearchCommand) -> Result<()> {
-    use workers::search_sync;
     // Before opening anything: without Meilisearch there is nothing to do.
     let writer = crate::search::writer(&cfg)?;
     let sync = crate::search::sync_config(&cfg);
@@ -599,10 +598,11 @@ async fn search_command(cfg: Config, cmd: SearchCommand) -> Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report = search_sync::reindex(&platform, &writer, &sync, None, |done| {
-                bar.set_position(done);
-            })
-            .await;
+            let report =
+                workers::handlers::catalog::reindex(&platform, &writer, &sync, None, |done| {
+                    bar.set_position(done);
+                })
+                .await;
             bar.finish_and_clear();
             let report = report.context("reindex failed; the live index was left as it was")?;
             println!(
@@ -615,7 +615,8 @@ async fn search_command(cfg: Config, cmd: SearchCommand) -> Result<()> {
             );
         }
         SearchCommand::Sync => {
-            let r = search_sync::sync_changes(&platform, &writer, &sync, None).await?;
+            let r =
+                workers::handlers::catalog::sync_changes(&platform, &writer, &sync, None).await?;
             println!(
                 "upserted {} parts, deleted {}; change log applied up to {}",
                 r.upserted, r.deleted, r.cursor
@@ -689,7 +690,7 @@ async fn create_user(
     email: String,
     full_name: String,
     password: String,
-) -> Result<entities::platform::user::Model> {
+) -> Result<entities::org::tables::user::Model> {
     let u = accounts::create_user(
         platform,
         NewUser {

@@ -228,7 +228,7 @@ impl Config {
         // Unlike the other settings, an empty NEXUS_VPIC_URL is an explicit "off": a provider is
         // switched off by blanking its URL, and that must not bring the default back.
         let vpic_url = match get("NEXUS_VPIC_URL").as_deref().map(str::trim) {
-            None => Some(workers::vpic::DEFAULT_BASE_URL.to_owned()),
+            None => Some(workers::clients::vpic::DEFAULT_BASE_URL.to_owned()),
             Some("" | "off" | "false") => None,
             Some(v) => Some(check_http_url("NEXUS_VPIC_URL", v)?),
         };
@@ -827,7 +827,7 @@ mod tests {
     fn vin_enrichment_uses_public_vpic_unless_moved_or_turned_off() {
         assert_eq!(
             cfg(&[]).unwrap().vpic_url.as_deref(),
-            Some(workers::vpic::DEFAULT_BASE_URL)
+            Some(workers::clients::vpic::DEFAULT_BASE_URL)
         );
         assert_eq!(cfg(&[("NEXUS_VPIC_URL", "off")]).unwrap().vpic_url, None);
         assert_eq!(cfg(&[("NEXUS_VPIC_URL", "")]).unwrap().vpic_url, None);

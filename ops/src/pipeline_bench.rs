@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use entities::platform::tenants::NewTenant;
-use entities::tenant::processed_job;
+use entities::jobs::tables::processed_job;
+use entities::org::tenants::NewTenant;
 use sea_orm::{EntityTrait, PaginatorTrait, TransactionTrait};
 use serde::Serialize;
 

@@ -2,12 +2,12 @@
 
 use anyhow::{Context, Result, bail};
 use entities::db::{self, Backend};
-use entities::platform::accounts::{self, NewUser};
-use entities::platform::tenants::{self, NewTenant};
-use entities::platform::{audit::Entry, tenant};
+use entities::org::accounts::{self, NewUser};
+use entities::org::branches::{self, Actor, NewBranch, NewWarehouse};
+use entities::org::tenants::{self, NewTenant};
 use entities::registry::{TenantDbLocation, TenantRegistry};
-use entities::tenant::branches::{self, Actor, NewBranch, NewWarehouse};
 use entities::{Role, sea_orm};
+use entities::{org::audit::Entry, org::tables::tenant};
 use migration::{MigratorTrait, PlatformMigrator, TenantMigrator};
 use rand::RngCore;
 use sea_orm::{
@@ -245,7 +245,7 @@ pub async fn create_tenant(
     }
     let existing = accounts::find_user_by_email(platform, &owner_email).await?;
     if existing.is_none() {
-        entities::password::check_policy(&spec.owner_password)?;
+        entities::org::password::check_policy(&spec.owner_password)?;
     }
     create_database(registry.location(), &valid.db_name, valid.db_url.as_deref()).await?;
 
@@ -301,7 +301,7 @@ pub async fn create_tenant(
 }
 
 async fn seed_first_branch(db: &DatabaseConnection) -> Result<()> {
-    use entities::tenant::branch;
+    use entities::org::tables::branch;
     if branch::Entity::find().count(db).await? > 0 {
         return Ok(());
     }
@@ -433,6 +433,6 @@ mod tests {
 
     #[test]
     fn random_passwords_meet_the_policy() {
-        assert!(entities::password::check_policy(&random_password()).is_ok());
+        assert!(entities::org::password::check_policy(&random_password()).is_ok());
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use entities::catalog::meili::{MeiliSearch, live_index_uid};
 use entities::catalog::search::CatalogSearch;
-use workers::meili::MeiliWriter;
-use workers::search_sync::SyncConfig;
+use workers::clients::meili::MeiliWriter;
+use workers::handlers::catalog::SyncConfig;
 
 use crate::config::Config;
 

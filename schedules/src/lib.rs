@@ -16,8 +16,8 @@ use apalis::prelude::*;
 use apalis_cron::{CronScheduler, Tick};
 use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
-use entities::platform::{schedule_tick, tenant, tenants};
 use entities::registry::TenantRegistry;
+use entities::{jobs::tables::schedule_tick, org::tables::tenant, org::tenants};
 use jobs::maintenance::{Cleanup, Retention};
 use jobs::{QueueBackend, RelayWaker};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait, TryInsertResult};
@@ -334,7 +334,7 @@ impl Scheduler {
             Schedule::GlobalInvoice => {
                 jobs::outbox::enqueue(
                     &txn,
-                    &jobs::cfdi::GlobalInvoice {
+                    &jobs::invoicing::GlobalInvoice {
                         tenant_id: t.id,
                         branch_id: None,
                         from: None,
@@ -525,7 +525,7 @@ mod tests {
             Some(utc("2026-11-25T07:15:00Z"))
         );
         assert_eq!(
-            entities::tenant::global_invoicing::TIMEZONE,
+            entities::invoicing::global::TIMEZONE,
             TIMEZONE,
             "periods and ticks are counted in the same zone"
         );

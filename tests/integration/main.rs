@@ -6,37 +6,13 @@
     reason = "tests: a failed step is a failed test"
 )]
 
-mod auth;
-mod branches;
-mod browser;
-mod cancellation_faults;
 mod catalog;
-mod catalog_import;
-mod checkout_faults;
-mod cli;
-mod credit_notes;
+mod counter;
 mod customers;
-mod facturapi;
-mod faults;
-mod file_store;
-mod global_invoice;
-mod http;
 mod inventory;
 mod invoicing;
-mod openapi;
-mod operators;
-mod outbox;
-mod payment_complements;
-mod prices;
-mod quotes;
-mod relay;
-mod sales;
-mod sat_keys;
-mod schedules;
-mod search_sync;
-mod startup;
-mod tenants;
-mod transfers;
+mod jobs;
+mod org;
+mod pricing;
+mod system;
 mod vehicles;
-mod workers;
-mod workspace;

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use entities::tenant::{customer, invoice, outbox};
+use entities::{customers::tables::customer, invoicing::tables::invoice, jobs::tables::outbox};
 use http::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
-use workers::cfdi::FacturapiConfig;
+use workers::clients::facturapi::FacturapiConfig;
 use workers::runtime::Runtime;
 use workers::services::Services;
 

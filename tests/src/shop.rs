@@ -2,8 +2,11 @@
 //! another branch, items with prices and stock written straight through the domain layer.
 
 use entities::Role;
-use entities::tenant::inventory::{self, Movement, Reference, reason};
-use entities::tenant::{branch, item, item_price, warehouse};
+use entities::inventory::movements::{self, Movement, Reference, reason};
+use entities::{
+    inventory::tables::item, org::tables::branch, org::tables::warehouse,
+    pricing::tables::item_price,
+};
 use http::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use serde_json::{Value, json};
@@ -127,7 +130,7 @@ impl Shop {
 
     /// Puts `qty` units of `item` into `wh` through the ledger.
     pub async fn stock(&self, item: Uuid, wh: Uuid, qty: i64) {
-        inventory::apply(
+        movements::apply(
             &self.db,
             &[Movement {
                 item_id: item,
@@ -148,7 +151,7 @@ impl Shop {
 
     /// The balance of `item` in `wh`.
     pub async fn on_hand(&self, item: Uuid, wh: Uuid) -> i64 {
-        entities::tenant::stock::Entity::find_by_id((item, wh))
+        entities::inventory::tables::stock::Entity::find_by_id((item, wh))
             .one(&self.db)
             .await
             .expect("stock")
@@ -158,9 +161,9 @@ impl Shop {
     /// The sum of the ledger of `item` in `wh`.
     pub async fn ledger_sum(&self, item: Uuid, wh: Uuid) -> i64 {
         use sea_orm::{ColumnTrait, QueryFilter};
-        entities::tenant::stock_ledger::Entity::find()
-            .filter(entities::tenant::stock_ledger::Column::ItemId.eq(item))
-            .filter(entities::tenant::stock_ledger::Column::WarehouseId.eq(wh))
+        entities::inventory::tables::stock_ledger::Entity::find()
+            .filter(entities::inventory::tables::stock_ledger::Column::ItemId.eq(item))
+            .filter(entities::inventory::tables::stock_ledger::Column::WarehouseId.eq(wh))
             .all(&self.db)
             .await
             .expect("ledger")

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use entities::platform::{tenant, tenants};
 use entities::registry::TenantRegistry;
-use entities::tenant::{job_run, outbox};
+use entities::{jobs::tables::job_run, jobs::tables::outbox};
+use entities::{org::tables::tenant, org::tenants};
 use jobs::{Queue, QueueBackend};
 use sea_orm::sea_query::Expr;
 use sea_orm::{

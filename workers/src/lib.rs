@@ -3,23 +3,18 @@
 //!
 //! This crate depends only on `entities` and `jobs`, never on the API or the schedules.
 
+// The platform: runtime, pools, relay, metrics, operator views, benchmarks.
+pub mod activity;
 pub mod admin;
 pub mod bench;
-pub mod cfdi;
-pub mod facturapi;
-pub mod global_invoice;
-pub mod handlers;
-pub mod maintenance;
-pub mod meili;
 pub mod metrics;
 pub mod pool;
-pub mod pricing;
 pub mod relay;
 pub mod runtime;
-pub mod sales;
-pub mod search_sync;
 pub mod services;
-pub mod vehicles;
-pub mod vpic;
+
+// The work: handlers per business area and the clients of external services.
+pub mod clients;
+pub mod handlers;
 
 pub use jobs::Queue;

@@ -7,8 +7,6 @@ use prometheus::{
     HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, exponential_buckets,
 };
 
-use crate::runtime::Outcome;
-
 /// What the worker runtime records per queue.
 #[derive(Clone, Debug)]
 pub struct JobMetrics {
@@ -84,14 +82,14 @@ impl JobMetrics {
         }
     }
 
-    /// A handler has returned, and what came of the run.
-    pub fn finish(&self, queue: Queue, took: Duration, outcome: &Outcome) {
+    /// A handler has returned, and what came of the run (`Outcome::label` of the runtime).
+    pub fn finish(&self, queue: Queue, took: Duration, outcome: &str) {
         let q = queue.name();
         self.running.with_label_values(&[q]).dec();
         self.duration
             .with_label_values(&[q])
             .observe(took.as_secs_f64());
-        self.finished.with_label_values(&[q, outcome.label()]).inc();
+        self.finished.with_label_values(&[q, outcome]).inc();
     }
 }
 

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entities::platform::{tenant, tenants};
+use entities::jobs::tables::outbox;
 use entities::registry::TenantRegistry;
-use entities::tenant::outbox;
+use entities::{org::tables::tenant, org::tenants};
 use jobs::{Envelope, Queue, QueueBackend, RelayWaker};
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use sea_orm::{

@@ -16,9 +16,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entities::platform::{tenant, tenants};
 use entities::registry::TenantRegistry;
-use entities::tenant::{job_run, outbox, processed_job};
+use entities::{jobs::tables::job_run, jobs::tables::outbox, jobs::tables::processed_job};
+use entities::{org::tables::tenant, org::tenants};
 use jobs::{Envelope, Job, Queue};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -439,7 +439,7 @@ impl Runtime {
             attempt: env.attempt,
             job_name: env.name.clone(),
         };
-        crate::pool::touch(entry.queue);
+        crate::activity::touch(entry.queue);
         if let Some(m) = &self.metrics {
             m.start(entry.queue, env.due_at_us);
         }
@@ -453,9 +453,9 @@ impl Runtime {
         drop(lease);
         if let Some(m) = &self.metrics {
             match &outcome {
-                Ok(o) => m.finish(entry.queue, took, o),
+                Ok(o) => m.finish(entry.queue, took, o.label()),
                 // Nothing was recorded and the backend delivers the job again.
-                Err(_) => m.finish(entry.queue, took, &Outcome::Skipped),
+                Err(_) => m.finish(entry.queue, took, Outcome::Skipped.label()),
             }
         }
         outcome

@@ -1,7 +1,7 @@
 //! The external services the handlers may call, built once per process from configuration. A
 //! service that is not configured is `None`: its jobs say so instead of pretending.
 
-use crate::vpic::VpicClient;
+use crate::clients::vpic::VpicClient;
 
 /// Clients of external services, handed to [`crate::handlers::all`].
 #[derive(Debug, Clone, Default)]
@@ -10,7 +10,7 @@ pub struct Services {
     pub vpic: Option<VpicClient>,
     /// Facturapi, for the `cfdi` jobs (each business's key is read per job); `None` when
     /// `NEXUS_FACTURAPI_URL` is `off`.
-    pub facturapi: Option<crate::cfdi::FacturapiConfig>,
+    pub facturapi: Option<crate::clients::facturapi::FacturapiConfig>,
     /// The tenant's files, where stamped invoices' XML and PDF are kept; `None` keeps none
     /// (tests of other things).
     pub files: Option<entities::files::FileStore>,

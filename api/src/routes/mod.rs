@@ -1,22 +1,11 @@
-//! Routers, one module per area.
+//! Routers, one folder per business area; each area's `router()` merges its files' routes.
 
-pub mod auth;
-pub mod branches;
-pub mod cart;
 pub mod catalog;
-pub mod cfdi_documents;
+pub mod counter;
 pub mod customers;
-pub mod fiscal;
-pub mod global_invoices;
 pub mod inventory;
-pub mod invoices;
-pub mod items;
-pub mod ops;
-pub mod prices;
-pub mod quotes;
-pub mod sales;
-pub mod sat_keys;
+pub mod invoicing;
+pub mod org;
+pub mod pricing;
 pub mod system;
-pub mod transfers;
 pub mod vehicles;
-pub mod webhooks;

@@ -27,7 +27,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use entities::cfdi::{self, ReceiverInput};
+use entities::rules::cfdi::{self, ReceiverInput};
 use serde_json::{Value, json};
 
 /// The test key the fake accepts (test mode).

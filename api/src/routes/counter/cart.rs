@@ -1,0 +1,239 @@
+//! `/pos/api/cart`: the cashier's cart on the server. One per user; lines from any warehouse of
+//! the business; priced from the customer's list whenever it is read, with the stock of each
+//! line. `POST /pos/api/sales` with `from_cart: true` sells it.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use entities::counter::carts::{self, CartLineView};
+use entities::pricing::prices;
+use entities::rules::money::{Money, Rate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::TenantCtx;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath};
+use crate::routes::counter::sales::{percent_bp, seller};
+use crate::state::AppState;
+
+/// The cart routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_cart, open_cart, discard_cart))
+        .routes(routes!(add_line))
+        .routes(routes!(update_line, remove_line))
+}
+
+/// A priced cart.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartView {
+    /// Cart id.
+    pub id: Uuid,
+    /// Branch selling.
+    pub branch_id: Uuid,
+    /// Customer.
+    pub customer_id: Option<Uuid>,
+    /// Price list.
+    pub price_list: String,
+    /// USD rate in force.
+    #[schema(value_type = String)]
+    pub exchange_rate: Rate,
+    /// Lines with prices, amounts and stock.
+    #[schema(value_type = Vec<Object>)]
+    pub lines: Vec<CartLineView>,
+    /// Sum of bases.
+    #[schema(value_type = String)]
+    pub subtotal: Money,
+    /// Sum of discounts.
+    #[schema(value_type = String)]
+    pub discount: Money,
+    /// Sum of IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Total.
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// Savings against retail prices.
+    #[schema(value_type = String)]
+    pub savings: Money,
+}
+
+async fn render(state: &AppState, ctx: &TenantCtx) -> ApiResult<Json<CartView>> {
+    let rate = prices::current_rate(&ctx.db, state.config.usd_rate).await?;
+    let v = carts::view(&ctx.db, &seller(ctx), rate).await?;
+    Ok(Json(CartView {
+        id: v.cart.id,
+        branch_id: v.cart.branch_id,
+        customer_id: v.cart.customer_id,
+        price_list: v.cart.price_list,
+        exchange_rate: v.rate,
+        lines: v.lines,
+        subtotal: v.totals.subtotal,
+        discount: v.totals.discount,
+        tax: v.totals.tax,
+        total: v.totals.total,
+        savings: v.totals.savings,
+    }))
+}
+
+/// The caller's cart, priced.
+#[utoipa::path(
+    get,
+    path = "/pos/api/cart",
+    tag = "cart",
+    responses((status = 200, body = CartView), (status = 404, description = "No open cart", body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_cart(State(state): State<AppState>, ctx: TenantCtx) -> ApiResult<Json<CartView>> {
+    render(&state, &ctx).await
+}
+
+/// Opening or changing the cart.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCart {
+    /// Branch selling.
+    pub branch_id: Uuid,
+    /// Customer (their list prices the cart).
+    pub customer_id: Option<Uuid>,
+    /// Another list than the customer's (manager and up).
+    pub price_list: Option<String>,
+}
+
+/// Opens the caller's cart, or changes its branch, customer or list (lines stay).
+#[utoipa::path(
+    put,
+    path = "/pos/api/cart",
+    tag = "cart",
+    request_body = OpenCart,
+    responses((status = 200, body = CartView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn open_cart(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppJson(req): AppJson<OpenCart>,
+) -> ApiResult<Json<CartView>> {
+    carts::open(
+        &ctx.db,
+        &seller(&ctx),
+        req.branch_id,
+        req.customer_id,
+        req.price_list.as_deref(),
+    )
+    .await?;
+    render(&state, &ctx).await
+}
+
+/// Empties and closes the caller's cart.
+#[utoipa::path(
+    delete,
+    path = "/pos/api/cart",
+    tag = "cart",
+    responses((status = 204)),
+    security(("bearer" = []))
+)]
+pub async fn discard_cart(ctx: TenantCtx) -> ApiResult<StatusCode> {
+    carts::discard(&ctx.db, ctx.principal.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A line to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddLine {
+    /// Item.
+    pub item_id: Uuid,
+    /// Warehouse it is taken from (any of the business).
+    pub warehouse_id: Uuid,
+    /// Units.
+    pub qty: i64,
+    /// Discount in percent, within the role's limit.
+    #[schema(value_type = Option<String>)]
+    pub discount: Option<Decimal>,
+}
+
+/// Adds units to the cart (to the same item and warehouse's line when there is one).
+#[utoipa::path(
+    post,
+    path = "/pos/api/cart/lines",
+    tag = "cart",
+    request_body = AddLine,
+    responses((status = 201, body = CartView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn add_line(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppJson(req): AppJson<AddLine>,
+) -> ApiResult<(StatusCode, Json<CartView>)> {
+    let d = percent_bp("discount", req.discount)?;
+    carts::add_line(
+        &ctx.db,
+        &seller(&ctx),
+        req.item_id,
+        req.warehouse_id,
+        req.qty,
+        d,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, render(&state, &ctx).await?))
+}
+
+/// Changes to a line.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLine {
+    /// New quantity.
+    pub qty: Option<i64>,
+    /// New discount in percent.
+    #[schema(value_type = Option<String>)]
+    pub discount: Option<Decimal>,
+}
+
+/// Changes a line's quantity or discount.
+#[utoipa::path(
+    patch,
+    path = "/pos/api/cart/lines/{id}",
+    tag = "cart",
+    params(("id" = Uuid, Path, description = "Cart line id")),
+    request_body = UpdateLine,
+    responses((status = 200, body = CartView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn update_line(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<UpdateLine>,
+) -> ApiResult<Json<CartView>> {
+    let d = match req.discount {
+        Some(_) => Some(percent_bp("discount", req.discount)?),
+        None => None,
+    };
+    carts::update_line(&ctx.db, &seller(&ctx), id, req.qty, d).await?;
+    render(&state, &ctx).await
+}
+
+/// Removes a line.
+#[utoipa::path(
+    delete,
+    path = "/pos/api/cart/lines/{id}",
+    tag = "cart",
+    params(("id" = Uuid, Path, description = "Cart line id")),
+    responses((status = 200, body = CartView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn remove_line(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Json<CartView>> {
+    carts::remove_line(&ctx.db, ctx.principal.user_id, id).await?;
+    render(&state, &ctx).await
+}

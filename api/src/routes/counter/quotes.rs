@@ -1,0 +1,758 @@
+//! Quotes (cotizaciones): `/pos/api/quotes` to make, read, convert into a sale, cancel and send
+//! them, and the public read-only page `/q/{token}` a customer opens from WhatsApp.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use entities::PageRequest;
+use entities::counter::quotes::{self, NewQuote, QuoteDoc};
+use entities::counter::sales::NewSale;
+use entities::notifications::messages::{self, NewNotification};
+use entities::rules::money::{Money, Rate};
+use entities::{
+    counter::tables::quote, counter::tables::quote_line, customers::tables::customer,
+    org::tables::branch,
+};
+use entities::{org::tables::tenant, org::tenants};
+use jobs::notifications::SendNotification;
+use sea_orm::{EntityTrait, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::TenantCtx;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath, AppQuery, body_as};
+use crate::idempotency::{Claimed, Idem};
+use crate::routes::counter::sales::{LineRequest, PaymentRequest, payments, run_checkout, seller};
+use crate::state::AppState;
+
+/// The quote routes (authenticated) and the public page.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_quote, list_quotes))
+        .routes(routes!(get_quote))
+        .routes(routes!(convert_quote))
+        .routes(routes!(cancel_quote))
+        .routes(routes!(send_quote))
+        .routes(routes!(public_quote))
+}
+
+/// A quote line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteLineView {
+    /// Position.
+    pub line_no: i32,
+    /// Item.
+    pub item_id: Uuid,
+    /// SKU.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Warehouse proposed.
+    pub warehouse_id: Uuid,
+    /// Units.
+    pub qty: i64,
+    /// Unit price, IVA included.
+    #[schema(value_type = String)]
+    pub unit_price: Money,
+    /// Discount.
+    #[schema(value_type = String)]
+    pub discount: Money,
+    /// IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Line total.
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// Savings.
+    #[schema(value_type = String)]
+    pub savings: Money,
+}
+
+impl From<&quote_line::Model> for QuoteLineView {
+    fn from(l: &quote_line::Model) -> Self {
+        Self {
+            line_no: l.line_no,
+            item_id: l.item_id,
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            warehouse_id: l.warehouse_id,
+            qty: l.qty,
+            unit_price: Money(l.unit_price_cents),
+            discount: Money(l.discount_cents),
+            tax: Money(l.tax_cents),
+            total: Money(l.total_cents),
+            savings: Money(l.savings_cents),
+        }
+    }
+}
+
+/// A quote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteView {
+    /// Id.
+    pub id: Uuid,
+    /// Folio.
+    pub folio: String,
+    /// `open`, `expired`, `converted` or `cancelled`.
+    pub status: String,
+    /// Branch.
+    pub branch_id: Uuid,
+    /// Customer.
+    pub customer_id: Option<Uuid>,
+    /// Price list.
+    pub price_list: String,
+    /// USD rate used.
+    #[schema(value_type = String)]
+    pub exchange_rate: Rate,
+    /// Prices honoured until.
+    pub valid_until: chrono::DateTime<chrono::Utc>,
+    /// Sum of bases.
+    #[schema(value_type = String)]
+    pub subtotal: Money,
+    /// Sum of discounts.
+    #[schema(value_type = String)]
+    pub discount: Money,
+    /// Sum of IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Total.
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// Savings.
+    #[schema(value_type = String)]
+    pub savings: Money,
+    /// Note.
+    pub note: Option<String>,
+    /// The sale it became.
+    pub sale_id: Option<Uuid>,
+    /// Last sent.
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The public link (path; prefix the store's address).
+    pub public_url: String,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Lines (empty in lists).
+    pub lines: Vec<QuoteLineView>,
+}
+
+fn view(tenant_id: Uuid, q: &quote::Model, status: &str, lines: &[quote_line::Model]) -> QuoteView {
+    QuoteView {
+        id: q.id,
+        folio: q.folio.clone(),
+        status: status.to_owned(),
+        branch_id: q.branch_id,
+        customer_id: q.customer_id,
+        price_list: q.price_list.clone(),
+        exchange_rate: Rate(q.exchange_rate_micros),
+        valid_until: q.valid_until,
+        subtotal: Money(q.subtotal_cents),
+        discount: Money(q.discount_cents),
+        tax: Money(q.tax_cents),
+        total: Money(q.total_cents),
+        savings: Money(q.savings_cents),
+        note: q.note.clone(),
+        sale_id: q.sale_id,
+        sent_at: q.sent_at,
+        public_url: quotes::public_path(tenant_id, &q.token),
+        created_at: q.created_at,
+        lines: lines.iter().map(Into::into).collect(),
+    }
+}
+
+fn doc_view(tenant_id: Uuid, d: &QuoteDoc) -> QuoteView {
+    view(tenant_id, &d.quote, d.status(entities::now()), &d.lines)
+}
+
+/// A new quote.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateQuote {
+    /// Branch quoting.
+    pub branch_id: Uuid,
+    /// Customer.
+    pub customer_id: Option<Uuid>,
+    /// Another list than the customer's (manager and up).
+    pub price_list: Option<String>,
+    /// Lines.
+    pub lines: Vec<LineRequest>,
+    /// Days valid, 1–60 (7 by default).
+    pub valid_days: Option<i64>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// Makes a quote at today's prices, valid `valid_days`.
+#[utoipa::path(
+    post,
+    path = "/pos/api/quotes",
+    tag = "quotes",
+    request_body = CreateQuote,
+    responses((status = 201, body = QuoteView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn create_quote(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppJson(req): AppJson<CreateQuote>,
+) -> ApiResult<(StatusCode, Json<QuoteView>)> {
+    let lines = req
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| l.input(i))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let txn = entities::db::begin_write(&ctx.db).await?;
+    let d = quotes::create(
+        &txn,
+        &seller(&ctx),
+        NewQuote {
+            branch_id: req.branch_id,
+            customer_id: req.customer_id,
+            price_list: req.price_list,
+            lines,
+            valid_days: req.valid_days,
+            note: req.note,
+        },
+        state.config.usd_rate,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(doc_view(ctx.principal.tenant.id, &d)),
+    ))
+}
+
+/// Filters of the quote list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteQuery {
+    /// Page from 1.
+    pub page: Option<u64>,
+    /// Page size.
+    pub per_page: Option<u64>,
+    /// One customer.
+    pub customer_id: Option<Uuid>,
+    /// `open`, `expired`, `converted` or `cancelled`.
+    pub status: Option<String>,
+}
+
+/// A page of quotes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotePage {
+    /// Quotes, newest first (without lines).
+    pub items: Vec<QuoteView>,
+    /// Page.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Matching quotes.
+    pub total: u64,
+}
+
+/// Lists quotes.
+#[utoipa::path(
+    get,
+    path = "/pos/api/quotes",
+    tag = "quotes",
+    params(QuoteQuery),
+    responses((status = 200, body = QuotePage)),
+    security(("bearer" = []))
+)]
+pub async fn list_quotes(
+    ctx: TenantCtx,
+    AppQuery(q): AppQuery<QuoteQuery>,
+) -> ApiResult<Json<QuotePage>> {
+    let page = PageRequest::new(q.page, q.per_page)?;
+    let p = quotes::list(
+        &ctx.db,
+        q.customer_id,
+        q.status.as_deref(),
+        ctx.principal.branch_scope.as_deref(),
+        page,
+    )
+    .await?;
+    let now = entities::now();
+    let tid = ctx.principal.tenant.id;
+    Ok(Json(QuotePage {
+        items: p
+            .items
+            .iter()
+            .map(|qm| view(tid, qm, quotes::effective_status(qm, now), &[]))
+            .collect(),
+        page: p.page,
+        per_page: p.per_page,
+        total: p.total,
+    }))
+}
+
+async fn visible(ctx: &TenantCtx, id: Uuid) -> ApiResult<QuoteDoc> {
+    let d = quotes::get(&ctx.db, id).await?;
+    if !ctx.principal.can_see_branch(d.quote.branch_id) {
+        return Err(ApiError::NotFound("quote"));
+    }
+    Ok(d)
+}
+
+/// One quote with its lines.
+#[utoipa::path(
+    get,
+    path = "/pos/api/quotes/{id}",
+    tag = "quotes",
+    params(("id" = Uuid, Path, description = "Quote id")),
+    responses((status = 200, body = QuoteView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_quote(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<QuoteView>> {
+    let d = visible(&ctx, id).await?;
+    Ok(Json(doc_view(ctx.principal.tenant.id, &d)))
+}
+
+/// Converting a quote.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertQuote {
+    /// Payments.
+    pub payments: Vec<PaymentRequest>,
+    /// Note on the ticket.
+    pub note: Option<String>,
+    /// For an expired quote: sell at today's prices instead of refusing.
+    #[serde(default)]
+    pub reprice: bool,
+}
+
+/// Sells a quote: at its prices and rate while it is valid (stock is checked now); an expired
+/// quote is 409 `quote_expired` unless `reprice` asks for today's prices. Honours
+/// `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/pos/api/quotes/{id}/convert",
+    tag = "quotes",
+    params(("id" = Uuid, Path, description = "Quote id")),
+    request_body = ConvertQuote,
+    responses(
+        (status = 201, description = "The sale", body = crate::routes::counter::sales::SaleView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`quote_expired`, `quote_not_open`, `insufficient_stock`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn convert_quote(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    headers: HeaderMap,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let req: ConvertQuote = body_as(&raw)?;
+    let scope = format!("quotes.convert:{id}");
+    let idem = match Idem::claim(&ctx.db, &headers, &scope, &raw).await? {
+        Claimed::Replay(resp) => return Ok(resp),
+        Claimed::Fresh(i) => i,
+    };
+    let prepared = async {
+        let d = visible(&ctx, id).await?;
+        let st = d.status(entities::now()).to_owned();
+        if st == quotes::status::EXPIRED && !req.reprice {
+            return Err(ApiError::Conflict {
+                code: "quote_expired",
+                message: "the quote's prices expired; send reprice: true to sell at today's prices"
+                    .into(),
+            });
+        }
+        if st != quotes::status::OPEN && st != quotes::status::EXPIRED {
+            return Err(ApiError::Conflict {
+                code: "quote_not_open",
+                message: format!("the quote is {st}"),
+            });
+        }
+        let valid = st == quotes::status::OPEN;
+        Ok(NewSale {
+            branch_id: d.quote.branch_id,
+            customer_id: d.quote.customer_id,
+            price_list: Some(d.quote.price_list.clone()),
+            lines: d.inputs(valid),
+            payments: payments(&req.payments)?,
+            note: req.note.clone(),
+            quote_id: Some(id),
+            fixed_rate: valid.then_some(Rate(d.quote.exchange_rate_micros)),
+        })
+    }
+    .await;
+    let new = match prepared {
+        Ok(n) => n,
+        Err(e) => {
+            idem.release(&ctx.db).await;
+            return Err(e);
+        }
+    };
+    let (status, body) = run_checkout(&state, &ctx, &idem, new, None, async |txn, out| {
+        quotes::mark_converted(txn, id, out.doc.sale.id).await?;
+        Ok(())
+    })
+    .await?;
+    Ok((status, Json(body)).into_response())
+}
+
+/// Cancels an open quote.
+#[utoipa::path(
+    post,
+    path = "/pos/api/quotes/{id}/cancel",
+    tag = "quotes",
+    params(("id" = Uuid, Path, description = "Quote id")),
+    responses((status = 200, body = QuoteView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn cancel_quote(
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Json<QuoteView>> {
+    visible(&ctx, id).await?;
+    let d = quotes::cancel(&ctx.db, &seller(&ctx), id).await?;
+    Ok(Json(doc_view(ctx.principal.tenant.id, &d)))
+}
+
+/// Sending a quote.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendQuote {
+    /// WhatsApp number (E.164 or 10 Mexican digits); the customer's by default.
+    pub phone: Option<String>,
+}
+
+/// A notification queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationView {
+    /// Id.
+    pub id: Uuid,
+    /// Channel.
+    pub channel: String,
+    /// Recipient.
+    pub recipient: String,
+    /// `queued`, `parked`, `sent` or `failed`.
+    pub status: String,
+    /// Why it is parked or failed.
+    pub reason: Option<String>,
+}
+
+/// Normalises a WhatsApp number as customers' are (`customers::normalize_phone`), naming the
+/// request's field in the error.
+fn e164(field: &str, raw: &str) -> ApiResult<String> {
+    entities::customers::records::normalize_phone(raw).map_err(|e| match e {
+        entities::Error::Validation { message, .. } => ApiError::invalid(field, message),
+        other => other.into(),
+    })
+}
+
+/// Sends the quote's public link by WhatsApp: a `notify.send` job is queued. Until the WhatsApp
+/// channel is configured, the job parks the message with the reason (see the notification's
+/// `status`); nothing is reported as sent that was not.
+#[utoipa::path(
+    post,
+    path = "/pos/api/quotes/{id}/send",
+    tag = "quotes",
+    params(("id" = Uuid, Path, description = "Quote id")),
+    request_body = SendQuote,
+    responses((status = 202, body = NotificationView), (status = 404, body = ErrorBody), (status = 422, description = "No phone", body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn send_quote(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<SendQuote>,
+) -> ApiResult<(StatusCode, Json<NotificationView>)> {
+    ctx.principal.require_recorder()?;
+    let d = visible(&ctx, id).await?;
+    let phone = match req.phone {
+        Some(p) => e164("phone", &p)?,
+        None => {
+            let c = match d.quote.customer_id {
+                Some(c) => customer::Entity::find_by_id(c).one(&ctx.db).await?,
+                None => None,
+            };
+            c.and_then(|c| c.whatsapp_phone).ok_or_else(|| {
+                ApiError::invalid(
+                    "phone",
+                    "the quote's customer has no WhatsApp number; send one",
+                )
+            })?
+        }
+    };
+    let tid = ctx.principal.tenant.id;
+    let txn = ctx.db.begin().await?;
+    let n = messages::create(
+        &txn,
+        NewNotification {
+            channel: "whatsapp",
+            recipient: &phone,
+            template: "quote",
+            ref_type: "quote",
+            ref_id: id.to_string(),
+            payload: serde_json::json!({
+                "folio": d.quote.folio,
+                "total": Money(d.quote.total_cents).to_string(),
+                "valid_until": d.quote.valid_until,
+                "url": quotes::public_path(tid, &d.quote.token),
+            }),
+        },
+    )
+    .await?;
+    jobs::outbox::enqueue(
+        &txn,
+        &SendNotification {
+            tenant_id: tid,
+            notification_id: n.id,
+        },
+    )
+    .await?;
+    quotes::mark_sent(&txn, id).await?;
+    txn.commit().await?;
+    state.waker.wake(tid);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(NotificationView {
+            id: n.id,
+            channel: n.channel,
+            recipient: n.recipient,
+            status: n.status,
+            reason: n.reason,
+        }),
+    ))
+}
+
+/// How the public page answers.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PublicQuery {
+    /// `json` for JSON; HTML otherwise (or send `Accept: application/json`).
+    pub format: Option<String>,
+}
+
+/// What a customer sees of a quote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicQuote {
+    /// Business.
+    pub business: String,
+    /// Branch.
+    pub branch: String,
+    /// Branch phone.
+    pub phone: Option<String>,
+    /// Folio.
+    pub folio: String,
+    /// `open`, `expired`, `converted` or `cancelled`.
+    pub status: String,
+    /// Valid until.
+    pub valid_until: chrono::DateTime<chrono::Utc>,
+    /// Lines.
+    pub lines: Vec<QuoteLineView>,
+    /// IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Total.
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// Savings.
+    #[schema(value_type = String)]
+    pub savings: Money,
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"es\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
+<title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;color:#222}}\
+table{{width:100%;border-collapse:collapse}}td,th{{padding:.3rem;border-bottom:1px solid #ddd;text-align:left}}\
+td.n,th.n{{text-align:right}}.tot{{font-weight:bold}}.warn{{background:#fee;padding:.5rem}}</style></head><body>{body}</body></html>",
+        t = escape(title)
+    )
+}
+
+fn html(p: &PublicQuote) -> String {
+    let mut rows = String::new();
+    for l in &p.lines {
+        rows.push_str(&format!(
+            "<tr><td>{}<br><small>{}</small></td><td class=\"n\">{}</td><td class=\"n\">${}</td><td class=\"n\">${}</td></tr>",
+            escape(&l.name),
+            escape(&l.sku),
+            l.qty,
+            l.unit_price,
+            l.total
+        ));
+    }
+    let state = match p.status.as_str() {
+        "open" => format!(
+            "<p>Precios válidos hasta el {}.</p>",
+            p.valid_until.format("%d/%m/%Y")
+        ),
+        "expired" => {
+            "<p class=\"warn\">Esta cotización venció; los precios pueden haber cambiado.</p>"
+                .to_owned()
+        }
+        "converted" => "<p>Esta cotización ya se convirtió en venta. ¡Gracias!</p>".to_owned(),
+        _ => "<p class=\"warn\">Esta cotización fue cancelada.</p>".to_owned(),
+    };
+    let savings = if p.savings.0 > 0 {
+        format!(
+            "<p>Usted ahorra ${} frente al precio de lista.</p>",
+            p.savings
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<h1>{biz}</h1><p>{branch}{phone}</p><h2>Cotización {folio}</h2>{state}\
+<table><thead><tr><th>Pieza</th><th class=\"n\">Cant.</th><th class=\"n\">Precio</th><th class=\"n\">Importe</th></tr></thead>\
+<tbody>{rows}</tbody></table><p class=\"n\">IVA incluido: ${tax}</p><p class=\"tot\">Total: ${total} MXN</p>{savings}",
+        biz = escape(&p.business),
+        branch = escape(&p.branch),
+        phone = p
+            .phone
+            .as_deref()
+            .map(|ph| format!(" · Tel. {}", escape(ph)))
+            .unwrap_or_default(),
+        folio = escape(&p.folio),
+        tax = p.tax,
+        total = p.total,
+    );
+    page(&format!("Cotización {}", p.folio), &body)
+}
+
+fn wants_json(headers: &HeaderMap, q: &PublicQuery) -> bool {
+    q.format.as_deref() == Some("json")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+fn not_found(json: bool) -> Response {
+    if json {
+        return ApiError::NotFound("quote").into_response();
+    }
+    let mut r = (
+        StatusCode::NOT_FOUND,
+        Html(page(
+            "Cotización no encontrada",
+            "<h1>Cotización no encontrada</h1><p>Revise el enlace que recibió.</p>",
+        )),
+    )
+        .into_response();
+    private(&mut r);
+    r
+}
+
+fn private(r: &mut Response) {
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
+
+/// The public, read-only page of a quote, opened from a WhatsApp link: a small HTML page, or
+/// JSON with `Accept: application/json` or `?format=json`. No login: the link's token (256
+/// random bits) is the key.
+#[utoipa::path(
+    get,
+    path = "/q/{token}",
+    tag = "quotes",
+    params(("token" = String, Path, description = "The quote's public token"), PublicQuery),
+    responses(
+        (status = 200, description = "HTML page, or JSON", body = PublicQuote),
+        (status = 404, description = "Unknown token"),
+    )
+)]
+pub async fn public_quote(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppPath(token): AppPath<String>,
+    AppQuery(q): AppQuery<PublicQuery>,
+) -> Response {
+    let json = wants_json(&headers, &q);
+    match load_public(&state, &token).await {
+        Ok(Some(p)) => {
+            let mut r = if json {
+                Json(&p).into_response()
+            } else {
+                Html(html(&p)).into_response()
+            };
+            private(&mut r);
+            r
+        }
+        Ok(None) => not_found(json),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn load_public(state: &AppState, token: &str) -> ApiResult<Option<PublicQuote>> {
+    let Some((tenant_id, qtoken)) = quotes::split_public(token) else {
+        return Ok(None);
+    };
+    let t = match tenants::find(&state.platform, tenant_id).await {
+        Ok(t) if t.status == tenant::STATUS_ACTIVE => t,
+        Ok(_) | Err(entities::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let db = state.tenants.connection(&t).await?;
+    let d = match quotes::by_token(&db, qtoken).await {
+        Ok(d) => d,
+        Err(entities::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let b = branch::Entity::find_by_id(d.quote.branch_id)
+        .one(&db)
+        .await?;
+    Ok(Some(PublicQuote {
+        business: t.name,
+        branch: b.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
+        phone: b.and_then(|b| b.phone),
+        folio: d.quote.folio.clone(),
+        status: d.status(entities::now()).to_owned(),
+        valid_until: d.quote.valid_until,
+        lines: d.lines.iter().map(Into::into).collect(),
+        tax: Money(d.quote.tax_cents),
+        total: Money(d.quote.total_cents),
+        savings: Money(d.quote.savings_cents),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_what_people_typed() {
+        assert_eq!(
+            escape("<b>\"x\" & 'y'</b>"),
+            "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn ten_mexican_digits_become_e164() {
+        assert_eq!(e164("p", "664 123 4567").unwrap(), "+526641234567");
+        assert_eq!(e164("p", "+1 (555) 123-4567").unwrap(), "+15551234567");
+        assert!(e164("p", "12345").is_err());
+        assert!(e164("p", "abc").is_err());
+    }
+}

@@ -1,0 +1,1024 @@
+//! `/pos/api/sales`: checkout (from direct lines or the cashier's cart), reading sales back,
+//! returns, cancellations and the ticket a printer needs.
+//!
+//! A checkout is one tenant-DB transaction: the sale, its lines and payments, the stock
+//! decrements and ledger rows, the `sales.sale_completed` job and, when a balance crosses its
+//! minimum, an `inventory.low_stock` job. It honours `Idempotency-Key`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use entities::counter::sales::{
+    self, CheckoutOutcome, LineInput, Method, NewSale, PaymentInput, SaleDoc, SaleFilter, Seller,
+};
+use entities::db::begin_write;
+use entities::rules::money::{Currency, Money, Rate};
+use entities::{PageRequest, sea_orm};
+use entities::{
+    counter::tables::cart, counter::tables::cart_line, counter::tables::payment,
+    counter::tables::sale, counter::tables::sale_line, customers::tables::customer,
+    org::tables::branch,
+};
+use jobs::{
+    counter::SaleCompleted,
+    inventory::{LowBalance, LowStock},
+};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::TenantCtx;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath, AppQuery, body_as};
+use crate::idempotency::{Claimed, Idem};
+use crate::state::AppState;
+
+/// The sales routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_sale, list_sales))
+        .routes(routes!(get_sale))
+        .routes(routes!(get_ticket))
+        .routes(routes!(return_lines))
+        .routes(routes!(cancel_sale))
+}
+
+/// The seller of a request.
+pub(crate) fn seller(ctx: &TenantCtx) -> Seller {
+    Seller {
+        user_id: ctx.principal.user_id,
+        role: ctx.principal.role,
+        branch_scope: ctx.principal.branch_scope.clone(),
+        request_id: crate::request_id::current(),
+    }
+}
+
+/// A percentage as basis points: `"12.5"` → 1250.
+pub(crate) fn percent_bp(field: &str, p: Option<Decimal>) -> ApiResult<i32> {
+    let Some(p) = p else { return Ok(0) };
+    let p = p.normalize();
+    if p.scale() > 2 || p.is_sign_negative() || p > Decimal::ONE_HUNDRED {
+        return Err(ApiError::invalid(
+            field,
+            "a discount is a percentage from 0 to 100 with at most 2 decimals",
+        ));
+    }
+    (p * Decimal::ONE_HUNDRED)
+        .to_i32()
+        .ok_or_else(|| ApiError::invalid(field, "a discount is a percentage from 0 to 100"))
+}
+
+/// A line of a direct checkout or a quote.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    /// The item.
+    pub item_id: Uuid,
+    /// The warehouse it is taken from: any warehouse of the business.
+    pub warehouse_id: Uuid,
+    /// Units (at least 1).
+    pub qty: i64,
+    /// Discount in percent (`"10"`), within the role's limit: cashier 10, manager 30.
+    #[schema(value_type = Option<String>, example = "10")]
+    pub discount: Option<Decimal>,
+}
+
+impl LineRequest {
+    pub(crate) fn input(&self, i: usize) -> ApiResult<LineInput> {
+        Ok(LineInput {
+            item_id: self.item_id,
+            warehouse_id: self.warehouse_id,
+            qty: self.qty,
+            discount_bp: percent_bp(&format!("lines[{i}].discount"), self.discount)?,
+            fixed_price: None,
+        })
+    }
+}
+
+/// A payment tendered.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    /// `cash`, `card`, `transfer`, `usd_cash` or `credit`.
+    #[schema(value_type = String, example = "cash")]
+    pub method: Method,
+    /// Amount in the payment's currency (`"500.00"`).
+    #[schema(value_type = String, example = "500.00")]
+    pub amount: Decimal,
+    /// `MXN` (default) or `USD` (cash only: the same as `usd_cash`).
+    pub currency: Option<String>,
+    /// Card authorisation or transfer reference.
+    pub reference: Option<String>,
+}
+
+pub(crate) fn payments(ps: &[PaymentRequest]) -> ApiResult<Vec<PaymentInput>> {
+    ps.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let cur = match &p.currency {
+                Some(c) => Currency::parse(&format!("payments[{i}].currency"), c)?,
+                None if p.method == Method::UsdCash => Currency::Usd,
+                None => Currency::Mxn,
+            };
+            let method = match (p.method, cur) {
+                (Method::Cash | Method::UsdCash, Currency::Usd) => Method::UsdCash,
+                (Method::UsdCash, Currency::Mxn) => {
+                    return Err(ApiError::invalid(
+                        &format!("payments[{i}].currency"),
+                        "usd_cash is paid in USD",
+                    ));
+                }
+                (m, Currency::Usd) => {
+                    return Err(ApiError::invalid(
+                        &format!("payments[{i}].currency"),
+                        format!("{} is paid in MXN; only cash may be USD", m.as_str()),
+                    ));
+                }
+                (m, Currency::Mxn) => m,
+            };
+            let amount = Money::from_decimal(&format!("payments[{i}].amount"), p.amount)?;
+            let reference = p
+                .reference
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned);
+            if reference.as_ref().is_some_and(|r| r.chars().count() > 100) {
+                return Err(ApiError::invalid(
+                    &format!("payments[{i}].reference"),
+                    "a reference is at most 100 characters",
+                ));
+            }
+            Ok(PaymentInput {
+                method,
+                amount_minor: amount.0,
+                reference,
+            })
+        })
+        .collect()
+}
+
+/// A checkout: direct `lines`, or `from_cart: true` for the cashier's cart.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// The branch selling (required with direct lines; the cart's otherwise).
+    pub branch_id: Option<Uuid>,
+    /// The customer, when known.
+    pub customer_id: Option<Uuid>,
+    /// Another price list than the customer's (manager and up).
+    pub price_list: Option<String>,
+    /// Direct lines.
+    pub lines: Option<Vec<LineRequest>>,
+    /// Sell the cashier's cart (its lines, branch, customer and list) and close it.
+    #[serde(default)]
+    pub from_cart: bool,
+    /// Payments: together at least the total; change only from cash.
+    pub payments: Vec<PaymentRequest>,
+    /// Note on the ticket.
+    pub note: Option<String>,
+}
+
+/// A sale line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SaleLineView {
+    /// Position from 1.
+    pub line_no: i32,
+    /// Item.
+    pub item_id: Uuid,
+    /// SKU.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Warehouse the stock came from.
+    pub warehouse_id: Uuid,
+    /// Units.
+    pub qty: i64,
+    /// Units returned so far.
+    pub returned_qty: i64,
+    /// Unit price, IVA included.
+    #[schema(value_type = String)]
+    pub unit_price: Money,
+    /// Reference retail unit price.
+    #[schema(value_type = String)]
+    pub retail_unit_price: Money,
+    /// Discount.
+    #[schema(value_type = String)]
+    pub discount: Money,
+    /// Taxable base.
+    #[schema(value_type = String)]
+    pub base: Money,
+    /// IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Line total.
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// Savings against the retail price.
+    #[schema(value_type = String)]
+    pub savings: Money,
+    /// IVA rate (`"0.16"`).
+    #[schema(value_type = String)]
+    pub iva_rate: Decimal,
+}
+
+impl From<&sale_line::Model> for SaleLineView {
+    fn from(l: &sale_line::Model) -> Self {
+        Self {
+            line_no: l.line_no,
+            item_id: l.item_id,
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            warehouse_id: l.warehouse_id,
+            qty: l.qty,
+            returned_qty: l.returned_qty,
+            unit_price: Money(l.unit_price_cents),
+            retail_unit_price: Money(l.retail_unit_cents),
+            discount: Money(l.discount_cents),
+            base: Money(l.base_cents),
+            tax: Money(l.tax_cents),
+            total: Money(l.total_cents),
+            savings: Money(l.savings_cents),
+            iva_rate: Decimal::new(i64::from(l.iva_rate_bp), 4).normalize(),
+        }
+    }
+}
+
+/// A payment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    /// Method.
+    pub method: String,
+    /// Currency tendered.
+    pub currency: String,
+    /// Amount tendered, in its currency.
+    #[schema(value_type = String)]
+    pub amount: Money,
+    /// The same in MXN.
+    #[schema(value_type = String)]
+    pub amount_mxn: Money,
+    /// Rate used (`"1"` for MXN).
+    #[schema(value_type = String)]
+    pub exchange_rate: Rate,
+    /// Reference.
+    pub reference: Option<String>,
+}
+
+impl From<&payment::Model> for PaymentView {
+    fn from(p: &payment::Model) -> Self {
+        Self {
+            method: p.method.clone(),
+            currency: p.currency.clone(),
+            amount: Money(p.amount_minor),
+            amount_mxn: Money(p.amount_mxn_cents),
+            exchange_rate: Rate(p.exchange_rate_micros),
+            reference: p.reference.clone(),
+        }
+    }
+}
+
+/// A sale summary (lists).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SaleSummary {
+    /// Id.
+    pub id: Uuid,
+    /// Folio.
+    pub folio: String,
+    /// Branch.
+    pub branch_id: Uuid,
+    /// Customer.
+    pub customer_id: Option<Uuid>,
+    /// Cashier.
+    pub cashier_id: Uuid,
+    /// `completed`, `partially_returned`, `returned` or `cancelled`.
+    pub status: String,
+    /// Price list used.
+    pub price_list: String,
+    /// USD rate stored on the sale.
+    #[schema(value_type = String)]
+    pub exchange_rate: Rate,
+    /// Sum of bases.
+    #[schema(value_type = String)]
+    pub subtotal: Money,
+    /// Sum of discounts.
+    #[schema(value_type = String)]
+    pub discount: Money,
+    /// Sum of IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Total (sum of the lines).
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// At reference retail prices.
+    #[schema(value_type = String)]
+    pub retail_total: Money,
+    /// Savings.
+    #[schema(value_type = String)]
+    pub savings: Money,
+    /// Paid, MXN.
+    #[schema(value_type = String)]
+    pub paid: Money,
+    /// Change given.
+    #[schema(value_type = String)]
+    pub change: Money,
+    /// Refunded by returns.
+    #[schema(value_type = String)]
+    pub refunded: Money,
+    /// Quote it came from.
+    pub quote_id: Option<Uuid>,
+    /// Note.
+    pub note: Option<String>,
+    /// Sold at.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Cancelled at.
+    pub cancelled_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<&sale::Model> for SaleSummary {
+    fn from(s: &sale::Model) -> Self {
+        Self {
+            id: s.id,
+            folio: s.folio.clone(),
+            branch_id: s.branch_id,
+            customer_id: s.customer_id,
+            cashier_id: s.cashier_id,
+            status: s.status.clone(),
+            price_list: s.price_list.clone(),
+            exchange_rate: Rate(s.exchange_rate_micros),
+            subtotal: Money(s.subtotal_cents),
+            discount: Money(s.discount_cents),
+            tax: Money(s.tax_cents),
+            total: Money(s.total_cents),
+            retail_total: Money(s.retail_total_cents),
+            savings: Money(s.savings_cents),
+            paid: Money(s.paid_cents),
+            change: Money(s.change_cents),
+            refunded: Money(s.refunded_cents),
+            quote_id: s.quote_id,
+            note: s.note.clone(),
+            created_at: s.created_at,
+            cancelled_at: s.cancelled_at,
+        }
+    }
+}
+
+/// A sale with its lines and payments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SaleView {
+    /// The sale.
+    #[serde(flatten)]
+    pub sale: SaleSummary,
+    /// Lines.
+    pub lines: Vec<SaleLineView>,
+    /// Payments.
+    pub payments: Vec<PaymentView>,
+}
+
+impl From<&SaleDoc> for SaleView {
+    fn from(d: &SaleDoc) -> Self {
+        Self {
+            sale: (&d.sale).into(),
+            lines: d.lines.iter().map(Into::into).collect(),
+            payments: d.payments.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// The cashier's cart as checkout lines.
+async fn cart_lines(ctx: &TenantCtx) -> ApiResult<(cart::Model, Vec<LineInput>)> {
+    let c = cart::Entity::find()
+        .filter(cart::Column::UserId.eq(ctx.principal.user_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| ApiError::Conflict {
+            code: "cart_empty",
+            message: "you have no open cart".into(),
+        })?;
+    let lines = cart_line::Entity::find()
+        .filter(cart_line::Column::CartId.eq(c.id))
+        .order_by_asc(cart_line::Column::Position)
+        .all(&ctx.db)
+        .await?;
+    if lines.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "cart_empty",
+            message: "the cart has no lines".into(),
+        });
+    }
+    let inputs = lines
+        .iter()
+        .map(|l| LineInput {
+            item_id: l.item_id,
+            warehouse_id: l.warehouse_id,
+            qty: l.qty,
+            discount_bp: l.discount_bp,
+            fixed_price: None,
+        })
+        .collect();
+    Ok((c, inputs))
+}
+
+/// Runs a checkout in one transaction with its jobs and the idempotency answer, then wakes the
+/// relay and drops the stock cache of the items sold. Shared by sales and quote conversion.
+pub(crate) async fn run_checkout(
+    state: &AppState,
+    ctx: &TenantCtx,
+    idem: &Idem,
+    new: NewSale,
+    close_cart: Option<Uuid>,
+    after: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, &CheckoutOutcome) -> ApiResult<()>,
+) -> ApiResult<(StatusCode, serde_json::Value)> {
+    let tenant_id = ctx.principal.tenant.id;
+    let result = async {
+        let txn = begin_write(&ctx.db).await?;
+        let out = sales::checkout(&txn, &seller(ctx), new, state.config.usd_rate).await?;
+        if let Some(cart_id) = close_cart {
+            sales::close_cart(&txn, cart_id).await?;
+        }
+        after(&txn, &out).await?;
+        jobs::outbox::enqueue(
+            &txn,
+            &SaleCompleted {
+                tenant_id,
+                sale_id: out.doc.sale.id,
+            },
+        )
+        .await?;
+        if !out.low_stock.is_empty() {
+            jobs::outbox::enqueue(
+                &txn,
+                &LowStock {
+                    tenant_id,
+                    source: format!("sale:{}", out.doc.sale.id),
+                    balances: out
+                        .low_stock
+                        .iter()
+                        .map(|l| LowBalance {
+                            item_id: l.item_id,
+                            warehouse_id: l.warehouse_id,
+                            qty: l.qty,
+                            min_qty: l.min_qty,
+                        })
+                        .collect(),
+                },
+            )
+            .await?;
+        }
+        let body = serde_json::to_value(SaleView::from(&out.doc))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        idem.finish(&txn, StatusCode::CREATED, &body).await?;
+        txn.commit().await?;
+        Ok::<_, ApiError>((body, out.touched_items))
+    }
+    .await;
+    match result {
+        Ok((body, touched)) => {
+            state.waker.wake(tenant_id);
+            state.stock_changed(tenant_id, &touched).await;
+            Ok((StatusCode::CREATED, body))
+        }
+        Err(e) => {
+            idem.release(&ctx.db).await;
+            Err(e)
+        }
+    }
+}
+
+/// Makes a sale.
+///
+/// From direct `lines` (each from any warehouse of the business) or from the cashier's cart
+/// (`from_cart: true`). Prices come from the customer's list in the branch; each line's IVA is
+/// taken out of its total at the branch's rate; the sale's totals are sums of the rounded lines.
+/// Stock never goes below zero: a short line is 409 `insufficient_stock` and nothing is written.
+/// Send an `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    post,
+    path = "/pos/api/sales",
+    tag = "sales",
+    request_body = CheckoutRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    responses(
+        (status = 201, description = "Sold", body = SaleView),
+        (status = 403, description = "Role may not sell, or a discount beyond its limit", body = ErrorBody),
+        (status = 404, description = "Branch, customer, item or warehouse not found", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`, `idempotency_key_in_use`, `cart_empty`", body = ErrorBody),
+        (status = 422, description = "Invalid field, or the key was used with another body", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_sale(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    headers: HeaderMap,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let req: CheckoutRequest = body_as(&raw)?;
+    let idem = match Idem::claim(&ctx.db, &headers, "sales.create", &raw).await? {
+        Claimed::Replay(resp) => return Ok(resp),
+        Claimed::Fresh(i) => i,
+    };
+    let prepared = prepare(&ctx, req).await;
+    let (new, cart_id) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            idem.release(&ctx.db).await;
+            return Err(e);
+        }
+    };
+    let (status, body) =
+        run_checkout(&state, &ctx, &idem, new, cart_id, async |_, _| Ok(())).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+async fn prepare(ctx: &TenantCtx, req: CheckoutRequest) -> ApiResult<(NewSale, Option<Uuid>)> {
+    let pays = payments(&req.payments)?;
+    if req.from_cart {
+        if req.lines.is_some() || req.branch_id.is_some() || req.customer_id.is_some() {
+            return Err(ApiError::invalid(
+                "from_cart",
+                "a cart checkout takes its lines, branch and customer from the cart",
+            ));
+        }
+        let (c, lines) = cart_lines(ctx).await?;
+        return Ok((
+            NewSale {
+                branch_id: c.branch_id,
+                customer_id: c.customer_id,
+                price_list: Some(c.price_list.clone()),
+                lines,
+                payments: pays,
+                note: req.note,
+                quote_id: None,
+                fixed_rate: None,
+            },
+            Some(c.id),
+        ));
+    }
+    let branch_id = req
+        .branch_id
+        .ok_or_else(|| ApiError::invalid("branch_id", "branch_id is required"))?;
+    let lines = req
+        .lines
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("lines", "send lines, or from_cart: true"))?
+        .iter()
+        .enumerate()
+        .map(|(i, l)| l.input(i))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok((
+        NewSale {
+            branch_id,
+            customer_id: req.customer_id,
+            price_list: req.price_list,
+            lines,
+            payments: pays,
+            note: req.note,
+            quote_id: None,
+            fixed_rate: None,
+        },
+        None,
+    ))
+}
+
+/// Filters of the sales list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SaleQuery {
+    /// Page from 1.
+    pub page: Option<u64>,
+    /// Page size (≤ 200).
+    pub per_page: Option<u64>,
+    /// One branch.
+    pub branch_id: Option<Uuid>,
+    /// One customer.
+    pub customer_id: Option<Uuid>,
+    /// One status.
+    pub status: Option<String>,
+    /// Sold at or after (RFC 3339).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Sold before (RFC 3339).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of sales.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SalePage {
+    /// Sales, newest first.
+    pub items: Vec<SaleSummary>,
+    /// Page.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Matching sales.
+    pub total: u64,
+}
+
+/// Lists sales of the caller's branches, newest first.
+#[utoipa::path(
+    get,
+    path = "/pos/api/sales",
+    tag = "sales",
+    params(SaleQuery),
+    responses((status = 200, body = SalePage)),
+    security(("bearer" = []))
+)]
+pub async fn list_sales(
+    ctx: TenantCtx,
+    AppQuery(q): AppQuery<SaleQuery>,
+) -> ApiResult<Json<SalePage>> {
+    let page = PageRequest::new(q.page, q.per_page)?;
+    let p = sales::list_sales(
+        &ctx.db,
+        &SaleFilter {
+            branch_id: q.branch_id,
+            customer_id: q.customer_id,
+            status: q.status,
+            from: q.from,
+            to: q.to,
+            scope: ctx.principal.branch_scope.clone(),
+        },
+        page,
+    )
+    .await?;
+    Ok(Json(SalePage {
+        items: p.items.iter().map(Into::into).collect(),
+        page: p.page,
+        per_page: p.per_page,
+        total: p.total,
+    }))
+}
+
+async fn visible_sale(ctx: &TenantCtx, id: Uuid) -> ApiResult<SaleDoc> {
+    let doc = sales::get_sale(&ctx.db, id).await?;
+    if !ctx.principal.can_see_branch(doc.sale.branch_id) {
+        return Err(ApiError::NotFound("sale"));
+    }
+    Ok(doc)
+}
+
+/// One sale with lines and payments.
+#[utoipa::path(
+    get,
+    path = "/pos/api/sales/{id}",
+    tag = "sales",
+    params(("id" = Uuid, Path, description = "Sale id")),
+    responses((status = 200, body = SaleView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_sale(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<SaleView>> {
+    Ok(Json(SaleView::from(&visible_sale(&ctx, id).await?)))
+}
+
+/// What a ticket printer needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ticket {
+    /// Business name.
+    pub business: String,
+    /// Branch name.
+    pub branch: String,
+    /// Branch address.
+    pub address: Option<String>,
+    /// Branch phone.
+    pub phone: Option<String>,
+    /// Folio.
+    pub folio: String,
+    /// Local date and time at the branch (`2026-11-25 10:31`).
+    pub date: String,
+    /// Customer name.
+    pub customer: Option<String>,
+    /// Lines.
+    pub lines: Vec<SaleLineView>,
+    /// IVA summary per rate: (rate, base, tax).
+    pub taxes: Vec<TicketTax>,
+    /// Sale totals and payments.
+    pub sale: SaleSummary,
+    /// Payments.
+    pub payments: Vec<PaymentView>,
+    /// The sale as 40-column text for ESC/POS printers.
+    pub text: String,
+}
+
+/// The IVA of one rate on a ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketTax {
+    /// Rate.
+    #[schema(value_type = String)]
+    pub rate: Decimal,
+    /// Base.
+    #[schema(value_type = String)]
+    pub base: Money,
+    /// IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+}
+
+const WIDTH: usize = 40;
+
+fn row(left: &str, right: &str) -> String {
+    let l: String = left
+        .chars()
+        .take(WIDTH.saturating_sub(right.len() + 1))
+        .collect();
+    let pad = WIDTH.saturating_sub(l.chars().count() + right.chars().count());
+    format!("{l}{}{right}\n", " ".repeat(pad))
+}
+
+/// The ticket of a sale: business, branch, folio, local time, lines, IVA per rate, totals,
+/// payments, change and savings, with a 40-column text rendering.
+#[utoipa::path(
+    get,
+    path = "/pos/api/sales/{id}/ticket",
+    tag = "sales",
+    params(("id" = Uuid, Path, description = "Sale id")),
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_ticket(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<Ticket>> {
+    let doc = visible_sale(&ctx, id).await?;
+    let b = branch::Entity::find_by_id(doc.sale.branch_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(ApiError::NotFound("branch"))?;
+    let customer = match doc.sale.customer_id {
+        Some(c) => customer::Entity::find_by_id(c)
+            .one(&ctx.db)
+            .await?
+            .map(|c| c.name),
+        None => None,
+    };
+    let tz: chrono_tz::Tz = b
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::America::Mexico_City);
+    let date = doc
+        .sale
+        .created_at
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let mut taxes: Vec<TicketTax> = Vec::new();
+    for l in &doc.lines {
+        let rate = Decimal::new(i64::from(l.iva_rate_bp), 4).normalize();
+        match taxes.iter_mut().find(|t| t.rate == rate) {
+            Some(t) => {
+                t.base.0 += l.base_cents;
+                t.tax.0 += l.tax_cents;
+            }
+            None => taxes.push(TicketTax {
+                rate,
+                base: Money(l.base_cents),
+                tax: Money(l.tax_cents),
+            }),
+        }
+    }
+    let business = ctx.principal.tenant.name.clone();
+    let mut text = String::new();
+    text.push_str(&format!("{business:^WIDTH$}\n{:^WIDTH$}\n", b.name));
+    if let Some(a) = &b.address {
+        text.push_str(&format!(
+            "{:^WIDTH$}\n",
+            a.chars().take(WIDTH).collect::<String>()
+        ));
+    }
+    text.push_str(&row(&format!("Folio {}", doc.sale.folio), &date));
+    if let Some(c) = &customer {
+        text.push_str(&format!("Cliente: {c}\n"));
+    }
+    text.push_str(&"-".repeat(WIDTH));
+    text.push('\n');
+    for l in &doc.lines {
+        text.push_str(&format!(
+            "{}\n",
+            l.name.chars().take(WIDTH).collect::<String>()
+        ));
+        text.push_str(&row(
+            &format!("  {} x {} {}", l.qty, Money(l.unit_price_cents), l.sku),
+            &Money(l.total_cents).to_string(),
+        ));
+        if l.discount_cents > 0 {
+            text.push_str(&row(
+                "  Descuento",
+                &format!("-{}", Money(l.discount_cents)),
+            ));
+        }
+    }
+    text.push_str(&"-".repeat(WIDTH));
+    text.push('\n');
+    text.push_str(&row(
+        "Subtotal",
+        &Money(doc.sale.subtotal_cents).to_string(),
+    ));
+    for t in &taxes {
+        text.push_str(&row(
+            &format!("IVA {}%", t.rate * Decimal::ONE_HUNDRED),
+            &t.tax.to_string(),
+        ));
+    }
+    text.push_str(&row("TOTAL", &Money(doc.sale.total_cents).to_string()));
+    for p in &doc.payments {
+        text.push_str(&row(
+            &format!("{} {}", p.method, p.currency),
+            &Money(p.amount_minor).to_string(),
+        ));
+    }
+    text.push_str(&row("Cambio", &Money(doc.sale.change_cents).to_string()));
+    if doc.sale.savings_cents > 0 {
+        text.push_str(&format!(
+            "Usted ahorró ${} en esta compra\n",
+            Money(doc.sale.savings_cents)
+        ));
+    }
+    Ok(Json(Ticket {
+        business,
+        branch: b.name,
+        address: b.address,
+        phone: b.phone,
+        folio: doc.sale.folio.clone(),
+        date,
+        customer,
+        lines: doc.lines.iter().map(Into::into).collect(),
+        taxes,
+        sale: (&doc.sale).into(),
+        payments: doc.payments.iter().map(Into::into).collect(),
+        text,
+    }))
+}
+
+/// Units to return.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// Lines and units.
+    pub lines: Vec<ReturnLine>,
+    /// Why.
+    pub reason: String,
+}
+
+/// A line to return.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLine {
+    /// The sale's line number.
+    pub line_no: i32,
+    /// Units back.
+    pub qty: i64,
+}
+
+/// A cancellation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Why.
+    pub reason: String,
+}
+
+/// A return or cancellation made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReturnView {
+    /// Return id.
+    pub id: Uuid,
+    /// `return` or `cancellation`.
+    pub kind: String,
+    /// Refund in MXN.
+    #[schema(value_type = String)]
+    pub refund: Money,
+    /// Savings taken back.
+    #[schema(value_type = String)]
+    pub savings: Money,
+    /// The sale after it.
+    pub sale: SaleSummary,
+}
+
+/// A return or cancellation asked for.
+struct ReturnAsk<'a> {
+    id: Uuid,
+    lines: Vec<(i32, i64)>,
+    reason: &'a str,
+    cancel: bool,
+    scope: String,
+    raw: &'a serde_json::Value,
+}
+
+async fn run_return(
+    state: &AppState,
+    ctx: &TenantCtx,
+    headers: &HeaderMap,
+    ask: ReturnAsk<'_>,
+) -> ApiResult<Response> {
+    let ReturnAsk {
+        id,
+        lines,
+        reason,
+        cancel,
+        scope,
+        raw,
+    } = ask;
+    let idem = match Idem::claim(&ctx.db, headers, &scope, raw).await? {
+        Claimed::Replay(resp) => return Ok(resp),
+        Claimed::Fresh(i) => i,
+    };
+    let result = async {
+        let txn = begin_write(&ctx.db).await?;
+        let r = sales::return_items(&txn, &seller(ctx), id, &lines, reason, cancel).await?;
+        let body = serde_json::to_value(ReturnView {
+            id: r.ret.id,
+            kind: r.ret.kind.clone(),
+            refund: Money(r.ret.refund_cents),
+            savings: Money(r.ret.savings_cents),
+            sale: (&r.sale).into(),
+        })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        idem.finish(&txn, StatusCode::CREATED, &body).await?;
+        txn.commit().await?;
+        Ok::<_, ApiError>((body, r.touched_items))
+    }
+    .await;
+    match result {
+        Ok((body, touched)) => {
+            state.stock_changed(ctx.principal.tenant.id, &touched).await;
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        }
+        Err(e) => {
+            idem.release(&ctx.db).await;
+            Err(e)
+        }
+    }
+}
+
+/// Returns units of a sale (manager and up): stock goes back to the warehouse it came from
+/// through the ledger, the refund is the lines' share. Honours `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/pos/api/sales/{id}/returns",
+    tag = "sales",
+    params(("id" = Uuid, Path, description = "Sale id")),
+    request_body = ReturnRequest,
+    responses(
+        (status = 201, body = ReturnView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`sale_cancelled`", body = ErrorBody),
+        (status = 422, description = "More units than are left on a line", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn return_lines(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    headers: HeaderMap,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let req: ReturnRequest = body_as(&raw)?;
+    let lines = req.lines.iter().map(|l| (l.line_no, l.qty)).collect();
+    let ask = ReturnAsk {
+        id,
+        lines,
+        reason: &req.reason,
+        cancel: false,
+        scope: format!("sales.return:{id}"),
+        raw: &raw,
+    };
+    run_return(&state, &ctx, &headers, ask).await
+}
+
+/// Cancels a sale (manager and up): every unit not yet returned goes back, the sale is
+/// `cancelled`. Honours `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/pos/api/sales/{id}/cancel",
+    tag = "sales",
+    params(("id" = Uuid, Path, description = "Sale id")),
+    request_body = CancelRequest,
+    responses(
+        (status = 201, body = ReturnView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`sale_cancelled` or `nothing_to_return`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn cancel_sale(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    headers: HeaderMap,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let req: CancelRequest = body_as(&raw)?;
+    let ask = ReturnAsk {
+        id,
+        lines: Vec::new(),
+        reason: &req.reason,
+        cancel: true,
+        scope: format!("sales.cancel:{id}"),
+        raw: &raw,
+    };
+    run_return(&state, &ctx, &headers, ask).await
+}

@@ -1,0 +1,318 @@
+//! `/pos/api/items`: the business's items. Everyone reads them; owners, admins and managers
+//! create and change them.
+
+use axum::Json;
+use axum::http::StatusCode;
+use entities::inventory::items::{self, ItemFilter, ItemPatch, NewItem};
+use entities::inventory::tables::item;
+use entities::rules::money::Money;
+use entities::{Page, PageRequest};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::TenantCtx;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath, AppQuery, double_option};
+use crate::state::AppState;
+
+/// The item routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(get_item, update_item))
+}
+
+/// An item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    /// Item id.
+    pub id: Uuid,
+    /// The business's SKU.
+    pub sku: String,
+    /// The shared catalog's part, when linked.
+    pub catalog_part_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Brand.
+    pub brand: Option<String>,
+    /// Manufacturer part number.
+    pub part_number: Option<String>,
+    /// SAT ClaveProdServ.
+    pub sat_product_key: Option<String>,
+    /// SAT ClaveUnidad.
+    pub sat_unit_key: Option<String>,
+    /// Last cost in MXN, e.g. `"123.45"`.
+    #[schema(value_type = String, example = "123.45")]
+    pub cost: Money,
+    /// Maker's list price in MXN.
+    #[schema(value_type = Option<String>, example = "199.00")]
+    pub retail_price: Option<Money>,
+    /// Reorder point per warehouse.
+    pub min_qty: i64,
+    /// Most to keep per warehouse.
+    pub max_qty: Option<i64>,
+    /// Whether it is sold.
+    pub is_active: bool,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<item::Model> for ItemView {
+    fn from(i: item::Model) -> Self {
+        Self {
+            id: i.id,
+            sku: i.sku,
+            catalog_part_id: i.catalog_part_id,
+            name: i.name,
+            description: i.description,
+            brand: i.brand,
+            part_number: i.part_number,
+            sat_product_key: i.sat_product_key,
+            sat_unit_key: i.sat_unit_key,
+            cost: Money(i.cost_cents),
+            retail_price: i.retail_price_cents.map(Money),
+            min_qty: i.min_qty,
+            max_qty: i.max_qty,
+            is_active: i.is_active,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// A page of items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemPage {
+    /// Items of this page.
+    pub items: Vec<ItemView>,
+    /// Page number (from 1).
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Matching items in all pages.
+    pub total: u64,
+}
+
+/// Filters and page of the item list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ItemQuery {
+    /// Text in the SKU, name or part number (case-insensitive).
+    pub q: Option<String>,
+    /// Only active (`true`) or inactive (`false`) items.
+    pub active: Option<bool>,
+    /// Page number, from 1.
+    pub page: Option<u64>,
+    /// Page size, 1 to 200 (50 by default).
+    pub per_page: Option<u64>,
+}
+
+/// A new item.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateItemRequest {
+    /// SKU (letters, digits, `-`, `_`, `.`, `/`; upper-cased), unique.
+    pub sku: String,
+    /// The shared catalog's part; one item per part.
+    pub catalog_part_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Brand.
+    pub brand: Option<String>,
+    /// Manufacturer part number.
+    pub part_number: Option<String>,
+    /// SAT ClaveProdServ, 8 digits.
+    pub sat_product_key: Option<String>,
+    /// SAT ClaveUnidad, 3 characters (`H87`).
+    pub sat_unit_key: Option<String>,
+    /// Last cost in MXN as a decimal string, at most 2 decimals; `"0"` by default.
+    #[schema(value_type = Option<String>, example = "123.45")]
+    pub cost: Option<Decimal>,
+    /// Maker's list price in MXN as a decimal string.
+    #[schema(value_type = Option<String>, example = "199.00")]
+    pub retail_price: Option<Decimal>,
+    /// Reorder point, ≥ 0 (0 by default).
+    pub min_qty: Option<i64>,
+    /// Most to keep, ≥ `min_qty`.
+    pub max_qty: Option<i64>,
+}
+
+/// Changes to an item; absent fields stay, `null` clears an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateItemRequest {
+    /// New SKU.
+    pub sku: Option<String>,
+    /// New catalog part or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub catalog_part_id: Option<Option<i64>>,
+    /// New name.
+    pub name: Option<String>,
+    /// New description or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// New brand or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub brand: Option<Option<String>>,
+    /// New part number or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub part_number: Option<Option<String>>,
+    /// New SAT product key or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub sat_product_key: Option<Option<String>>,
+    /// New SAT unit key or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub sat_unit_key: Option<Option<String>>,
+    /// New cost in MXN.
+    #[schema(value_type = Option<String>, example = "123.45")]
+    pub cost: Option<Decimal>,
+    /// New list price or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub retail_price: Option<Option<Decimal>>,
+    /// New reorder point.
+    pub min_qty: Option<i64>,
+    /// New maximum or `null`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub max_qty: Option<Option<i64>>,
+    /// Activate or deactivate.
+    pub is_active: Option<bool>,
+}
+
+/// Lists items by SKU.
+#[utoipa::path(
+    get, path = "/pos/api/items", tag = "inventory", security(("bearer" = [])),
+    params(ItemQuery),
+    responses((status = 200, body = ItemPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn list_items(
+    ctx: TenantCtx,
+    AppQuery(q): AppQuery<ItemQuery>,
+) -> ApiResult<Json<ItemPage>> {
+    let page = PageRequest::new(q.page, q.per_page)?;
+    let Page {
+        items,
+        page,
+        per_page,
+        total,
+    } = items::list_items(
+        &ctx.db,
+        page,
+        ItemFilter {
+            q: q.q,
+            active: q.active,
+        },
+    )
+    .await?;
+    Ok(Json(ItemPage {
+        items: items.into_iter().map(Into::into).collect(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// Creates an item (owner, admin, manager).
+#[utoipa::path(
+    post, path = "/pos/api/items", tag = "inventory", security(("bearer" = [])),
+    request_body = CreateItemRequest,
+    responses(
+        (status = 201, body = ItemView),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "`sku_taken` or `catalog_part_taken`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn create_item(
+    ctx: TenantCtx,
+    AppJson(req): AppJson<CreateItemRequest>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    ctx.principal.require_manager()?;
+    let new = NewItem {
+        sku: req.sku,
+        catalog_part_id: req.catalog_part_id,
+        name: req.name,
+        description: req.description,
+        brand: req.brand,
+        part_number: req.part_number,
+        sat_product_key: req.sat_product_key,
+        sat_unit_key: req.sat_unit_key,
+        cost: req.cost,
+        retail_price: req.retail_price,
+        min_qty: req.min_qty,
+        max_qty: req.max_qty,
+    };
+    let it = items::create_item(&ctx.db, &ctx.actor(), new).await?;
+    Ok((StatusCode::CREATED, Json(it.into())))
+}
+
+/// One item.
+#[utoipa::path(
+    get, path = "/pos/api/items/{id}", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Item id")),
+    responses((status = 200, body = ItemView), (status = 404, body = ErrorBody))
+)]
+pub async fn get_item(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<ItemView>> {
+    Ok(Json(items::get_item(&ctx.db, id).await?.into()))
+}
+
+/// Changes an item (owner, admin, manager).
+#[utoipa::path(
+    patch, path = "/pos/api/items/{id}", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Item id")),
+    request_body = UpdateItemRequest,
+    responses(
+        (status = 200, body = ItemView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn update_item(
+    ctx: TenantCtx,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<UpdateItemRequest>,
+) -> ApiResult<Json<ItemView>> {
+    ctx.principal.require_manager()?;
+    let patch = ItemPatch {
+        sku: req.sku,
+        catalog_part_id: req.catalog_part_id,
+        name: req.name,
+        description: req.description,
+        brand: req.brand,
+        part_number: req.part_number,
+        sat_product_key: req.sat_product_key,
+        sat_unit_key: req.sat_unit_key,
+        cost: req.cost,
+        retail_price: req.retail_price,
+        min_qty: req.min_qty,
+        max_qty: req.max_qty,
+        is_active: req.is_active,
+    };
+    let it = items::update_item(&ctx.db, &ctx.actor(), id, patch).await?;
+    // The cached stock view shows the SKU, name and minimum.
+    state
+        .stock_cache()
+        .invalidate(ctx.principal.tenant.id, &[id])
+        .await;
+    Ok(Json(it.into()))
+}

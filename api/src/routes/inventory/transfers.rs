@@ -1,0 +1,432 @@
+//! `/pos/api/inventory/transfers`: stock moving between warehouses.
+//!
+//! Roles: cashiers, mechanics and above **request** (a counter asks another branch for a part);
+//! owners, admins and managers **ship**, **receive** and **cancel**, since those move stock.
+//! Branch scope: a user limited to some branches sees and requests transfers that leave from or
+//! arrive at one of them, ships only from them and receives only into them; anything else is 404.
+//!
+//! States: `requested` → `shipped` (stock left the origin, in transit) → `partially_received` →
+//! `received`; `requested` or `shipped` → `cancelled` (a shipped one returns its stock to the
+//! origin). A step from the wrong state is 409 `invalid_transfer_state`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use entities::inventory::transfers::{
+    self, NewTransfer, TransferDetail, TransferFilter, TransferLine,
+};
+use entities::{Page, PageRequest};
+use entities::{inventory::tables::transfer, inventory::tables::transfer_line};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::TenantCtx;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppPath, AppQuery};
+use crate::state::AppState;
+
+/// The transfer routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_transfers, request_transfer))
+        .routes(routes!(get_transfer))
+        .routes(routes!(ship_transfer))
+        .routes(routes!(receive_transfer))
+        .routes(routes!(cancel_transfer))
+}
+
+/// A line of a transfer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferLineView {
+    /// Item.
+    pub item_id: Uuid,
+    /// Asked for.
+    pub qty_requested: i64,
+    /// Left the origin.
+    pub qty_shipped: i64,
+    /// Arrived so far.
+    pub qty_received: i64,
+}
+
+impl From<transfer_line::Model> for TransferLineView {
+    fn from(l: transfer_line::Model) -> Self {
+        Self {
+            item_id: l.item_id,
+            qty_requested: l.qty_requested,
+            qty_shipped: l.qty_shipped,
+            qty_received: l.qty_received,
+        }
+    }
+}
+
+/// A transfer (with its lines in the detail, without them in lists).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    /// Id.
+    pub id: Uuid,
+    /// Folio, e.g. `TR-000042`.
+    pub folio: String,
+    /// Origin warehouse.
+    pub from_warehouse_id: Uuid,
+    /// Destination warehouse.
+    pub to_warehouse_id: Uuid,
+    /// `requested`, `shipped`, `partially_received`, `received` or `cancelled`.
+    pub status: String,
+    /// Note.
+    pub note: Option<String>,
+    /// Who asked.
+    pub requested_by: Option<Uuid>,
+    /// Who shipped.
+    pub shipped_by: Option<Uuid>,
+    /// Who received last.
+    pub received_by: Option<Uuid>,
+    /// When it left.
+    pub shipped_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Last receipt.
+    pub received_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When cancelled.
+    pub cancelled_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Receipts so far.
+    pub receipts: i32,
+    /// Requested.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Lines (in the detail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<TransferLineView>>,
+}
+
+impl From<transfer::Model> for TransferView {
+    fn from(t: transfer::Model) -> Self {
+        Self {
+            id: t.id,
+            folio: t.folio,
+            from_warehouse_id: t.from_warehouse_id,
+            to_warehouse_id: t.to_warehouse_id,
+            status: t.status,
+            note: t.note,
+            requested_by: t.requested_by,
+            shipped_by: t.shipped_by,
+            received_by: t.received_by,
+            shipped_at: t.shipped_at,
+            received_at: t.received_at,
+            cancelled_at: t.cancelled_at,
+            receipts: t.receipts,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            lines: None,
+        }
+    }
+}
+
+impl From<TransferDetail> for TransferView {
+    fn from(d: TransferDetail) -> Self {
+        let mut v = Self::from(d.transfer);
+        v.lines = Some(d.lines.into_iter().map(Into::into).collect());
+        v
+    }
+}
+
+/// A page of transfers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferPage {
+    /// Transfers, newest first.
+    pub items: Vec<TransferView>,
+    /// Page number.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Matching transfers.
+    pub total: u64,
+}
+
+/// Filters and page of the transfer list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TransferQuery {
+    /// One state.
+    pub status: Option<String>,
+    /// Leaving from or arriving at this warehouse.
+    pub warehouse_id: Option<Uuid>,
+    /// Page number, from 1.
+    pub page: Option<u64>,
+    /// Page size, 1 to 200 (50 by default).
+    pub per_page: Option<u64>,
+}
+
+/// A line of a transfer request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferLineRequest {
+    /// Item.
+    pub item_id: Uuid,
+    /// Units, > 0.
+    pub qty: i64,
+}
+
+/// A transfer to request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTransferRequest {
+    /// Origin warehouse.
+    pub from_warehouse_id: Uuid,
+    /// Destination warehouse (another one).
+    pub to_warehouse_id: Uuid,
+    /// 1 to 500 lines, an item once.
+    pub lines: Vec<TransferLineRequest>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// A line's shipped quantity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipLineRequest {
+    /// Item.
+    pub item_id: Uuid,
+    /// Units leaving, 0 to what was requested.
+    pub qty_shipped: i64,
+}
+
+/// What to ship; without lines (or for lines not named) everything requested ships.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipRequest {
+    /// Per-line quantities.
+    #[serde(default)]
+    pub lines: Vec<ShipLineRequest>,
+}
+
+/// A receipt.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveRequest {
+    /// What arrived: per item, 1 to what is still in transit.
+    pub lines: Vec<TransferLineRequest>,
+}
+
+/// The ship body: optional, since shipping everything requested needs no words.
+fn ship_body(body: &[u8]) -> ApiResult<ShipRequest> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ShipRequest::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::Unprocessable {
+                code: "invalid_body",
+                message: e.to_string(),
+                field: None,
+            }
+        } else {
+            ApiError::BadRequest {
+                code: "malformed_json",
+                message: e.to_string(),
+            }
+        }
+    })
+}
+
+fn lines(req: &[TransferLineRequest]) -> Vec<TransferLine> {
+    req.iter()
+        .map(|l| TransferLine {
+            item_id: l.item_id,
+            qty: l.qty,
+        })
+        .collect()
+}
+
+/// Transfers the caller may see, newest first.
+#[utoipa::path(
+    get, path = "/pos/api/inventory/transfers", tag = "inventory", security(("bearer" = [])),
+    params(TransferQuery),
+    responses((status = 200, body = TransferPage), (status = 422, body = ErrorBody))
+)]
+pub async fn list_transfers(
+    ctx: TenantCtx,
+    AppQuery(q): AppQuery<TransferQuery>,
+) -> ApiResult<Json<TransferPage>> {
+    let page = PageRequest::new(q.page, q.per_page)?;
+    let Page {
+        items,
+        page,
+        per_page,
+        total,
+    } = transfers::list_transfers(
+        &ctx.db,
+        page,
+        TransferFilter {
+            status: q.status,
+            warehouse_id: q.warehouse_id,
+        },
+        ctx.principal.branch_scope.as_deref(),
+    )
+    .await?;
+    Ok(Json(TransferPage {
+        items: items.into_iter().map(Into::into).collect(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// Requests a transfer (cashier and above; not viewers). No stock moves yet.
+#[utoipa::path(
+    post, path = "/pos/api/inventory/transfers", tag = "inventory", security(("bearer" = [])),
+    request_body = CreateTransferRequest,
+    responses(
+        (status = 201, body = TransferView),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "A warehouse unknown or outside the caller's branches", body = ErrorBody),
+        (status = 422, description = "Same warehouse, bad line (named)", body = ErrorBody),
+    )
+)]
+pub async fn request_transfer(
+    ctx: TenantCtx,
+    AppJson(req): AppJson<CreateTransferRequest>,
+) -> ApiResult<(StatusCode, Json<TransferView>)> {
+    ctx.principal.require_recorder()?;
+    let d = transfers::request_transfer(
+        &ctx.db,
+        &ctx.actor(),
+        ctx.principal.branch_scope.as_deref(),
+        NewTransfer {
+            from_warehouse_id: req.from_warehouse_id,
+            to_warehouse_id: req.to_warehouse_id,
+            lines: lines(&req.lines),
+            note: req.note,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(d.into())))
+}
+
+/// One transfer with its lines.
+#[utoipa::path(
+    get, path = "/pos/api/inventory/transfers/{id}", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Transfer id")),
+    responses((status = 200, body = TransferView), (status = 404, body = ErrorBody))
+)]
+pub async fn get_transfer(
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Json<TransferView>> {
+    let d = transfers::get_transfer(&ctx.db, id, ctx.principal.branch_scope.as_deref()).await?;
+    Ok(Json(d.into()))
+}
+
+/// Ships a requested transfer (owner, admin, manager): stock leaves the origin
+/// (`transfer_out`) and is in transit.
+#[utoipa::path(
+    post, path = "/pos/api/inventory/transfers/{id}/ship", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Transfer id")),
+    request_body = ShipRequest,
+    responses(
+        (status = 200, body = TransferView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transfer_state` or `insufficient_stock`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn ship_transfer(
+    ctx: TenantCtx,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<TransferView>> {
+    ctx.principal.require_manager()?;
+    let req = ship_body(&body)?;
+    let quantities: Vec<TransferLine> = req
+        .lines
+        .iter()
+        .map(|l| TransferLine {
+            item_id: l.item_id,
+            qty: l.qty_shipped,
+        })
+        .collect();
+    let d = transfers::ship_transfer(
+        &ctx.db,
+        &ctx.actor(),
+        ctx.principal.branch_scope.as_deref(),
+        id,
+        &quantities,
+    )
+    .await?;
+    state
+        .stock_cache()
+        .invalidate(ctx.principal.tenant.id, &d.items())
+        .await;
+    Ok(Json(d.into()))
+}
+
+/// Receives some or all of a shipped transfer (owner, admin, manager): stock enters the
+/// destination (`transfer_in`). More than what is in transit is 422 naming the line.
+#[utoipa::path(
+    post, path = "/pos/api/inventory/transfers/{id}/receive", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Transfer id")),
+    request_body = ReceiveRequest,
+    responses(
+        (status = 200, body = TransferView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transfer_state`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn receive_transfer(
+    ctx: TenantCtx,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<ReceiveRequest>,
+) -> ApiResult<Json<TransferView>> {
+    ctx.principal.require_manager()?;
+    let d = transfers::receive_transfer(
+        &ctx.db,
+        &ctx.actor(),
+        ctx.principal.branch_scope.as_deref(),
+        id,
+        &lines(&req.lines),
+    )
+    .await?;
+    state
+        .stock_cache()
+        .invalidate(ctx.principal.tenant.id, &d.items())
+        .await;
+    Ok(Json(d.into()))
+}
+
+/// Cancels a requested or shipped transfer (owner, admin, manager); a shipped one returns its
+/// stock to the origin (`transfer_cancel`).
+#[utoipa::path(
+    post, path = "/pos/api/inventory/transfers/{id}/cancel", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Transfer id")),
+    responses(
+        (status = 200, body = TransferView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transfer_state`", body = ErrorBody),
+    )
+)]
+pub async fn cancel_transfer(
+    ctx: TenantCtx,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Json<TransferView>> {
+    ctx.principal.require_manager()?;
+    let d = transfers::cancel_transfer(
+        &ctx.db,
+        &ctx.actor(),
+        ctx.principal.branch_scope.as_deref(),
+        id,
+    )
+    .await?;
+    state
+        .stock_cache()
+        .invalidate(ctx.principal.tenant.id, &d.items())
+        .await;
+    Ok(Json(d.into()))
+}

@@ -1,0 +1,253 @@
+//! The global invoice to the general public: `POST /pos/api/invoices/global` runs it now (the
+//! `cfdi.global_invoice` job, which the `global-invoice` schedule also enqueues every morning),
+//! and `GET /pos/api/invoices` lists invoices. Invoicing a sale that stands in a global invoice
+//! takes it out and cancels the global with motive 04 ([`super::follow_up::leave_global`]).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use entities::PageRequest;
+use entities::invoicing::global::{self, InvoiceFilter, Scope};
+use jobs::invoicing::GlobalInvoice;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::views::InvoiceView;
+use crate::auth::TenantCtx;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AppJson, AppQuery};
+use crate::state::AppState;
+
+/// The global invoice routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(run_global))
+        .routes(routes!(list_invoices))
+}
+
+/// What to run now.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalRunRequest {
+    /// One branch (every branch you can see when absent).
+    pub branch_id: Option<Uuid>,
+    /// First local date (Mexico City) of the range; the last 7 days when absent.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last local date of the range, inclusive; only closed periods are invoiced.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// What was queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GlobalRunQueued {
+    /// The branches a `cfdi.global_invoice` run was queued for (`null`: every branch).
+    pub branches: Option<Vec<Uuid>>,
+    /// First local date.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last local date.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// Runs the global invoice now (manager and up): every closed period of the business's
+/// periodicity in the range whose sales to the general public are not invoiced yet gets its
+/// global invoice per branch, stamped by its own `cfdi.stamp` job. Running it again creates
+/// nothing new. The new invoices show in `GET /pos/api/invoices?kind=global`.
+#[utoipa::path(
+    post,
+    path = "/pos/api/invoices/global",
+    tag = "invoicing",
+    request_body = GlobalRunRequest,
+    responses(
+        (status = 202, description = "The run is queued", body = GlobalRunQueued),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such branch", body = ErrorBody),
+        (status = 409, description = "`fiscal_settings_missing`", body = ErrorBody),
+        (status = 422, description = "`from` after `to`, or a range over 366 days", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn run_global(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppJson(req): AppJson<GlobalRunRequest>,
+) -> ApiResult<(StatusCode, Json<GlobalRunQueued>)> {
+    ctx.principal.require_manager()?;
+    if let Some(b) = req.branch_id
+        && !ctx.principal.can_see_branch(b)
+    {
+        return Err(ApiError::NotFound("branch"));
+    }
+    let scope = Scope {
+        branch_id: req.branch_id,
+        from: req.from,
+        to: req.to,
+    };
+    global::check_scope(&ctx.db, &scope).await?;
+    entities::invoicing::fiscal::issuing_settings(&ctx.db).await?;
+    // A manager limited to some branches runs those only.
+    let branches: Option<Vec<Uuid>> = match (req.branch_id, &ctx.principal.branch_scope) {
+        (Some(b), _) => Some(vec![b]),
+        (None, Some(scope)) => Some(scope.clone()),
+        (None, None) => None,
+    };
+    let tenant_id = ctx.principal.tenant.id;
+    let txn = entities::db::begin_write(&ctx.db).await?;
+    let job = |branch_id| GlobalInvoice {
+        tenant_id,
+        branch_id,
+        from: req.from,
+        to: req.to,
+        requested_by: Some(ctx.principal.user_id),
+    };
+    match &branches {
+        Some(list) => {
+            for b in list {
+                jobs::outbox::enqueue(&txn, &job(Some(*b))).await?;
+            }
+        }
+        None => {
+            jobs::outbox::enqueue(&txn, &job(None)).await?;
+        }
+    }
+    txn.commit().await?;
+    state.waker.wake(tenant_id);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(GlobalRunQueued {
+            branches,
+            from: req.from,
+            to: req.to,
+        }),
+    ))
+}
+
+/// Filters of the invoice list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceQuery {
+    /// Page from 1.
+    pub page: Option<u64>,
+    /// Page size (≤ 200).
+    pub per_page: Option<u64>,
+    /// `I`, `E`, `P`, or `global` (the global invoices to the general public).
+    pub kind: Option<String>,
+    /// `pending`, `valid` or `failed`.
+    pub status: Option<String>,
+    /// Created at or after (RFC 3339).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Created before (RFC 3339).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of invoices.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoicePage {
+    /// Invoices, newest first.
+    pub items: Vec<InvoiceView>,
+    /// Page.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Matching invoices.
+    pub total: u64,
+}
+
+/// Lists invoices, newest first.
+#[utoipa::path(
+    get,
+    path = "/pos/api/invoices",
+    tag = "invoicing",
+    params(InvoiceQuery),
+    responses((status = 200, body = InvoicePage), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn list_invoices(
+    ctx: TenantCtx,
+    AppQuery(q): AppQuery<InvoiceQuery>,
+) -> ApiResult<Json<InvoicePage>> {
+    let page = PageRequest::new(q.page, q.per_page)?;
+    let p = global::list_invoices(
+        &ctx.db,
+        &InvoiceFilter {
+            kind: q.kind,
+            status: q.status,
+            from: q.from,
+            to: q.to,
+        },
+        page,
+    )
+    .await?;
+    Ok(Json(InvoicePage {
+        items: p.items.iter().map(InvoiceView::from).collect(),
+        page: p.page,
+        per_page: p.per_page,
+        total: p.total,
+    }))
+}
+
+/// After a verified Facturapi event was applied (once per event): when it accepted a global
+/// invoice's cancellation, a run for its branch is queued to issue the replacement
+/// ([`jobs::follow_up::queue_replacement`]); when it rejected a motive-04 one, the owners and admins are alerted, as when the
+/// `cfdi.cancel` job learns it.
+///
+/// # Errors
+/// Database and outbox errors.
+pub async fn after_webhook(
+    state: &AppState,
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    kind: &str,
+    object: &serde_json::Value,
+) -> ApiResult<()> {
+    let status = object["cancellation_status"].as_str();
+    if kind != "invoice.cancellation_status_updated"
+        || !matches!(status, Some("accepted" | "rejected"))
+    {
+        return Ok(());
+    }
+    let Some(id) = object["external_id"]
+        .as_str()
+        .and_then(|e| Uuid::parse_str(e).ok())
+    else {
+        return Ok(());
+    };
+    if status == Some("rejected") {
+        return alert_rejected(state, db, tenant_id, id).await;
+    }
+    let txn = entities::db::begin_write(db).await?;
+    let queued = jobs::follow_up::queue_replacement(&txn, tenant_id, id).await?;
+    txn.commit().await?;
+    if queued {
+        state.waker.wake(tenant_id);
+    }
+    Ok(())
+}
+
+/// Alerts the owners and admins when a webhook rejected the motive-04 cancellation of global
+/// invoice `id`.
+async fn alert_rejected(
+    state: &AppState,
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> ApiResult<()> {
+    let Some(inv) = entities::invoicing::tables::invoice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(refused) = global::refused_motive_04(db, &inv, None).await? else {
+        return Ok(());
+    };
+    let recipients = entities::org::accounts::admin_emails(&state.platform, tenant_id).await?;
+    let txn = entities::db::begin_write(db).await?;
+    jobs::follow_up::alert_refused_motive_04(&txn, tenant_id, &refused, &recipients).await?;
+    txn.commit().await?;
+    state.waker.wake(tenant_id);
+    Ok(())
+}

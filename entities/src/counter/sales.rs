@@ -1,0 +1,992 @@
+//! Sales: pricing lines, checkout, returns and cancellations, and reading sales back.
+//!
+//! [`checkout`] runs inside the caller's write transaction (see [`crate::db::begin_write`]) so
+//! the caller can add its outbox rows and the idempotency answer to the same commit. It issues a
+//! constant number of statements whatever the number of lines: prices in two reads, stock in one
+//! conditional update (see [`crate::inventory::movements`]), lines and payments in one insert each.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::inventory::movements::{self, Movement, Reference, reason};
+use crate::org::audit::Entry;
+use crate::pricing::prices::{self, DEFAULT_LIST};
+use crate::rules::money::{Currency, LineAmounts, MAX_CENTS, Money, Rate, Totals, line_amounts};
+use crate::{Error, Page, PageRequest, Result, Role};
+use crate::{
+    counter::tables::cart, counter::tables::payment, counter::tables::sale,
+    counter::tables::sale_line, counter::tables::sale_return, counter::tables::sale_return_line,
+    customers::tables::customer, org::tables::branch,
+};
+
+/// Most lines a sale, cart or quote may have.
+pub const MAX_LINES: usize = 200;
+
+/// Sale statuses.
+pub mod status {
+    /// Sold.
+    pub const COMPLETED: &str = "completed";
+    /// Some units came back.
+    pub const PARTIALLY_RETURNED: &str = "partially_returned";
+    /// Every unit came back through returns.
+    pub const RETURNED: &str = "returned";
+    /// Cancelled: everything came back at once.
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// Who sells: the user, their role and branch scope, for limits and the audit trail.
+#[derive(Debug, Clone)]
+pub struct Seller {
+    /// The user.
+    pub user_id: Uuid,
+    /// Their role in the tenant.
+    pub role: Role,
+    /// Branches they are limited to; `None` is all.
+    pub branch_scope: Option<Vec<Uuid>>,
+    /// The request id, for the audit trail.
+    pub request_id: Option<String>,
+}
+
+impl Seller {
+    fn can_see(&self, branch: Uuid) -> bool {
+        self.branch_scope
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&branch))
+    }
+
+    fn entry(&self, action: &str, id: Uuid) -> Entry {
+        Entry::new(action)
+            .actor(Some(self.user_id))
+            .target("sale", id)
+            .request(None, self.request_id.clone())
+    }
+
+    /// Refuses roles that do not sell (mechanics, viewers).
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`].
+    pub fn require_seller(&self) -> Result<()> {
+        if self.role.is_manager() || self.role == Role::Cashier {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                code: "forbidden",
+                message: format!("the {} role does not sell", self.role),
+            })
+        }
+    }
+}
+
+/// A line asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineInput {
+    /// The item.
+    pub item_id: Uuid,
+    /// The warehouse it is taken from (any warehouse of the tenant).
+    pub warehouse_id: Uuid,
+    /// Units, at least 1.
+    pub qty: i64,
+    /// Discount in basis points of the line (0–10 000), within the seller's role limit.
+    pub discount_bp: i32,
+    /// A price fixed by a quote still valid: (unit, retail unit) in centavos.
+    pub fixed_price: Option<(i64, i64)>,
+}
+
+/// A line with its price and rounded amounts.
+#[derive(Debug, Clone, Serialize)]
+pub struct PricedLine {
+    /// Position from 1.
+    pub line_no: i32,
+    /// Item.
+    pub item_id: Uuid,
+    /// SKU.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Warehouse.
+    pub warehouse_id: Uuid,
+    /// Units.
+    pub qty: i64,
+    /// Unit price, IVA included, MXN.
+    pub unit_price: Money,
+    /// Reference retail unit price, MXN.
+    pub retail_unit_price: Money,
+    /// The price as set when it is in USD (minor units).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_unit_price: Option<Money>,
+    /// Discount in basis points.
+    pub discount_bp: i32,
+    /// IVA rate in basis points.
+    pub iva_rate_bp: i32,
+    /// Rounded amounts.
+    #[serde(flatten)]
+    pub amounts: LineAmounts,
+    /// The item's reorder point.
+    #[serde(skip)]
+    pub min_qty: i64,
+}
+
+/// Prices lines for a branch and list at a rate, checking discounts against the seller's role.
+///
+/// # Errors
+/// [`Error::Validation`] naming the line; [`Error::NotFound`] `item` for an unknown or inactive
+/// item; [`Error::Forbidden`] `discount_not_allowed`.
+pub async fn price_lines(
+    db: &impl ConnectionTrait,
+    branch: &branch::Model,
+    list: &str,
+    rate: Rate,
+    lines: &[LineInput],
+    role: Role,
+) -> Result<(Vec<PricedLine>, Totals)> {
+    if lines.is_empty() {
+        return Err(Error::validation("lines", "at least one line is needed"));
+    }
+    if lines.len() > MAX_LINES {
+        return Err(Error::validation(
+            "lines",
+            format!("at most {MAX_LINES} lines"),
+        ));
+    }
+    let limit = role.max_discount_bp();
+    for (i, l) in lines.iter().enumerate() {
+        if l.qty < 1 {
+            return Err(Error::validation(
+                format!("lines[{i}].qty"),
+                "quantity must be at least 1",
+            ));
+        }
+        if !(0..=10_000).contains(&l.discount_bp) {
+            return Err(Error::validation(
+                format!("lines[{i}].discount"),
+                "a discount is between 0 and 100 %",
+            ));
+        }
+        if l.discount_bp > limit {
+            return Err(Error::Forbidden {
+                code: "discount_not_allowed",
+                message: format!(
+                    "lines[{i}]: a {} may give at most {} % off; ask a manager",
+                    role,
+                    Money(i64::from(limit)).to_decimal().normalize()
+                ),
+            });
+        }
+    }
+    let mut ids: Vec<Uuid> = lines.iter().map(|l| l.item_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let resolved = prices::resolve(db, branch.id, list, &ids, rate).await?;
+    let mut totals = Totals::default();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let r = resolved
+            .get(&l.item_id)
+            .ok_or(Error::NotFound { entity: "item" })?;
+        let (unit, retail) = l.fixed_price.unwrap_or((r.unit_cents, r.retail_unit_cents));
+        let amounts = line_amounts(
+            &format!("lines[{i}]"),
+            unit,
+            l.qty,
+            l.discount_bp,
+            branch.iva_rate_bp,
+            retail,
+        )?;
+        totals.add(&amounts);
+        if totals.total.0 > MAX_CENTS {
+            return Err(Error::validation(
+                "lines",
+                "the document total is too large",
+            ));
+        }
+        out.push(PricedLine {
+            line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
+            item_id: l.item_id,
+            sku: r.item.sku.clone(),
+            name: r.item.name.clone(),
+            warehouse_id: l.warehouse_id,
+            qty: l.qty,
+            unit_price: Money(unit),
+            retail_unit_price: Money(retail),
+            usd_unit_price: (r.currency == Currency::Usd && l.fixed_price.is_none())
+                .then_some(Money(r.amount_minor)),
+            discount_bp: l.discount_bp,
+            iva_rate_bp: branch.iva_rate_bp,
+            amounts,
+            min_qty: r.item.min_qty,
+        });
+    }
+    Ok((out, totals))
+}
+
+/// How a payment was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// MXN cash; the only method besides USD cash that gives change.
+    Cash,
+    /// Debit or credit card (terminal reference).
+    Card,
+    /// Bank transfer (SPEI reference).
+    Transfer,
+    /// US dollars in cash, at the rate in force; change is given in MXN.
+    UsdCash,
+    /// On the customer's credit (paid later), within their credit limit.
+    Credit,
+}
+
+impl Method {
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Cash => "cash",
+            Self::Card => "card",
+            Self::Transfer => "transfer",
+            Self::UsdCash => "usd_cash",
+            Self::Credit => "credit",
+        }
+    }
+
+    const fn is_cash(self) -> bool {
+        matches!(self, Self::Cash | Self::UsdCash)
+    }
+}
+
+/// A payment tendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentInput {
+    /// How.
+    pub method: Method,
+    /// Amount in minor units of the method's currency (USD cents for `usd_cash`).
+    pub amount_minor: i64,
+    /// Card authorisation or transfer reference.
+    pub reference: Option<String>,
+}
+
+/// A sale to make.
+#[derive(Debug, Clone)]
+pub struct NewSale {
+    /// The branch selling (IVA rate, prices, folio series).
+    pub branch_id: Uuid,
+    /// The customer, when known.
+    pub customer_id: Option<Uuid>,
+    /// A price list other than the customer's (manager and up).
+    pub price_list: Option<String>,
+    /// Lines.
+    pub lines: Vec<LineInput>,
+    /// Payments.
+    pub payments: Vec<PaymentInput>,
+    /// Note.
+    pub note: Option<String>,
+    /// The quote it converts, when it does.
+    pub quote_id: Option<Uuid>,
+    /// The rate of a quote still valid (its prices are honoured at its rate).
+    pub fixed_rate: Option<Rate>,
+}
+
+/// A sale with its lines and payments.
+#[derive(Debug, Clone)]
+pub struct SaleDoc {
+    /// The sale.
+    pub sale: sale::Model,
+    /// Lines by number.
+    pub lines: Vec<sale_line::Model>,
+    /// Payments.
+    pub payments: Vec<payment::Model>,
+}
+
+/// What a checkout did, beyond the sale: what the caller puts in the outbox and the cache.
+#[derive(Debug, Clone)]
+pub struct CheckoutOutcome {
+    /// The sale.
+    pub doc: SaleDoc,
+    /// Balances that fell below their item's minimum.
+    pub low_stock: Vec<LowBalance>,
+    /// Items whose stock changed.
+    pub touched_items: Vec<Uuid>,
+}
+
+/// A balance that a sale took below its item's minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LowBalance {
+    /// The item.
+    pub item_id: Uuid,
+    /// The warehouse.
+    pub warehouse_id: Uuid,
+    /// The balance after the sale.
+    pub qty: i64,
+    /// The item's minimum.
+    pub min_qty: i64,
+}
+
+/// The branch, when it exists, is active and in the seller's scope.
+///
+/// # Errors
+/// [`Error::NotFound`] `branch`.
+pub async fn selling_branch(
+    db: &impl ConnectionTrait,
+    seller: &Seller,
+    id: Uuid,
+) -> Result<branch::Model> {
+    branch::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|b| b.is_active && seller.can_see(b.id))
+        .ok_or(Error::NotFound { entity: "branch" })
+}
+
+/// The customer and the price list a document uses.
+///
+/// # Errors
+/// [`Error::NotFound`] `customer`; [`Error::Forbidden`] for a list other than the customer's
+/// below manager; [`Error::Validation`] for an unknown list.
+pub async fn customer_and_list(
+    db: &impl ConnectionTrait,
+    seller: &Seller,
+    customer_id: Option<Uuid>,
+    asked: Option<&str>,
+) -> Result<(Option<customer::Model>, &'static str)> {
+    let customer = match customer_id {
+        Some(id) => Some(
+            customer::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .filter(|c| c.is_active)
+                .ok_or(Error::NotFound { entity: "customer" })?,
+        ),
+        None => None,
+    };
+    let own = match &customer {
+        Some(c) => prices::check_list("price_list", &c.price_list)?,
+        None => DEFAULT_LIST,
+    };
+    let list = match asked {
+        Some(a) => {
+            let l = prices::check_list("price_list", a)?;
+            if l != own && !seller.role.is_manager() {
+                return Err(Error::Forbidden {
+                    code: "price_list_not_allowed",
+                    message: format!(
+                        "only a manager may sell at another list than the customer's ({own})"
+                    ),
+                });
+            }
+            l
+        }
+        None => own,
+    };
+    Ok((customer, list))
+}
+
+/// A payment ready to store: what was tendered, its currency, minor units and rate.
+type Settled = (PaymentInput, Currency, i64, Rate);
+
+/// Checks payments against a total: at least the total, change only from cash, credit within
+/// the customer's limit. Returns (paid in MXN, change, rows to store).
+fn settle(
+    payments: &[PaymentInput],
+    total: i64,
+    rate: Rate,
+    customer: Option<&customer::Model>,
+) -> Result<(i64, i64, Vec<Settled>)> {
+    if payments.is_empty() {
+        return Err(Error::validation(
+            "payments",
+            "at least one payment is needed",
+        ));
+    }
+    if payments.len() > 10 {
+        return Err(Error::validation("payments", "at most 10 payments"));
+    }
+    let mut paid = 0i64;
+    let mut non_cash = 0i64;
+    let mut rows = Vec::with_capacity(payments.len());
+    for (i, p) in payments.iter().enumerate() {
+        if p.amount_minor <= 0 || p.amount_minor > MAX_CENTS {
+            return Err(Error::validation(
+                format!("payments[{i}].amount"),
+                "an amount is above zero",
+            ));
+        }
+        let (currency, r) = if p.method == Method::UsdCash {
+            (Currency::Usd, rate)
+        } else {
+            (Currency::Mxn, Rate::ONE)
+        };
+        let mxn = r.to_mxn(p.amount_minor);
+        if p.method == Method::Credit {
+            let Some(c) = customer else {
+                return Err(Error::validation(
+                    format!("payments[{i}].method"),
+                    "credit needs a customer",
+                ));
+            };
+            if mxn > c.credit_limit_cents {
+                return Err(Error::Conflict {
+                    code: "credit_limit_exceeded",
+                    message: format!(
+                        "{} on credit is over the customer's limit of {}",
+                        Money(mxn),
+                        Money(c.credit_limit_cents)
+                    ),
+                });
+            }
+        }
+        if !p.method.is_cash() {
+            non_cash += mxn;
+        }
+        paid += mxn;
+        rows.push((p.clone(), currency, p.amount_minor, r));
+    }
+    if paid < total {
+        return Err(Error::validation(
+            "payments",
+            format!(
+                "payments of {} do not cover the total of {}",
+                Money(paid),
+                Money(total)
+            ),
+        ));
+    }
+    if non_cash > total {
+        return Err(Error::validation(
+            "payments",
+            "card, transfer and credit payments cannot exceed the total: change is only given on cash",
+        ));
+    }
+    Ok((paid, paid - total, rows))
+}
+
+/// Makes a sale in `txn`: prices, stock decrements (never below zero), lines, payments and the
+/// audit entry. The caller adds its outbox rows and commits.
+///
+/// # Errors
+/// [`Error::Validation`] naming the field; [`Error::NotFound`] for a branch, customer, item or
+/// warehouse not found in this tenant; [`Error::Forbidden`] for a discount or list beyond the
+/// role; [`Error::Conflict`] `insufficient_stock`.
+pub async fn checkout(
+    txn: &impl ConnectionTrait,
+    seller: &Seller,
+    new: NewSale,
+    default_rate: Rate,
+) -> Result<CheckoutOutcome> {
+    seller.require_seller()?;
+    let branch = selling_branch(txn, seller, new.branch_id).await?;
+    let (customer, list) =
+        customer_and_list(txn, seller, new.customer_id, new.price_list.as_deref()).await?;
+    let rate = match new.fixed_rate {
+        Some(r) => r,
+        None => prices::current_rate(txn, default_rate).await?,
+    };
+    let (lines, totals) = price_lines(txn, &branch, list, rate, &new.lines, seller.role).await?;
+    let (paid, change, pays) = settle(&new.payments, totals.total.0, rate, customer.as_ref())?;
+    let note = new
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(Error::validation(
+            "note",
+            "a note is at most 500 characters",
+        ));
+    }
+
+    let id = Uuid::now_v7();
+    let ref_id = id.to_string();
+    let moves: Vec<Movement> = lines
+        .iter()
+        .map(|l| Movement {
+            item_id: l.item_id,
+            warehouse_id: l.warehouse_id,
+            delta: -l.qty,
+        })
+        .collect();
+    let moved = movements::apply(
+        txn,
+        &moves,
+        &Reference {
+            reason: reason::SALE,
+            ref_type: "sale",
+            ref_id: &ref_id,
+            note: None,
+            actor: Some(seller.user_id),
+        },
+    )
+    .await?;
+    let min_of: HashMap<Uuid, i64> = lines.iter().map(|l| (l.item_id, l.min_qty)).collect();
+    let low_stock: Vec<LowBalance> = moved
+        .iter()
+        .filter_map(|m| {
+            let min_qty = min_of.get(&m.item_id).copied().unwrap_or(0);
+            m.crossed_below(min_qty).then_some(LowBalance {
+                item_id: m.item_id,
+                warehouse_id: m.warehouse_id,
+                qty: m.after,
+                min_qty,
+            })
+        })
+        .collect();
+
+    let now = crate::now();
+    let n = movements::next_folio(txn, &format!("sale:{}", branch.code)).await?;
+    let sale = sale::ActiveModel {
+        id: Set(id),
+        folio: Set(format!("{}-{n:06}", branch.code)),
+        branch_id: Set(branch.id),
+        customer_id: Set(customer.as_ref().map(|c| c.id)),
+        cashier_id: Set(seller.user_id),
+        status: Set(status::COMPLETED.to_owned()),
+        price_list: Set(list.to_owned()),
+        exchange_rate_micros: Set(rate.0),
+        subtotal_cents: Set(totals.subtotal.0),
+        discount_cents: Set(totals.discount.0),
+        tax_cents: Set(totals.tax.0),
+        total_cents: Set(totals.total.0),
+        retail_total_cents: Set(totals.retail.0),
+        savings_cents: Set(totals.savings.0),
+        paid_cents: Set(paid),
+        change_cents: Set(change),
+        refunded_cents: Set(0),
+        quote_id: Set(new.quote_id),
+        note: Set(note),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    // The rows are built once: inserted, and returned as the answer without reading them back.
+    let line_models: Vec<sale_line::Model> = lines
+        .iter()
+        .map(|l| sale_line::Model {
+            id: 0,
+            sale_id: id,
+            warehouse_id: l.warehouse_id,
+            line_no: l.line_no,
+            item_id: l.item_id,
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            qty: l.qty,
+            unit_price_cents: l.unit_price.0,
+            retail_unit_cents: l.retail_unit_price.0,
+            discount_cents: l.amounts.discount.0,
+            base_cents: l.amounts.base.0,
+            tax_cents: l.amounts.tax.0,
+            total_cents: l.amounts.total.0,
+            savings_cents: l.amounts.savings.0,
+            iva_rate_bp: l.iva_rate_bp,
+            returned_qty: 0,
+        })
+        .collect();
+    let pay_models: Vec<payment::Model> = pays
+        .iter()
+        .map(|(p, cur, minor, r)| payment::Model {
+            id: 0,
+            sale_id: id,
+            method: p.method.as_str().to_owned(),
+            currency: cur.code().to_owned(),
+            amount_minor: *minor,
+            amount_mxn_cents: r.to_mxn(*minor),
+            exchange_rate_micros: r.0,
+            reference: p.reference.clone(),
+            created_at: now,
+        })
+        .collect();
+    sale_line::Entity::insert_many(line_models.iter().map(|m| {
+        let mut am: sale_line::ActiveModel = m.clone().into();
+        am.id = sea_orm::NotSet;
+        am
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    payment::Entity::insert_many(pay_models.iter().map(|m| {
+        let mut am: payment::ActiveModel = m.clone().into();
+        am.id = sea_orm::NotSet;
+        am
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    seller
+        .entry("sale.created", id)
+        .details(json!({
+            "folio": sale.folio,
+            "total": Money(sale.total_cents).to_string(),
+            "lines": lines.len(),
+        }))
+        .record_tenant(txn)
+        .await?;
+
+    let doc = SaleDoc {
+        lines: line_models,
+        payments: pay_models,
+        sale,
+    };
+    let mut touched: Vec<Uuid> = moved.iter().map(|m| m.item_id).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    Ok(CheckoutOutcome {
+        doc,
+        low_stock,
+        touched_items: touched,
+    })
+}
+
+/// Deletes a cashier's cart after its checkout, in the sale's transaction.
+///
+/// # Errors
+/// Database errors.
+pub async fn close_cart(txn: &impl ConnectionTrait, cart_id: Uuid) -> Result<()> {
+    cart::Entity::delete_by_id(cart_id).exec(txn).await?;
+    Ok(())
+}
+
+/// Reads a sale with its lines and payments.
+///
+/// # Errors
+/// [`Error::NotFound`] `sale`.
+pub async fn get_sale(db: &impl ConnectionTrait, id: Uuid) -> Result<SaleDoc> {
+    let sale = sale::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "sale" })?;
+    let lines = sale_line::Entity::find()
+        .filter(sale_line::Column::SaleId.eq(id))
+        .order_by_asc(sale_line::Column::LineNo)
+        .all(db)
+        .await?;
+    let payments = payment::Entity::find()
+        .filter(payment::Column::SaleId.eq(id))
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await?;
+    Ok(SaleDoc {
+        sale,
+        lines,
+        payments,
+    })
+}
+
+/// Filters of the sales list.
+#[derive(Debug, Clone, Default)]
+pub struct SaleFilter {
+    /// One branch.
+    pub branch_id: Option<Uuid>,
+    /// One customer.
+    pub customer_id: Option<Uuid>,
+    /// One status.
+    pub status: Option<String>,
+    /// Sold at or after.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Sold before.
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// The caller's branch scope.
+    pub scope: Option<Vec<Uuid>>,
+}
+
+/// Lists sales, newest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn list_sales(
+    db: &impl ConnectionTrait,
+    f: &SaleFilter,
+    page: PageRequest,
+) -> Result<Page<sale::Model>> {
+    let mut q = sale::Entity::find().order_by_desc(sale::Column::CreatedAt);
+    if let Some(b) = f.branch_id {
+        q = q.filter(sale::Column::BranchId.eq(b));
+    }
+    if let Some(c) = f.customer_id {
+        q = q.filter(sale::Column::CustomerId.eq(c));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(sale::Column::Status.eq(s.as_str()));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(sale::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(sale::Column::CreatedAt.lt(to));
+    }
+    if let Some(ids) = &f.scope {
+        q = q.filter(sale::Column::BranchId.is_in(ids.iter().copied()));
+    }
+    let pager = q.paginate(db, page.per_page);
+    let total = pager.num_items().await?;
+    let items = pager.fetch_page(page.page - 1).await?;
+    Ok(Page {
+        items,
+        page: page.page,
+        per_page: page.per_page,
+        total,
+    })
+}
+
+/// A return or cancellation made.
+#[derive(Debug, Clone)]
+pub struct ReturnDoc {
+    /// The return row.
+    pub ret: sale_return::Model,
+    /// Its lines.
+    pub lines: Vec<sale_return_line::Model>,
+    /// The sale after it.
+    pub sale: sale::Model,
+    /// Items whose stock changed.
+    pub touched_items: Vec<Uuid>,
+}
+
+/// The share of `amount` for units `done..done + qty` of `of`, rounded so that the shares of
+/// every unit add up to `amount` exactly.
+fn share(amount: i64, done: i64, qty: i64, of: i64) -> i64 {
+    let upto = |u: i64| {
+        crate::rules::money::round_cents(
+            rust_decimal::Decimal::from(amount) * rust_decimal::Decimal::from(u)
+                / rust_decimal::Decimal::from(of),
+        )
+        .try_into()
+        .unwrap_or(0i64)
+    };
+    upto(done + qty) - upto(done)
+}
+
+/// Returns units of a sale (`lines` of (line number, units)), or cancels it (`lines` empty and
+/// `cancel`): the stock goes back through the ledger to the warehouse it came from, the refund is
+/// each line's share, and the sale's status follows. Manager and up.
+///
+/// # Errors
+/// [`Error::Forbidden`] below manager; [`Error::NotFound`] `sale`; [`Error::Conflict`]
+/// `sale_cancelled` / `nothing_to_return`; [`Error::Validation`] for a line returned past what was
+/// sold.
+pub async fn return_items(
+    txn: &impl ConnectionTrait,
+    seller: &Seller,
+    sale_id: Uuid,
+    lines: &[(i32, i64)],
+    reason_text: &str,
+    cancel: bool,
+) -> Result<ReturnDoc> {
+    if !seller.role.is_manager() {
+        return Err(Error::Forbidden {
+            code: "forbidden",
+            message: format!(
+                "returns and cancellations need a manager; you are {}",
+                seller.role
+            ),
+        });
+    }
+    let reason_text = reason_text.trim();
+    if reason_text.is_empty() || reason_text.chars().count() > 500 {
+        return Err(Error::validation(
+            "reason",
+            "a reason of 1 to 500 characters is needed",
+        ));
+    }
+    let doc = get_sale(txn, sale_id).await?;
+    if !seller.can_see(doc.sale.branch_id) {
+        return Err(Error::NotFound { entity: "sale" });
+    }
+    if doc.sale.status == status::CANCELLED {
+        return Err(Error::conflict("sale_cancelled", "the sale is cancelled"));
+    }
+    let mut wanted: Vec<(&sale_line::Model, i64)> = Vec::new();
+    if cancel {
+        wanted.extend(
+            doc.lines
+                .iter()
+                .filter(|l| l.qty > l.returned_qty)
+                .map(|l| (l, l.qty - l.returned_qty)),
+        );
+    } else {
+        if lines.is_empty() {
+            return Err(Error::validation("lines", "name the lines to return"));
+        }
+        for (i, (no, qty)) in lines.iter().enumerate() {
+            let l = doc.lines.iter().find(|l| l.line_no == *no).ok_or_else(|| {
+                Error::validation(format!("lines[{i}].line_no"), "no such line in the sale")
+            })?;
+            if *qty < 1 || *qty > l.qty - l.returned_qty {
+                return Err(Error::validation(
+                    format!("lines[{i}].qty"),
+                    format!(
+                        "line {no} has {} units left to return",
+                        l.qty - l.returned_qty
+                    ),
+                ));
+            }
+            if wanted.iter().any(|(w, _)| w.line_no == *no) {
+                return Err(Error::validation(
+                    format!("lines[{i}].line_no"),
+                    "a line is named once",
+                ));
+            }
+            wanted.push((l, *qty));
+        }
+    }
+    if wanted.is_empty() {
+        return Err(Error::conflict(
+            "nothing_to_return",
+            "every unit of this sale has come back already",
+        ));
+    }
+    let id = Uuid::now_v7();
+    let ref_id = id.to_string();
+    let moves: Vec<Movement> = wanted
+        .iter()
+        .map(|(l, q)| Movement {
+            item_id: l.item_id,
+            warehouse_id: l.warehouse_id,
+            delta: *q,
+        })
+        .collect();
+    let moved = movements::apply(
+        txn,
+        &moves,
+        &Reference {
+            reason: if cancel {
+                reason::CANCELLATION
+            } else {
+                reason::RETURN
+            },
+            ref_type: "sale_return",
+            ref_id: &ref_id,
+            note: Some(reason_text),
+            actor: Some(seller.user_id),
+        },
+    )
+    .await?;
+    let mut refund = 0i64;
+    let mut savings = 0i64;
+    let mut rows = Vec::with_capacity(wanted.len());
+    for (l, q) in &wanted {
+        let r = share(l.total_cents, l.returned_qty, *q, l.qty);
+        savings += share(l.savings_cents, l.returned_qty, *q, l.qty);
+        refund += r;
+        rows.push(sale_return_line::Model {
+            id: 0,
+            return_id: id,
+            sale_line_id: l.id,
+            qty: *q,
+            refund_cents: r,
+        });
+        sale_line::Entity::update_many()
+            .col_expr(
+                sale_line::Column::ReturnedQty,
+                Expr::col(sale_line::Column::ReturnedQty).add(*q),
+            )
+            .filter(sale_line::Column::Id.eq(l.id))
+            .exec(txn)
+            .await?;
+    }
+    let now = crate::now();
+    let ret = sale_return::ActiveModel {
+        id: Set(id),
+        sale_id: Set(sale_id),
+        kind: Set(if cancel { "cancellation" } else { "return" }.to_owned()),
+        reason: Set(reason_text.to_owned()),
+        refund_cents: Set(refund),
+        savings_cents: Set(savings),
+        created_by: Set(Some(seller.user_id)),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    sale_return_line::Entity::insert_many(rows.iter().map(|r| sale_return_line::ActiveModel {
+        id: sea_orm::NotSet,
+        return_id: Set(r.return_id),
+        sale_line_id: Set(r.sale_line_id),
+        qty: Set(r.qty),
+        refund_cents: Set(r.refund_cents),
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    let left: i64 = doc
+        .lines
+        .iter()
+        .map(|l| {
+            let back = wanted
+                .iter()
+                .find(|(w, _)| w.id == l.id)
+                .map_or(0, |(_, q)| *q);
+            l.qty - l.returned_qty - back
+        })
+        .sum();
+    let new_status = if cancel {
+        status::CANCELLED
+    } else if left == 0 {
+        status::RETURNED
+    } else {
+        status::PARTIALLY_RETURNED
+    };
+    let mut am: sale::ActiveModel = doc.sale.clone().into();
+    am.status = Set(new_status.to_owned());
+    am.refunded_cents = Set(doc.sale.refunded_cents + refund);
+    if cancel {
+        am.cancelled_at = Set(Some(now));
+    }
+    let sale = am.update(txn).await?;
+    seller
+        .entry(
+            if cancel {
+                "sale.cancelled"
+            } else {
+                "sale.returned"
+            },
+            sale_id,
+        )
+        .details(json!({
+            "return_id": id,
+            "refund": Money(refund).to_string(),
+            "reason": reason_text,
+        }))
+        .record_tenant(txn)
+        .await?;
+    let mut touched: Vec<Uuid> = moved.iter().map(|m| m.item_id).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    Ok(ReturnDoc {
+        ret,
+        lines: rows,
+        sale,
+        touched_items: touched,
+    })
+}
+
+/// The returns of a sale, oldest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn returns_of(
+    db: &impl ConnectionTrait,
+    sale_id: Uuid,
+) -> Result<Vec<sale_return::Model>> {
+    Ok(sale_return::Entity::find()
+        .filter(sale_return::Column::SaleId.eq(sale_id))
+        .order_by_asc(sale_return::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_of_a_line_add_up_to_the_line_exactly() {
+        for (amount, of) in [(1000, 3), (999, 7), (1, 2), (12_345, 11)] {
+            let mut sum = 0;
+            for u in 0..of {
+                sum += share(amount, u, 1, of);
+            }
+            assert_eq!(sum, amount, "{amount} over {of}");
+            assert_eq!(share(amount, 0, of, of), amount);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Tables of the counter (tenant database).
+//!
+//! Each module is one table as sea-orm models it: `Model`, `Column`, `Relation`.
+
+pub mod cart;
+pub mod cart_line;
+pub mod payment;
+pub mod quote;
+pub mod quote_line;
+pub mod sale;
+pub mod sale_line;
+pub mod sale_return;
+pub mod sale_return_line;

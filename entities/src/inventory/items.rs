@@ -1,0 +1,443 @@
+//! Items: the business's own SKUs, with their SAT keys, cost and reorder limits; validation, CRUD
+//! and the audit trail of every change.
+
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::inventory::tables::item;
+use crate::org::audit::Entry;
+use crate::org::branches::Actor;
+use crate::rules::money::Money;
+use crate::{Error, Page, PageRequest, Result};
+
+/// Fields of a new item; `None` takes the default.
+#[derive(Debug, Clone, Default)]
+pub struct NewItem {
+    /// The business's SKU (letters, digits, `-`, `_`, `.`, `/`; upper-cased), unique.
+    pub sku: String,
+    /// The shared catalog's part, unique among items.
+    pub catalog_part_id: Option<i64>,
+    /// Name on tickets.
+    pub name: String,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Brand.
+    pub brand: Option<String>,
+    /// Manufacturer part number.
+    pub part_number: Option<String>,
+    /// SAT ClaveProdServ: 8 digits.
+    pub sat_product_key: Option<String>,
+    /// SAT ClaveUnidad: 3 letters or digits (`H87`).
+    pub sat_unit_key: Option<String>,
+    /// Last cost in MXN (at most 2 decimals); 0 by default.
+    pub cost: Option<Decimal>,
+    /// Maker's list price in MXN.
+    pub retail_price: Option<Decimal>,
+    /// Reorder point, ≥ 0; 0 by default.
+    pub min_qty: Option<i64>,
+    /// Most to keep, ≥ `min_qty`.
+    pub max_qty: Option<i64>,
+}
+
+/// Changes to an item; `None` leaves a field as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct ItemPatch {
+    /// New SKU.
+    pub sku: Option<String>,
+    /// New catalog link, or none.
+    pub catalog_part_id: Option<Option<i64>>,
+    /// New name.
+    pub name: Option<String>,
+    /// New description, or none.
+    pub description: Option<Option<String>>,
+    /// New brand, or none.
+    pub brand: Option<Option<String>>,
+    /// New part number, or none.
+    pub part_number: Option<Option<String>>,
+    /// New SAT product key, or none.
+    pub sat_product_key: Option<Option<String>>,
+    /// New SAT unit key, or none.
+    pub sat_unit_key: Option<Option<String>>,
+    /// New cost in MXN.
+    pub cost: Option<Decimal>,
+    /// New list price, or none.
+    pub retail_price: Option<Option<Decimal>>,
+    /// New reorder point.
+    pub min_qty: Option<i64>,
+    /// New maximum, or none.
+    pub max_qty: Option<Option<i64>>,
+    /// Activate or deactivate.
+    pub is_active: Option<bool>,
+}
+
+/// Filters of the item list.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    /// Text contained in the SKU, name or part number (case-insensitive).
+    pub q: Option<String>,
+    /// Only active (`true`) or inactive (`false`) items.
+    pub active: Option<bool>,
+}
+
+fn entry(actor: &Actor, action: &str, id: Uuid) -> Entry {
+    Entry::new(action)
+        .actor(actor.user_id)
+        .target("item", id)
+        .request(None, actor.request_id.clone())
+}
+
+fn check_sku(sku: &str) -> Result<String> {
+    let s = sku.trim().to_uppercase();
+    if s.is_empty()
+        || s.len() > 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+    {
+        return Err(Error::validation(
+            "sku",
+            "sku must be 1 to 64 letters, digits, '-', '_', '.' or '/'",
+        ));
+    }
+    Ok(s)
+}
+
+fn check_name(name: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 200 {
+        return Err(Error::validation(
+            "name",
+            "name must be 1 to 200 characters",
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+fn check_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
+    match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > max => Err(Error::validation(
+            field,
+            format!("{field} must be at most {max} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn check_product_key(v: Option<String>) -> Result<Option<String>> {
+    match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(k) if k.len() == 8 && k.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(k)),
+        Some(_) => Err(Error::validation(
+            "sat_product_key",
+            "sat_product_key must be 8 digits (ClaveProdServ)",
+        )),
+        None => Ok(None),
+    }
+}
+
+fn check_unit_key(v: Option<String>) -> Result<Option<String>> {
+    match v.map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty()) {
+        Some(k) if k.len() == 3 && k.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(Some(k)),
+        Some(_) => Err(Error::validation(
+            "sat_unit_key",
+            "sat_unit_key must be 3 letters or digits (ClaveUnidad, e.g. H87)",
+        )),
+        None => Ok(None),
+    }
+}
+
+fn check_part_id(v: Option<i64>) -> Result<Option<i64>> {
+    match v {
+        Some(id) if id <= 0 => Err(Error::validation(
+            "catalog_part_id",
+            "catalog_part_id must be a catalog part id",
+        )),
+        other => Ok(other),
+    }
+}
+
+fn check_limits(min: i64, max: Option<i64>) -> Result<()> {
+    if min < 0 {
+        return Err(Error::validation("min_qty", "min_qty cannot be negative"));
+    }
+    if max.is_some_and(|m| m < min) {
+        return Err(Error::validation(
+            "max_qty",
+            "max_qty must be at least min_qty",
+        ));
+    }
+    Ok(())
+}
+
+/// Maps a unique violation of `items` to the code of the column it hit: the SKU and the catalog
+/// link each have their own unique index, and the client must know which one to fix.
+fn on_item_unique(e: DbErr) -> Error {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("catalog_part") => {
+            Error::conflict(
+                "catalog_part_taken",
+                "another item is already linked to this catalog part",
+            )
+        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            Error::conflict("sku_taken", "another item has this sku")
+        }
+        _ => Error::Db(e),
+    }
+}
+
+/// Creates an item.
+///
+/// # Errors
+/// [`Error::Validation`] naming the field; [`Error::Conflict`] `sku_taken` or
+/// `catalog_part_taken`.
+pub async fn create_item(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewItem,
+) -> Result<item::Model> {
+    let min_qty = new.min_qty.unwrap_or(0);
+    check_limits(min_qty, new.max_qty)?;
+    let now = crate::now();
+    let am = item::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        sku: Set(check_sku(&new.sku)?),
+        catalog_part_id: Set(check_part_id(new.catalog_part_id)?),
+        name: Set(check_name(&new.name)?),
+        description: Set(check_text("description", new.description, 4000)?),
+        brand: Set(check_text("brand", new.brand, 100)?),
+        part_number: Set(check_text("part_number", new.part_number, 100)?),
+        sat_product_key: Set(check_product_key(new.sat_product_key)?),
+        sat_unit_key: Set(check_unit_key(new.sat_unit_key)?),
+        cost_cents: Set(Money::from_decimal("cost", new.cost.unwrap_or_default())?.0),
+        retail_price_cents: Set(new
+            .retail_price
+            .map(|p| Money::from_decimal("retail_price", p).map(|m| m.0))
+            .transpose()?),
+        min_qty: Set(min_qty),
+        max_qty: Set(new.max_qty),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = db.begin().await?;
+    let it = am.insert(&txn).await.map_err(on_item_unique)?;
+    entry(actor, "item.created", it.id)
+        .details(json!({
+            "sku": it.sku,
+            "name": it.name,
+            "catalog_part_id": it.catalog_part_id,
+            "cost_cents": it.cost_cents,
+        }))
+        .record_tenant(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(it)
+}
+
+/// Finds an item.
+///
+/// # Errors
+/// [`Error::NotFound`].
+pub async fn get_item(db: &impl ConnectionTrait, id: Uuid) -> Result<item::Model> {
+    item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "item" })
+}
+
+/// Finds the item linked to a part of the shared catalog.
+///
+/// # Errors
+/// [`Error::NotFound`] when no item is linked to it.
+pub async fn item_by_catalog_part(db: &impl ConnectionTrait, part_id: i64) -> Result<item::Model> {
+    item::Entity::find()
+        .filter(item::Column::CatalogPartId.eq(part_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "item" })
+}
+
+/// Lists items by SKU.
+///
+/// # Errors
+/// Database errors.
+pub async fn list_items(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+    filter: ItemFilter,
+) -> Result<Page<item::Model>> {
+    let mut q = item::Entity::find().order_by_asc(item::Column::Sku);
+    if let Some(a) = filter.active {
+        q = q.filter(item::Column::IsActive.eq(a));
+    }
+    if let Some(text) = filter
+        .q
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+    {
+        // LIKE is case-sensitive on PostgreSQL and not on SQLite: compare lower-cased text on
+        // both; `\` escapes the wildcards a user may type.
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let like = |col: item::Column| {
+            Expr::expr(Func::lower(Expr::col(col)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        q = q.filter(
+            Condition::any()
+                .add(like(item::Column::Sku))
+                .add(like(item::Column::Name))
+                .add(like(item::Column::PartNumber)),
+        );
+    }
+    let pager = q.paginate(db, page.per_page);
+    let total = pager.num_items().await?;
+    let items = pager.fetch_page(page.page - 1).await?;
+    Ok(Page {
+        items,
+        page: page.page,
+        per_page: page.per_page,
+        total,
+    })
+}
+
+/// Applies a patch to an item.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Validation`], [`Error::Conflict`] `sku_taken` or
+/// `catalog_part_taken`.
+pub async fn update_item(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    patch: ItemPatch,
+) -> Result<item::Model> {
+    let txn = db.begin().await?;
+    let current = get_item(&txn, id).await?;
+    let min_qty = patch.min_qty.unwrap_or(current.min_qty);
+    let max_qty = patch.max_qty.unwrap_or(current.max_qty);
+    check_limits(min_qty, max_qty)?;
+    let mut am: item::ActiveModel = current.into();
+    let mut changed = serde_json::Map::new();
+    if let Some(v) = patch.sku {
+        let v = check_sku(&v)?;
+        changed.insert("sku".into(), json!(v));
+        am.sku = Set(v);
+    }
+    if let Some(v) = patch.catalog_part_id {
+        let v = check_part_id(v)?;
+        changed.insert("catalog_part_id".into(), json!(v));
+        am.catalog_part_id = Set(v);
+    }
+    if let Some(v) = patch.name {
+        let v = check_name(&v)?;
+        changed.insert("name".into(), json!(v));
+        am.name = Set(v);
+    }
+    if let Some(v) = patch.description {
+        let v = check_text("description", v, 4000)?;
+        changed.insert("description".into(), json!(v));
+        am.description = Set(v);
+    }
+    if let Some(v) = patch.brand {
+        let v = check_text("brand", v, 100)?;
+        changed.insert("brand".into(), json!(v));
+        am.brand = Set(v);
+    }
+    if let Some(v) = patch.part_number {
+        let v = check_text("part_number", v, 100)?;
+        changed.insert("part_number".into(), json!(v));
+        am.part_number = Set(v);
+    }
+    if let Some(v) = patch.sat_product_key {
+        let v = check_product_key(v)?;
+        changed.insert("sat_product_key".into(), json!(v));
+        am.sat_product_key = Set(v);
+    }
+    if let Some(v) = patch.sat_unit_key {
+        let v = check_unit_key(v)?;
+        changed.insert("sat_unit_key".into(), json!(v));
+        am.sat_unit_key = Set(v);
+    }
+    if let Some(v) = patch.cost {
+        let v = Money::from_decimal("cost", v)?.0;
+        changed.insert("cost_cents".into(), json!(v));
+        am.cost_cents = Set(v);
+    }
+    if let Some(v) = patch.retail_price {
+        let v = v
+            .map(|p| Money::from_decimal("retail_price", p).map(|m| m.0))
+            .transpose()?;
+        changed.insert("retail_price_cents".into(), json!(v));
+        am.retail_price_cents = Set(v);
+    }
+    if let Some(v) = patch.min_qty {
+        changed.insert("min_qty".into(), json!(v));
+        am.min_qty = Set(v);
+    }
+    if let Some(v) = patch.max_qty {
+        changed.insert("max_qty".into(), json!(v));
+        am.max_qty = Set(v);
+    }
+    if let Some(v) = patch.is_active {
+        changed.insert("is_active".into(), json!(v));
+        am.is_active = Set(v);
+    }
+    am.updated_at = Set(crate::now());
+    let it = am.update(&txn).await.map_err(on_item_unique)?;
+    entry(actor, "item.updated", id)
+        .details(changed.into())
+        .record_tenant(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(it)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skus_are_upper_cased_and_limited() {
+        assert_eq!(check_sku(" bal-123/a ").unwrap(), "BAL-123/A");
+        assert!(check_sku("").is_err());
+        assert!(check_sku("BAL 123").is_err());
+    }
+
+    #[test]
+    fn sat_keys_have_their_lengths() {
+        assert_eq!(
+            check_product_key(Some("25174004".into()))
+                .unwrap()
+                .as_deref(),
+            Some("25174004")
+        );
+        assert!(check_product_key(Some("2517400".into())).is_err());
+        assert!(check_product_key(Some("2517400A".into())).is_err());
+        assert_eq!(
+            check_unit_key(Some("h87".into())).unwrap().as_deref(),
+            Some("H87")
+        );
+        assert!(check_unit_key(Some("H8".into())).is_err());
+    }
+
+    #[test]
+    fn the_maximum_is_not_below_the_minimum() {
+        assert!(check_limits(0, None).is_ok());
+        assert!(check_limits(2, Some(2)).is_ok());
+        assert!(check_limits(-1, None).is_err());
+        assert!(check_limits(3, Some(2)).is_err());
+    }
+}

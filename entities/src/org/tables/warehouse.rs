@@ -1,0 +1,45 @@
+//! A stock location (bodega) that belongs to a branch.
+
+use sea_orm::entity::prelude::*;
+
+/// A warehouse row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "warehouses")]
+pub struct Model {
+    /// Warehouse id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Owning branch.
+    pub branch_id: Uuid,
+    /// Short unique code, e.g. `MTY-01-A`.
+    #[sea_orm(unique)]
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Inactive warehouses keep their history but take no new stock.
+    pub is_active: bool,
+    /// When it was created.
+    pub created_at: DateTimeUtc,
+    /// Last change.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations of a warehouse.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// The branch it belongs to.
+    #[sea_orm(
+        belongs_to = "crate::org::tables::branch::Entity",
+        from = "Column::BranchId",
+        to = "crate::org::tables::branch::Column::Id"
+    )]
+    Branch,
+}
+
+impl Related<crate::org::tables::branch::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Branch.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,8 @@
+//! Pure rules, with no database: money and its rounding, CFDI arithmetic, RFC, VIN and plate
+//! syntax. Each has unit and property tests beside it.
+
+pub mod cfdi;
+pub mod money;
+pub mod plate;
+pub mod rfc;
+pub mod vin;

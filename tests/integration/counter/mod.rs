@@ -1,0 +1,5 @@
+//! The counter: cart, checkout, its faults, returns, tickets, quotes.
+
+mod checkout_faults;
+mod quotes;
+mod sales;

@@ -1,0 +1,3 @@
+//! Customers: records, fiscal data, vehicles, savings.
+
+pub(crate) mod records;

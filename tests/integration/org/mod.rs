@@ -1,0 +1,5 @@
+//! Sign-in, sessions, branches and warehouses, tenants.
+
+mod auth;
+mod branches;
+mod tenants;

@@ -1,0 +1,3 @@
+//! Pricing: lists, branch overrides, their sync, the exchange rate.
+
+mod prices;

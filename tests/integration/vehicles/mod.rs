@@ -1,0 +1,3 @@
+//! Vehicles: the cascade, VIN decoding and enrichment, plates, registered vehicles.
+
+mod lookup;
