@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 
 /// JSON body: 400 for unreadable JSON, 422 for JSON of the wrong shape (unknown or missing
-/// fields, wrong types), 413 past the body limit.
+/// fields, wrong types) or text with a control character other than a newline or a tab
+/// (`control_character`, naming the field), 413 past the body limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
@@ -21,11 +22,70 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let raw = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        refuse_control_characters(&raw)?;
+        serde_json::from_value(raw)
+            .map(Self)
+            .map_err(|e| ApiError::Unprocessable {
+                code: "invalid_body",
+                message: e.to_string(),
+                field: None,
+            })
+    }
+}
+
+/// Refuses text that carries a control character other than a newline, carriage return or tab
+/// anywhere in a body: a NUL or an escape sequence would reach tickets, printers, CFDIs and
+/// messages raw. The field is named as `lines[2].name`.
+///
+/// # Errors
+/// [`ApiError::Unprocessable`] `control_character`.
+pub fn refuse_control_characters(v: &serde_json::Value) -> Result<(), ApiError> {
+    fn walk(v: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+        match v {
+            serde_json::Value::String(s) => {
+                if s.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                {
+                    return Err(ApiError::Unprocessable {
+                        code: "control_character",
+                        message: format!(
+                            "{path}: text may not contain control characters other than a newline \
+                             or a tab"
+                        ),
+                        field: Some(path.clone()),
+                    });
+                }
+                Ok(())
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    walk(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
+    walk(v, &mut String::new())
 }
 
 fn json_rejection(r: JsonRejection) -> ApiError {
@@ -54,11 +114,12 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 }
 
 /// Reads a JSON body kept raw (for the idempotency hash) as `T`: 422 `invalid_body` when it does
-/// not fit, as [`AppJson`] answers.
+/// not fit and `control_character` for such text, as [`AppJson`] answers.
 ///
 /// # Errors
 /// [`ApiError::Unprocessable`].
 pub fn body_as<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
+    refuse_control_characters(raw)?;
     serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
         code: "invalid_body",
         message: e.to_string(),

@@ -45,6 +45,9 @@ pub struct ApiConfig {
     /// Whether VIN enrichment (NHTSA vPIC) is configured; without it VIN look-ups answer the
     /// local decode and say enrichment is unavailable, and enqueue nothing.
     pub vin_enrichment: bool,
+    /// Whether CFDIs can be stamped (`NEXUS_FACTURAPI_URL` is not `off`): without it, a request
+    /// for a new document is refused up front instead of leaving it pending.
+    pub stamping: bool,
     /// `EXCHANGE_RATE_USD_MXN`: the USD rate until an admin sets one in the tenant.
     pub usd_rate: entities::rules::money::Rate,
     /// Redis of the stock cache (`REDIS_URL`); `None` caches in-process.
@@ -87,6 +90,7 @@ impl ApiConfig {
             login_window: Duration::from_secs(15 * 60),
             ops_port: None,
             vin_enrichment: false,
+            stamping: false,
             usd_rate: entities::rules::money::Rate(17_000_000),
             stock_cache_redis_url: None,
             files: entities::files::FileStore::new("data/files"),

@@ -41,6 +41,37 @@ impl Throttle {
             .then(|| (self.window - elapsed).as_secs().max(1))
     }
 
+    /// Takes one attempt of `key` now, before the password is checked, so parallel guesses cannot
+    /// all pass the check before any of them is counted: at most `max_failures` are ever
+    /// evaluated per window. A success gives its attempt back ([`Throttle::release`]) or clears
+    /// the key.
+    ///
+    /// # Errors
+    /// The seconds to wait when `key` is out of attempts.
+    pub fn reserve(&self, key: &str) -> Result<(), u64> {
+        let mut entries = self.entries();
+        if entries.len() > 100_000 {
+            let window = self.window;
+            entries.retain(|_, (_, since)| since.elapsed() < window);
+        }
+        let e = entries.entry(key.to_owned()).or_insert((0, Instant::now()));
+        if e.1.elapsed() >= self.window {
+            *e = (0, Instant::now());
+        }
+        if e.0 >= self.max_failures {
+            return Err(self.window.saturating_sub(e.1.elapsed()).as_secs().max(1));
+        }
+        e.0 += 1;
+        Ok(())
+    }
+
+    /// Gives back an attempt [`Throttle::reserve`] took, when it did not fail.
+    pub fn release(&self, key: &str) {
+        if let Some(e) = self.entries().get_mut(key) {
+            e.0 = e.0.saturating_sub(1);
+        }
+    }
+
     /// Counts a failure of `key`.
     pub fn fail(&self, key: &str) {
         let mut entries = self.entries();
@@ -77,6 +108,19 @@ mod tests {
         assert_eq!(t.retry_after("b"), None);
         t.clear("a");
         assert_eq!(t.retry_after("a"), None);
+    }
+
+    #[test]
+    fn reservations_let_no_more_attempts_through_than_the_limit() {
+        let t = Throttle::new(5, Duration::from_secs(60));
+        let through = (0..40).filter(|_| t.reserve("a").is_ok()).count();
+        assert_eq!(through, 5);
+        t.release("a");
+        assert!(
+            t.reserve("a").is_ok(),
+            "a released attempt can be taken again"
+        );
+        assert!(t.reserve("a").is_err());
     }
 
     #[test]

@@ -62,16 +62,23 @@ impl PageRequest {
     pub const MAX_PER_PAGE: u64 = 200;
     /// Page size when the client does not say.
     pub const DEFAULT_PER_PAGE: u64 = 50;
+    /// Highest page number: keeps `page × per_page` far from overflowing in any database's
+    /// OFFSET (200 rows a page reach 200 million rows, beyond any listing a store has).
+    pub const MAX_PAGE: u64 = 1_000_000;
 
-    /// Builds a page request, rejecting a page 0 or a page size over the cap.
+    /// Builds a page request, rejecting a page outside 1 to [`PageRequest::MAX_PAGE`] or a page
+    /// size outside 1 to [`PageRequest::MAX_PER_PAGE`].
     ///
     /// # Errors
     /// [`Error::Validation`] naming `page` or `per_page`.
     pub fn new(page: Option<u64>, per_page: Option<u64>) -> Result<Self> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(Self::DEFAULT_PER_PAGE);
-        if page == 0 {
-            return Err(Error::validation("page", "page starts at 1"));
+        if page == 0 || page > Self::MAX_PAGE {
+            return Err(Error::validation(
+                "page",
+                format!("page is between 1 and {}", Self::MAX_PAGE),
+            ));
         }
         if per_page == 0 || per_page > Self::MAX_PER_PAGE {
             return Err(Error::validation(

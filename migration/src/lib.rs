@@ -30,6 +30,7 @@ mod m20261125_000009_tenant_cfdi_documents;
 mod m20261125_000010_tenant_global_invoice;
 mod m20261125_000011_tenant_category_sat_keys;
 mod m20261125_000012_tenant_invoice_lines;
+mod m20261206_000013_tenant_returned_qty_guard;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -69,6 +70,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000010_tenant_global_invoice::Migration),
             Box::new(m20261125_000011_tenant_category_sat_keys::Migration),
             Box::new(m20261125_000012_tenant_invoice_lines::Migration),
+            Box::new(m20261206_000013_tenant_returned_qty_guard::Migration),
         ]
     }
 }

@@ -486,6 +486,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.cors_origins = config.cors_origins.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
     api_config.vin_enrichment = config.vpic_url.is_some();
+    api_config.stamping = config.facturapi_url.is_some();
     api_config.usd_rate = entities::rules::money::Rate::from_decimal(
         "EXCHANGE_RATE_USD_MXN",
         config.exchange_rate_usd_mxn,

@@ -238,11 +238,23 @@ async fn gate(State(c): State<Console>, req: Request, next: Next) -> Response {
     }
 }
 
-/// A browser's write is same-origin when its `Origin` (or, lacking it, `Referer`) names the host
-/// it was sent to; scripts with a Bearer token send neither and are not subject to CSRF.
+/// A browser's write is same-origin when `Sec-Fetch-Site` says so, or, lacking it, when its
+/// `Origin` (or `Referer`) names the host it was sent to. Only a Bearer token skips the check:
+/// a browser never attaches one on its own, while it does attach a cached Basic credential, and
+/// the console's auth then falls back to the cookie, so any other `Authorization` proves nothing.
 fn same_origin(h: &HeaderMap) -> bool {
-    if h.contains_key(header::AUTHORIZATION) {
+    let bearer = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+        });
+    if bearer {
         return true;
+    }
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin";
     }
     let Some(host) = h.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;

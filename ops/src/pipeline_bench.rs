@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use entities::jobs::tables::processed_job;
 use entities::org::tenants::NewTenant;
-use sea_orm::{EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde::Serialize;
 
 use crate::app;
@@ -61,7 +61,7 @@ pub async fn run(mut cfg: Config, jobs: u64) -> Result<PipelineBench> {
     let started = Instant::now();
     let mut n = 0u64;
     while n < jobs {
-        let txn = db.begin().await?;
+        let txn = entities::db::begin_write(&db).await?;
         for _ in 0..1_000.min(jobs - n) {
             jobs::outbox::enqueue(
                 &txn,

@@ -10,9 +10,7 @@ use entities::{Role, sea_orm};
 use entities::{org::audit::Entry, org::tables::tenant};
 use migration::{MigratorTrait, PlatformMigrator, TenantMigrator};
 use rand::RngCore;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Statement};
 
 use crate::config::Config;
 
@@ -267,7 +265,7 @@ pub async fn create_tenant(
     seed_first_branch(&tenant_db).await?;
     registry.close(provisional.id).await;
 
-    let txn = platform.begin().await?;
+    let txn = entities::db::begin_write(platform).await?;
     let t = tenants::insert(&txn, &valid).await?;
     let (user, owner_existed) = match existing {
         Some(u) => (u, true),

@@ -20,7 +20,7 @@ use entities::registry::TenantRegistry;
 use entities::{jobs::tables::schedule_tick, org::tables::tenant, org::tenants};
 use jobs::maintenance::{Cleanup, Retention};
 use jobs::{QueueBackend, RelayWaker};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait, TryInsertResult};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TryInsertResult};
 use uuid::Uuid;
 
 pub use jobs::Queue;
@@ -318,7 +318,7 @@ impl Scheduler {
         tick: DateTime<Utc>,
     ) -> Result<(), ScheduleError> {
         let db = self.tenants.connection(t).await?;
-        let txn = db.begin().await?;
+        let txn = entities::db::begin_write(&db).await?;
         match schedule {
             Schedule::NightlyCleanup => {
                 jobs::outbox::enqueue(

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use jobs::{Job, Queue};
 use sea_orm::sea_query::{Alias, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workers::runtime::{Handlers, JobCtx, JobError, RetryPolicy};
@@ -100,7 +100,7 @@ async fn record(db: &impl ConnectionTrait, table: &str, key: &str) -> Result<(),
 async fn sleep(job: Sleep, ctx: JobCtx) -> Result<(), JobError> {
     record(&ctx.db, "test_starts", &ctx.key).await?;
     tokio::time::sleep(Duration::from_millis(job.ms)).await;
-    let txn = ctx.db.begin().await?;
+    let txn = entities::db::begin_write(&ctx.db).await?;
     if !ctx.mark_done(&txn).await? {
         // Another delivery committed the effect: nothing to do.
         txn.rollback().await?;

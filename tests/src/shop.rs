@@ -192,3 +192,11 @@ pub async fn post_with_key(
 pub fn cash(amount: &str) -> Value {
     json!([{"method": "cash", "amount": amount}])
 }
+
+/// A small synthetic shared catalog (60 parts, the Mexican vehicles of `ops/data`), so items and
+/// registered vehicles can name parts and vehicles that exist.
+pub async fn small_catalog(app: &TestApp) {
+    app.cli(&["catalog", "generate", "--parts", "60", "--seed", "7"])
+        .await
+        .expect("catalog generate");
+}

@@ -10,7 +10,7 @@ use jobs::{Queue, QueueBackend};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use crate::runtime::status;
@@ -177,7 +177,7 @@ pub async fn retry(
 ) -> Result<String, AdminError> {
     let (db, run) = failed_run(platform, registry, push_key).await?;
     let next = run.attempt + 1;
-    let txn = db.begin().await?;
+    let txn = entities::db::begin_write(&db).await?;
     outbox::requeue(&txn, run.outbox_id, next, entities::now(), None).await?;
     set_status(&txn, push_key, RETRIED).await?;
     txn.commit().await?;

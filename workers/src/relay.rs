@@ -123,6 +123,9 @@ pub struct RelayReport {
     pub pushed: HashMap<&'static str, u64>,
     /// Due rows left in the outbox because their queue's window was full.
     pub held_back: u64,
+    /// Tenants whose database failed in this pass, with the error: skipped, and retried on the
+    /// next pass, while every other tenant is relayed.
+    pub failed_tenants: Vec<(String, String)>,
 }
 
 impl RelayReport {
@@ -173,19 +176,27 @@ impl Relay {
         }
     }
 
-    /// One pass over every tenant.
+    /// One pass over every tenant. A tenant whose database fails is logged, counted
+    /// (`nexus_outbox_relay_errors_total{cause="tenant"}`) and listed in the report, and the pass
+    /// goes on with the next: one broken database never holds back another tenant's jobs.
     ///
     /// # Errors
-    /// The first failure; tenants before it were relayed.
+    /// The platform database or the queue backend failed (no tenant could be relayed then).
     pub async fn sweep(&self) -> Result<RelayReport, RelayError> {
         let all = tenants::list(&self.platform).await?;
         let mut report = RelayReport::default();
         let mut room = self.room().await?;
         let mut backlog: HashMap<Queue, (i64, i64)> = HashMap::new();
         for t in &all {
-            self.relay_tenant(t, &mut room, &mut report).await?;
+            let relayed = self.relay_tenant(t, &mut room, &mut report).await;
+            if self.isolate(t, relayed, &mut report)? {
+                continue;
+            }
             if self.metrics.is_some() {
-                for (q, (n, lag)) in self.backlog_of(t).await? {
+                let Ok(of) = self.backlog_of(t).await else {
+                    continue;
+                };
+                for (q, (n, lag)) in of {
                     let e = backlog.entry(q).or_default();
                     e.0 += n;
                     e.1 = e.1.max(lag);
@@ -214,7 +225,10 @@ impl Relay {
         let mut room = self.room().await?;
         for id in ids {
             match tenants::find(&self.platform, id).await {
-                Ok(t) => self.relay_tenant(&t, &mut room, &mut report).await?,
+                Ok(t) => {
+                    let relayed = self.relay_tenant(&t, &mut room, &mut report).await;
+                    self.isolate(&t, relayed, &mut report)?;
+                }
                 Err(entities::Error::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -236,6 +250,28 @@ impl Relay {
                 )
             })
             .collect())
+    }
+
+    /// Whether a tenant's pass failed on its own database (`true`: logged, counted, reported,
+    /// and the caller goes on); a failure of the queue backend is everyone's and is returned.
+    fn isolate(
+        &self,
+        t: &tenant::Model,
+        relayed: Result<(), RelayError>,
+        report: &mut RelayReport,
+    ) -> Result<bool, RelayError> {
+        match relayed {
+            Ok(()) => Ok(false),
+            Err(e @ RelayError::Backend(_)) => Err(e),
+            Err(e) => {
+                tracing::warn!(tenant = %t.slug, "relay: tenant skipped this pass: {e}");
+                if let Some(m) = &self.metrics {
+                    m.errors.with_label_values(&["tenant"]).inc();
+                }
+                report.failed_tenants.push((t.slug.clone(), e.to_string()));
+                Ok(true)
+            }
+        }
     }
 
     async fn relay_tenant(

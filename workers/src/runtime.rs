@@ -24,7 +24,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, SqlErr, TransactionTrait,
+    QueryFilter, Set, SqlErr,
 };
 
 /// A boxed future.
@@ -497,7 +497,7 @@ impl Runtime {
         match result {
             Ok(()) => {
                 // The mark and the run's end commit together: a run marked done has its mark.
-                let txn = db.begin().await?;
+                let txn = entities::db::begin_write(db).await?;
                 insert_mark(&txn, key, &env.name).await?;
                 Self::finish_in(&txn, env, status::DONE, None).await?;
                 txn.commit().await?;
@@ -636,7 +636,7 @@ impl Runtime {
         status: &str,
         error: Option<&str>,
     ) -> Result<(), DbErr> {
-        let txn = db.begin().await?;
+        let txn = entities::db::begin_write(db).await?;
         Self::finish_in(&txn, env, status, error).await?;
         txn.commit().await
     }

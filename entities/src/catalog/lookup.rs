@@ -440,3 +440,43 @@ pub async fn vehicles_by_names(
         narrowed
     })
 }
+
+/// Checks that a reference to the shared catalog names a part that exists (a tenant's item
+/// linked to it).
+///
+/// # Errors
+/// [`Error::Validation`] naming `field`; database errors.
+pub async fn require_part(db: &impl ConnectionTrait, field: &str, id: i64) -> Result<()> {
+    use sea_orm::EntityTrait;
+    match crate::catalog::part::Entity::find_by_id(id).one(db).await? {
+        Some(_) => Ok(()),
+        None => Err(Error::validation(
+            field,
+            format!("no catalog part has id {id}"),
+        )),
+    }
+}
+
+/// Checks that a reference to the shared catalog names a vehicle that exists (a registered
+/// vehicle's model).
+///
+/// # Errors
+/// [`Error::Validation`] naming `field`; database errors.
+pub async fn require_vehicle(db: &impl ConnectionTrait, field: &str, id: i64) -> Result<()> {
+    use sea_orm::EntityTrait;
+    let found = match i32::try_from(id) {
+        Ok(id) => crate::catalog::vehicle::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_some(),
+        Err(_) => false,
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            field,
+            format!("no catalog vehicle has id {id}"),
+        ))
+    }
+}

@@ -12,6 +12,7 @@ use crate::counter::sales::{
     LineInput, MAX_LINES, PricedLine, Seller, customer_and_list, price_lines, selling_branch,
 };
 use crate::rules::money::{Rate, Totals};
+use crate::rules::quantity;
 use crate::{Error, Result};
 use crate::{
     counter::tables::cart, counter::tables::cart_line, inventory::tables::item,
@@ -86,10 +87,10 @@ pub async fn add_line(
     item_id: Uuid,
     warehouse_id: Uuid,
     qty: i64,
-    discount_bp: i32,
+    discount_bp: Option<i32>,
 ) -> Result<cart_line::Model> {
     let c = mine(db, seller.user_id).await?;
-    check_line(seller, qty, discount_bp)?;
+    check_line(seller, qty, discount_bp.unwrap_or(0))?;
     item::Entity::find_by_id(item_id)
         .one(db)
         .await?
@@ -107,8 +108,13 @@ pub async fn add_line(
         .iter()
         .find(|l| l.item_id == item_id && l.warehouse_id == warehouse_id)
     {
+        // More units of a line already there: the sum is bounded before anything is written,
+        // and a request that names no discount keeps the line's.
+        let qty = quantity::add("qty", l.qty, qty)?;
+        let discount_bp = discount_bp.unwrap_or(l.discount_bp);
+        check_line(seller, qty, discount_bp)?;
         let mut am: cart_line::ActiveModel = l.clone().into();
-        am.qty = Set(l.qty + qty);
+        am.qty = Set(qty);
         am.discount_bp = Set(discount_bp);
         return Ok(am.update(db).await?);
     }
@@ -128,7 +134,7 @@ pub async fn add_line(
         item_id: Set(item_id),
         warehouse_id: Set(warehouse_id),
         qty: Set(qty),
-        discount_bp: Set(discount_bp),
+        discount_bp: Set(discount_bp.unwrap_or(0)),
         created_at: Set(crate::now()),
     }
     .insert(db)
@@ -143,9 +149,7 @@ async fn touch(db: &impl ConnectionTrait, c: cart::Model) -> Result<()> {
 }
 
 fn check_line(seller: &Seller, qty: i64, discount_bp: i32) -> Result<()> {
-    if qty < 1 {
-        return Err(Error::validation("qty", "quantity must be at least 1"));
-    }
+    quantity::units("qty", qty)?;
     if !(0..=10_000).contains(&discount_bp) {
         return Err(Error::validation(
             "discount",

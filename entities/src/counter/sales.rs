@@ -158,12 +158,7 @@ pub async fn price_lines(
     }
     let limit = role.max_discount_bp();
     for (i, l) in lines.iter().enumerate() {
-        if l.qty < 1 {
-            return Err(Error::validation(
-                format!("lines[{i}].qty"),
-                "quantity must be at least 1",
-            ));
-        }
+        crate::rules::quantity::units(format!("lines[{i}].qty"), l.qty)?;
         if !(0..=10_000).contains(&l.discount_bp) {
             return Err(Error::validation(
                 format!("lines[{i}].discount"),
@@ -789,6 +784,10 @@ pub async fn return_items(
             "a reason of 1 to 500 characters is needed",
         ));
     }
+    // The sale's row lock first (a no-op update: PostgreSQL locks the row, SQLite's write
+    // transaction is exclusive already), then the read: two returns of one sale run one after
+    // the other, so the second sees what the first returned and cannot return it again.
+    lock_sale(txn, sale_id).await?;
     let doc = get_sale(txn, sale_id).await?;
     if !seller.can_see(doc.sale.branch_id) {
         return Err(Error::NotFound { entity: "sale" });
@@ -876,14 +875,29 @@ pub async fn return_items(
             qty: *q,
             refund_cents: r,
         });
-        sale_line::Entity::update_many()
+        // Conditional as well, so no path can return more than was sold even without the lock.
+        let updated = sale_line::Entity::update_many()
             .col_expr(
                 sale_line::Column::ReturnedQty,
                 Expr::col(sale_line::Column::ReturnedQty).add(*q),
             )
             .filter(sale_line::Column::Id.eq(l.id))
+            .filter(
+                Expr::col(sale_line::Column::ReturnedQty)
+                    .add(*q)
+                    .lte(Expr::col(sale_line::Column::Qty)),
+            )
             .exec(txn)
             .await?;
+        if updated.rows_affected != 1 {
+            return Err(Error::conflict(
+                "already_returned",
+                format!(
+                    "line {} was returned meanwhile; read the sale again",
+                    l.line_no
+                ),
+            ));
+        }
     }
     let now = crate::now();
     let ret = sale_return::ActiveModel {
@@ -957,6 +971,22 @@ pub async fn return_items(
         sale,
         touched_items: touched,
     })
+}
+
+/// Takes the sale's row lock for the rest of the transaction.
+///
+/// # Errors
+/// [`Error::NotFound`] `sale`; database errors.
+async fn lock_sale(txn: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    let r = sale::Entity::update_many()
+        .col_expr(sale::Column::Status, Expr::col(sale::Column::Status))
+        .filter(sale::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    if r.rows_affected == 0 {
+        return Err(Error::NotFound { entity: "sale" });
+    }
+    Ok(())
 }
 
 /// The returns of a sale, oldest first.

@@ -1,8 +1,9 @@
 //! What customers saved buying at their price list instead of the reference retail price.
 //!
 //! A sale stores its total, its total at retail prices and the savings (the sum of its rounded
-//! lines). Cancelled sales do not count; the savings a return took back (`sale_returns`) are
-//! subtracted from the sale they belong to. Each answer is one aggregate query over `sales`
+//! lines). Cancelled sales do not count; what a return took back (`sale_returns`: its refund,
+//! and its savings) is subtracted from the sale's total, retail total and savings alike, so the
+//! three stay consistent (retail total − total = savings). Each answer is one aggregate query over `sales`
 //! (indexed by customer and by branch, each with `created_at`), the returns read per sale
 //! through their `sale_id` index.
 
@@ -111,8 +112,12 @@ impl Sql {
 
 /// The sums of a selection of sales; `SUM` of a bigint is NUMERIC on PostgreSQL, hence the casts.
 const SUMS: &str = "COUNT(*) AS sales, \
-    CAST(COALESCE(SUM(s.total_cents), 0) AS BIGINT) AS total, \
-    CAST(COALESCE(SUM(s.retail_total_cents), 0) AS BIGINT) AS retail_total, \
+    CAST(COALESCE(SUM(s.total_cents - COALESCE(\
+        (SELECT SUM(r.refund_cents) FROM sale_returns r WHERE r.sale_id = s.id), 0)), 0) \
+        AS BIGINT) AS total, \
+    CAST(COALESCE(SUM(s.retail_total_cents - COALESCE(\
+        (SELECT SUM(r.refund_cents + r.savings_cents) FROM sale_returns r WHERE r.sale_id = s.id), 0)), 0) \
+        AS BIGINT) AS retail_total, \
     CAST(COALESCE(SUM(s.savings_cents - COALESCE(\
         (SELECT SUM(r.savings_cents) FROM sale_returns r WHERE r.sale_id = s.id), 0)), 0) \
         AS BIGINT) AS savings";

@@ -9,7 +9,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::org::audit::Entry;
 use crate::org::branches::Actor;
 use crate::pricing::prices::{DEFAULT_LIST, check_list};
+use crate::rules::cfdi;
 use crate::rules::money::Money;
 use crate::rules::rfc::Rfc;
 use crate::{Error, Page, PageRequest, Result};
@@ -128,6 +129,20 @@ pub fn check_tax_regime(regime: Option<String>) -> Result<Option<String>> {
         )),
         None => Ok(None),
     }
+}
+
+/// An RFC and a tax regime stated together must fit each other (a company RFC with regime 612,
+/// for personas físicas, is refused), by the same rule as the fiscal settings.
+///
+/// # Errors
+/// [`Error::Validation`] on `tax_regime`.
+pub fn check_fiscal_pair(rfc: Option<&str>, regime: Option<&str>) -> Result<()> {
+    let (Some(rfc), Some(regime)) = (rfc, regime) else {
+        return Ok(());
+    };
+    let checked = cfdi::check_rfc("rfc", rfc)?;
+    cfdi::regime_fits("tax_regime", &checked, regime)?;
+    Ok(())
 }
 
 fn check_zip(zip: Option<String>) -> Result<Option<String>> {
@@ -245,11 +260,14 @@ pub async fn create_customer(
         "price_list",
         new.price_list.as_deref().unwrap_or(DEFAULT_LIST),
     )?;
+    let rfc = check_rfc(new.rfc)?;
+    let tax_regime = check_tax_regime(new.tax_regime)?;
+    check_fiscal_pair(rfc.as_deref(), tax_regime.as_deref())?;
     let am = customer::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(check_name(&new.name)?),
-        rfc: Set(check_rfc(new.rfc)?),
-        tax_regime: Set(check_tax_regime(new.tax_regime)?),
+        rfc: Set(rfc),
+        tax_regime: Set(tax_regime),
         zip: Set(check_zip(new.zip)?),
         email: Set(check_email(new.email)?),
         whatsapp_phone: Set(check_phone(new.whatsapp_phone)?),
@@ -260,7 +278,7 @@ pub async fn create_customer(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let c = am.insert(&txn).await?;
     entry(actor, "customer.created", c.id)
         .details(json!({
@@ -351,7 +369,7 @@ pub async fn update_customer(
     id: Uuid,
     patch: CustomerPatch,
 ) -> Result<customer::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut am: customer::ActiveModel = get_customer(&txn, id).await?.into();
     let mut changed = serde_json::Map::new();
     if let Some(n) = patch.name {
@@ -368,6 +386,17 @@ pub async fn update_customer(
         let v = check_tax_regime(v)?;
         changed.insert("tax_regime".into(), json!(v));
         am.tax_regime = Set(v);
+    }
+    {
+        // The pair as it will be stored: either half may come from the patch or the row.
+        let stored = |v: &sea_orm::ActiveValue<Option<String>>| match v {
+            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+            sea_orm::ActiveValue::NotSet => None,
+        };
+        check_fiscal_pair(
+            stored(&am.rfc).as_deref(),
+            stored(&am.tax_regime).as_deref(),
+        )?;
     }
     if let Some(v) = patch.zip {
         let v = check_zip(v)?;

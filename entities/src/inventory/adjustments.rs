@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-    Statement, TransactionTrait, Value,
+    Statement, Value,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -155,6 +155,9 @@ pub async fn adjust(
         ));
     }
     check_line_count(new.lines.len())?;
+    for (i, l) in new.lines.iter().enumerate() {
+        crate::rules::quantity::delta(format!("lines[{i}].delta"), l.delta)?;
+    }
     if let Some(i) = new.lines.iter().position(|l| l.delta == 0) {
         return Err(Error::validation(
             format!("lines[{i}].delta"),
@@ -168,7 +171,7 @@ pub async fn adjust(
     };
     let id = Uuid::now_v7();
     let ref_id = id.to_string();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let items: Vec<Uuid> = new.lines.iter().map(|l| l.item_id).collect();
     check_items(&txn, &items).await?;
     let moves: Vec<Movement> = new
@@ -213,6 +216,9 @@ pub async fn adjust(
 /// [`Error::Validation`] naming the field or line; [`Error::NotFound`] `warehouse`.
 pub async fn count(db: &DatabaseConnection, actor: &Actor, new: NewCount) -> Result<StockChange> {
     check_line_count(new.lines.len())?;
+    for (i, l) in new.lines.iter().enumerate() {
+        crate::rules::quantity::level(format!("lines[{i}].counted"), l.counted)?;
+    }
     if let Some(i) = new.lines.iter().position(|l| l.counted < 0) {
         return Err(Error::validation(
             format!("lines[{i}].counted"),
@@ -231,7 +237,7 @@ pub async fn count(db: &DatabaseConnection, actor: &Actor, new: NewCount) -> Res
     let note = check_note(new.note)?;
     let id = Uuid::now_v7();
     let ref_id = id.to_string();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let items: Vec<Uuid> = new.lines.iter().map(|l| l.item_id).collect();
     check_items(&txn, &items).await?;
     let current = balances(&txn, new.warehouse_id, counted.keys().copied()).await?;

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -162,8 +162,9 @@ fn check_part_id(v: Option<i64>) -> Result<Option<i64>> {
 }
 
 fn check_limits(min: i64, max: Option<i64>) -> Result<()> {
-    if min < 0 {
-        return Err(Error::validation("min_qty", "min_qty cannot be negative"));
+    crate::rules::quantity::level("min_qty", min)?;
+    if let Some(m) = max {
+        crate::rules::quantity::level("max_qty", m)?;
     }
     if max.is_some_and(|m| m < min) {
         return Err(Error::validation(
@@ -225,7 +226,7 @@ pub async fn create_item(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let it = am.insert(&txn).await.map_err(on_item_unique)?;
     entry(actor, "item.created", it.id)
         .details(json!({
@@ -324,7 +325,7 @@ pub async fn update_item(
     id: Uuid,
     patch: ItemPatch,
 ) -> Result<item::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = get_item(&txn, id).await?;
     let min_qty = patch.min_qty.unwrap_or(current.min_qty);
     let max_qty = patch.max_qty.unwrap_or(current.max_qty);

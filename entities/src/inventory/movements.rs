@@ -229,7 +229,38 @@ pub async fn apply(
         })
         .collect();
     write_ledger(db, &moved, r, now).await?;
+    if !inc.is_empty() {
+        resolve_recovered_alerts(db, inc.iter().map(|((item, _), _)| *item), now).await?;
+    }
     Ok(moved)
+}
+
+/// Resolves the open low-stock alerts of `items` whose balance is back at or above the minimum
+/// the alert was raised against: one statement, run only when stock came in.
+async fn resolve_recovered_alerts(
+    db: &impl ConnectionTrait,
+    items: impl Iterator<Item = Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let backend = db.get_database_backend();
+    let mut values = vec![Value::from(now)];
+    let mut list = Vec::new();
+    for item in items {
+        values.push(Value::from(item));
+        list.push(ph(backend, values.len()));
+    }
+    let sql = format!(
+        "UPDATE stock_alerts SET status = 'resolved', resolved_at = {now} \
+         WHERE status = 'open' AND item_id IN ({items}) \
+           AND EXISTS (SELECT 1 FROM stock s WHERE s.item_id = stock_alerts.item_id \
+                       AND s.warehouse_id = stock_alerts.warehouse_id \
+                       AND s.qty >= stock_alerts.min_qty)",
+        now = ph(backend, 1),
+        items = list.join(", ")
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
 }
 
 /// Casts a bound integer in a `VALUES` list: PostgreSQL types a bare parameter there as text.

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -146,12 +146,7 @@ pub async fn request_transfer(
     }
     let mut seen = HashSet::new();
     for (i, l) in new.lines.iter().enumerate() {
-        if l.qty <= 0 {
-            return Err(Error::validation(
-                format!("lines[{i}].qty"),
-                "qty must be above zero",
-            ));
-        }
+        crate::rules::quantity::units(format!("lines[{i}].qty"), l.qty)?;
         if !seen.insert(l.item_id) {
             return Err(Error::validation(
                 format!("lines[{i}].item_id"),
@@ -169,7 +164,7 @@ pub async fn request_transfer(
             "note must be at most 1000 characters",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let whs = warehouse_branches(&txn, &[new.from_warehouse_id, new.to_warehouse_id]).await?;
     let (Some(from), Some(to)) = (
         whs.get(&new.from_warehouse_id),
@@ -381,7 +376,7 @@ pub async fn ship_transfer(
     id: Uuid,
     quantities: &[TransferLine],
 ) -> Result<TransferDetail> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (t, from, _) = load(&txn, id, scope).await?;
     if !in_scope(scope, from.branch_id) {
         return Err(Error::NotFound { entity: "transfer" });
@@ -492,7 +487,7 @@ pub async fn receive_transfer(
             format!("a receipt has 1 to {MAX_LINES} lines"),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (t, _, to) = load(&txn, id, scope).await?;
     if !in_scope(scope, to.branch_id) {
         return Err(Error::NotFound { entity: "transfer" });
@@ -612,7 +607,7 @@ pub async fn cancel_transfer(
     scope: Option<&[Uuid]>,
     id: Uuid,
 ) -> Result<TransferDetail> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (t, _, _) = load(&txn, id, scope).await?;
     if t.status != status::REQUESTED && t.status != status::SHIPPED {
         return Err(invalid_state(&t, "cancelled"));

@@ -8,7 +8,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::invoicing::tables::global_invoice_sale;
+use crate::counter::tables::sale;
+use crate::invoicing::tables::{global_invoice, global_invoice_sale, invoice};
 use crate::rules::cfdi;
 
 /// Invoice statuses.
@@ -190,4 +191,26 @@ pub async fn release(db: &impl ConnectionTrait, invoice_id: Uuid) -> Result<()> 
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The branch a CFDI document belongs to: its sale's (invoices, credit notes and complements of
+/// a sale), else its global invoice's; `None` when neither is known. The one rule for who may
+/// see a document: a user limited to some branches sees a document of those branches only.
+///
+/// # Errors
+/// Database errors.
+pub async fn branch_of(
+    db: &impl ConnectionTrait,
+    inv: &invoice::Model,
+) -> Result<Option<uuid::Uuid>> {
+    if let Some(sale_id) = inv.sale_id
+        && let Some(s) = sale::Entity::find_by_id(sale_id).one(db).await?
+    {
+        return Ok(Some(s.branch_id));
+    }
+    Ok(global_invoice::Entity::find()
+        .filter(global_invoice::Column::InvoiceId.eq(inv.id))
+        .one(db)
+        .await?
+        .map(|g| g.branch_id))
 }

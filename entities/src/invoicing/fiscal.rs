@@ -2,14 +2,14 @@
 //! invoice's periodicity). The key and the webhook secret are write-only: they are stored for the
 //! `cfdi` workers and never returned, logged or audited.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::invoicing::tables::fiscal_setting;
 use crate::org::audit::Entry;
+use crate::rules::cfdi;
 use crate::rules::cfdi::Periodicity;
-use crate::rules::cfdi::{self, TaxpayerKind};
 use crate::{Error, Result};
 
 /// The id of the one settings row.
@@ -165,21 +165,7 @@ pub async fn set_fiscal(
             "the legal name is 1 to 300 characters, as on the Constancia de Situación Fiscal",
         ));
     }
-    let regime = cfdi::tax_regime(input.tax_regime.trim())
-        .ok_or_else(|| Error::validation("tax_regime", "not a key of SAT's c_RegimenFiscal"))?;
-    let fits = match rfc.kind {
-        TaxpayerKind::Person => regime.person,
-        TaxpayerKind::Company => regime.company,
-    };
-    if !fits {
-        return Err(Error::validation(
-            "tax_regime",
-            format!(
-                "regime {} does not apply to this kind of taxpayer",
-                regime.key
-            ),
-        ));
-    }
+    let regime = cfdi::regime_fits("tax_regime", &rfc, &input.tax_regime)?;
     let product = input
         .default_product_key
         .unwrap_or_else(|| "25174800".into());
@@ -192,7 +178,7 @@ pub async fn set_fiscal(
         };
         Error::validation(field, e.to_string())
     })?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let stored = fiscal(&txn).await?;
     let (old_key, old_secret) = stored
         .as_ref()

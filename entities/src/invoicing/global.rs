@@ -1057,6 +1057,8 @@ pub struct InvoiceFilter {
     pub from: Option<DateTime<Utc>>,
     /// Created before.
     pub to: Option<DateTime<Utc>>,
+    /// Only documents of these branches (the caller's scope; [`documents::branch_of`]).
+    pub branch_ids: Option<Vec<Uuid>>,
 }
 
 /// Lists invoices, newest first.
@@ -1104,6 +1106,23 @@ pub async fn list_invoices(
     }
     if let Some(b) = f.to {
         q = q.filter(invoice::Column::CreatedAt.lt(b));
+    }
+    if let Some(branches) = &f.branch_ids {
+        let of_sales = Query::select()
+            .column(sale::Column::Id)
+            .from(sale::Entity)
+            .and_where(sale::Column::BranchId.is_in(branches.iter().copied()))
+            .to_owned();
+        let globals = Query::select()
+            .column(global_invoice::Column::InvoiceId)
+            .from(global_invoice::Entity)
+            .and_where(global_invoice::Column::BranchId.is_in(branches.iter().copied()))
+            .to_owned();
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(invoice::Column::SaleId.in_subquery(of_sales))
+                .add(invoice::Column::Id.in_subquery(globals)),
+        );
     }
     let total = q.clone().count(db).await?;
     let items = q

@@ -1,7 +1,7 @@
 //! The nominative invoice (type I) of a sale: the request with every local check, the stamping
 //! outcome, Facturapi's webhooks, cancellation and retry.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -359,7 +359,7 @@ pub async fn apply_webhook(
     use sea_orm::{ColumnTrait, QueryFilter};
 
     use crate::{invoicing::tables::invoice, invoicing::tables::webhook_event};
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let inserted = webhook_event::Entity::insert(webhook_event::ActiveModel {
         provider: Set("facturapi".into()),
         event_id: Set(event_id.chars().take(100).collect()),

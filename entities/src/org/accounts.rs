@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -119,7 +119,7 @@ pub async fn set_password(
         .await?
         .ok_or(Error::NotFound { entity: "user" })?;
     let hash = password::hash(new_password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(hash);
     am.updated_at = Set(crate::now());
@@ -141,7 +141,7 @@ pub async fn set_disabled(
     let u = find_user_by_email(db, email)
         .await?
         .ok_or(Error::NotFound { entity: "user" })?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut am: user::ActiveModel = u.into();
     let now = crate::now();
     am.disabled_at = Set(disabled.then_some(now));

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -214,7 +214,7 @@ pub async fn create_branch(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let b = am
         .insert(&txn)
         .await
@@ -278,7 +278,7 @@ pub async fn update_branch(
     id: Uuid,
     patch: BranchPatch,
 ) -> Result<branch::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = get_branch(&txn, id).await?;
     let mut am: branch::ActiveModel = current.into();
     let mut changed = serde_json::Map::new();
@@ -339,7 +339,7 @@ pub async fn update_branch(
 /// # Errors
 /// [`Error::NotFound`]; [`Error::Conflict`] `branch_has_warehouses` or `last_branch`.
 pub async fn delete_branch(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let b = get_branch(&txn, id).await?;
     let warehouses = warehouse::Entity::find()
         .filter(warehouse::Column::BranchId.eq(id))
@@ -400,7 +400,7 @@ pub async fn create_warehouse(
 ) -> Result<warehouse::Model> {
     let code = check_code(&new.code)?;
     let name = check_name(&new.name)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     get_branch(&txn, branch_id).await?;
     let now = crate::now();
     let w = warehouse::ActiveModel {
@@ -469,7 +469,7 @@ pub async fn update_warehouse(
     id: Uuid,
     patch: WarehousePatch,
 ) -> Result<warehouse::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut am: warehouse::ActiveModel = get_warehouse(&txn, branch_id, id).await?.into();
     let mut changed = serde_json::Map::new();
     if let Some(code) = patch.code {
@@ -510,7 +510,7 @@ pub async fn delete_warehouse(
     branch_id: Uuid,
     id: Uuid,
 ) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let w = get_warehouse(&txn, branch_id, id).await?;
     warehouse::Entity::delete_by_id(id).exec(&txn).await?;
     actor

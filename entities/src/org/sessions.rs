@@ -5,7 +5,7 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -103,7 +103,7 @@ pub async fn start(
     tenant_id: Uuid,
     ttl: chrono::Duration,
 ) -> Result<Issued> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let family_id = Uuid::now_v7();
     refresh_token_family::ActiveModel {
         id: Set(family_id),
@@ -130,7 +130,7 @@ pub async fn rotate(
     token: &str,
     ttl: chrono::Duration,
 ) -> Result<std::result::Result<Rotated, Refused>> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
         .one(&txn)

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -103,7 +103,13 @@ pub async fn set_prices(
         let list = check_list(&f("price_list"), &p.price_list)?;
         let currency = Currency::parse(&f("currency"), &p.currency)?;
         let amount = Money::parse(&f("amount"), &p.amount)?;
-        let branch_id = p.branch_id.unwrap_or_else(Uuid::nil);
+        // Nil is how a list price is stored, never a branch a client may name: it would set the
+        // price of every branch.
+        let branch_id = match p.branch_id {
+            Some(b) if b.is_nil() => return Err(Error::NotFound { entity: "branch" }),
+            Some(b) => b,
+            None => Uuid::nil(),
+        };
         if !seen.insert((list, branch_id)) {
             return Err(Error::validation(
                 f("branch_id"),
@@ -112,7 +118,7 @@ pub async fn set_prices(
         }
         rows.push((list, branch_id, amount, currency));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     get_item(&txn, item_id).await?;
     let wanted: Vec<Uuid> = rows
         .iter()
@@ -336,7 +342,7 @@ pub async fn set_rate(
             "note must be at most 500 characters",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = exchange_rate::ActiveModel {
         currency: Set(USD.to_owned()),
         rate_micros: Set(rate.0),
@@ -546,7 +552,7 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
     am.update(db).await?;
 
     loop {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         // The next items with a list price in a chosen list, after the cursor.
         let mut q = item_price::Entity::find()
             .filter(item_price::Column::BranchId.eq(Uuid::nil()))
@@ -588,7 +594,7 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
     }
 
     let result = progress.counts;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     price_sync::Entity::update_many()
         .col_expr(
             price_sync::Column::Status,

@@ -615,6 +615,40 @@ pub fn check_rfc(field: &str, input: &str) -> Result<CheckedRfc, CfdiError> {
     })
 }
 
+/// Checks that a c_RegimenFiscal key exists and applies to the RFC's kind of taxpayer (a
+/// company RFC with regime 612, for personas físicas, is refused), as SAT checks when stamping.
+/// The one rule for the business's fiscal settings and for customers.
+///
+/// # Errors
+/// [`CfdiError::Invalid`] on `field`.
+pub fn regime_fits(
+    field: &str,
+    rfc: &CheckedRfc,
+    regime_key: &str,
+) -> Result<&'static TaxRegime, CfdiError> {
+    let regime = tax_regime(regime_key.trim())
+        .ok_or_else(|| CfdiError::invalid(field, "not a key of SAT's c_RegimenFiscal"))?;
+    let fits = match rfc.kind {
+        TaxpayerKind::Person => regime.person,
+        TaxpayerKind::Company => regime.company,
+    };
+    if fits {
+        Ok(regime)
+    } else {
+        Err(CfdiError::invalid(
+            field,
+            format!(
+                "regime {} does not apply to a {} RFC",
+                regime.key,
+                match rfc.kind {
+                    TaxpayerKind::Person => "person's (13-character)",
+                    TaxpayerKind::Company => "company's (12-character)",
+                }
+            ),
+        ))
+    }
+}
+
 /// A receiver as the request states it.
 #[derive(Debug, Clone, Copy)]
 pub struct ReceiverInput<'a> {

@@ -4,5 +4,6 @@
 pub mod cfdi;
 pub mod money;
 pub mod plate;
+pub mod quantity;
 pub mod rfc;
 pub mod vin;

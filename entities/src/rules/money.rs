@@ -227,12 +227,7 @@ pub fn line_amounts(
     iva_rate_bp: i32,
     retail_unit_cents: i64,
 ) -> Result<LineAmounts> {
-    if qty < 1 {
-        return Err(Error::validation(
-            format!("{field}.qty"),
-            "quantity must be at least 1",
-        ));
-    }
+    crate::rules::quantity::units(format!("{field}.qty"), qty)?;
     if !(0..=10_000).contains(&discount_bp) {
         return Err(Error::validation(
             format!("{field}.discount"),

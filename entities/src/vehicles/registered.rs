@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -203,7 +203,7 @@ pub async fn create_vehicle(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     check_unique(
         &txn,
         None,
@@ -309,7 +309,7 @@ pub async fn update_vehicle(
     id: Uuid,
     patch: VehiclePatch,
 ) -> Result<customer_vehicle::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = get_vehicle(&txn, id).await?;
     let mut plate = current.plate.clone();
     let mut vin = current.vin.clone();
@@ -372,7 +372,7 @@ pub async fn update_vehicle(
 /// # Errors
 /// [`Error::NotFound`].
 pub async fn delete_vehicle(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let v = get_vehicle(&txn, id).await?;
     Entity::delete_by_id(id).exec(&txn).await?;
     entry(actor, "vehicle.deleted", id)

@@ -5,8 +5,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::sqlx::{self, Postgres};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
-    TransactionTrait, Value,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement, Value,
 };
 
 /// One value of a bulk row.
@@ -79,7 +78,7 @@ impl Bulk {
                     .await
                     .context("starting the load transaction")?,
             )),
-            _ => Ok(Self::Sqlite(db.begin().await?)),
+            _ => Ok(Self::Sqlite(entities::db::begin_write(db).await?)),
         }
     }
 

@@ -91,7 +91,7 @@ pub async fn import(
         .with_context(|| format!("cannot open {}", path.display()))?;
     let mut report = ImportReport::default();
     let mut header_brand: Option<String> = None;
-    let mut txn = db.begin().await?;
+    let mut txn = entities::db::begin_write(db).await?;
     let mut in_batch = 0;
     let mut touched: Vec<i64> = Vec::new();
     while let Some(item) = rx.recv().await {
@@ -105,6 +105,10 @@ pub async fn import(
             }
             Item::Record(rec) => {
                 report.records += 1;
+                #[expect(
+                    clippy::disallowed_methods,
+                    reason = "a savepoint inside the import's write transaction"
+                )]
                 let sp = txn.begin().await?;
                 let outcome = match kind {
                     Kind::Aces => aces_app(&sp, &rec, header_brand.as_deref(), &mut report).await,
@@ -134,7 +138,7 @@ pub async fn import(
                 if in_batch == BATCH {
                     write::finish_batch(&txn, &mut touched).await?;
                     txn.commit().await?;
-                    txn = db.begin().await?;
+                    txn = entities::db::begin_write(db).await?;
                     in_batch = 0;
                     progress(report.records);
                 }

@@ -29,6 +29,7 @@ shape_tests!(
     the_public_quote_page_needs_no_login_and_escapes_what_people_typed,
     sending_a_quote_queues_a_whatsapp_message_that_is_parked_until_the_channel_exists,
     another_tenants_quote_is_not_found,
+    a_cancelled_or_expired_quote_is_not_sent,
 );
 
 async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
@@ -481,4 +482,59 @@ async fn another_tenants_quote_is_not_found(app: TestApp) {
         .post("/pos/api/quotes", Some(&other.owner), json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": other.wh, "qty": 1}]}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// Only an open quote is sent: a cancelled one is 409 `quote_not_open`, and so is an open one past
+/// its validity; no message is written for either.
+async fn a_cancelled_or_expired_quote_is_not_sent(app: TestApp) {
+    let s = Shop::open(&app, "vencida").await;
+    let a = s.item("A", 10_000, None, 0).await;
+    let c = customer_on(&s, "mostrador", Some("+526641234567")).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = app
+            .post(
+                "/pos/api/quotes",
+                Some(&s.owner),
+                json!({"branch_id": s.branch, "customer_id": c, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        ids.push(r.json["id"].as_str().unwrap().to_owned());
+    }
+    let r = app
+        .post(
+            &format!("/pos/api/quotes/{}/cancel", ids[0]),
+            Some(&s.owner),
+            json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let expired: Uuid = ids[1].parse().unwrap();
+    let mut am: quote::ActiveModel = quote::Entity::find_by_id(expired)
+        .one(&s.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    am.valid_until = Set(entities::now() - chrono::Duration::days(1));
+    am.update(&s.db).await.unwrap();
+    for id in &ids {
+        let r = app
+            .post(
+                &format!("/pos/api/quotes/{id}/send"),
+                Some(&s.owner),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+        assert_eq!(r.code(), "quote_not_open");
+    }
+    assert!(
+        notification::Entity::find()
+            .one(&s.db)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

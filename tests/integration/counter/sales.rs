@@ -11,7 +11,9 @@ use entities::{
     inventory::tables::stock_ledger, jobs::tables::outbox,
 };
 use http::StatusCode;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde_json::json;
 use tests::shop::{Shop, cash, post_with_key};
 use tests::{TestApp, shape_tests};
@@ -31,6 +33,7 @@ shape_tests!(
     the_ticket_has_what_a_printer_needs,
     a_sale_that_crosses_the_minimum_writes_a_low_stock_job,
     another_tenants_sale_and_items_are_not_found,
+    two_identical_returns_of_one_sale_sent_at_once_succeed_once,
 );
 
 async fn a_checkout_sells_from_two_branches_warehouses_and_writes_everything_in_one_go(
@@ -653,4 +656,88 @@ async fn another_tenants_sale_and_items_are_not_found(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+}
+
+/// Twenty sales of 5 units, each returned twice at once: one return succeeds per sale, the other
+/// is refused, and stock, ledger and refunds agree with what was sold. The database itself refuses
+/// a line returned past what it sold.
+async fn two_identical_returns_of_one_sale_sent_at_once_succeed_once(app: TestApp) {
+    let s = Shop::open(&app, "dobles").await;
+    let a = s.item("DEV-1", 10_000, None, 0).await;
+    s.stock(a, s.wh, 100).await;
+    let cashier = s.token(&app, Role::Cashier).await;
+    let manager = s.token(&app, Role::Manager).await;
+    let mut sales = Vec::new();
+    for _ in 0..20 {
+        let r = app
+            .post(
+                "/pos/api/sales",
+                Some(&cashier),
+                json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 5}], "payments": cash("500")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        sales.push(r.json["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(s.on_hand(a, s.wh).await, 0);
+    let app = Arc::new(app);
+    let mut tasks = Vec::new();
+    for id in &sales {
+        for _ in 0..2 {
+            let (app, manager, id) = (app.clone(), manager.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = app
+                    .post(
+                        &format!("/pos/api/sales/{id}/returns"),
+                        Some(&manager),
+                        json!({"lines": [{"line_no": 1, "qty": 5}], "reason": "duplicado"}),
+                    )
+                    .await;
+                (id, r.status)
+            }));
+        }
+    }
+    let mut created = std::collections::HashMap::<String, usize>::new();
+    for t in tasks {
+        let (id, status) = t.await.unwrap();
+        assert!(
+            matches!(
+                status,
+                StatusCode::CREATED | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+            ),
+            "a return answered {status}"
+        );
+        if status == StatusCode::CREATED {
+            *created.entry(id).or_default() += 1;
+        }
+    }
+    for id in &sales {
+        assert_eq!(created.get(id), Some(&1), "sale {id}: one return succeeds");
+    }
+    assert_eq!(
+        s.on_hand(a, s.wh).await,
+        100,
+        "100 units came back, not more"
+    );
+    assert_eq!(s.ledger_sum(a, s.wh).await, 100);
+    let db = &s.db;
+    let rows = sale::Entity::find().all(db).await.unwrap();
+    assert_eq!(rows.len(), 20);
+    for row in &rows {
+        assert_eq!(row.refunded_cents, row.total_cents, "refunded once");
+        assert_eq!(row.status, "returned");
+    }
+    let refunds: i64 = entities::counter::tables::sale_return::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.refund_cents)
+        .sum();
+    assert_eq!(refunds, 20 * 50_000, "refunds sum to what was paid");
+    // The database refuses a line returned past what it sold, whatever path writes it.
+    let over = db
+        .execute_unprepared("UPDATE sale_lines SET returned_qty = qty + 1")
+        .await;
+    assert!(over.is_err(), "returned_qty > qty must be impossible");
 }

@@ -21,6 +21,8 @@ shape_tests!(
     a_customers_vehicles_are_listed,
     savings_are_summed_per_customer_without_cancelled_sales_and_less_returns,
     the_savings_report_has_per_branch_rows_and_top_customers_without_cancelled_sales,
+    an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_nothing,
+    text_with_a_control_character_is_refused_naming_the_field,
 );
 
 pub async fn create(app: &TestApp, token: &str, body: Value) -> Value {
@@ -458,8 +460,9 @@ async fn savings_are_summed_per_customer_without_cancelled_sales_and_less_return
         json!({
             "customer_id": cid,
             "sales": 3,
-            "total": "1510.50",
-            "retail_total": "1815.00",
+            // The return took back 100.00 paid (120.00 at retail, 20.00 saved) from every sum.
+            "total": "1410.50",
+            "retail_total": "1695.00",
             "savings": "284.50",
         })
     );
@@ -549,14 +552,15 @@ async fn the_savings_report_has_per_branch_rows_and_top_customers_without_cancel
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let j = &r.json;
     assert_eq!(j["sales"], 3);
-    assert_eq!(j["total"], "3100.00");
-    assert_eq!(j["retail_total"], "3805.00");
+    // Ana's return took back 50.00 paid (60.00 at retail, 10.00 saved) from every sum.
+    assert_eq!(j["total"], "3050.00");
+    assert_eq!(j["retail_total"], "3745.00");
     assert_eq!(j["savings"], "695.00");
     assert_eq!(
         j["branches"],
         json!([
             {"branch_id": gdl, "sales": 1, "total": "2000.00", "retail_total": "2500.00", "savings": "500.00"},
-            {"branch_id": mty, "sales": 2, "total": "1100.00", "retail_total": "1305.00", "savings": "195.00"},
+            {"branch_id": mty, "sales": 2, "total": "1050.00", "retail_total": "1245.00", "savings": "195.00"},
         ])
     );
     let top: Vec<(&str, &str)> = j["top_customers"]
@@ -577,4 +581,80 @@ async fn the_savings_report_has_per_branch_rows_and_top_customers_without_cancel
     assert_eq!(r.json["sales"], 1);
     assert_eq!(r.json["savings"], "190.00");
     assert_eq!(r.json["top_customers"].as_array().unwrap().len(), 1);
+}
+
+/// A company RFC (12 characters) with regime 612 (personas físicas) is refused on create and on a
+/// patch of either half, by the rule the fiscal settings use; nothing is written.
+async fn an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_nothing(
+    app: TestApp,
+) {
+    let t = app.tenant("pareja").await;
+    let owner = app.token(&t.owner_email).await;
+    let r = app
+        .post(
+            "/pos/api/customers",
+            Some(&owner),
+            json!({"name": "Transportes del Norte", "rfc": "TNO010101AB1", "tax_regime": "612"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "tax_regime");
+    let c = create(
+        &app,
+        &owner,
+        json!({"name": "Transportes del Norte", "rfc": "TNO010101AB1", "tax_regime": "601"}),
+    )
+    .await;
+    let id = c["id"].as_str().unwrap();
+    let r = app
+        .patch(
+            &format!("/pos/api/customers/{id}"),
+            Some(&owner),
+            json!({"tax_regime": "612"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "tax_regime");
+    let r = app
+        .patch(
+            &format!("/pos/api/customers/{id}"),
+            Some(&owner),
+            json!({"rfc": "PEGJ800101AB1"}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a person's RFC with the stored company regime 601: {}",
+        r.text()
+    );
+    let r = app
+        .get(&format!("/pos/api/customers/{id}"), Some(&owner))
+        .await;
+    assert_eq!(r.json["rfc"], "TNO010101AB1");
+    assert_eq!(r.json["tax_regime"], "601");
+}
+
+/// A NUL (or any control character but a newline or a tab) in free text would reach the ticket
+/// printer raw: the request is refused naming the field, and nothing is written.
+async fn text_with_a_control_character_is_refused_naming_the_field(app: TestApp) {
+    let t = app.tenant("control").await;
+    let owner = app.token(&t.owner_email).await;
+    for (body, field) in [
+        (json!({"name": "Juan\u{0}Pérez"}), "name"),
+        (json!({"name": "Juan", "notes": "ok\u{1b}[2J"}), "notes"),
+    ] {
+        let r = app.post("/pos/api/customers", Some(&owner), body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert_eq!(r.code(), "control_character");
+        assert_eq!(r.json["error"]["field"], field);
+    }
+    let r = app.get("/pos/api/customers", Some(&owner)).await;
+    assert_eq!(r.json["total"], 0, "nothing was written");
+    create(
+        &app,
+        &owner,
+        json!({"name": "Juan", "notes": "línea 1\nlínea 2\tfin"}),
+    )
+    .await;
 }

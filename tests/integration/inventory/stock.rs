@@ -13,6 +13,9 @@ use tests::{Shape, TestApp, TestTenant, shape_tests};
 use uuid::Uuid;
 
 shape_tests!(
+    a_stock_view_read_before_an_invalidation_never_fills_the_cache,
+    a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and_writes_nothing,
+    quantities_past_the_bound_are_422_naming_the_field_and_write_nothing,
     an_item_is_created_read_listed_and_changed_with_an_audit_trail,
     invalid_item_input_is_422_naming_the_field,
     a_duplicate_sku_or_catalog_part_is_409,
@@ -26,6 +29,7 @@ shape_tests!(
     another_tenants_item_and_warehouse_are_not_found,
     the_ledger_lists_movements_newest_first,
     alerts_are_listed_by_status,
+    an_open_alert_resolves_itself_when_its_balance_is_back_at_the_minimum,
 );
 
 /// A tenant with two branches of two warehouses each, and its owner's token.
@@ -155,6 +159,7 @@ fn branch(view: &Value, id: Uuid) -> &Value {
 }
 
 async fn an_item_is_created_read_listed_and_changed_with_an_audit_trail(app: TestApp) {
+    tests::shop::small_catalog(&app).await;
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
@@ -276,6 +281,7 @@ async fn invalid_item_input_is_422_naming_the_field(app: TestApp) {
 }
 
 async fn a_duplicate_sku_or_catalog_part_is_409(app: TestApp) {
+    tests::shop::small_catalog(&app).await;
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let first = app
@@ -411,19 +417,20 @@ async fn stock_by_branch_sums_each_branch_and_shows_warehouses_and_in_transit(ap
 }
 
 async fn stock_by_branch_finds_the_item_of_a_catalog_part(app: TestApp) {
+    tests::shop::small_catalog(&app).await;
     let f = fixture(&app, "acme").await;
     let r = app
         .post(
             "/pos/api/items",
             Some(&f.token),
-            json!({"sku": "AMO-1", "name": "Amortiguador", "catalog_part_id": 991}),
+            json!({"sku": "AMO-1", "name": "Amortiguador", "catalog_part_id": 43}),
         )
         .await;
     let it = id(&r.json);
     adjust(&app, &f.token, f.wh[1][0], it, 7).await;
     let v = app
         .get(
-            "/pos/api/inventory/stock-by-branch?part_id=991",
+            "/pos/api/inventory/stock-by-branch?part_id=43",
             Some(&f.token),
         )
         .await;
@@ -725,27 +732,39 @@ async fn the_ledger_lists_movements_newest_first(app: TestApp) {
     assert_eq!(mine.json["total"], 1, "only the GDL movement");
 }
 
-async fn alerts_are_listed_by_status(app: TestApp) {
+/// Writes a low-stock alert as the `inventory.low_stock` job would.
+async fn raise_alert(
+    db: &DatabaseConnection,
+    item: Uuid,
+    wh: Uuid,
+    min: i64,
+    status: &str,
+    source: &str,
+) {
     use entities::inventory::tables::stock_alert;
     use sea_orm::{ActiveModelTrait, Set};
+    stock_alert::ActiveModel {
+        item_id: Set(item),
+        warehouse_id: Set(wh),
+        qty: Set(min - 1),
+        min_qty: Set(min),
+        status: Set(status.into()),
+        source: Set(source.into()),
+        resolved_at: Set(None),
+        created_at: Set(entities::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+async fn alerts_are_listed_by_status(app: TestApp) {
     let f = fixture(&app, "acme").await;
     let a = item(&app, &f.token, "A").await;
     let db = app.tenant_db(&f.t).await;
     for (i, status) in ["open", "resolved", "open"].iter().enumerate() {
-        stock_alert::ActiveModel {
-            item_id: Set(a),
-            warehouse_id: Set(f.wh[0][0]),
-            qty: Set(1),
-            min_qty: Set(2),
-            status: Set((*status).into()),
-            source: Set(format!("test-{i}")),
-            resolved_at: Set(None),
-            created_at: Set(entities::now()),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await
-        .unwrap();
+        raise_alert(&db, a, f.wh[0][0], 2, status, &format!("test-{i}")).await;
     }
     let open = app
         .get("/pos/api/inventory/alerts?status=open", Some(&f.token))
@@ -758,6 +777,42 @@ async fn alerts_are_listed_by_status(app: TestApp) {
         .get("/pos/api/inventory/alerts?status=x", Some(&f.token))
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// An open low-stock alert is resolved by the stock movement that brings its balance back to the
+/// minimum it was raised against, not before, and only for its own warehouse.
+async fn an_open_alert_resolves_itself_when_its_balance_is_back_at_the_minimum(app: TestApp) {
+    use entities::inventory::tables::stock_alert;
+    let f = fixture(&app, "alertas").await;
+    let a = item(&app, &f.token, "ALR-1").await;
+    let (here, there) = (f.wh[0][0], f.wh[0][1]);
+    adjust(&app, &f.token, here, a, 3).await;
+    let db = app.tenant_db(&f.t).await;
+    for (wh, source) in [(here, "sale:1"), (there, "sale:2")] {
+        raise_alert(&db, a, wh, 5, "open", source).await;
+    }
+    let status_of = |wh: Uuid| {
+        let db = db.clone();
+        async move {
+            stock_alert::Entity::find()
+                .filter(stock_alert::Column::WarehouseId.eq(wh))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    adjust(&app, &f.token, here, a, 1).await;
+    assert_eq!(status_of(here).await.status, "open", "4 is still under 5");
+    adjust(&app, &f.token, here, a, 2).await;
+    let resolved = status_of(here).await;
+    assert_eq!(resolved.status, "resolved", "6 is back at the minimum");
+    assert!(resolved.resolved_at.is_some());
+    assert_eq!(
+        status_of(there).await.status,
+        "open",
+        "another warehouse's alert stays"
+    );
 }
 
 fn counter(metrics: &str, result: &str) -> u64 {
@@ -812,4 +867,149 @@ async fn with_redis_down_stock_by_branch_answers_from_the_database_and_counts_er
         errors_after > errors_before,
         "errors {errors_before} → {errors_after}"
     );
+}
+
+/// Quantities past the bound are 422 naming the field, on every stock write, and write nothing.
+async fn quantities_past_the_bound_are_422_naming_the_field_and_write_nothing(app: TestApp) {
+    let f = fixture(&app, "cotas").await;
+    let wh = f.wh[0][0];
+    let it = item(&app, &f.token, "COTA-1").await;
+    adjust(&app, &f.token, wh, it, 5).await;
+    let cases = [
+        (
+            "/pos/api/inventory/adjustments",
+            json!({"warehouse_id": wh, "reason": "found", "lines": [{"item_id": it, "delta": i64::MAX}]}),
+            "lines[0].delta",
+        ),
+        (
+            "/pos/api/inventory/adjustments",
+            json!({"warehouse_id": wh, "reason": "loss", "lines": [{"item_id": it, "delta": i64::MIN}]}),
+            "lines[0].delta",
+        ),
+        (
+            "/pos/api/inventory/counts",
+            json!({"warehouse_id": wh, "lines": [{"item_id": it, "counted": 1_000_001}]}),
+            "lines[0].counted",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let r = app.post(path, Some(&f.token), body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            r.text()
+        );
+        assert_eq!(r.json["error"]["field"], field, "{}", r.text());
+    }
+    let r = app
+        .patch(
+            &format!("/pos/api/items/{it}"),
+            Some(&f.token),
+            json!({"min_qty": i64::MAX}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "min_qty");
+    let db = app.tenant_db(&f.t).await;
+    assert_eq!(balance(&db, it, wh).await, 5, "nothing moved");
+    assert_eq!(ledger_sum(&db, it, wh).await, 5);
+}
+
+/// An item linked to a catalog part, or a registered vehicle linked to a catalog vehicle, that
+/// does not exist is 422 naming the field, on create and on change, and nothing is written.
+async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and_writes_nothing(
+    app: TestApp,
+) {
+    tests::shop::small_catalog(&app).await;
+    let f = fixture(&app, "referencias").await;
+    let r = app
+        .post(
+            "/pos/api/items",
+            Some(&f.token),
+            json!({"sku": "REF-1", "name": "Pieza", "catalog_part_id": 99_999_999}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "catalog_part_id");
+    let it = item(&app, &f.token, "REF-2").await;
+    let r = app
+        .patch(
+            &format!("/pos/api/items/{it}"),
+            Some(&f.token),
+            json!({"catalog_part_id": 99_999_999}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = app
+        .patch(
+            &format!("/pos/api/items/{it}"),
+            Some(&f.token),
+            json!({"catalog_part_id": 7}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "an existing part links: {}",
+        r.text()
+    );
+    let r = app
+        .post(
+            "/pos/api/vehicles/registered",
+            Some(&f.token),
+            json!({"plate": "REF123A", "catalog_vehicle_id": 99_999_999}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "catalog_vehicle_id");
+    let r = app.get("/pos/api/items", Some(&f.token)).await;
+    assert_eq!(r.json["total"], 1, "only REF-2 was written");
+    let r = app
+        .get("/pos/api/vehicles/registered", Some(&f.token))
+        .await;
+    assert_eq!(r.json["total"], 0);
+}
+
+/// The race of a reader that missed the stock cache and a writer that invalidated meanwhile: the
+/// reader's fill carries the old view and is dropped, so the next read goes to the database
+/// (Redis in the distributed shape, in-process in the embedded one).
+async fn a_stock_view_read_before_an_invalidation_never_fills_the_cache(app: TestApp) {
+    use api::stock_cache::Lookup;
+    let f = fixture(&app, "carrera-cache").await;
+    let wh = f.wh[0][0];
+    let it = item(&app, &f.token, "GEN-1").await;
+    adjust(&app, &f.token, wh, it, 5).await;
+    let db = app.tenant_db(&f.t).await;
+    let cache = app.app.state.stock_cache();
+    let tenant = f.t.tenant.id;
+    let Lookup::Miss(seen) = cache.get(tenant, it).await else {
+        panic!("a first read misses");
+    };
+    let stale = entities::inventory::stock_views::stock_by_branch(&db, it)
+        .await
+        .unwrap();
+    assert_eq!(stale.on_hand, 5);
+    // A writer changes the stock and invalidates before the reader fills.
+    adjust(&app, &f.token, wh, it, 2).await;
+    cache.put(tenant, it, seen, &stale).await;
+    assert!(
+        matches!(cache.get(tenant, it).await, Lookup::Miss(_)),
+        "the stale fill is not served"
+    );
+    let r = app
+        .get(
+            &format!("/pos/api/inventory/stock-by-branch?item_id={it}"),
+            Some(&f.token),
+        )
+        .await;
+    assert_eq!(r.json["on_hand"], 7, "{}", r.text());
+    let r = app
+        .get(
+            &format!("/pos/api/inventory/stock-by-branch?item_id={it}"),
+            Some(&f.token),
+        )
+        .await;
+    assert_eq!(r.headers["x-cache"], "hit");
+    assert_eq!(r.json["on_hand"], 7);
 }

@@ -493,3 +493,53 @@ async fn a_signed_webhook_verifies_and_a_forged_or_altered_one_does_not() {
     assert_eq!(event["data"]["type"], "invoice");
     assert_eq!(event["data"]["object"]["id"], inv.id.as_str());
 }
+
+/// A provider that answers an endless body (with or without announcing its length) gets a
+/// malformed-answer error once the cap is passed, never the whole body in memory: Facturapi's
+/// JSON and downloads, and vPIC's decode.
+#[tokio::test]
+async fn an_oversized_provider_answer_is_refused_past_its_cap_without_reading_it_whole() {
+    use axum::body::Body;
+    use axum::routing::get;
+    // 64 MiB streamed in 64 KiB chunks, no Content-Length; and a Content-Length that lies big.
+    let endless = || async {
+        let chunks = futures_util::stream::iter(
+            (0..1024).map(|_| Ok::<_, std::io::Error>(vec![b' '; 64 * 1024])),
+        );
+        Body::from_stream(chunks)
+    };
+    let router = axum::Router::new()
+        .route("/invoices/{id}", get(endless))
+        .route("/invoices/{id}/pdf", get(endless))
+        .route(
+            "/DecodeVinValues/{vin}",
+            get(|| async {
+                (
+                    [("content-length", "99999999999")],
+                    Body::from_stream(futures_util::stream::iter(
+                        (0..16).map(|_| Ok::<_, std::io::Error>(vec![b' '; 64 * 1024])),
+                    )),
+                )
+            }),
+        );
+    let (url, _stop) = tests::fakes::serve_on_loopback(router, "endless provider").await;
+    let c = FacturapiClient::new(&url, facturapi::SECRET_KEY, Duration::from_secs(20)).unwrap();
+    match c.get_invoice("abc").await {
+        Err(FacturapiError::Malformed(why)) => assert!(why.contains("larger than"), "{why}"),
+        other => panic!("expected a refused oversized answer, got {other:?}"),
+    }
+    match c.download_pdf("abc").await {
+        Err(FacturapiError::Malformed(why)) => assert!(why.contains("larger than"), "{why}"),
+        other => panic!(
+            "expected a refused oversized download, got {:?}",
+            other.map(|b| b.len())
+        ),
+    }
+    let v = workers::clients::vpic::VpicClient::new(&url, Duration::from_secs(20)).unwrap();
+    match v.decode("3N1CN7AP5FL123456", None).await {
+        Err(workers::clients::vpic::VpicError::Malformed(why)) => {
+            assert!(why.contains("larger than"), "{why}");
+        }
+        other => panic!("expected a refused oversized vPIC answer, got {other:?}"),
+    }
+}

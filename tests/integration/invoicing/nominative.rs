@@ -29,6 +29,8 @@ shape_tests!(
     three_hundred_invoices_through_random_faults_are_each_stamped_at_most_once,
     a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_only,
     a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_key,
+    a_user_limited_to_another_branch_sees_and_cancels_no_invoice_of_this_one,
+    with_stamping_switched_off_an_invoice_request_is_409_and_records_nothing,
 );
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
@@ -792,4 +794,78 @@ async fn a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "invoice_not_failed");
     assert_eq!(fake.stamp_count(&second), 1, "never stamped twice");
+}
+
+/// One visibility rule for every invoice endpoint: a manager limited to the border branch gets 404
+/// for an invoice of the first branch on read, cancel, files and retry, and the list leaves it out;
+/// a manager of the first branch sees it.
+async fn a_user_limited_to_another_branch_sees_and_cancels_no_invoice_of_this_one(app: TestApp) {
+    let f = fiscal_shop(&app, "alcance").await;
+    let sale = f.sell(&app, false).await;
+    let inv = f.invoice(&app, &sale).await;
+    let elsewhere = app
+        .user(&f.s.t, Role::Manager, Some(vec![f.s.border]))
+        .await;
+    let elsewhere = app.token(&elsewhere).await;
+    let here = app
+        .user(&f.s.t, Role::Manager, Some(vec![f.s.branch]))
+        .await;
+    let here = app.token(&here).await;
+    for path in [
+        format!("/pos/api/invoices/{inv}"),
+        format!("/pos/api/invoices/{inv}/xml"),
+        format!("/pos/api/invoices/{inv}/pdf"),
+        format!("/pos/api/invoices/{inv}/payments"),
+    ] {
+        let r = app.get(&path, Some(&elsewhere)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+    }
+    for (path, body) in [
+        (
+            format!("/pos/api/invoices/{inv}/cancel"),
+            json!({"motive": "02"}),
+        ),
+        (format!("/pos/api/invoices/{inv}/retry"), json!({})),
+    ] {
+        let r = app.post(&path, Some(&elsewhere), body).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+    }
+    let r = app.get("/pos/api/invoices", Some(&elsewhere)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["total"], 0, "{}", r.text());
+    let r = app
+        .get(&format!("/pos/api/invoices/{inv}"), Some(&here))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app.get("/pos/api/invoices", Some(&here)).await;
+    assert_eq!(r.json["total"], 1, "{}", r.text());
+}
+
+/// With `NEXUS_FACTURAPI_URL=off` nobody would ever stamp: asking for an invoice (or a global
+/// run) is 409 `stamping_off` and records no invoice and no job, instead of a silent `pending`.
+async fn with_stamping_switched_off_an_invoice_request_is_409_and_records_nothing(
+    mut app: TestApp,
+) {
+    app.reconfigure(&[("NEXUS_FACTURAPI_URL", "off")]).await;
+    let f = fiscal_shop(&app, "apagado").await;
+    let sale = f.sell(&app, false).await;
+    let r = app
+        .post(
+            &format!("/pos/api/sales/{sale}/invoice"),
+            Some(&f.s.owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "stamping_off");
+    let r = app
+        .post("/pos/api/invoices/global", Some(&f.s.owner), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "stamping_off");
+    assert!(
+        f.invoices_of_kind("I").await.is_empty(),
+        "no invoice recorded"
+    );
+    assert_eq!(f.stamp_jobs().await, 0, "no job queued");
 }

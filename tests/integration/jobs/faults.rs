@@ -14,7 +14,6 @@ use jobs::{Job, Queue};
 use rand::Rng;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use tests::faults::{Abort, Sleep, counts, create_tables};
 use tests::procs::{Proc, RedisServer};
@@ -147,7 +146,7 @@ where
 }
 
 async fn enqueue_sleeps(db: &DatabaseConnection, t: &TestTenant, n: usize, ms: (u64, u64)) {
-    let txn = db.begin().await.unwrap();
+    let txn = entities::db::begin_write(db).await.unwrap();
     for _ in 0..n {
         let ms = rand::rng().random_range(ms.0..=ms.1);
         jobs::outbox::enqueue(
@@ -349,7 +348,7 @@ async fn a_backlog_of_50000_committed_jobs_runs_once_each_when_the_workers_start
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
     let start = Instant::now();
-    let txn = db.begin().await.unwrap();
+    let txn = entities::db::begin_write(&db).await.unwrap();
     let now = entities::now();
     for chunk in 0..JOBS / 1_000 {
         let rows = (0..1_000).map(|i| outbox::ActiveModel {

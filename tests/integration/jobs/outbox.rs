@@ -2,7 +2,7 @@
 
 use entities::jobs::tables::outbox;
 use jobs::{Job, Queue};
-use sea_orm::{EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{EntityTrait, QueryOrder};
 use serde::{Deserialize, Serialize};
 use tests::{TestApp, shape_tests};
 use uuid::Uuid;
@@ -29,7 +29,7 @@ impl Job for Reindex {
 async fn jobs_enqueued_in_a_committed_transaction_are_in_the_outbox(app: TestApp) {
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
-    let txn = db.begin().await.unwrap();
+    let txn = entities::db::begin_write(&db).await.unwrap();
     let first = jobs::outbox::enqueue(
         &txn,
         &Reindex {
@@ -82,7 +82,7 @@ async fn jobs_enqueued_in_a_committed_transaction_are_in_the_outbox(app: TestApp
 async fn jobs_enqueued_in_a_rolled_back_transaction_leave_no_row(app: TestApp) {
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
-    let txn = db.begin().await.unwrap();
+    let txn = entities::db::begin_write(&db).await.unwrap();
     jobs::outbox::enqueue(
         &txn,
         &Reindex {

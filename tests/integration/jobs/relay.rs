@@ -3,7 +3,7 @@
 
 use entities::jobs::tables::outbox;
 use jobs::{Job, Queue};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use tests::{TestApp, TestTenant, shape_tests};
 use uuid::Uuid;
@@ -16,6 +16,7 @@ shape_tests!(
     a_retry_put_back_before_the_relay_marked_its_first_push_is_pushed_again,
     rows_due_later_wait_in_the_outbox,
     rows_held_back_by_a_full_window_go_out_as_soon_as_there_is_room,
+    a_tenant_whose_database_fails_is_skipped_and_the_others_are_relayed,
 );
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,7 +48,7 @@ impl Job for Mail {
 
 async fn enqueue_touches(app: &TestApp, t: &TestTenant, n: u32) {
     let db = app.tenant_db(t).await;
-    let txn = db.begin().await.unwrap();
+    let txn = entities::db::begin_write(&db).await.unwrap();
     for i in 0..n {
         jobs::outbox::enqueue(
             &txn,
@@ -340,4 +341,42 @@ async fn rows_held_back_by_a_full_window_go_out_as_soon_as_there_is_room(app: Te
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     }
     stop.send(true).unwrap();
+}
+
+/// A tenant whose database cannot be opened is skipped (reported with its error) and the tenants
+/// after it are relayed in the same pass, on a sweep and on a wake-up alike.
+async fn a_tenant_whose_database_fails_is_skipped_and_the_others_are_relayed(app: TestApp) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let broken = app.tenant("aaa-rota").await;
+    let good = app.tenant("zzz-sana").await;
+    enqueue_touches(&app, &good, 7).await;
+    let bad_url = match app.shape {
+        tests::Shape::Embedded => "sqlite:///nonexistent-nexus-dir/none.db?mode=rw".to_owned(),
+        tests::Shape::Distributed => "postgres://postgres@127.0.0.1:1/none".to_owned(),
+    };
+    let mut am: entities::org::tables::tenant::ActiveModel = broken.tenant.clone().into();
+    am.db_url = Set(Some(bad_url));
+    am.update(&app.app.platform).await.unwrap();
+    app.app.tenants.close(broken.tenant.id).await;
+    let relay = app.relay(RelayConfig::default());
+    let report = relay
+        .sweep()
+        .await
+        .expect("the sweep goes on past the broken tenant");
+    assert_eq!(report.total(), 7, "the healthy tenant's rows are pushed");
+    assert_eq!(
+        report.failed_tenants.len(),
+        1,
+        "{:?}",
+        report.failed_tenants
+    );
+    assert_eq!(report.failed_tenants[0].0, "aaa-rota");
+    assert_eq!(unsent(&app, &good).await, 0);
+    enqueue_touches(&app, &good, 2).await;
+    let report = relay
+        .relay_tenants([broken.tenant.id, good.tenant.id])
+        .await
+        .expect("a wake-up goes on past the broken tenant");
+    assert_eq!(report.total(), 2);
+    assert_eq!(report.failed_tenants.len(), 1);
 }

@@ -14,7 +14,7 @@ use jobs::{Envelope, Job};
 use schedules::{Schedule, Scheduler};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use tests::{TestApp, TestTenant, shape_tests};
 use workers::relay::RelayConfig;
@@ -218,7 +218,7 @@ async fn the_nightly_cleanup_deletes_old_bookkeeping_and_keeps_unsent_recent_and
     let job = cleanups(&app, &t).await.remove(0);
 
     // Defaults: sent outbox rows 14 days, marks 30, finished runs 30, failed runs 90.
-    let txn = db.begin().await.unwrap();
+    let txn = entities::db::begin_write(&db).await.unwrap();
     let ins = |m: outbox::ActiveModel| {
         let txn = &txn;
         async move { m.insert(txn).await.unwrap().id }

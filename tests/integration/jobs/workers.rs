@@ -10,7 +10,6 @@ use jobs::noop::Noop;
 use jobs::{Envelope, Job, Queue};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use tests::run::{start_workers, wait_until};
@@ -89,7 +88,7 @@ fn runtime(app: &TestApp, calls: Arc<AtomicUsize>) -> Arc<Runtime> {
 
 /// Commits a batch of jobs in one transaction.
 async fn commit_all<J: Job>(db: &sea_orm::DatabaseConnection, batch: impl IntoIterator<Item = J>) {
-    let txn = db.begin().await.unwrap();
+    let txn = entities::db::begin_write(db).await.unwrap();
     for job in batch {
         jobs::outbox::enqueue(&txn, &job).await.unwrap();
     }
@@ -614,7 +613,7 @@ fn self_marking_runtime(app: &TestApp) -> Runtime {
         .with::<SelfMarking, _, _>(
             RetryPolicy::default(),
             |_job: SelfMarking, ctx: JobCtx| async move {
-                let txn = ctx.db.begin().await?;
+                let txn = entities::db::begin_write(&ctx.db).await?;
                 assert!(ctx.mark_done(&txn).await?, "the first mark is written");
                 txn.commit().await?;
                 Ok(())

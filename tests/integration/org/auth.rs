@@ -10,6 +10,7 @@ use tests::app::{PASSWORD, SECRET};
 use tests::{TestApp, shape_tests};
 
 shape_tests!(
+    forty_parallel_wrong_guesses_evaluate_at_most_five_and_oversized_credentials_are_422,
     login_returns_tokens_user_and_tenant,
     a_wrong_password_returns_401,
     an_unknown_user_gets_the_same_401_as_a_wrong_password,
@@ -519,4 +520,45 @@ async fn logins_are_written_to_the_audit_log(app: TestApp) {
             .is_some_and(|d| d.to_string().contains("wrong password"))),
         "a password was audited"
     );
+}
+
+/// Forty wrong guesses for one account sent at once, from forty addresses: each attempt is taken
+/// before the password is checked, so at most five are evaluated (401) and the rest wait (429).
+/// An e-mail past 254 characters or a password past 1 KiB is 422 before any of that.
+async fn forty_parallel_wrong_guesses_evaluate_at_most_five_and_oversized_credentials_are_422(
+    app: TestApp,
+) {
+    let t = app.tenant("rafaga").await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (app, email) = (app.clone(), t.owner_email.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = TestApp::request(
+                Method::POST,
+                "/pos/api/auth/login",
+                None,
+                Some(&json!({"email": email, "password": format!("guess number {i}")})),
+                Some(&format!("10.2.0.{i}")),
+            );
+            app.send(req).await.status
+        }));
+    }
+    let mut evaluated = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            StatusCode::UNAUTHORIZED => evaluated += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("a guess answered {other}"),
+        }
+    }
+    assert!(evaluated <= 5, "{evaluated} guesses were evaluated");
+    for body in [
+        json!({"email": format!("{}@x.mx", "a".repeat(260)), "password": "whatever password"}),
+        json!({"email": "someone@x.mx", "password": "p".repeat(2000)}),
+    ] {
+        let req = TestApp::request(Method::POST, "/pos/api/auth/login", None, Some(&body), None);
+        let r = app.send(req).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    }
 }

@@ -32,6 +32,7 @@ shape_tests!(
     fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found,
     a_sync_that_died_after_a_batch_resumes_without_counting_a_row_twice,
     a_sync_that_cannot_run_ends_failed_with_the_reason,
+    the_nil_branch_is_not_found_and_a_branch_scoped_manager_sets_no_list_price,
 );
 
 /// Inserts an item directly (the items API is built elsewhere).
@@ -680,4 +681,75 @@ async fn a_sync_that_cannot_run_ends_failed_with_the_reason(app: TestApp) {
         s["error"]
     );
     assert!(s["finished_at"].is_string());
+}
+
+/// The nil UUID is how a list price is stored, never a branch: naming it is 404 and changes no
+/// price; a manager limited to some branches may set their prices but not the list's, which every
+/// branch sells at.
+async fn the_nil_branch_is_not_found_and_a_branch_scoped_manager_sets_no_list_price(app: TestApp) {
+    let t = app.tenant("nulo").await;
+    let owner = app.token(&t.owner_email).await;
+    let it = new_item(&app, &t, "NIL-1", None).await;
+    let path = format!("/pos/api/items/{it}/prices");
+    let r = app
+        .put(
+            &path,
+            Some(&owner),
+            json!({"prices": [{"price_list": "mostrador", "amount": "100.00", "currency": "MXN"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .put(
+            &path,
+            Some(&owner),
+            json!({"prices": [{"price_list": "mostrador", "branch_id": Uuid::nil(), "amount": "1.00", "currency": "MXN"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let db = app.tenant_db(&t).await;
+    let rows = item_price::Entity::find()
+        .filter(item_price::Column::ItemId.eq(it))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].amount_minor, 10_000, "the list price is unchanged");
+
+    let b = branch(&app, &owner, "NORTE").await;
+    let scoped = app.user(&t, Role::Manager, Some(vec![b])).await;
+    let scoped = app.token(&scoped).await;
+    let r = app
+        .put(
+            &path,
+            Some(&scoped),
+            json!({"prices": [{"price_list": "mostrador", "amount": "5.00", "currency": "MXN"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.code(), "branch_scope");
+    let r = app
+        .put(
+            &path,
+            Some(&scoped),
+            json!({"prices": [{"price_list": "mostrador", "branch_id": b, "amount": "95.00", "currency": "MXN"}]}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "its own branch's price: {}",
+        r.text()
+    );
+    let list = item_price::Entity::find()
+        .filter(item_price::Column::ItemId.eq(it))
+        .filter(item_price::Column::BranchId.eq(Uuid::nil()))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        list.amount_minor, 10_000,
+        "the list price is still the owner's"
+    );
 }

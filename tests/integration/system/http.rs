@@ -17,6 +17,7 @@ shape_tests!(
     the_openapi_document_covers_every_route,
     the_docs_page_loads_nothing_from_the_internet,
     responses_are_compressed_when_asked,
+    a_page_past_the_bound_is_422_on_every_paged_list,
 );
 
 async fn malformed_json_returns_400_in_the_envelope(app: TestApp) {
@@ -329,4 +330,36 @@ async fn responses_are_compressed_when_asked(app: TestApp) {
         .unwrap();
     let r = app.send(req).await;
     assert_eq!(r.headers["content-encoding"], "gzip");
+}
+
+/// Every list the OpenAPI document says is paged (a `page` query parameter, no path parameter)
+/// answers a page past the bound, and a page size of 0, with 422 naming the field, never a 500.
+async fn a_page_past_the_bound_is_422_on_every_paged_list(app: TestApp) {
+    let t = app.tenant("paginas").await;
+    let owner = app.token(&t.owner_email).await;
+    let doc = serde_json::to_value(api::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let params = get["parameters"].as_array().cloned().unwrap_or_default();
+        let paged = params.iter().any(|p| p["name"] == "page");
+        if !paged || path.contains('{') {
+            continue;
+        }
+        for (query, field) in [
+            ("page=18446744073709551615", "page"),
+            ("per_page=0", "per_page"),
+        ] {
+            let r = app.get(&format!("{path}?{query}"), Some(&owner)).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}?{query}: {}",
+                r.text()
+            );
+            assert_eq!(r.json["error"]["field"], field, "{path}?{query}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} paged lists found");
 }

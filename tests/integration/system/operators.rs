@@ -366,16 +366,36 @@ async fn a_failed_job_shows_in_the_console_and_its_retry_runs_it_again(app: Test
     assert!(html.contains("test_invoice") && html.contains("class=\"retry\""));
     let key = runs_of(&app, &t, "dead").await.remove(0).push_key;
 
-    // A write from another site is refused, even with the cookie.
-    let forged = app
-        .console(form(
+    // A write from another site is refused, even with the cookie; so is one carrying a cached
+    // Basic credential the browser attaches (it proves nothing), and one the browser itself says
+    // is cross-site, whatever its Origin claims.
+    let retry_form = |origin: &'static str, extra: Option<(&'static str, &'static str)>| {
+        let mut r = form(
             "/nexus/jobs/retry",
             &format!("key={}", urlenc(&key)),
             Some(&cookie),
-            Some("http://evil.example"),
-        ))
-        .await;
-    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text());
+            Some(origin),
+        );
+        if let Some((name, value)) = extra {
+            r.headers_mut()
+                .insert(name, http::HeaderValue::from_static(value));
+        }
+        r
+    };
+    for forged in [
+        retry_form("http://evil.example", None),
+        retry_form(
+            "http://evil.example",
+            Some(("authorization", "Basic b3A6cGFzcw==")),
+        ),
+        retry_form(
+            "http://127.0.0.1:8081",
+            Some(("sec-fetch-site", "cross-site")),
+        ),
+    ] {
+        let r = app.console(forged).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    }
 
     // The provider is back; the operator presses Retry and the job runs again, once.
     down.store(false, Ordering::SeqCst);

@@ -583,6 +583,7 @@ async fn unknown_json_fields_are_refused(app: TestApp) {
 }
 
 async fn registered_vehicles_are_listed_changed_and_deleted_with_an_audit_trail(app: TestApp) {
+    tests::shop::small_catalog(&app).await;
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let a = register(&app, &token, json!({"plate": "ABC-123-A", "make": "VW"})).await;

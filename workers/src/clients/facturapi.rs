@@ -801,6 +801,22 @@ fn log_id(resp: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The largest JSON answer read from Facturapi (an invoice with thousands of concepts is well
+/// under it).
+pub const JSON_CAP: usize = 8 * 1024 * 1024;
+/// The largest XML or PDF downloaded.
+pub const FILE_CAP: usize = 32 * 1024 * 1024;
+
+/// A body read up to its cap; a larger one is a malformed answer, never read whole.
+async fn read(resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, FacturapiError> {
+    super::read_capped(resp, cap).await.map_err(|e| match e {
+        super::BodyError::Transport(e) => transport(&e),
+        too_large @ super::BodyError::TooLarge { .. } => {
+            FacturapiError::Malformed(too_large.to_string())
+        }
+    })
+}
+
 fn transport(e: &reqwest::Error) -> FacturapiError {
     if e.is_timeout() {
         FacturapiError::Timeout
@@ -879,7 +895,7 @@ impl FacturapiClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let bytes = resp.bytes().await.map_err(|e| transport(&e))?;
+        let bytes = read(resp, JSON_CAP).await?;
         let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
             message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
             ..ErrorBody::default()
@@ -937,7 +953,7 @@ impl FacturapiClient {
         req: reqwest::RequestBuilder,
     ) -> Result<T, FacturapiError> {
         let resp = self.send(req).await?;
-        let bytes = resp.bytes().await.map_err(|e| transport(&e))?;
+        let bytes = read(resp, JSON_CAP).await?;
         serde_json::from_slice(&bytes).map_err(|e| FacturapiError::Malformed(e.to_string()))
     }
 
@@ -1026,8 +1042,7 @@ impl FacturapiClient {
                     .get(self.url(&format!("/invoices/{}/{format}", path_segment(id)))),
             )
             .await?;
-        let bytes = resp.bytes().await.map_err(|e| transport(&e))?;
-        Ok(bytes.to_vec())
+        read(resp, FILE_CAP).await
     }
 
     /// `GET /invoices/{id}/xml`: the stamped CFDI.

@@ -176,19 +176,28 @@ impl VpicClient {
             });
         }
         if !status.is_success() {
-            let body = resp.text().await.unwrap_or_default();
+            let body = super::read_capped(resp, BODY_CAP).await.unwrap_or_default();
             return Err(VpicError::Rejected {
                 status: status.as_u16(),
-                body: body.chars().take(200).collect(),
+                body: String::from_utf8_lossy(&body).chars().take(200).collect(),
             });
         }
-        let body: Value = resp
-            .json()
+        let bytes = super::read_capped(resp, BODY_CAP)
             .await
-            .map_err(|e| VpicError::Malformed(e.to_string()))?;
+            .map_err(|e| match e {
+                super::BodyError::Transport(e) => VpicError::Malformed(e.to_string()),
+                too_large @ super::BodyError::TooLarge { .. } => {
+                    VpicError::Malformed(too_large.to_string())
+                }
+            })?;
+        let body: Value =
+            serde_json::from_slice(&bytes).map_err(|e| VpicError::Malformed(e.to_string()))?;
         parse_decode(&body)
     }
 }
+
+/// The largest answer read from vPIC: one VIN's decode is a few kilobytes.
+pub const BODY_CAP: usize = 256 * 1024;
 
 /// Reads `Results[0]` of a `DecodeVinValues` answer.
 ///

@@ -5,7 +5,7 @@ use entities::customers::tables::customer;
 use entities::notifications::messages::{self, NewNotification};
 use jobs::counter::SaleCompleted;
 use jobs::notifications::SendNotification;
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::runtime::{JobCtx, JobError};
@@ -27,7 +27,7 @@ pub async fn sale_completed(job: SaleCompleted, ctx: JobCtx) -> Result<(), JobEr
     let Some(phone) = c.whatsapp_phone.clone() else {
         return Ok(());
     };
-    let txn = ctx.db.begin().await?;
+    let txn = entities::db::begin_write(&ctx.db).await?;
     if !ctx.mark_done(&txn).await? {
         return Ok(());
     }

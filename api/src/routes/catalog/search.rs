@@ -69,8 +69,10 @@ pub struct SearchParams {
     /// Only this brand (id).
     pub brand: Option<i32>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

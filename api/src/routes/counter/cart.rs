@@ -151,9 +151,11 @@ pub struct AddLine {
     pub item_id: Uuid,
     /// Warehouse it is taken from (any of the business).
     pub warehouse_id: Uuid,
-    /// Units.
+    /// Units; added to the line's when the cart has this item from this warehouse already.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
-    /// Discount in percent, within the role's limit.
+    /// Discount in percent, within the role's limit; without it a line already in the cart keeps
+    /// its discount.
     #[schema(value_type = Option<String>)]
     pub discount: Option<Decimal>,
 }
@@ -172,7 +174,11 @@ pub async fn add_line(
     ctx: TenantCtx,
     AppJson(req): AppJson<AddLine>,
 ) -> ApiResult<(StatusCode, Json<CartView>)> {
-    let d = percent_bp("discount", req.discount)?;
+    // No discount named: a new line has none, a line already there keeps its own.
+    let d = match req.discount {
+        Some(_) => Some(percent_bp("discount", req.discount)?),
+        None => None,
+    };
     carts::add_line(
         &ctx.db,
         &seller(&ctx),
@@ -190,6 +196,7 @@ pub async fn add_line(
 #[serde(deny_unknown_fields)]
 pub struct UpdateLine {
     /// New quantity.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: Option<i64>,
     /// New discount in percent.
     #[schema(value_type = Option<String>)]

@@ -16,7 +16,7 @@ use entities::{
 };
 use entities::{org::tables::tenant, org::tenants};
 use jobs::notifications::SendNotification;
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -233,8 +233,10 @@ pub async fn create_quote(
 #[serde(deny_unknown_fields)]
 pub struct QuoteQuery {
     /// Page from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// One customer.
     pub customer_id: Option<Uuid>,
@@ -458,7 +460,7 @@ fn e164(field: &str, raw: &str) -> ApiResult<String> {
     tag = "quotes",
     params(("id" = Uuid, Path, description = "Quote id")),
     request_body = SendQuote,
-    responses((status = 202, body = NotificationView), (status = 404, body = ErrorBody), (status = 422, description = "No phone", body = ErrorBody)),
+    responses((status = 202, body = NotificationView), (status = 404, body = ErrorBody), (status = 409, description = "`quote_not_open`: cancelled, converted or expired", body = ErrorBody), (status = 422, description = "No phone", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn send_quote(
@@ -469,6 +471,15 @@ pub async fn send_quote(
 ) -> ApiResult<(StatusCode, Json<NotificationView>)> {
     ctx.principal.require_recorder()?;
     let d = visible(&ctx, id).await?;
+    // Only a quote the customer can still accept is sent: a link to a cancelled, converted or
+    // expired one would offer prices nobody honours.
+    let shown = quotes::effective_status(&d.quote, entities::now());
+    if shown != quotes::status::OPEN {
+        return Err(ApiError::Conflict {
+            code: "quote_not_open",
+            message: format!("the quote is {shown}: only an open quote is sent"),
+        });
+    }
     let phone = match req.phone {
         Some(p) => e164("phone", &p)?,
         None => {
@@ -485,7 +496,7 @@ pub async fn send_quote(
         }
     };
     let tid = ctx.principal.tenant.id;
-    let txn = ctx.db.begin().await?;
+    let txn = entities::db::begin_write(&ctx.db).await?;
     let n = messages::create(
         &txn,
         NewNotification {

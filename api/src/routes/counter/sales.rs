@@ -83,6 +83,7 @@ pub struct LineRequest {
     /// The warehouse it is taken from: any warehouse of the business.
     pub warehouse_id: Uuid,
     /// Units (at least 1).
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
     /// Discount in percent (`"10"`), within the role's limit: cashier 10, manager 30.
     #[schema(value_type = Option<String>, example = "10")]
@@ -591,8 +592,10 @@ async fn prepare(ctx: &TenantCtx, req: CheckoutRequest) -> ApiResult<(NewSale, O
 #[serde(deny_unknown_fields)]
 pub struct SaleQuery {
     /// Page from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size (≤ 200).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// One branch.
     pub branch_id: Option<Uuid>,
@@ -867,6 +870,7 @@ pub struct ReturnLine {
     /// The sale's line number.
     pub line_no: i32,
     /// Units back.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
 }
 

@@ -106,8 +106,10 @@ pub struct CustomerPage {
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// Name, RFC or WhatsApp number contains this.
     pub q: Option<String>,

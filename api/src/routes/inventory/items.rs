@@ -110,8 +110,10 @@ pub struct ItemQuery {
     /// Only active (`true`) or inactive (`false`) items.
     pub active: Option<bool>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
@@ -142,8 +144,10 @@ pub struct CreateItemRequest {
     #[schema(value_type = Option<String>, example = "199.00")]
     pub retail_price: Option<Decimal>,
     /// Reorder point, ≥ 0 (0 by default).
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub min_qty: Option<i64>,
     /// Most to keep, ≥ `min_qty`.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub max_qty: Option<i64>,
 }
 
@@ -187,10 +191,11 @@ pub struct UpdateItemRequest {
     #[schema(value_type = Option<String>)]
     pub retail_price: Option<Option<Decimal>>,
     /// New reorder point.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub min_qty: Option<i64>,
     /// New maximum or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(minimum = 0, maximum = 1_000_000, value_type = Option<i64>)]
     pub max_qty: Option<Option<i64>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
@@ -242,9 +247,13 @@ pub async fn list_items(
 )]
 pub async fn create_item(
     ctx: TenantCtx,
+    axum::extract::State(state): axum::extract::State<AppState>,
     AppJson(req): AppJson<CreateItemRequest>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
     ctx.principal.require_manager()?;
+    if let Some(part) = req.catalog_part_id {
+        entities::catalog::lookup::require_part(&state.platform, "catalog_part_id", part).await?;
+    }
     let new = NewItem {
         sku: req.sku,
         catalog_part_id: req.catalog_part_id,
@@ -293,6 +302,9 @@ pub async fn update_item(
     AppJson(req): AppJson<UpdateItemRequest>,
 ) -> ApiResult<Json<ItemView>> {
     ctx.principal.require_manager()?;
+    if let Some(Some(part)) = req.catalog_part_id {
+        entities::catalog::lookup::require_part(&state.platform, "catalog_part_id", part).await?;
+    }
     let patch = ItemPatch {
         sku: req.sku,
         catalog_part_id: req.catalog_part_id,

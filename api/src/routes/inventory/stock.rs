@@ -218,10 +218,10 @@ pub async fn stock_by_branch(
     let tenant = ctx.principal.tenant.id;
     let cache = state.stock_cache();
     let (view, hit) = match cache.get(tenant, item_id).await {
-        Some(v) => (v, "hit"),
-        None => {
+        crate::stock_cache::Lookup::Hit(v) => (v, "hit"),
+        crate::stock_cache::Lookup::Miss(seen) => {
             let v = stock_views::stock_by_branch(&ctx.db, item_id).await?;
-            cache.put(tenant, item_id, &v).await;
+            cache.put(tenant, item_id, seen, &v).await;
             (v, "miss")
         }
     };
@@ -247,6 +247,7 @@ pub struct AdjustmentLineRequest {
     /// Item.
     pub item_id: Uuid,
     /// Units in (positive) or out (negative), never zero.
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub delta: i64,
 }
 
@@ -271,6 +272,7 @@ pub struct CountLineRequest {
     /// Item.
     pub item_id: Uuid,
     /// Units on the shelf, ≥ 0.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub counted: i64,
 }
 
@@ -423,8 +425,10 @@ pub struct LedgerQuery {
     /// One warehouse.
     pub warehouse_id: Option<Uuid>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
@@ -530,8 +534,10 @@ pub struct AlertQuery {
     /// `open` or `resolved`.
     pub status: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

@@ -153,8 +153,10 @@ pub struct TransferQuery {
     /// Leaving from or arriving at this warehouse.
     pub warehouse_id: Option<Uuid>,
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
@@ -165,6 +167,7 @@ pub struct TransferLineRequest {
     /// Item.
     pub item_id: Uuid,
     /// Units, > 0.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
 }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use entities::invoicing::fiscal::{self, FiscalInput, Secret};
 use entities::invoicing::invoices;
 use entities::invoicing::invoices::InvoiceSale;
-use entities::{invoicing::tables::fiscal_setting, invoicing::tables::invoice};
+use entities::invoicing::tables::fiscal_setting;
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -67,6 +67,8 @@ pub async fn cancel_invoice(
     AppJson(req): AppJson<CancelRequest>,
 ) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
     ctx.principal.require_manager()?;
+    super::follow_up::require_stamping(&state)?;
+    super::access::visible_invoice(&ctx, id).await?;
     let txn = entities::db::begin_write(&ctx.db).await?;
     let inv = invoices::request_cancellation(
         &txn,
@@ -166,7 +168,7 @@ pub(crate) async fn issue_sale_invoice(
     .await?;
     let tenant_id = ctx.principal.tenant.id;
     if fresh {
-        super::follow_up::enqueue_stamp(&txn, tenant_id, inv.id).await?;
+        super::follow_up::enqueue_stamp(state, &txn, tenant_id, inv.id).await?;
         super::follow_up::leave_global(&txn, ctx, sale.id).await?;
     }
     txn.commit().await?;
@@ -207,10 +209,7 @@ pub async fn get_invoice(
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<InvoiceDetail>> {
-    let inv = invoice::Entity::find_by_id(id)
-        .one(&ctx.db)
-        .await?
-        .ok_or(ApiError::NotFound("invoice"))?;
+    let inv = super::access::visible_invoice(&ctx, id).await?;
     let lines = match &inv.lines {
         Some(serde_json::Value::Array(l)) => l.clone(),
         _ => Vec::new(),

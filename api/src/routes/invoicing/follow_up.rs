@@ -4,14 +4,17 @@ use jobs::invoicing::{CancelInvoice, StampInvoice};
 use uuid::Uuid;
 
 use crate::auth::TenantCtx;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Enqueues the stamping of `invoice_id` in `txn` (every new CFDI document).
 pub async fn enqueue_stamp(
+    state: &AppState,
     txn: &impl sea_orm::ConnectionTrait,
     tenant_id: Uuid,
     invoice_id: Uuid,
 ) -> ApiResult<()> {
+    require_stamping(state)?;
     jobs::outbox::enqueue(
         txn,
         &StampInvoice {
@@ -51,4 +54,23 @@ pub async fn leave_global(
         .await?;
     }
     Ok(())
+}
+
+/// 409 `stamping_off` when this deployment cannot stamp (`NEXUS_FACTURAPI_URL=off`): every
+/// request that would create or cancel a CFDI asks this before it writes, so no document is left
+/// pending with nobody to stamp it.
+///
+/// # Errors
+/// [`ApiError::Conflict`] `stamping_off`.
+pub fn require_stamping(state: &AppState) -> ApiResult<()> {
+    if state.config.stamping {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict {
+            code: "stamping_off",
+            message: "CFDI stamping is switched off on this server (NEXUS_FACTURAPI_URL=off); \
+                      nothing was recorded"
+                .into(),
+        })
+    }
 }

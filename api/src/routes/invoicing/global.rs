@@ -76,6 +76,7 @@ pub async fn run_global(
     AppJson(req): AppJson<GlobalRunRequest>,
 ) -> ApiResult<(StatusCode, Json<GlobalRunQueued>)> {
     ctx.principal.require_manager()?;
+    super::follow_up::require_stamping(&state)?;
     if let Some(b) = req.branch_id
         && !ctx.principal.can_see_branch(b)
     {
@@ -130,8 +131,10 @@ pub async fn run_global(
 #[serde(deny_unknown_fields)]
 pub struct InvoiceQuery {
     /// Page from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size (≤ 200).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// `I`, `E`, `P`, or `global` (the global invoices to the general public).
     pub kind: Option<String>,
@@ -177,6 +180,7 @@ pub async fn list_invoices(
             status: q.status,
             from: q.from,
             to: q.to,
+            branch_ids: ctx.principal.branch_scope.clone(),
         },
         page,
     )

@@ -73,10 +73,7 @@ pub async fn invoice_pdf(
 }
 
 async fn file(state: &AppState, ctx: &TenantCtx, id: Uuid, format: &str) -> ApiResult<Response> {
-    let inv = invoice::Entity::find_by_id(id)
-        .one(&ctx.db)
-        .await?
-        .ok_or(ApiError::NotFound("invoice"))?;
+    let inv = super::access::visible_invoice(ctx, id).await?;
     if inv.uuid.is_none() {
         return Err(ApiError::Conflict {
             code: "invoice_not_stamped",
@@ -153,10 +150,7 @@ pub async fn retry_invoice(
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
     ctx.principal.require_recorder()?;
-    let failed = invoice::Entity::find_by_id(id)
-        .one(&ctx.db)
-        .await?
-        .ok_or(ApiError::NotFound("invoice"))?;
+    let failed = super::access::visible_invoice(&ctx, id).await?;
     let sale_id = match (failed.kind.as_str(), failed.sale_id) {
         ("I", Some(sale)) if !is_global(&failed) => sale,
         ("P", _) => return retry_complement(&state, &ctx, &failed).await,
@@ -234,7 +228,7 @@ async fn retry_complement(
     )
     .await?;
     let tenant_id = ctx.principal.tenant.id;
-    super::follow_up::enqueue_stamp(&txn, tenant_id, inv.id).await?;
+    super::follow_up::enqueue_stamp(state, &txn, tenant_id, inv.id).await?;
     txn.commit().await?;
     state.waker.wake(tenant_id);
     Ok((StatusCode::ACCEPTED, Json(InvoiceView::from(&inv))))

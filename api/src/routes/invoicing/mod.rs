@@ -6,6 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+pub mod access;
 pub mod fiscal;
 pub mod follow_up;
 pub mod global;

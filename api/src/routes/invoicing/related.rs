@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::access::visible_invoice;
 use super::views::InvoiceView;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -33,21 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(credit_note))
         .routes(routes!(record_payment, list_payments))
-}
-
-/// The invoice at `id` when the caller's branches include its sale's; 404 otherwise.
-async fn visible_invoice(ctx: &TenantCtx, id: Uuid) -> ApiResult<invoice::Model> {
-    let inv = invoice::Entity::find_by_id(id)
-        .one(&ctx.db)
-        .await?
-        .ok_or(ApiError::NotFound("invoice"))?;
-    if let Some(sale_id) = inv.sale_id {
-        let s = sale::Entity::find_by_id(sale_id).one(&ctx.db).await?;
-        if s.is_some_and(|s| !ctx.principal.can_see_branch(s.branch_id)) {
-            return Err(ApiError::NotFound("invoice"));
-        }
-    }
-    Ok(inv)
 }
 
 /// A credit note asked for.
@@ -124,7 +110,7 @@ pub async fn credit_note(
         .ok_or_else(|| ApiError::Internal(format!("credit note {} has no link", note.id)))?;
     let tenant_id = ctx.principal.tenant.id;
     if fresh {
-        super::follow_up::enqueue_stamp(&txn, tenant_id, note.id).await?;
+        super::follow_up::enqueue_stamp(&state, &txn, tenant_id, note.id).await?;
     }
     txn.commit().await?;
     if fresh {
@@ -288,7 +274,7 @@ pub async fn record_payment(
             },
         )
         .await?;
-        super::follow_up::enqueue_stamp(&txn, tenant_id, rec.complement.id).await?;
+        super::follow_up::enqueue_stamp(&state, &txn, tenant_id, rec.complement.id).await?;
         let body = serde_json::to_value(PaymentView::new(&rec.payment, Some(&rec.complement)))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         idem.finish(&txn, StatusCode::CREATED, &body).await?;

@@ -272,16 +272,31 @@ pub async fn sign_in(
             });
         }
     };
+    // Bounded before anything else: the e-mail becomes a throttle key and an audit row, and the
+    // password goes to argon2.
+    if req.email.len() > 254 {
+        return Err(ApiError::invalid(
+            "email",
+            "an e-mail address has at most 254 characters",
+        ));
+    }
+    if req.password.len() > 1024 {
+        return Err(ApiError::invalid(
+            "password",
+            "a password has at most 1024 bytes",
+        ));
+    }
     let email = req.email.trim().to_lowercase();
     let account_key = format!("acct:{email}");
     let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
-    for (throttle, key) in [
-        (&state.account_throttle, &account_key),
-        (&state.ip_throttle, &ip_key),
-    ] {
-        if let Some(retry_after) = throttle.retry_after(key) {
-            return Err(ApiError::TooManyRequests { retry_after });
-        }
+    // Both attempts are taken before the password is checked (and the first given back if the
+    // second is refused): parallel guesses cannot all be evaluated before any is counted.
+    if let Err(retry_after) = state.account_throttle.reserve(&account_key) {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    if let Err(retry_after) = state.ip_throttle.reserve(&ip_key) {
+        state.account_throttle.release(&account_key);
+        return Err(ApiError::TooManyRequests { retry_after });
     }
     let user = accounts::find_user_by_email(&state.platform, &email).await?;
     let ok = entities::org::password::verify(
@@ -291,8 +306,7 @@ pub async fn sign_in(
     .await?;
     let base = Entry::new("auth.login").request(ip.clone(), request_id::current());
     let Some(user) = user.filter(|_| ok) else {
-        state.account_throttle.fail(&account_key);
-        state.ip_throttle.fail(&ip_key);
+        // The reserved attempts stand as the failures they were.
         audit(
             &state,
             Entry {
@@ -307,6 +321,8 @@ pub async fn sign_in(
             "wrong e-mail or password",
         ));
     };
+    // Right credentials: the address's attempt is given back (its counter is of failures).
+    state.ip_throttle.release(&ip_key);
     if user.disabled_at.is_some() {
         refused(&state, base, user.id, "disabled").await;
         return Err(ApiError::forbidden(

@@ -125,8 +125,10 @@ impl From<warehouse::Model> for WarehouseView {
 #[serde(deny_unknown_fields)]
 pub struct BranchQuery {
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// Only active (`true`) or inactive (`false`) branches.
     pub active: Option<bool>,

@@ -23,7 +23,7 @@ use entities::{
 };
 use jobs::pricing::SyncPrices;
 use rust_decimal::Decimal;
-use sea_orm::TransactionTrait;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -204,6 +204,16 @@ pub async fn set_item_prices(
     {
         return Err(ApiError::NotFound("branch"));
     }
+    // A list price (no branch) is what every branch sells at: only a user who sees every branch
+    // sets it, as with the price sync.
+    if ctx.principal.branch_scope.is_some() && req.prices.iter().any(|p| p.branch_id.is_none()) {
+        return Err(ApiError::Forbidden {
+            code: "branch_scope",
+            message: "a list price applies to every branch; a user limited to some branches sets \
+                      branch prices (branch_id) only"
+                .into(),
+        });
+    }
     let inputs = req
         .prices
         .into_iter()
@@ -281,8 +291,10 @@ pub struct ExchangeRateView {
 #[serde(deny_unknown_fields)]
 pub struct RateQuery {
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
@@ -475,7 +487,7 @@ pub async fn sync_prices(
         mode,
     };
     let tenant_id = ctx.principal.tenant.id;
-    let txn = ctx.db.begin().await?;
+    let txn = entities::db::begin_write(&ctx.db).await?;
     let row = admin::request_sync(&txn, &ctx.actor(), request).await?;
     jobs::outbox::enqueue(
         &txn,

@@ -18,7 +18,7 @@ use entities::vehicles::tables::vin_decode;
 use entities::vehicles::vin_decodes::{self, Claim, VpicData, status};
 use entities::{Page, PageRequest};
 use jobs::vehicles::EnrichVin;
-use sea_orm::TransactionTrait;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -357,8 +357,10 @@ pub struct VehiclePage {
 #[serde(deny_unknown_fields)]
 pub struct VehicleQuery {
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Page size, 1 to 200 (50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// Plates starting with this (separators and case ignored).
     pub plate: Option<String>,
@@ -440,7 +442,9 @@ pub struct UpdateVehicleRequest {
 async fn enqueue_enrichment(ctx: &TenantCtx, job: &EnrichVin) -> ApiResult<()> {
     let internal =
         |e: &dyn std::fmt::Display| ApiError::Internal(format!("enqueue enrich_vin: {e}"));
-    let txn = ctx.db.begin().await.map_err(|e| internal(&e))?;
+    let txn = entities::db::begin_write(&ctx.db)
+        .await
+        .map_err(|e| internal(&e))?;
     jobs::outbox::enqueue(&txn, job)
         .await
         .map_err(|e| internal(&e))?;
@@ -626,9 +630,14 @@ pub async fn list_vehicles(
 )]
 pub async fn create_vehicle(
     ctx: TenantCtx,
+    State(state): State<AppState>,
     AppJson(req): AppJson<CreateVehicleRequest>,
 ) -> ApiResult<(StatusCode, Json<VehicleView>)> {
     ctx.principal.require_recorder()?;
+    if let Some(v) = req.catalog_vehicle_id {
+        entities::catalog::lookup::require_vehicle(&state.platform, "catalog_vehicle_id", v)
+            .await?;
+    }
     let new = NewVehicle {
         plate: req.plate,
         vin: req.vin,
@@ -672,10 +681,15 @@ pub async fn get_vehicle(
 )]
 pub async fn update_vehicle(
     ctx: TenantCtx,
+    State(state): State<AppState>,
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<UpdateVehicleRequest>,
 ) -> ApiResult<Json<VehicleView>> {
     ctx.principal.require_recorder()?;
+    if let Some(Some(v)) = req.catalog_vehicle_id {
+        entities::catalog::lookup::require_vehicle(&state.platform, "catalog_vehicle_id", v)
+            .await?;
+    }
     let patch = VehiclePatch {
         plate: req.plate,
         vin: req.vin,
