@@ -131,6 +131,27 @@ impl fmt::Display for Money {
     }
 }
 
+impl Money {
+    /// The amount as people read it on a ticket or a page: thousands grouped with commas
+    /// (`1,291.58`, `-12,000.00`). APIs keep the plain decimal string of `Display`.
+    #[must_use]
+    pub fn grouped(&self) -> String {
+        let plain = self.to_string();
+        let (sign, rest) = plain
+            .strip_prefix('-')
+            .map_or(("", plain.as_str()), |r| ("-", r));
+        let (int, frac) = rest.split_once('.').unwrap_or((rest, "00"));
+        let mut out = String::with_capacity(plain.len() + int.len() / 3);
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("{sign}{out}.{frac}")
+    }
+}
+
 impl serde::Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -290,6 +311,15 @@ impl Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_amounts_put_a_comma_every_three_digits() {
+        assert_eq!(Money(129_158).grouped(), "1,291.58");
+        assert_eq!(Money(5).grouped(), "0.05");
+        assert_eq!(Money(99_999).grouped(), "999.99");
+        assert_eq!(Money(100_000_000).grouped(), "1,000,000.00");
+        assert_eq!(Money(-1_200_000).grouped(), "-12,000.00");
+    }
 
     #[test]
     fn rounding_is_half_away_from_zero_not_bankers() {

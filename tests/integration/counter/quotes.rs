@@ -30,6 +30,7 @@ shape_tests!(
     sending_a_quote_queues_a_whatsapp_message_that_is_parked_until_the_channel_exists,
     another_tenants_quote_is_not_found,
     a_cancelled_or_expired_quote_is_not_sent,
+    the_public_page_shows_discounts_the_note_and_grouped_amounts,
 );
 
 async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
@@ -536,5 +537,43 @@ async fn a_cancelled_or_expired_quote_is_not_sent(app: TestApp) {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+/// The public page a customer reads: a 10 %-off line shows its discount (quantity × price −
+/// discount = amount), the counter's note is there, and amounts have thousands separators.
+async fn the_public_page_shows_discounts_the_note_and_grouped_amounts(app: TestApp) {
+    let s = Shop::open(&app, "pagina").await;
+    let a = s.item("BAL-9", 129_158, None, 0).await;
+    let r = app
+        .post(
+            "/pos/api/quotes",
+            Some(&s.owner),
+            json!({"branch_id": s.branch, "note": "Incluye instalación.\nPregunte por Juan.",
+                   "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 2, "discount": "10"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let url = r.json["public_url"].as_str().unwrap().to_owned();
+    let html = app.get(&url, None).await.text();
+    // 2 × 1,291.58 = 2,583.16, less 10 % (258.32) = 2,324.84.
+    for shown in [
+        "$1,291.58",
+        "Descuento",
+        "-$258.32",
+        "$2,324.84",
+        "Total: $2,324.84 MXN",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    assert!(
+        html.contains("Nota: Incluye instalación.<br>Pregunte por Juan."),
+        "{html}"
+    );
+    let j = app.get(&format!("{url}?format=json"), None).await;
+    assert_eq!(j.json["note"], "Incluye instalación.\nPregunte por Juan.");
+    assert_eq!(
+        j.json["total"], "2324.84",
+        "JSON keeps plain decimal strings"
     );
 }

@@ -34,6 +34,7 @@ shape_tests!(
     a_sale_that_crosses_the_minimum_writes_a_low_stock_job,
     another_tenants_sale_and_items_are_not_found,
     two_identical_returns_of_one_sale_sent_at_once_succeed_once,
+    a_cancelled_sale_reprints_in_spanish_with_its_returns_rfc_cashier_rate_and_reference,
 );
 
 async fn a_checkout_sells_from_two_branches_warehouses_and_writes_everything_in_one_go(
@@ -740,4 +741,85 @@ async fn two_identical_returns_of_one_sale_sent_at_once_succeed_once(app: TestAp
         .execute_unprepared("UPDATE sale_lines SET returned_qty = qty + 1")
         .await;
     assert!(over.is_err(), "returned_qty > qty must be impossible");
+}
+
+/// The reprint of a cancelled sale: marked CANCELADA with its cancellation, payment methods in
+/// Spanish with the card's reference and the USD rate, the customer's RFC and the cashier, long
+/// names wrapped to 40 columns whole, amounts with thousands separators.
+async fn a_cancelled_sale_reprints_in_spanish_with_its_returns_rfc_cashier_rate_and_reference(
+    app: TestApp,
+) {
+    let s = Shop::open(&app, "reimpresion").await;
+    let a = s.item("AMO-7", 150_000, None, 0).await;
+    s.stock(a, s.wh, 5).await;
+    let long = "Amortiguador delantero izquierdo de gas presurizado para Nissan Versa 2015";
+    let r = app
+        .patch(
+            &format!("/pos/api/items/{a}"),
+            Some(&s.owner),
+            json!({"name": long}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let c = app
+        .post(
+            "/pos/api/customers",
+            Some(&s.owner),
+            json!({"name": "Taller Hernández", "rfc": "HEGJ800101AB1", "tax_regime": "612"}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text());
+    let r = app
+        .post(
+            "/pos/api/sales",
+            Some(&s.owner),
+            json!({"branch_id": s.branch, "customer_id": c.json["id"],
+                   "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}],
+                   "payments": [{"method": "card", "amount": "1000.00", "reference": "AUTH-7781"},
+                                {"method": "usd_cash", "amount": "30"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &format!("/pos/api/sales/{id}/cancel"),
+            Some(&s.owner),
+            json!({"reason": "error de captura"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let t = app
+        .get(&format!("/pos/api/sales/{id}/ticket"), Some(&s.owner))
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.text());
+    assert_eq!(t.json["customer_rfc"], "HEGJ800101AB1");
+    let text = t.json["text"].as_str().unwrap();
+    for shown in [
+        "CANCELADA",
+        "Cancelación",
+        "-1,500.00",
+        "Tarjeta MXN",
+        "Ref. AUTH-7781",
+        "Efectivo USD",
+        "Tipo de cambio",
+        "RFC: HEGJ800101AB1",
+        "Le atendió",
+        "TOTAL",
+        "1,500.00",
+    ] {
+        assert!(text.contains(shown), "{shown} in\n{text}");
+    }
+    assert!(
+        !text.contains("card") && !text.contains("usd_cash"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 40), "{text}");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for w in long.split_whitespace() {
+        assert!(
+            words.contains(&w),
+            "{w} of the long name is printed: {text}"
+        );
+    }
 }

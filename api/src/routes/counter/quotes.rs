@@ -559,6 +559,8 @@ pub struct PublicQuote {
     pub status: String,
     /// Valid until.
     pub valid_until: chrono::DateTime<chrono::Utc>,
+    /// The note the counter wrote for the customer.
+    pub note: Option<String>,
     /// Lines.
     pub lines: Vec<QuoteLineView>,
     /// IVA.
@@ -597,17 +599,39 @@ td.n,th.n{{text-align:right}}.tot{{font-weight:bold}}.warn{{background:#fee;padd
 }
 
 fn html(p: &PublicQuote) -> String {
+    // A discounted line shows its discount, so quantity × price − discount is the amount the
+    // customer reads (a 10 % line once read "2 × $1291.58 = $2324.84").
+    let any_discount = p.lines.iter().any(|l| l.discount.0 > 0);
     let mut rows = String::new();
     for l in &p.lines {
+        let discount = if !any_discount {
+            String::new()
+        } else if l.discount.0 > 0 {
+            format!("<td class=\"n\">-${}</td>", l.discount.grouped())
+        } else {
+            "<td class=\"n\"></td>".to_owned()
+        };
         rows.push_str(&format!(
-            "<tr><td>{}<br><small>{}</small></td><td class=\"n\">{}</td><td class=\"n\">${}</td><td class=\"n\">${}</td></tr>",
+            "<tr><td>{}<br><small>{}</small></td><td class=\"n\">{}</td><td class=\"n\">${}</td>{discount}<td class=\"n\">${}</td></tr>",
             escape(&l.name),
             escape(&l.sku),
             l.qty,
-            l.unit_price,
-            l.total
+            l.unit_price.grouped(),
+            l.total.grouped()
         ));
     }
+    let discount_head = if any_discount {
+        "<th class=\"n\">Descuento</th>"
+    } else {
+        ""
+    };
+    let note = p
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| format!("<p>Nota: {}</p>", escape(n).replace('\n', "<br>")))
+        .unwrap_or_default();
     let state = match p.status.as_str() {
         "open" => format!(
             "<p>Precios válidos hasta el {}.</p>",
@@ -623,15 +647,15 @@ fn html(p: &PublicQuote) -> String {
     let savings = if p.savings.0 > 0 {
         format!(
             "<p>Usted ahorra ${} frente al precio de lista.</p>",
-            p.savings
+            p.savings.grouped()
         )
     } else {
         String::new()
     };
     let body = format!(
         "<h1>{biz}</h1><p>{branch}{phone}</p><h2>Cotización {folio}</h2>{state}\
-<table><thead><tr><th>Pieza</th><th class=\"n\">Cant.</th><th class=\"n\">Precio</th><th class=\"n\">Importe</th></tr></thead>\
-<tbody>{rows}</tbody></table><p class=\"n\">IVA incluido: ${tax}</p><p class=\"tot\">Total: ${total} MXN</p>{savings}",
+<table><thead><tr><th>Pieza</th><th class=\"n\">Cant.</th><th class=\"n\">Precio</th>{discount_head}<th class=\"n\">Importe</th></tr></thead>\
+<tbody>{rows}</tbody></table><p class=\"n\">IVA incluido: ${tax}</p><p class=\"tot\">Total: ${total} MXN</p>{savings}{note}",
         biz = escape(&p.business),
         branch = escape(&p.branch),
         phone = p
@@ -640,8 +664,8 @@ fn html(p: &PublicQuote) -> String {
             .map(|ph| format!(" · Tel. {}", escape(ph)))
             .unwrap_or_default(),
         folio = escape(&p.folio),
-        tax = p.tax,
-        total = p.total,
+        tax = p.tax.grouped(),
+        total = p.total.grouped(),
     );
     page(&format!("Cotización {}", p.folio), &body)
 }
@@ -740,6 +764,7 @@ async fn load_public(state: &AppState, token: &str) -> ApiResult<Option<PublicQu
         folio: d.quote.folio.clone(),
         status: d.status(entities::now()).to_owned(),
         valid_until: d.quote.valid_until,
+        note: d.quote.note.clone(),
         lines: d.lines.iter().map(Into::into).collect(),
         tax: Money(d.quote.tax_cents),
         total: Money(d.quote.total_cents),

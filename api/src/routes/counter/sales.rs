@@ -695,6 +695,10 @@ pub struct Ticket {
     pub date: String,
     /// Customer name.
     pub customer: Option<String>,
+    /// The customer's RFC, when known.
+    pub customer_rfc: Option<String>,
+    /// Who sold it.
+    pub cashier: Option<String>,
     /// Lines.
     pub lines: Vec<SaleLineView>,
     /// IVA summary per rate: (rate, base, tax).
@@ -723,6 +727,44 @@ pub struct TicketTax {
 
 const WIDTH: usize = 40;
 
+/// Breaks text into lines of at most [`WIDTH`] columns at spaces (a word longer than a line is
+/// cut), so a long part name prints whole.
+fn wrap(text: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: String = word.chars().take(WIDTH - indent.chars().count()).collect();
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if line.is_empty() {
+            line.push_str(indent);
+        } else {
+            line.push(' ');
+        }
+        line.push_str(&std::mem::take(&mut word));
+    }
+    if !line.is_empty() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// How a payment method reads on a ticket.
+fn method_es(method: &str) -> &str {
+    match method {
+        "cash" => "Efectivo",
+        "card" => "Tarjeta",
+        "transfer" => "Transferencia",
+        "usd_cash" => "Efectivo USD",
+        "credit" => "Crédito",
+        other => other,
+    }
+}
+
 fn row(left: &str, right: &str) -> String {
     let l: String = left
         .chars()
@@ -742,19 +784,28 @@ fn row(left: &str, right: &str) -> String {
     responses((status = 200, body = Ticket), (status = 404, body = ErrorBody)),
     security(("bearer" = []))
 )]
-pub async fn get_ticket(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<Ticket>> {
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Json<Ticket>> {
     let doc = visible_sale(&ctx, id).await?;
     let b = branch::Entity::find_by_id(doc.sale.branch_id)
         .one(&ctx.db)
         .await?
         .ok_or(ApiError::NotFound("branch"))?;
-    let customer = match doc.sale.customer_id {
+    let (customer, customer_rfc) = match doc.sale.customer_id {
         Some(c) => customer::Entity::find_by_id(c)
             .one(&ctx.db)
             .await?
-            .map(|c| c.name),
-        None => None,
+            .map_or((None, None), |c| (Some(c.name), c.rfc)),
+        None => (None, None),
     };
+    let cashier = entities::org::accounts::find_user(&state.platform, doc.sale.cashier_id)
+        .await
+        .ok()
+        .map(|u| u.full_name);
+    let returns = sales::returns_of(&ctx.db, doc.sale.id).await?;
     let tz: chrono_tz::Tz = b
         .timezone
         .parse()
@@ -782,6 +833,9 @@ pub async fn get_ticket(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult
     }
     let business = ctx.principal.tenant.name.clone();
     let mut text = String::new();
+    if doc.sale.status == "cancelled" {
+        text.push_str(&format!("{:^WIDTH$}\n", "*** CANCELADA ***"));
+    }
     text.push_str(&format!("{business:^WIDTH$}\n{:^WIDTH$}\n", b.name));
     if let Some(a) = &b.address {
         text.push_str(&format!(
@@ -791,50 +845,81 @@ pub async fn get_ticket(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult
     }
     text.push_str(&row(&format!("Folio {}", doc.sale.folio), &date));
     if let Some(c) = &customer {
-        text.push_str(&format!("Cliente: {c}\n"));
+        text.push_str(&wrap(&format!("Cliente: {c}"), ""));
+    }
+    if let Some(rfc) = &customer_rfc {
+        text.push_str(&format!("RFC: {rfc}\n"));
+    }
+    if let Some(c) = &cashier {
+        text.push_str(&wrap(&format!("Le atendió: {c}"), ""));
     }
     text.push_str(&"-".repeat(WIDTH));
     text.push('\n');
     for l in &doc.lines {
-        text.push_str(&format!(
-            "{}\n",
-            l.name.chars().take(WIDTH).collect::<String>()
-        ));
+        text.push_str(&wrap(&l.name, ""));
         text.push_str(&row(
-            &format!("  {} x {} {}", l.qty, Money(l.unit_price_cents), l.sku),
-            &Money(l.total_cents).to_string(),
+            &format!(
+                "  {} x {} {}",
+                l.qty,
+                Money(l.unit_price_cents).grouped(),
+                l.sku
+            ),
+            &Money(l.total_cents).grouped(),
         ));
         if l.discount_cents > 0 {
             text.push_str(&row(
                 "  Descuento",
-                &format!("-{}", Money(l.discount_cents)),
+                &format!("-{}", Money(l.discount_cents).grouped()),
             ));
         }
     }
     text.push_str(&"-".repeat(WIDTH));
     text.push('\n');
-    text.push_str(&row(
-        "Subtotal",
-        &Money(doc.sale.subtotal_cents).to_string(),
-    ));
+    text.push_str(&row("Subtotal", &Money(doc.sale.subtotal_cents).grouped()));
     for t in &taxes {
         text.push_str(&row(
             &format!("IVA {}%", t.rate * Decimal::ONE_HUNDRED),
-            &t.tax.to_string(),
+            &t.tax.grouped(),
         ));
     }
-    text.push_str(&row("TOTAL", &Money(doc.sale.total_cents).to_string()));
+    text.push_str(&row("TOTAL", &Money(doc.sale.total_cents).grouped()));
     for p in &doc.payments {
         text.push_str(&row(
-            &format!("{} {}", p.method, p.currency),
-            &Money(p.amount_minor).to_string(),
+            &format!("{} {}", method_es(&p.method), p.currency),
+            &Money(p.amount_minor).grouped(),
+        ));
+        if let Some(reference) = p.reference.as_deref().filter(|r| !r.trim().is_empty()) {
+            text.push_str(&wrap(&format!("Ref. {reference}"), "  "));
+        }
+        if p.currency == "USD" {
+            text.push_str(&format!(
+                "  Tipo de cambio {} MXN/USD\n",
+                Rate(p.exchange_rate_micros)
+            ));
+        }
+    }
+    text.push_str(&row("Cambio", &Money(doc.sale.change_cents).grouped()));
+    for r in &returns {
+        let what = if r.kind == "cancellation" {
+            "Cancelación"
+        } else {
+            "Devolución"
+        };
+        text.push_str(&row(
+            &format!(
+                "{what} {}",
+                r.created_at.with_timezone(&tz).format("%Y-%m-%d")
+            ),
+            &format!("-{}", Money(r.refund_cents).grouped()),
         ));
     }
-    text.push_str(&row("Cambio", &Money(doc.sale.change_cents).to_string()));
     if doc.sale.savings_cents > 0 {
-        text.push_str(&format!(
-            "Usted ahorró ${} en esta compra\n",
-            Money(doc.sale.savings_cents)
+        text.push_str(&wrap(
+            &format!(
+                "Usted ahorró ${} en esta compra",
+                Money(doc.sale.savings_cents).grouped()
+            ),
+            "",
         ));
     }
     Ok(Json(Ticket {
@@ -845,6 +930,8 @@ pub async fn get_ticket(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult
         folio: doc.sale.folio.clone(),
         date,
         customer,
+        customer_rfc,
+        cashier,
         lines: doc.lines.iter().map(Into::into).collect(),
         taxes,
         sale: (&doc.sale).into(),
