@@ -641,7 +641,7 @@ async fn jobs_command(cfg: Config, cmd: JobsCommand) -> Result<()> {
                 "OUTBOX",
                 backend.name()
             );
-            for (q, s) in stats {
+            for (q, s) in stats.queues {
                 let runs: Vec<String> = s.runs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 println!(
                     "{q:<14} {:>9} {:>9}  {}",
@@ -650,9 +650,16 @@ async fn jobs_command(cfg: Config, cmd: JobsCommand) -> Result<()> {
                     runs.join(" ")
                 );
             }
+            for u in &stats.unreachable {
+                eprintln!("tenant {} could not be read: {}", u.tenant, u.error);
+            }
         }
         JobsCommand::Failed { tenant, limit } => {
-            let runs = admin::failed(&platform, &reg, tenant.as_deref(), limit).await?;
+            let failed = admin::failed(&platform, &reg, tenant.as_deref(), limit).await?;
+            for u in &failed.unreachable {
+                eprintln!("tenant {} could not be read: {}", u.tenant, u.error);
+            }
+            let runs = failed.runs;
             if runs.is_empty() {
                 println!("no dead or quarantined jobs");
             }

@@ -404,7 +404,11 @@ async fn stats(c: &Console) -> Result<Vec<QueueView>, ApiError> {
     let s = admin::stats(&c.state.platform, &c.state.tenants, &c.backend)
         .await
         .map_err(admin_error)?;
-    Ok(s.into_iter()
+    for u in &s.unreachable {
+        tracing::warn!(tenant = %u.tenant, "queue stats: tenant left out: {}", u.error);
+    }
+    Ok(s.queues
+        .into_iter()
         .map(|(queue, stats)| QueueView { queue, stats })
         .collect())
 }
@@ -446,7 +450,11 @@ async fn failed(c: &Console, q: &FailedQuery) -> Result<Vec<FailedView>, ApiErro
             },
             other => admin_error(other),
         })?;
+    for u in &runs.unreachable {
+        tracing::warn!(tenant = %u.tenant, "failed jobs: tenant left out: {}", u.error);
+    }
     Ok(runs
+        .runs
         .into_iter()
         .map(|f| FailedView {
             tenant: f.tenant,

@@ -53,15 +53,35 @@ pub struct QueueStats {
     pub runs: BTreeMap<String, u64>,
 }
 
-/// Per-queue counts over every tenant.
+/// A tenant whose database could not be read for an operator view, and why: the view shows the
+/// others and names it, instead of failing for every tenant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unreachable {
+    /// The tenant's slug.
+    pub tenant: String,
+    /// The error.
+    pub error: String,
+}
+
+/// Per-queue counts over every tenant, and the tenants that could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Counts per queue.
+    pub queues: BTreeMap<&'static str, QueueStats>,
+    /// Tenants left out.
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// Per-queue counts over every tenant; a tenant whose database fails is listed in
+/// [`Stats::unreachable`] and the others are counted.
 ///
 /// # Errors
-/// Database or backend failures.
+/// The platform database or the queue backend failed.
 pub async fn stats(
     platform: &DatabaseConnection,
     registry: &TenantRegistry,
     backend: &QueueBackend,
-) -> Result<BTreeMap<&'static str, QueueStats>, AdminError> {
+) -> Result<Stats, AdminError> {
     let mut out: BTreeMap<&'static str, QueueStats> = BTreeMap::new();
     for q in Queue::ALL {
         let counts = backend.counts(q).await?;
@@ -69,8 +89,28 @@ pub async fn stats(
         s.waiting = counts.waiting;
         s.backend = counts;
     }
+    let mut unreachable = Vec::new();
     for t in tenants::list(platform).await? {
-        let db = registry.connection(&t).await?;
+        if let Err(e) = count_tenant(registry, &t, &mut out).await {
+            unreachable.push(Unreachable {
+                tenant: t.slug.clone(),
+                error: e.to_string(),
+            });
+        }
+    }
+    Ok(Stats {
+        queues: out,
+        unreachable,
+    })
+}
+
+async fn count_tenant(
+    registry: &TenantRegistry,
+    t: &tenant::Model,
+    out: &mut BTreeMap<&'static str, QueueStats>,
+) -> Result<(), AdminError> {
+    {
+        let db = registry.connection(t).await?;
         for q in Queue::ALL {
             let s = out.entry(q.name()).or_default();
             s.outbox += outbox::unsent(q.name()).count(&db).await?;
@@ -88,7 +128,7 @@ pub async fn stats(
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A failed run, with its tenant.
@@ -100,37 +140,62 @@ pub struct FailedRun {
     pub run: job_run::Model,
 }
 
-/// Dead and quarantined runs, newest first, at most `limit`, optionally of one tenant.
+/// Dead and quarantined runs, and the tenants that could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Failed {
+    /// Newest first.
+    pub runs: Vec<FailedRun>,
+    /// Tenants left out.
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// Dead and quarantined runs, newest first, at most `limit`, optionally of one tenant; a tenant
+/// whose database fails is listed in [`Failed::unreachable`] and the others are read.
 ///
 /// # Errors
-/// Database failures; an unknown tenant slug.
+/// The platform database failed; an unknown tenant slug.
 pub async fn failed(
     platform: &DatabaseConnection,
     registry: &TenantRegistry,
     tenant_slug: Option<&str>,
     limit: u64,
-) -> Result<Vec<FailedRun>, AdminError> {
+) -> Result<Failed, AdminError> {
     let ts: Vec<tenant::Model> = match tenant_slug {
         Some(slug) => vec![tenants::find_by_slug(platform, slug).await?],
         None => tenants::list(platform).await?,
     };
     let mut out = Vec::new();
+    let mut unreachable = Vec::new();
     for t in ts {
-        let db = registry.connection(&t).await?;
-        let runs = job_run::Entity::find()
-            .filter(job_run::Column::Status.is_in([status::DEAD, status::QUARANTINED]))
-            .order_by_desc(job_run::Column::StartedAt)
-            .limit(limit)
-            .all(&db)
-            .await?;
-        out.extend(runs.into_iter().map(|run| FailedRun {
-            tenant: t.slug.clone(),
-            run,
-        }));
+        let runs = async {
+            let db = registry.connection(&t).await?;
+            Ok::<_, AdminError>(
+                job_run::Entity::find()
+                    .filter(job_run::Column::Status.is_in([status::DEAD, status::QUARANTINED]))
+                    .order_by_desc(job_run::Column::StartedAt)
+                    .limit(limit)
+                    .all(&db)
+                    .await?,
+            )
+        }
+        .await;
+        match runs {
+            Ok(runs) => out.extend(runs.into_iter().map(|run| FailedRun {
+                tenant: t.slug.clone(),
+                run,
+            })),
+            Err(e) => unreachable.push(Unreachable {
+                tenant: t.slug.clone(),
+                error: e.to_string(),
+            }),
+        }
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.run.started_at));
     out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(out)
+    Ok(Failed {
+        runs: out,
+        unreachable,
+    })
 }
 
 async fn failed_run(

@@ -214,3 +214,40 @@ pub async fn branch_of(
         .await?
         .map(|g| g.branch_id))
 }
+
+/// Whether a reported cancellation status may replace the stored one. Statuses only move
+/// forward (`none` → `requested` → `pending` → `rejected`/`expired` → `accepted`), and an
+/// accepted cancellation is final: Facturapi's events and answers can arrive late or out of
+/// order, and a late `pending` must not undo an `accepted`. A rejected cancellation is asked
+/// again through a new request, not through a report.
+#[must_use]
+pub fn cancellation_moves_forward(current: &str, reported: &str) -> bool {
+    fn rank(s: &str) -> u8 {
+        match s {
+            "none" => 0,
+            "requested" => 1,
+            "pending" => 2,
+            "rejected" | "expired" => 3,
+            "accepted" => 4,
+            _ => 0,
+        }
+    }
+    current != "accepted" && rank(reported) > rank(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cancellation_moves_forward;
+
+    #[test]
+    fn cancellation_statuses_only_move_forward_and_accepted_is_final() {
+        assert!(cancellation_moves_forward("requested", "pending"));
+        assert!(cancellation_moves_forward("pending", "accepted"));
+        assert!(cancellation_moves_forward("requested", "rejected"));
+        assert!(cancellation_moves_forward("rejected", "accepted"));
+        assert!(!cancellation_moves_forward("accepted", "pending"));
+        assert!(!cancellation_moves_forward("accepted", "rejected"));
+        assert!(!cancellation_moves_forward("rejected", "pending"));
+        assert!(!cancellation_moves_forward("pending", "pending"));
+    }
+}

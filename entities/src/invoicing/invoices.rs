@@ -344,13 +344,15 @@ pub enum WebhookOutcome {
 }
 
 /// Applies a verified Facturapi event (`invoice.status_updated`,
-/// `invoice.cancellation_status_updated`…) once: the event id is recorded in the same
-/// transaction, so a replay changes nothing.
+/// `invoice.cancellation_status_updated`…) once, in the caller's write transaction: the event id
+/// is recorded with its effect, and the caller adds the event's follow-up jobs before it commits,
+/// so a replay changes nothing and a failed follow-up rolls the event back for Facturapi's retry.
+/// A cancellation status that does not move the stored one forward is `Ignored`.
 ///
 /// # Errors
 /// Database errors.
 pub async fn apply_webhook(
-    db: &sea_orm::DatabaseConnection,
+    txn: &impl ConnectionTrait,
     event_id: &str,
     kind: &str,
     object: &serde_json::Value,
@@ -359,7 +361,6 @@ pub async fn apply_webhook(
     use sea_orm::{ColumnTrait, QueryFilter};
 
     use crate::{invoicing::tables::invoice, invoicing::tables::webhook_event};
-    let txn = crate::db::begin_write(db).await?;
     let inserted = webhook_event::Entity::insert(webhook_event::ActiveModel {
         provider: Set("facturapi".into()),
         event_id: Set(event_id.chars().take(100).collect()),
@@ -374,7 +375,7 @@ pub async fn apply_webhook(
         .do_nothing()
         .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
     if inserted == 0 {
         return Ok(WebhookOutcome::Duplicate);
@@ -385,23 +386,27 @@ pub async fn apply_webhook(
     q = match (ours, text("id")) {
         (Some(id), _) => q.filter(invoice::Column::Id.eq(id)),
         (None, Some(fid)) => q.filter(invoice::Column::FacturapiId.eq(fid)),
-        (None, None) => {
-            txn.commit().await?;
-            return Ok(WebhookOutcome::Ignored);
-        }
+        (None, None) => return Ok(WebhookOutcome::Ignored),
     };
-    let Some(inv) = q.one(&txn).await? else {
-        txn.commit().await?;
+    let Some(inv) = q.one(txn).await? else {
         return Ok(WebhookOutcome::Ignored);
     };
     let outcome = match (kind, text("status"), text("cancellation_status")) {
         ("invoice.cancellation_status_updated", _, Some(c)) => {
-            record_cancellation(&txn, inv.id, c).await?;
-            WebhookOutcome::Applied
+            let moved = crate::invoicing::documents::cancellation_moves_forward(
+                &inv.cancellation_status,
+                c,
+            );
+            record_cancellation(txn, inv.id, c).await?;
+            if moved {
+                WebhookOutcome::Applied
+            } else {
+                WebhookOutcome::Ignored
+            }
         }
         (_, Some("valid"), _) if inv.status == status::PENDING => {
             record(
-                &txn,
+                txn,
                 inv.id,
                 Outcome::Known {
                     facturapi_id: text("id").unwrap_or_default().to_owned(),
@@ -417,7 +422,6 @@ pub async fn apply_webhook(
         }
         _ => WebhookOutcome::Ignored,
     };
-    txn.commit().await?;
     Ok(outcome)
 }
 
@@ -491,8 +495,9 @@ pub async fn request_cancellation(
     Ok(saved)
 }
 
-/// Records the cancellation status Facturapi reports; an accepted one frees the sale for a new
-/// invoice.
+/// Records the cancellation status Facturapi reports when it moves the stored one forward
+/// ([`crate::invoicing::documents::cancellation_moves_forward`]; a late or repeated report
+/// changes nothing); an accepted one frees the sale for a new invoice.
 ///
 /// # Errors
 /// Database errors; [`Error::NotFound`].
@@ -506,6 +511,12 @@ pub async fn record_cancellation(
         .one(db)
         .await?
         .ok_or(Error::NotFound { entity: "invoice" })?;
+    if !crate::invoicing::documents::cancellation_moves_forward(
+        &inv.cancellation_status,
+        cancellation_status,
+    ) {
+        return Ok(inv);
+    }
     let mut am: invoice::ActiveModel = inv.into();
     am.cancellation_status = Set(cancellation_status.chars().take(16).collect());
     if cancellation_status == "accepted" {

@@ -31,6 +31,7 @@ shape_tests!(
     a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_key,
     a_user_limited_to_another_branch_sees_and_cancels_no_invoice_of_this_one,
     with_stamping_switched_off_an_invoice_request_is_409_and_records_nothing,
+    a_late_pending_cancellation_event_does_not_undo_an_accepted_one,
 );
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
@@ -529,6 +530,16 @@ async fn three_hundred_invoices_through_random_faults_are_each_stamped_at_most_o
     assert!(fake.stamp_counts().values().all(|n| *n <= 1));
 }
 
+/// Stores the fiscal settings with the fake's webhook secret, so signed events are accepted.
+async fn with_webhook_secret(app: &TestApp, c: &Counter) {
+    let mut body = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
+    body["webhook_secret"] = json!(facturapi::WEBHOOK_SECRET);
+    assert_eq!(
+        put_fiscal(app, &c.s.owner, body).await.status,
+        StatusCode::OK
+    );
+}
+
 async fn webhook(app: &TestApp, tenant: Uuid, body: &[u8], sig: &str) -> TestResponse {
     let mut req = http::Request::builder()
         .method(Method::POST)
@@ -543,12 +554,7 @@ async fn webhook(app: &TestApp, tenant: Uuid, body: &[u8], sig: &str) -> TestRes
 
 async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(app: TestApp) {
     let c = counter(&app, "hook").await;
-    let mut body = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
-    body["webhook_secret"] = json!(facturapi::WEBHOOK_SECRET);
-    assert_eq!(
-        put_fiscal(&app, &c.s.owner, body).await.status,
-        StatusCode::OK
-    );
+    with_webhook_secret(&app, &c).await;
     // Queued, no worker running: the invoice waits, pending.
     let id = invoice_id(&app, &c).await;
     let object = json!({"id": "fk_hook_1", "external_id": id, "status": "valid", "uuid": "0A1B2C3D-0000-4000-8000-00000000ABCD", "series": "A", "folio_number": 7});
@@ -596,12 +602,7 @@ async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(a
 async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: TestApp) {
     let c = counter(&app, "cancela").await;
     let fake = FacturapiFake::start().await;
-    let mut body = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
-    body["webhook_secret"] = json!(facturapi::WEBHOOK_SECRET);
-    assert_eq!(
-        put_fiscal(&app, &c.s.owner, body).await.status,
-        StatusCode::OK
-    );
+    with_webhook_secret(&app, &c).await;
     let id = invoice_id(&app, &c).await;
     let path = format!("/pos/api/invoices/{id}/cancel");
     let r = app
@@ -868,4 +869,41 @@ async fn with_stamping_switched_off_an_invoice_request_is_409_and_records_nothin
         "no invoice recorded"
     );
     assert_eq!(f.stamp_jobs().await, 0, "no job queued");
+}
+
+/// Facturapi's events can arrive out of order: once a cancellation is accepted, a late `pending`
+/// (or `rejected`) event is recorded as seen but changes nothing.
+async fn a_late_pending_cancellation_event_does_not_undo_an_accepted_one(app: TestApp) {
+    let c = counter(&app, "tarde").await;
+    with_webhook_secret(&app, &c).await;
+    let id = invoice_id(&app, &c).await;
+    let tenant = c.s.t.tenant.id;
+    let send = |n: &str, kind: &str, object: Value| {
+        let event = facturapi::webhook_body(n, kind, &object);
+        let sig = facturapi::sign_webhook(facturapi::WEBHOOK_SECRET, &event);
+        (event, sig)
+    };
+    let (e, s) = send(
+        "evt_v",
+        "invoice.status_updated",
+        json!({"id": "fk_late_1", "external_id": id, "status": "valid", "uuid": "0A1B2C3D-0000-4000-8000-0000000000AA", "series": "A", "folio_number": 9}),
+    );
+    assert_eq!(webhook(&app, tenant, &e, &s).await.status, StatusCode::OK);
+    for (n, status) in [
+        ("evt_a", "accepted"),
+        ("evt_p", "pending"),
+        ("evt_r", "rejected"),
+    ] {
+        let (e, s) = send(
+            n,
+            "invoice.cancellation_status_updated",
+            json!({"id": "fk_late_1", "external_id": id, "status": "canceled", "cancellation_status": status}),
+        );
+        let r = webhook(&app, tenant, &e, &s).await;
+        assert_eq!(r.status, StatusCode::OK, "{status}: {}", r.text());
+    }
+    let v = app
+        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .await;
+    assert_eq!(v.json["cancellation_status"], "accepted", "{}", v.text());
 }

@@ -551,14 +551,37 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
         keys.push((id, env.push_key()));
     }
     let (p, r) = (&app.app.platform, &app.app.tenants);
-    let failed = admin::failed(p, r, Some("acme"), 50).await.unwrap();
+    let failed = admin::failed(p, r, Some("acme"), 50).await.unwrap().runs;
     assert_eq!(failed.len(), 2);
     assert_eq!(
         failed[0].run.last_error.as_deref(),
         Some("the customer's RFC is not valid")
     );
     let stats = admin::stats(p, r, &app.queues).await.unwrap();
-    assert_eq!(stats["maintenance"].runs.get("dead"), Some(&2));
+    assert_eq!(stats.queues["maintenance"].runs.get("dead"), Some(&2));
+
+    // A tenant whose database cannot be opened is named, and the others are still shown.
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        let down = app.tenant("zz-caida").await;
+        let mut am: entities::org::tables::tenant::ActiveModel = down.tenant.clone().into();
+        am.db_url = Set(Some(match app.shape {
+            tests::Shape::Embedded => "sqlite:///nonexistent-nexus-dir/none.db?mode=rw".into(),
+            tests::Shape::Distributed => "postgres://postgres@127.0.0.1:1/none".into(),
+        }));
+        am.update(p).await.unwrap();
+        r.close(down.tenant.id).await;
+        let stats = admin::stats(p, r, &app.queues).await.unwrap();
+        assert_eq!(stats.queues["maintenance"].runs.get("dead"), Some(&2));
+        assert_eq!(stats.unreachable.len(), 1);
+        assert_eq!(stats.unreachable[0].tenant, "zz-caida");
+        let all = admin::failed(p, r, None, 50).await.unwrap();
+        assert_eq!(all.runs.len(), 2);
+        assert_eq!(all.unreachable.len(), 1);
+        let mut am: entities::org::tables::tenant::ActiveModel = down.tenant.clone().into();
+        am.db_url = Set(None);
+        am.update(p).await.unwrap();
+    }
 
     // Retry: the job goes back to the outbox as a new run, and leaves the failed list.
     let (id, key) = &keys[0];
@@ -574,7 +597,7 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
     assert_eq!(report.total(), 1, "the relay pushes the retried job");
     // Discard: the other leaves the list for good.
     admin::discard(p, r, &keys[1].1).await.unwrap();
-    assert!(admin::failed(p, r, None, 50).await.unwrap().is_empty());
+    assert!(admin::failed(p, r, None, 50).await.unwrap().runs.is_empty());
     // Bad input changes nothing.
     assert!(
         admin::retry(p, r, &keys[1].1).await.is_err(),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use entities::PageRequest;
 use entities::invoicing::global::{self, InvoiceFilter, Scope};
 use jobs::invoicing::GlobalInvoice;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -193,65 +193,58 @@ pub async fn list_invoices(
     }))
 }
 
-/// After a verified Facturapi event was applied (once per event): when it accepted a global
-/// invoice's cancellation, a run for its branch is queued to issue the replacement
-/// ([`jobs::follow_up::queue_replacement`]); when it rejected a motive-04 one, the owners and admins are alerted, as when the
-/// `cfdi.cancel` job learns it.
+/// After a verified Facturapi event was applied (once per event), in the event's own
+/// transaction: when it accepted a global invoice's cancellation, a run for its branch is queued
+/// to issue the replacement ([`jobs::follow_up::queue_replacement`]); when it rejected a
+/// motive-04 one, the owners and admins are alerted, as when the `cfdi.cancel` job learns it.
+/// Answers whether it queued anything (the caller wakes the relay after its commit).
 ///
 /// # Errors
-/// Database and outbox errors.
+/// Database and outbox errors: the caller's transaction, and with it the event, rolls back.
 pub async fn after_webhook(
     state: &AppState,
-    db: &DatabaseConnection,
+    txn: &impl sea_orm::ConnectionTrait,
     tenant_id: Uuid,
     kind: &str,
     object: &serde_json::Value,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     let status = object["cancellation_status"].as_str();
     if kind != "invoice.cancellation_status_updated"
         || !matches!(status, Some("accepted" | "rejected"))
     {
-        return Ok(());
+        return Ok(false);
     }
     let Some(id) = object["external_id"]
         .as_str()
         .and_then(|e| Uuid::parse_str(e).ok())
     else {
-        return Ok(());
+        return Ok(false);
     };
     if status == Some("rejected") {
-        return alert_rejected(state, db, tenant_id, id).await;
+        return alert_rejected(state, txn, tenant_id, id).await;
     }
-    let txn = entities::db::begin_write(db).await?;
-    let queued = jobs::follow_up::queue_replacement(&txn, tenant_id, id).await?;
-    txn.commit().await?;
-    if queued {
-        state.waker.wake(tenant_id);
-    }
-    Ok(())
+    Ok(jobs::follow_up::queue_replacement(txn, tenant_id, id).await?)
 }
 
 /// Alerts the owners and admins when a webhook rejected the motive-04 cancellation of global
 /// invoice `id`.
 async fn alert_rejected(
     state: &AppState,
-    db: &DatabaseConnection,
+    txn: &impl sea_orm::ConnectionTrait,
     tenant_id: Uuid,
     id: Uuid,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     let Some(inv) = entities::invoicing::tables::invoice::Entity::find_by_id(id)
-        .one(db)
+        .one(txn)
         .await?
     else {
-        return Ok(());
+        return Ok(false);
     };
-    let Some(refused) = global::refused_motive_04(db, &inv, None).await? else {
-        return Ok(());
+    let Some(refused) = global::refused_motive_04(txn, &inv, None).await? else {
+        return Ok(false);
     };
+    // The platform is another database: this read is outside the tenant transaction.
     let recipients = entities::org::accounts::admin_emails(&state.platform, tenant_id).await?;
-    let txn = entities::db::begin_write(db).await?;
-    jobs::follow_up::alert_refused_motive_04(&txn, tenant_id, &refused, &recipients).await?;
-    txn.commit().await?;
-    state.waker.wake(tenant_id);
-    Ok(())
+    jobs::follow_up::alert_refused_motive_04(txn, tenant_id, &refused, &recipients).await?;
+    Ok(true)
 }

@@ -95,16 +95,24 @@ pub async fn facturapi_webhook(
             message: "the event has no id".into(),
         });
     }
-    let result = invoices::apply_webhook(&db, id, kind, &event["data"]["object"]).await?;
+    // The event, its effect and its follow-up jobs commit together: a failed follow-up rolls the
+    // event back, so Facturapi's retry is applied instead of dropped as a duplicate.
+    let txn = entities::db::begin_write(&db).await?;
+    let result = invoices::apply_webhook(&txn, id, kind, &event["data"]["object"]).await?;
+    let mut queued = false;
     if result == WebhookOutcome::Applied {
-        crate::routes::invoicing::global::after_webhook(
+        queued = crate::routes::invoicing::global::after_webhook(
             &state,
-            &db,
+            &txn,
             t.id,
             kind,
             &event["data"]["object"],
         )
         .await?;
+    }
+    txn.commit().await?;
+    if queued {
+        state.waker.wake(t.id);
     }
     Ok(Json(WebhookAnswer { result }))
 }
