@@ -46,6 +46,11 @@ pub mod reason {
     pub const TRANSFER_IN: &str = "transfer_in";
     /// Went back to the origin of a cancelled shipped transfer.
     pub const TRANSFER_CANCEL: &str = "transfer_cancel";
+    /// Units a transfer closed short did not deliver, back at its origin.
+    pub const TRANSFER_SHORT_RETURN: &str = "transfer_short_return";
+    /// Units a transfer closed short did not deliver, written off at its origin (after coming
+    /// back to it in the ledger, so both steps show).
+    pub const TRANSFER_WRITE_OFF: &str = "transfer_write_off";
 }
 
 /// One change of one balance.

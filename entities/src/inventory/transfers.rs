@@ -36,8 +36,18 @@ pub mod status {
     pub const RECEIVED: &str = "received";
     /// Called off (a shipped one returned its stock to the origin).
     pub const CANCELLED: &str = "cancelled";
+    /// Closed short: part of what was shipped never arrived, and was returned to the origin or
+    /// written off.
+    pub const CLOSED: &str = "closed";
     /// Every state.
-    pub const ALL: [&str; 5] = [REQUESTED, SHIPPED, PARTIALLY_RECEIVED, RECEIVED, CANCELLED];
+    pub const ALL: [&str; 6] = [
+        REQUESTED,
+        SHIPPED,
+        PARTIALLY_RECEIVED,
+        RECEIVED,
+        CANCELLED,
+        CLOSED,
+    ];
 }
 
 /// A line of a new transfer.
@@ -653,6 +663,98 @@ pub async fn cancel_transfer(
     }
     entry(actor, "transfer.cancelled", id)
         .details(json!({"folio": t.folio, "stock_returned": was_shipped}))
+        .record_tenant(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(TransferDetail { transfer: t, lines })
+}
+
+/// What becomes of the units a transfer closed short did not deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortDisposition {
+    /// They are back at the origin (they never left, or came back).
+    Return,
+    /// They are lost: written off at the origin.
+    WriteOff,
+}
+
+/// Closes a partially received transfer short: the units shipped but never received leave
+/// transit, either back to the origin (`transfer_short_return`) or written off there (a
+/// `transfer_short_return` and a `transfer_write_off` row, so the ledger shows both), with the
+/// reason in the audit trail. Nothing stays in transit.
+///
+/// # Errors
+/// [`Error::NotFound`] `transfer` (unknown or outside `scope`); [`Error::Conflict`]
+/// `invalid_transfer_state` unless partially received; [`Error::Validation`] on `reason`.
+pub async fn close_short(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    scope: Option<&[Uuid]>,
+    id: Uuid,
+    disposition: ShortDisposition,
+    reason_text: &str,
+) -> Result<TransferDetail> {
+    let reason_text = reason_text.trim();
+    if reason_text.is_empty() || reason_text.chars().count() > 500 {
+        return Err(Error::validation(
+            "reason",
+            "a reason of 1 to 500 characters is needed",
+        ));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let (t, _, _) = load(&txn, id, scope).await?;
+    if t.status != status::PARTIALLY_RECEIVED {
+        return Err(invalid_state(&t, "closed short"));
+    }
+    let lines = lines_of(&txn, id).await?;
+    let now = crate::now();
+    let t = advance(
+        &txn,
+        &t,
+        transfer::ActiveModel {
+            status: Set(status::CLOSED.into()),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+        "closed short",
+    )
+    .await?;
+    let missing: Vec<Movement> = lines
+        .iter()
+        .filter(|l| l.qty_shipped > l.qty_received)
+        .map(|l| Movement {
+            item_id: l.item_id,
+            warehouse_id: t.from_warehouse_id,
+            delta: l.qty_shipped - l.qty_received,
+        })
+        .collect();
+    let ref_id = id.to_string();
+    let reference = |reason| Reference {
+        reason,
+        ref_type: "transfer",
+        ref_id: &ref_id,
+        note: Some(reason_text),
+        actor: actor.user_id,
+    };
+    movements::apply(&txn, &missing, &reference(reason::TRANSFER_SHORT_RETURN)).await?;
+    if disposition == ShortDisposition::WriteOff {
+        let out: Vec<Movement> = missing
+            .iter()
+            .map(|m| Movement {
+                delta: -m.delta,
+                ..m.clone()
+            })
+            .collect();
+        movements::apply(&txn, &out, &reference(reason::TRANSFER_WRITE_OFF)).await?;
+    }
+    entry(actor, "transfer.closed_short", id)
+        .details(json!({
+            "folio": t.folio,
+            "disposition": disposition,
+            "reason": reason_text,
+            "missing": missing.iter().map(|m| json!({"item_id": m.item_id, "qty": m.delta})).collect::<Vec<_>>(),
+        }))
         .record_tenant(&txn)
         .await?;
     txn.commit().await?;

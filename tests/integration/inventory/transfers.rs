@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::inventory::stock::{adjust, balance, fixture, item, ledger, ledger_sum};
 
 shape_tests!(
+    a_partially_received_transfer_closes_short_returning_or_writing_off_the_rest,
     a_transfer_goes_from_requested_to_shipped_to_partially_received_to_received,
     cancelling_a_shipped_transfer_returns_its_stock,
     receiving_more_than_was_shipped_is_422_and_changes_nothing,
@@ -643,5 +644,137 @@ async fn two_receipts_of_the_same_units_at_once_move_them_once(app: TestApp) {
         ledger_sum(&db, a, to).await,
         got,
         "ledger and balance agree"
+    );
+}
+
+/// Five units shipped, three received: closing short brings the two missing back to the origin
+/// (or writes them off there, both steps in the ledger), nothing stays in transit, a closed
+/// transfer takes no more steps, and a transfer not partially received does not close short.
+async fn a_partially_received_transfer_closes_short_returning_or_writing_off_the_rest(
+    app: TestApp,
+) {
+    let f = fixture(&app, "corto").await;
+    let db = app.tenant_db(&f.t).await;
+    let a = item(&app, &f.token, "COR-1").await;
+    let (from, to) = (f.wh[0][1], f.wh[1][0]);
+    adjust(&app, &f.token, from, a, 20).await;
+    let mut transfers = Vec::new();
+    for _ in 0..2 {
+        let t = id(&request(&app, &f.token, from, to, json!([{"item_id": a, "qty": 5}])).await);
+        assert_eq!(
+            step(&app, &f.token, t, "ship", json!({})).await.status,
+            StatusCode::OK
+        );
+        let r = step(
+            &app,
+            &f.token,
+            t,
+            "receive",
+            json!({"lines": [{"item_id": a, "qty": 3}]}),
+        )
+        .await;
+        assert_eq!(r.json["status"], "partially_received", "{}", r.text());
+        transfers.push(t);
+    }
+    assert_eq!(balance(&db, a, from).await, 10);
+    assert_eq!(balance(&db, a, to).await, 6);
+
+    let bad = step(
+        &app,
+        &f.token,
+        transfers[0],
+        "close",
+        json!({"disposition": "return", "reason": " "}),
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    let r = step(
+        &app,
+        &f.token,
+        transfers[0],
+        "close",
+        json!({"disposition": "return", "reason": "no llegaron, siguen en bodega"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["status"], "closed");
+    assert_eq!(
+        balance(&db, a, from).await,
+        12,
+        "the 2 missing are back at the origin"
+    );
+
+    let r = step(
+        &app,
+        &f.token,
+        transfers[1],
+        "close",
+        json!({"disposition": "write_off", "reason": "extraviadas en ruta"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        balance(&db, a, from).await,
+        12,
+        "written off: the origin does not get them"
+    );
+    let rows = ledger(&db, a, from).await;
+    let reasons: Vec<(&str, i64)> = rows
+        .iter()
+        .filter(|l| l.ref_id == transfers[1].to_string())
+        .map(|l| (l.reason.as_str(), l.delta))
+        .collect();
+    assert!(
+        reasons.contains(&("transfer_short_return", 2)),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&("transfer_write_off", -2)), "{reasons:?}");
+    assert_eq!(ledger_sum(&db, a, from).await, 12);
+
+    let v = app
+        .get(
+            &format!("/pos/api/inventory/stock-by-branch?item_id={a}"),
+            Some(&f.token),
+        )
+        .await;
+    assert_eq!(v.json["in_transit"], 0, "{}", v.text());
+    for t in &transfers {
+        let again = step(
+            &app,
+            &f.token,
+            *t,
+            "receive",
+            json!({"lines": [{"item_id": a, "qty": 1}]}),
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
+        let again = step(
+            &app,
+            &f.token,
+            *t,
+            "close",
+            json!({"disposition": "return", "reason": "otra vez"}),
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+    }
+    let fresh = id(&request(&app, &f.token, from, to, json!([{"item_id": a, "qty": 1}])).await);
+    let r = step(
+        &app,
+        &f.token,
+        fresh,
+        "close",
+        json!({"disposition": "return", "reason": "x"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "only a partially received transfer closes short"
     );
 }

@@ -268,6 +268,7 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("post", "/pos/api/inventory/transfers/{id}/ship"),
         ("post", "/pos/api/inventory/transfers/{id}/receive"),
         ("post", "/pos/api/inventory/transfers/{id}/cancel"),
+        ("post", "/pos/api/inventory/transfers/{id}/close"),
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/metrics"),

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ship_transfer))
         .routes(routes!(receive_transfer))
         .routes(routes!(cancel_transfer))
+        .routes(routes!(close_transfer_short))
 }
 
 /// A line of a transfer.
@@ -359,11 +360,7 @@ pub async fn ship_transfer(
         &quantities,
     )
     .await?;
-    state
-        .stock_cache()
-        .invalidate(ctx.principal.tenant.id, &d.items())
-        .await;
-    Ok(Json(d.into()))
+    Ok(moved(&state, &ctx, d).await)
 }
 
 /// Receives some or all of a shipped transfer (owner, admin, manager): stock enters the
@@ -395,11 +392,7 @@ pub async fn receive_transfer(
         &lines(&req.lines),
     )
     .await?;
-    state
-        .stock_cache()
-        .invalidate(ctx.principal.tenant.id, &d.items())
-        .await;
-    Ok(Json(d.into()))
+    Ok(moved(&state, &ctx, d).await)
 }
 
 /// Cancels a requested or shipped transfer (owner, admin, manager); a shipped one returns its
@@ -427,9 +420,58 @@ pub async fn cancel_transfer(
         id,
     )
     .await?;
+    Ok(moved(&state, &ctx, d).await)
+}
+
+/// Closing a partially received transfer short.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseShortRequest {
+    /// `return`: the missing units are back at the origin; `write_off`: they are lost.
+    #[schema(value_type = String, example = "return")]
+    pub disposition: transfers::ShortDisposition,
+    /// Why (1 to 500 characters), kept in the ledger and the audit trail.
+    pub reason: String,
+}
+
+/// Closes a partially received transfer short (owner, admin, manager): the units shipped but not
+/// received leave transit, back to the origin or written off there, each step in the ledger.
+#[utoipa::path(
+    post, path = "/pos/api/inventory/transfers/{id}/close", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Transfer id")),
+    request_body = CloseShortRequest,
+    responses(
+        (status = 200, body = TransferView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transfer_state`: only a partially received transfer closes short", body = ErrorBody),
+        (status = 422, description = "Bad disposition or reason", body = ErrorBody),
+    )
+)]
+pub async fn close_transfer_short(
+    ctx: TenantCtx,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(req): AppJson<CloseShortRequest>,
+) -> ApiResult<Json<TransferView>> {
+    ctx.principal.require_manager()?;
+    let d = transfers::close_short(
+        &ctx.db,
+        &ctx.actor(),
+        ctx.principal.branch_scope.as_deref(),
+        id,
+        req.disposition,
+        &req.reason,
+    )
+    .await?;
+    Ok(moved(&state, &ctx, d).await)
+}
+
+/// The answer of a step that moved stock: the touched items leave the stock cache first.
+async fn moved(state: &AppState, ctx: &TenantCtx, d: TransferDetail) -> Json<TransferView> {
     state
         .stock_cache()
         .invalidate(ctx.principal.tenant.id, &d.items())
         .await;
-    Ok(Json(d.into()))
+    Json(d.into())
 }
