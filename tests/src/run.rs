@@ -55,3 +55,65 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+impl TestApp {
+    /// Runs every due job of every tenant in the test's own task, as the relay and a worker
+    /// would, until none is due: each outbox row is marked sent and delivered to `rt` (its run
+    /// recorded, its effect and processed mark written by the handler), and jobs those jobs
+    /// enqueue run in the next round. Deterministic: no pools, no polling, no sleeps. A job
+    /// retried later (its row due in the future) is left for a later call. Answers how many
+    /// deliveries ran.
+    ///
+    /// Tests about the queues themselves (relay, pools, crashes) start real ones instead
+    /// ([`start_workers`]).
+    pub async fn run_pending_jobs(&self, rt: &Runtime) -> usize {
+        use entities::jobs::tables::outbox;
+        use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
+        let mut ran = 0;
+        // A bound, so a job that enqueues itself forever fails the test instead of hanging it.
+        for _ in 0..50 {
+            let mut round = 0;
+            for t in entities::org::tenants::list(&self.app.platform)
+                .await
+                .expect("tenants")
+            {
+                let db = self.app.tenants.connection(&t).await.expect("tenant db");
+                let due = outbox::Entity::find()
+                    .filter(
+                        sea_orm::Condition::all()
+                            .add(sea_orm::ColumnTrait::is_null(&outbox::Column::SentAt))
+                            .add(sea_orm::ColumnTrait::lte(
+                                &outbox::Column::AvailableAt,
+                                entities::now(),
+                            )),
+                    )
+                    .order_by_asc(outbox::Column::Id)
+                    .all(&db)
+                    .await
+                    .expect("due outbox rows");
+                for row in due {
+                    outbox::mark_sent(&db, &[(row.id, row.attempt)], entities::now())
+                        .await
+                        .expect("mark sent");
+                    let env = jobs::Envelope {
+                        name: row.job_name,
+                        tenant_id: t.id,
+                        outbox_id: row.id,
+                        attempt: u32::try_from(row.attempt).unwrap_or(0),
+                        payload: row.payload,
+                        due_at_us: None,
+                    };
+                    rt.execute(serde_json::to_value(&env).expect("envelope"))
+                        .await
+                        .expect("delivery");
+                    round += 1;
+                }
+            }
+            if round == 0 {
+                return ran;
+            }
+            ran += round;
+        }
+        panic!("jobs kept enqueuing jobs for 50 rounds ({ran} deliveries)");
+    }
+}

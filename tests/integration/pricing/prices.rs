@@ -2,9 +2,6 @@
 //! force, the rate's history, and propagating list prices to branches with the `pricing.sync`
 //! job (idempotent: a second run writes nothing).
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use entities::Role;
 use entities::{
     inventory::tables::item, org::tables::audit_log, pricing::admin, pricing::tables::item_price,
@@ -15,7 +12,6 @@ use jobs::Job;
 use jobs::pricing::SyncPrices;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-use tests::run::{start_workers, wait_until};
 use tests::{TestApp, TestResponse, TestTenant, shape_tests};
 use uuid::Uuid;
 use workers::runtime::{Outcome, Runtime};
@@ -333,19 +329,6 @@ async fn sync_status(app: &TestApp, token: &str, id: &str) -> Value {
     r.json
 }
 
-async fn wait_done(app: &TestApp, token: &str, id: &str) -> Value {
-    wait_until(
-        "the price sync to finish",
-        Duration::from_secs(20),
-        || async {
-            let s = sync_status(app, token, id).await;
-            s["status"] == "done" || s["status"] == "failed"
-        },
-    )
-    .await;
-    sync_status(app, token, id).await
-}
-
 async fn sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run_writes_nothing(
     app: TestApp,
 ) {
@@ -434,13 +417,13 @@ async fn sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run
     );
     assert_eq!(sync_status(&app, &owner, &id).await["status"], "queued");
 
-    let rt = Arc::new(Runtime::new(
+    let rt = Runtime::new(
         app.app.platform.clone(),
         app.app.tenants.clone(),
         workers::handlers::all(Services::none()),
-    ));
-    let stop = start_workers(&app, rt.clone());
-    let done = wait_done(&app, &owner, &id).await;
+    );
+    app.run_pending_jobs(&rt).await;
+    let done = sync_status(&app, &owner, &id).await;
     assert_eq!(done["status"], "done", "{done}");
     assert_eq!(
         done["result"],
@@ -462,7 +445,6 @@ async fn sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run
         [(branches[1], 700)],
         "an item without a list price is left alone"
     );
-    drop(stop);
 
     // The same job again (a second outbox row for the same propagation), delivered directly.
     let sync_id: Uuid = id.parse().unwrap();
@@ -534,13 +516,13 @@ async fn fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found(app:
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let id = r.json["id"].as_str().unwrap().to_owned();
-    let rt = Arc::new(Runtime::new(
+    let rt = Runtime::new(
         app.app.platform.clone(),
         app.app.tenants.clone(),
         workers::handlers::all(Services::none()),
-    ));
-    let _stop = start_workers(&app, rt);
-    let done = wait_done(&app, &owner, &id).await;
+    );
+    app.run_pending_jobs(&rt).await;
+    let done = sync_status(&app, &owner, &id).await;
     assert_eq!(
         done["result"],
         json!({"branches": 2, "items": 1, "rows_written": 3, "rows_unchanged": 1}),
