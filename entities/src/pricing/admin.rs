@@ -361,14 +361,18 @@ pub async fn set_rate(
     Ok(row)
 }
 
-/// How a propagation treats a branch that already has its own price.
+/// How a propagation treats a branch that has its own price.
+///
+/// A branch without an override sells at the list price, and follows every later change of it;
+/// so "making branches follow the list" removes overrides, and never copies the list price into
+/// branch rows (a copy would freeze the branch at today's price).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncMode {
-    /// Overwrite branch overrides with the list price.
+    /// Branches follow the list: their overrides of it are removed.
     #[default]
     ResetOverrides,
-    /// Only give a price to branches that have none; overrides stay.
+    /// Overrides stay; the run counts the branches that follow the list and writes nothing.
     FillMissing,
 }
 
@@ -396,9 +400,12 @@ pub struct SyncResult {
     pub branches: u64,
     /// Items with a list price that were looked at.
     pub items: u64,
-    /// Branch rows inserted or changed.
-    pub rows_written: u64,
-    /// Branch rows that already had the price (or an override kept by `fill_missing`).
+    /// Branch overrides removed (`reset_overrides`): those branches now follow the list.
+    #[serde(default)]
+    pub overrides_removed: u64,
+    /// Branch and list pairs left as they were: following the list already, or an override
+    /// kept by `fill_missing`.
+    #[serde(default)]
     pub rows_unchanged: u64,
 }
 
@@ -572,9 +579,9 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
         let Some(last) = items.last().copied() else {
             break;
         };
-        let (written, unchanged) = propagate(&txn, &items, &lists, &branch_ids, req.mode).await?;
+        let (removed, unchanged) = propagate(&txn, &items, &lists, &branch_ids, req.mode).await?;
         progress.counts.items += items.len() as u64;
-        progress.counts.rows_written += written;
+        progress.counts.overrides_removed += removed;
         progress.counts.rows_unchanged += unchanged;
         progress.cursor = Some(last);
         // The batch and the progress that counts it commit together: a crash after this
@@ -629,8 +636,9 @@ fn progress_json(p: &Progress) -> Result<serde_json::Value> {
     serde_json::to_value(p).map_err(|e| Error::Internal(format!("sync progress: {e}")))
 }
 
-/// Makes the chosen branches' rows of `items` equal to their list prices; returns (written,
-/// unchanged).
+/// Makes the chosen branches follow the list prices of `items`: in `reset_overrides`, their
+/// overrides of lists the item has a list price in are removed (an override of a list without a
+/// list price is all that branch has, and stays); returns (removed, unchanged).
 async fn propagate(
     txn: &impl ConnectionTrait,
     items: &[Uuid],
@@ -647,74 +655,43 @@ async fn propagate(
         .filter(item_price::Column::BranchId.eq(Uuid::nil()))
         .all(txn)
         .await?;
-    let existing: HashMap<(Uuid, String, Uuid), item_price::Model> = item_price::Entity::find()
+    let overrides: HashSet<(Uuid, String, Uuid)> = item_price::Entity::find()
         .filter(item_price::Column::ItemId.is_in(items.iter().copied()))
         .filter(item_price::Column::PriceList.is_in(lists.iter().map(String::as_str)))
         .filter(item_price::Column::BranchId.is_in(branch_ids.iter().copied()))
         .all(txn)
         .await?
         .into_iter()
-        .map(|r| ((r.item_id, r.price_list.clone(), r.branch_id), r))
+        .map(|r| (r.item_id, r.price_list, r.branch_id))
         .collect();
-    let now = crate::now();
-    let (mut written, mut unchanged) = (0u64, 0u64);
-    let mut inserts = Vec::new();
+    let (mut removed, mut unchanged) = (0u64, 0u64);
+    let mut by_list: HashMap<&str, Vec<Uuid>> = HashMap::new();
     for lp in &list_rows {
         for b in branch_ids {
-            match existing.get(&(lp.item_id, lp.price_list.clone(), *b)) {
-                Some(cur)
-                    if (cur.amount_minor == lp.amount_minor && cur.currency == lp.currency)
-                        || mode == SyncMode::FillMissing =>
-                {
-                    unchanged += 1;
-                }
-                Some(_) => {
-                    item_price::Entity::update_many()
-                        .col_expr(
-                            item_price::Column::AmountMinor,
-                            sea_orm::sea_query::Expr::value(lp.amount_minor),
-                        )
-                        .col_expr(
-                            item_price::Column::Currency,
-                            sea_orm::sea_query::Expr::value(lp.currency.clone()),
-                        )
-                        .col_expr(
-                            item_price::Column::UpdatedBy,
-                            sea_orm::sea_query::Expr::value(lp.updated_by),
-                        )
-                        .col_expr(
-                            item_price::Column::UpdatedAt,
-                            sea_orm::sea_query::Expr::value(now),
-                        )
-                        .filter(item_price::Column::ItemId.eq(lp.item_id))
-                        .filter(item_price::Column::PriceList.eq(lp.price_list.clone()))
-                        .filter(item_price::Column::BranchId.eq(*b))
-                        .exec(txn)
-                        .await?;
-                    written += 1;
-                }
-                None => {
-                    inserts.push(item_price::ActiveModel {
-                        item_id: Set(lp.item_id),
-                        price_list: Set(lp.price_list.clone()),
-                        branch_id: Set(*b),
-                        amount_minor: Set(lp.amount_minor),
-                        currency: Set(lp.currency.clone()),
-                        updated_by: Set(lp.updated_by),
-                        updated_at: Set(now),
-                    });
-                    written += 1;
-                }
+            if mode == SyncMode::ResetOverrides
+                && overrides.contains(&(lp.item_id, lp.price_list.clone(), *b))
+            {
+                removed += 1;
+            } else {
+                unchanged += 1;
             }
         }
+        by_list
+            .entry(lp.price_list.as_str())
+            .or_default()
+            .push(lp.item_id);
     }
-    // Bounded by batch items × lists × branches; chunked to stay under bind-parameter limits.
-    for chunk in inserts.chunks(500) {
-        item_price::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
+    if mode == SyncMode::ResetOverrides {
+        for (list, list_items) in by_list {
+            item_price::Entity::delete_many()
+                .filter(item_price::Column::PriceList.eq(list))
+                .filter(item_price::Column::ItemId.is_in(list_items))
+                .filter(item_price::Column::BranchId.is_in(branch_ids.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
     }
-    Ok((written, unchanged))
+    Ok((removed, unchanged))
 }
 
 /// Records that a propagation failed and will not be retried.

@@ -24,7 +24,7 @@ shape_tests!(
     a_usd_price_converts_at_the_rate_in_force,
     bad_prices_are_refused_naming_the_field,
     the_rate_history_keeps_every_rate_and_the_last_is_in_force,
-    sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run_writes_nothing,
+    sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_writes_nothing,
     fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found,
     a_sync_that_died_after_a_batch_resumes_without_counting_a_row_twice,
     a_sync_that_cannot_run_ends_failed_with_the_reason,
@@ -329,7 +329,7 @@ async fn sync_status(app: &TestApp, token: &str, id: &str) -> Value {
     r.json
 }
 
-async fn sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run_writes_nothing(
+async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_writes_nothing(
     app: TestApp,
 ) {
     let t = app.tenant("acme").await;
@@ -427,19 +427,37 @@ async fn sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run
     assert_eq!(done["status"], "done", "{done}");
     assert_eq!(
         done["result"],
-        json!({"branches": 3, "items": 2, "rows_written": 6, "rows_unchanged": 0}),
-        "A: 2 missing + 1 override reset; B: 3 missing"
+        json!({"branches": 3, "items": 2, "overrides_removed": 1, "rows_unchanged": 5}),
+        "A: its one override removed; B: every branch followed the list already"
     );
     assert!(done["finished_at"].is_string());
     assert_eq!(done["error"], Value::Null);
+    assert!(branch_rows(&app, &t, a, "mostrador").await.is_empty());
+    assert!(branch_rows(&app, &t, b, "mostrador").await.is_empty());
+    // Every branch sells at the list price, and a later change of it reaches every branch.
+    let r = app
+        .get(&format!("/pos/api/items/{a}/prices"), Some(&owner))
+        .await;
     assert_eq!(
-        branch_rows(&app, &t, a, "mostrador").await,
-        branches.iter().map(|b| (*b, 12_000)).collect::<Vec<_>>()
+        resolved(&r.json, branches[0], "mostrador")["unit_price"],
+        "120.00"
     );
-    assert_eq!(
-        branch_rows(&app, &t, b, "mostrador").await,
-        branches.iter().map(|b| (*b, 5_000)).collect::<Vec<_>>()
-    );
+    let r = set_prices(
+        &app,
+        &owner,
+        a,
+        json!([{"price_list": "mostrador", "amount": "130", "currency": "MXN"}]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .get(&format!("/pos/api/items/{a}/prices"), Some(&owner))
+        .await;
+    for b in &branches {
+        let p = resolved(&r.json, *b, "mostrador");
+        assert_eq!(p["unit_price"], "130.00", "{b}");
+        assert_eq!(p["source"], "list");
+    }
     assert_eq!(
         branch_rows(&app, &t, no_list_price, "mostrador").await,
         [(branches[1], 700)],
@@ -469,7 +487,7 @@ async fn sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run
     assert_eq!(again["status"], "done");
     assert_eq!(
         again["result"],
-        json!({"branches": 3, "items": 2, "rows_written": 0, "rows_unchanged": 6})
+        json!({"branches": 3, "items": 2, "overrides_removed": 0, "rows_unchanged": 6})
     );
     // A re-delivery of that job is skipped and changes nothing.
     assert_eq!(rt.execute(raw).await.unwrap(), Outcome::Skipped);
@@ -477,10 +495,7 @@ async fn sync_prices_makes_every_branch_equal_to_the_list_price_and_a_second_run
         sync_status(&app, &owner, &id).await["result"],
         again["result"]
     );
-    assert_eq!(
-        branch_rows(&app, &t, a, "mostrador").await,
-        branches.iter().map(|b| (*b, 12_000)).collect::<Vec<_>>()
-    );
+    assert!(branch_rows(&app, &t, a, "mostrador").await.is_empty());
 
     let synced = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("prices.synced"))
@@ -525,12 +540,14 @@ async fn fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found(app:
     let done = sync_status(&app, &owner, &id).await;
     assert_eq!(
         done["result"],
-        json!({"branches": 2, "items": 1, "rows_written": 3, "rows_unchanged": 1}),
+        json!({"branches": 2, "items": 1, "overrides_removed": 0, "rows_unchanged": 4}),
         "{done}"
     );
-    let mut expected = vec![(mty, 8_000), (gdl, 10_000)];
-    expected.sort_unstable();
-    assert_eq!(branch_rows(&app, &t, it, "taller").await, expected);
+    assert_eq!(
+        branch_rows(&app, &t, it, "taller").await,
+        [(mty, 8_000)],
+        "the override stays and nothing is written"
+    );
     assert_eq!(done["request"]["mode"], "fill_missing");
 
     let r = app
@@ -580,38 +597,41 @@ async fn a_sync_that_died_after_a_batch_resumes_without_counting_a_row_twice(app
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
-    // What a run that died right after committing its first batch leaves behind.
+    // The second item has overrides at both branches; the first had them too, and a run that
+    // died right after committing its first batch removed those.
     set_prices(
         &app,
         &owner,
-        first,
+        second,
         json!([
-            {"price_list": "flotilla", "branch_id": b1, "amount": "10", "currency": "MXN"},
-            {"price_list": "flotilla", "branch_id": b2, "amount": "10", "currency": "MXN"},
+            {"price_list": "flotilla", "branch_id": b1, "amount": "9", "currency": "MXN"},
+            {"price_list": "flotilla", "branch_id": b2, "amount": "9", "currency": "MXN"},
         ]),
     )
     .await;
     let mut row: price_sync::ActiveModel = admin::get_sync(&db, id).await.unwrap().into();
     row.status = Set("running".into());
     row.result = Set(Some(json!({
-        "branches": 2, "items": 1, "rows_written": 2, "rows_unchanged": 0, "cursor": first,
+        "branches": 2, "items": 1, "overrides_removed": 2, "rows_unchanged": 0, "cursor": first,
     })));
     row.update(&db).await.unwrap();
 
     let result = admin::run_sync(&db, id, 1).await.unwrap();
     assert_eq!(
-        (result.items, result.rows_written, result.rows_unchanged),
+        (
+            result.items,
+            result.overrides_removed,
+            result.rows_unchanged
+        ),
         (2, 4, 0),
         "the first item is not redone nor counted again"
     );
     let done = sync_status(&app, &owner, &id.to_string()).await;
     assert_eq!(
         done["result"],
-        json!({"branches": 2, "items": 2, "rows_written": 4, "rows_unchanged": 0})
+        json!({"branches": 2, "items": 2, "overrides_removed": 4, "rows_unchanged": 0})
     );
-    let mut expected = vec![(b1, 1_000), (b2, 1_000)];
-    expected.sort_unstable();
-    assert_eq!(branch_rows(&app, &t, second, "flotilla").await, expected);
+    assert!(branch_rows(&app, &t, second, "flotilla").await.is_empty());
 }
 
 async fn a_sync_that_cannot_run_ends_failed_with_the_reason(app: TestApp) {

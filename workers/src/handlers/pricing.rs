@@ -29,7 +29,7 @@ pub async fn sync_prices(job: SyncPrices, ctx: JobCtx) -> Result<(), JobError> {
                 tenant = %ctx.tenant.slug,
                 sync = %job.sync_id,
                 items = result.items,
-                rows_written = result.rows_written,
+                overrides_removed = result.overrides_removed,
                 rows_unchanged = result.rows_unchanged,
                 "prices propagated"
             );

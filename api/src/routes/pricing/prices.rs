@@ -385,8 +385,9 @@ pub struct SyncPricesRequest {
     pub item_ids: Option<Vec<Uuid>>,
     /// These branches; every active branch (in the caller's scope) when absent.
     pub branch_ids: Option<Vec<Uuid>>,
-    /// `reset_overrides` (default: branch overrides become the list price) or `fill_missing`
-    /// (only branches without a price get one).
+    /// `reset_overrides` (default: the branches' overrides are removed, so they sell at the list
+    /// price and follow its later changes) or `fill_missing` (overrides stay; the run only
+    /// counts the branches that follow the list).
     pub mode: Option<String>,
 }
 
@@ -409,7 +410,7 @@ pub struct PriceSyncView {
     /// What was asked.
     #[schema(value_type = Object)]
     pub request: serde_json::Value,
-    /// `{branches, items, rows_written, rows_unchanged}` (with a `cursor` while running).
+    /// `{branches, items, overrides_removed, rows_unchanged}` (with a `cursor` while running).
     #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
     /// Why it failed (or why the last try did, while running).
