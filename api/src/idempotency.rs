@@ -95,3 +95,53 @@ impl Idem {
         }
     }
 }
+
+/// What an idempotent write answered.
+#[derive(Debug)]
+pub enum Written<T> {
+    /// The key's first answer, to send again.
+    Replayed(Response),
+    /// Done now: the answer (stored with the key in the work's transaction) and what the work
+    /// returned besides (e.g. the items whose stock changed).
+    Done(serde_json::Value, T),
+}
+
+/// Runs `work` once per `Idempotency-Key`: claims the key for `scope` and the raw body, runs the
+/// work in one write transaction that also stores its answer, and commits; a retry with the same
+/// key and body gets the first answer, another body a 422, a duplicate in flight a 409. A failed
+/// work releases the key (nothing was written), so the client may retry it. Without the header
+/// the work simply runs.
+///
+/// # Errors
+/// The claim's refusals, and whatever the work answers.
+pub async fn write_once<T, F>(
+    db: &DatabaseConnection,
+    headers: &HeaderMap,
+    scope: &str,
+    raw: &serde_json::Value,
+    status: StatusCode,
+    work: F,
+) -> ApiResult<Written<T>>
+where
+    F: AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<(serde_json::Value, T)>,
+{
+    let idem = match Idem::claim(db, headers, scope, raw).await? {
+        Claimed::Replay(resp) => return Ok(Written::Replayed(resp)),
+        Claimed::Fresh(i) => i,
+    };
+    let result = async {
+        let txn = entities::db::begin_write(db).await?;
+        let (body, extra) = work(&txn).await?;
+        idem.finish(&txn, status, &body).await?;
+        txn.commit().await?;
+        Ok::<_, ApiError>((body, extra))
+    }
+    .await;
+    match result {
+        Ok((body, extra)) => Ok(Written::Done(body, extra)),
+        Err(e) => {
+            idem.release(db).await;
+            Err(e)
+        }
+    }
+}

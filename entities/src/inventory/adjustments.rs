@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Statement, Value,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -144,7 +143,7 @@ fn entry(actor: &Actor, action: &str, id: Uuid) -> Entry {
 /// [`Error::Validation`] naming the field or line; [`Error::NotFound`] `warehouse`;
 /// [`Error::Conflict`] `insufficient_stock` (nothing is changed).
 pub async fn adjust(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     actor: &Actor,
     new: NewAdjustment,
 ) -> Result<StockChange> {
@@ -171,9 +170,8 @@ pub async fn adjust(
     };
     let id = Uuid::now_v7();
     let ref_id = id.to_string();
-    let txn = crate::db::begin_write(db).await?;
     let items: Vec<Uuid> = new.lines.iter().map(|l| l.item_id).collect();
-    check_items(&txn, &items).await?;
+    check_items(txn, &items).await?;
     let moves: Vec<Movement> = new
         .lines
         .iter()
@@ -184,7 +182,7 @@ pub async fn adjust(
         })
         .collect();
     let moved = movements::apply(
-        &txn,
+        txn,
         &moves,
         &Reference {
             reason: reason::ADJUSTMENT,
@@ -202,9 +200,8 @@ pub async fn adjust(
             "note": note,
             "lines": moved.iter().map(|m| json!({"item_id": m.item_id, "delta": m.delta, "after": m.after})).collect::<Vec<_>>(),
         }))
-        .record_tenant(&txn)
+        .record_tenant(txn)
         .await?;
-    txn.commit().await?;
     Ok(StockChange { id, moved })
 }
 
@@ -214,7 +211,11 @@ pub async fn adjust(
 ///
 /// # Errors
 /// [`Error::Validation`] naming the field or line; [`Error::NotFound`] `warehouse`.
-pub async fn count(db: &DatabaseConnection, actor: &Actor, new: NewCount) -> Result<StockChange> {
+pub async fn count(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    new: NewCount,
+) -> Result<StockChange> {
     check_line_count(new.lines.len())?;
     for (i, l) in new.lines.iter().enumerate() {
         crate::rules::quantity::level(format!("lines[{i}].counted"), l.counted)?;
@@ -237,10 +238,9 @@ pub async fn count(db: &DatabaseConnection, actor: &Actor, new: NewCount) -> Res
     let note = check_note(new.note)?;
     let id = Uuid::now_v7();
     let ref_id = id.to_string();
-    let txn = crate::db::begin_write(db).await?;
     let items: Vec<Uuid> = new.lines.iter().map(|l| l.item_id).collect();
-    check_items(&txn, &items).await?;
-    let current = balances(&txn, new.warehouse_id, counted.keys().copied()).await?;
+    check_items(txn, &items).await?;
+    let current = balances(txn, new.warehouse_id, counted.keys().copied()).await?;
     let moves: Vec<Movement> = counted
         .iter()
         .filter_map(|(item_id, (_, c))| {
@@ -254,10 +254,10 @@ pub async fn count(db: &DatabaseConnection, actor: &Actor, new: NewCount) -> Res
         .collect();
     // A count that changes nothing still checks the warehouse, as one that does would.
     if moves.is_empty() {
-        crate::inventory::stock_views::warehouse(&txn, new.warehouse_id).await?;
+        crate::inventory::stock_views::warehouse(txn, new.warehouse_id).await?;
     }
     let moved = movements::apply(
-        &txn,
+        txn,
         &moves,
         &Reference {
             reason: reason::COUNT,
@@ -278,9 +278,8 @@ pub async fn count(db: &DatabaseConnection, actor: &Actor, new: NewCount) -> Res
                 "before": current.get(item).copied().unwrap_or(0),
             })).collect::<Vec<_>>(),
         }))
-        .record_tenant(&txn)
+        .record_tenant(txn)
         .await?;
-    txn.commit().await?;
     Ok(StockChange { id, moved })
 }
 

@@ -137,7 +137,7 @@ async fn warehouse_branches(
 /// above zero, an item twice or unknown, an inactive warehouse); [`Error::NotFound`]
 /// `warehouse` (unknown, or outside `scope`: the user must see the origin or the destination).
 pub async fn request_transfer(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     actor: &Actor,
     scope: Option<&[Uuid]>,
     new: NewTransfer,
@@ -174,8 +174,7 @@ pub async fn request_transfer(
             "note must be at most 1000 characters",
         ));
     }
-    let txn = crate::db::begin_write(db).await?;
-    let whs = warehouse_branches(&txn, &[new.from_warehouse_id, new.to_warehouse_id]).await?;
+    let whs = warehouse_branches(txn, &[new.from_warehouse_id, new.to_warehouse_id]).await?;
     let (Some(from), Some(to)) = (
         whs.get(&new.from_warehouse_id),
         whs.get(&new.to_warehouse_id),
@@ -198,10 +197,10 @@ pub async fn request_transfer(
         }
     }
     let items: Vec<Uuid> = new.lines.iter().map(|l| l.item_id).collect();
-    check_items(&txn, &items).await?;
+    check_items(txn, &items).await?;
     let now = crate::now();
     let id = Uuid::now_v7();
-    let n = next_folio(&txn, "transfer").await?;
+    let n = next_folio(txn, "transfer").await?;
     let t = transfer::ActiveModel {
         id: Set(id),
         folio: Set(format!("TR-{n:06}")),
@@ -219,7 +218,7 @@ pub async fn request_transfer(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     transfer_line::Entity::insert_many(new.lines.iter().map(|l| transfer_line::ActiveModel {
         transfer_id: Set(id),
@@ -229,7 +228,7 @@ pub async fn request_transfer(
         qty_received: Set(0),
         ..Default::default()
     }))
-    .exec(&txn)
+    .exec(txn)
     .await?;
     entry(actor, "transfer.requested", id)
         .details(json!({
@@ -238,10 +237,9 @@ pub async fn request_transfer(
             "to_warehouse_id": t.to_warehouse_id,
             "lines": new.lines.iter().map(|l| json!({"item_id": l.item_id, "qty": l.qty})).collect::<Vec<_>>(),
         }))
-        .record_tenant(&txn)
+        .record_tenant(txn)
         .await?;
-    let lines = lines_of(&txn, id).await?;
-    txn.commit().await?;
+    let lines = lines_of(txn, id).await?;
     Ok(TransferDetail { transfer: t, lines })
 }
 

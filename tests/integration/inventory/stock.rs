@@ -13,6 +13,7 @@ use tests::{Shape, TestApp, TestTenant, shape_tests};
 use uuid::Uuid;
 
 shape_tests!(
+    a_retried_adjustment_count_or_transfer_with_its_key_happens_once,
     a_stock_view_read_before_an_invalidation_never_fills_the_cache,
     a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and_writes_nothing,
     quantities_past_the_bound_are_422_naming_the_field_and_write_nothing,
@@ -1012,4 +1013,81 @@ async fn a_stock_view_read_before_an_invalidation_never_fills_the_cache(app: Tes
         .await;
     assert_eq!(r.headers["x-cache"], "hit");
     assert_eq!(r.json["on_hand"], 7);
+}
+
+/// Posts an adjustment with the key `adj-1`.
+async fn adjust_with_key(app: &TestApp, token: &str, body: &Value) -> tests::TestResponse {
+    tests::shop::post_with_key(app, "/pos/api/inventory/adjustments", token, "adj-1", body).await
+}
+
+/// `Idempotency-Key` on the inventory's creating POSTs: a retried "found +10" adds 10, not 20; the
+/// retry answers the first result (`Idempotent-Replayed`); the key with another body is 422; a
+/// count and a transfer request retried with their keys happen once too.
+async fn a_retried_adjustment_count_or_transfer_with_its_key_happens_once(app: TestApp) {
+    use tests::shop::post_with_key;
+    let f = fixture(&app, "reintento").await;
+    let wh = f.wh[0][0];
+    let it = item(&app, &f.token, "REI-1").await;
+    let db = app.tenant_db(&f.t).await;
+    let found =
+        json!({"warehouse_id": wh, "reason": "found", "lines": [{"item_id": it, "delta": 10}]});
+    let first = adjust_with_key(&app, &f.token, &found).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let again = adjust_with_key(&app, &f.token, &found).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.json, first.json);
+    assert_eq!(balance(&db, it, wh).await, 10, "added once");
+    assert_eq!(ledger_sum(&db, it, wh).await, 10);
+    let other =
+        json!({"warehouse_id": wh, "reason": "found", "lines": [{"item_id": it, "delta": 3}]});
+    let r = adjust_with_key(&app, &f.token, &other).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(balance(&db, it, wh).await, 10);
+
+    let counted = json!({"warehouse_id": wh, "lines": [{"item_id": it, "counted": 4}]});
+    for _ in 0..2 {
+        let r = post_with_key(
+            &app,
+            "/pos/api/inventory/counts",
+            &f.token,
+            "count-1",
+            &counted,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    assert_eq!(balance(&db, it, wh).await, 4);
+    assert_eq!(
+        ledger(&db, it, wh)
+            .await
+            .iter()
+            .filter(|l| l.reason == "count")
+            .count(),
+        1
+    );
+
+    let asked = json!({"from_warehouse_id": wh, "to_warehouse_id": f.wh[1][0], "lines": [{"item_id": it, "qty": 1}]});
+    let a = post_with_key(
+        &app,
+        "/pos/api/inventory/transfers",
+        &f.token,
+        "tr-1",
+        &asked,
+    )
+    .await;
+    let b = post_with_key(
+        &app,
+        "/pos/api/inventory/transfers",
+        &f.token,
+        "tr-1",
+        &asked,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    assert_eq!(b.json["id"], a.json["id"], "one transfer");
+    let list = app
+        .get("/pos/api/inventory/transfers", Some(&f.token))
+        .await;
+    assert_eq!(list.json["total"], 1);
 }

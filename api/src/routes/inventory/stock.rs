@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppQuery};
+use crate::idempotency::{Written, write_once};
 use crate::state::AppState;
 
 /// The inventory routes.
@@ -333,44 +334,52 @@ impl From<StockChange> for StockChangeView {
 #[utoipa::path(
     post, path = "/pos/api/inventory/adjustments", tag = "inventory", security(("bearer" = [])),
     request_body = AdjustmentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of moving stock again")),
     responses(
         (status = 201, body = StockChangeView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`insufficient_stock`", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`, `idempotency_key_in_use`", body = ErrorBody),
+        (status = 422, description = "Invalid field, or the key was used with another body", body = ErrorBody),
     )
 )]
 pub async fn adjust(
     ctx: TenantCtx,
     State(state): State<AppState>,
-    AppJson(req): AppJson<AdjustmentRequest>,
-) -> ApiResult<(StatusCode, Json<StockChangeView>)> {
+    headers: axum::http::HeaderMap,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
     ctx.principal.require_manager()?;
+    let req: AdjustmentRequest = crate::extract::body_as(&raw)?;
     own_warehouse(&ctx, req.warehouse_id).await?;
-    let change = adjustments::adjust(
+    let new = NewAdjustment {
+        warehouse_id: req.warehouse_id,
+        lines: req
+            .lines
+            .iter()
+            .map(|l| AdjustmentLine {
+                item_id: l.item_id,
+                delta: l.delta,
+            })
+            .collect(),
+        kind: req.reason,
+        note: req.note,
+    };
+    let actor = ctx.actor();
+    let written = write_once(
         &ctx.db,
-        &ctx.actor(),
-        NewAdjustment {
-            warehouse_id: req.warehouse_id,
-            lines: req
-                .lines
-                .iter()
-                .map(|l| AdjustmentLine {
-                    item_id: l.item_id,
-                    delta: l.delta,
-                })
-                .collect(),
-            kind: req.reason,
-            note: req.note,
+        &headers,
+        "inventory.adjust",
+        &raw,
+        StatusCode::CREATED,
+        async |txn| {
+            let change = adjustments::adjust(txn, &actor, new).await?;
+            let items = change.items();
+            Ok((json_body(&StockChangeView::from(change))?, items))
         },
     )
     .await?;
-    state
-        .stock_cache()
-        .invalidate(ctx.principal.tenant.id, &change.items())
-        .await;
-    Ok((StatusCode::CREATED, Json(change.into())))
+    Ok(stock_written(&state, &ctx, written).await)
 }
 
 /// Sets balances of one warehouse to what was counted (owner, admin, manager): ledger reason
@@ -378,6 +387,7 @@ pub async fn adjust(
 #[utoipa::path(
     post, path = "/pos/api/inventory/counts", tag = "inventory", security(("bearer" = [])),
     request_body = CountRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     responses(
         (status = 201, body = StockChangeView),
         (status = 403, body = ErrorBody),
@@ -388,32 +398,59 @@ pub async fn adjust(
 pub async fn count(
     ctx: TenantCtx,
     State(state): State<AppState>,
-    AppJson(req): AppJson<CountRequest>,
-) -> ApiResult<(StatusCode, Json<StockChangeView>)> {
+    headers: axum::http::HeaderMap,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
     ctx.principal.require_manager()?;
+    let req: CountRequest = crate::extract::body_as(&raw)?;
     own_warehouse(&ctx, req.warehouse_id).await?;
-    let change = adjustments::count(
+    let new = NewCount {
+        warehouse_id: req.warehouse_id,
+        lines: req
+            .lines
+            .iter()
+            .map(|l| CountLine {
+                item_id: l.item_id,
+                counted: l.counted,
+            })
+            .collect(),
+        note: req.note,
+    };
+    let actor = ctx.actor();
+    let written = write_once(
         &ctx.db,
-        &ctx.actor(),
-        NewCount {
-            warehouse_id: req.warehouse_id,
-            lines: req
-                .lines
-                .iter()
-                .map(|l| CountLine {
-                    item_id: l.item_id,
-                    counted: l.counted,
-                })
-                .collect(),
-            note: req.note,
+        &headers,
+        "inventory.count",
+        &raw,
+        StatusCode::CREATED,
+        async |txn| {
+            let change = adjustments::count(txn, &actor, new).await?;
+            let items = change.items();
+            Ok((json_body(&StockChangeView::from(change))?, items))
         },
     )
     .await?;
-    state
-        .stock_cache()
-        .invalidate(ctx.principal.tenant.id, &change.items())
-        .await;
-    Ok((StatusCode::CREATED, Json(change.into())))
+    Ok(stock_written(&state, &ctx, written).await)
+}
+
+/// A view as the JSON body an idempotent write stores and answers.
+fn json_body<T: Serialize>(view: &T) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(view).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The answer of an adjustment or a count: the replayed first answer, or this one after the
+/// touched items left the stock cache.
+async fn stock_written(state: &AppState, ctx: &TenantCtx, w: Written<Vec<Uuid>>) -> Response {
+    match w {
+        Written::Replayed(resp) => resp,
+        Written::Done(body, items) => {
+            state
+                .stock_cache()
+                .invalidate(ctx.principal.tenant.id, &items)
+                .await;
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+    }
 }
 
 /// Filters and page of the ledger.

@@ -281,6 +281,7 @@ pub async fn list_transfers(
 #[utoipa::path(
     post, path = "/pos/api/inventory/transfers", tag = "inventory", security(("bearer" = [])),
     request_body = CreateTransferRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of a second transfer")),
     responses(
         (status = 201, body = TransferView),
         (status = 403, body = ErrorBody),
@@ -290,22 +291,39 @@ pub async fn list_transfers(
 )]
 pub async fn request_transfer(
     ctx: TenantCtx,
-    AppJson(req): AppJson<CreateTransferRequest>,
-) -> ApiResult<(StatusCode, Json<TransferView>)> {
+    headers: axum::http::HeaderMap,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     ctx.principal.require_recorder()?;
-    let d = transfers::request_transfer(
+    let req: CreateTransferRequest = crate::extract::body_as(&raw)?;
+    let new = NewTransfer {
+        from_warehouse_id: req.from_warehouse_id,
+        to_warehouse_id: req.to_warehouse_id,
+        lines: lines(&req.lines),
+        note: req.note,
+    };
+    let (actor, scope) = (ctx.actor(), ctx.principal.branch_scope.clone());
+    let written = crate::idempotency::write_once(
         &ctx.db,
-        &ctx.actor(),
-        ctx.principal.branch_scope.as_deref(),
-        NewTransfer {
-            from_warehouse_id: req.from_warehouse_id,
-            to_warehouse_id: req.to_warehouse_id,
-            lines: lines(&req.lines),
-            note: req.note,
+        &headers,
+        "inventory.transfer",
+        &raw,
+        StatusCode::CREATED,
+        async |txn| {
+            let d = transfers::request_transfer(txn, &actor, scope.as_deref(), new).await?;
+            let view = serde_json::to_value(TransferView::from(d))
+                .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
+            Ok((view, ()))
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(d.into())))
+    Ok(match written {
+        crate::idempotency::Written::Replayed(resp) => resp,
+        crate::idempotency::Written::Done(body, ()) => {
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+    })
 }
 
 /// One transfer with its lines.
