@@ -31,6 +31,7 @@ mod m20261125_000010_tenant_global_invoice;
 mod m20261125_000011_tenant_category_sat_keys;
 mod m20261125_000012_tenant_invoice_lines;
 mod m20261206_000013_tenant_returned_qty_guard;
+mod m20261206_000014_tenant_job_runs_by_outbox;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -71,6 +72,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000011_tenant_category_sat_keys::Migration),
             Box::new(m20261125_000012_tenant_invoice_lines::Migration),
             Box::new(m20261206_000013_tenant_returned_qty_guard::Migration),
+            Box::new(m20261206_000014_tenant_job_runs_by_outbox::Migration),
         ]
     }
 }

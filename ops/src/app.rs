@@ -150,6 +150,7 @@ impl App {
             };
             let config = workers::relay::RelayConfig {
                 window: cfg.queue_window,
+                repush_after: cfg.outbox_repush,
                 ..Default::default()
             };
             let relay = Arc::new(workers::relay::Relay::new(

@@ -107,6 +107,10 @@ pub struct Config {
     /// `NEXUS_QUEUE_WINDOW` (default 2000): most jobs of one queue waiting in the backend; the
     /// outbox holds the rest.
     pub queue_window: u64,
+    /// `NEXUS_OUTBOX_REPUSH_SECS` (default 120): an outbox row sent this long ago whose run never
+    /// started, or whose run's lease lapsed, is pushed again (the queue lost it: Redis restarted
+    /// empty, a worker died with it); delivery is idempotent by run key.
+    pub outbox_repush: Duration,
     /// `NEXUS_WORKER_CONCURRENCY` (default 20): jobs run at once per queue and process.
     pub worker_concurrency: usize,
     /// `NEXUS_OPS_ADDR` (default `127.0.0.1:8081`, `off` to disable): the operator console's
@@ -480,6 +484,17 @@ impl Config {
             return Err(err("NEXUS_QUEUE_WINDOW", "must be between 1 and 7000"));
         }
 
+        let repush_secs = get("NEXUS_OUTBOX_REPUSH_SECS")
+            .map(|v| parse_num::<u64>("NEXUS_OUTBOX_REPUSH_SECS", &v, "a number of seconds"))
+            .transpose()?
+            .unwrap_or(120);
+        if !(1..=86_400).contains(&repush_secs) {
+            return Err(err(
+                "NEXUS_OUTBOX_REPUSH_SECS",
+                "must be between 1 and 86400",
+            ));
+        }
+
         let worker_concurrency = get("NEXUS_WORKER_CONCURRENCY")
             .map(|v| parse_num::<usize>("NEXUS_WORKER_CONCURRENCY", &v, "a number"))
             .transpose()?
@@ -558,6 +573,7 @@ impl Config {
             log_json,
             queue_namespace,
             queue_window,
+            outbox_repush: Duration::from_secs(repush_secs),
             worker_concurrency,
             ops_addr,
             metrics_addr,

@@ -45,6 +45,11 @@ pub struct RelayConfig {
     pub sweep_every: Duration,
     /// Time between sweeps while rows wait for room in a queue's window.
     pub backlog_every: Duration,
+    /// A row sent this long ago whose run never started (or whose run's lease lapsed) is pushed
+    /// again: the queue lost it (Redis restarted empty, a worker died holding it).
+    pub repush_after: Duration,
+    /// Time between those checks (each reads the rows sent in the last hour, per queue).
+    pub reconcile_every: Duration,
 }
 
 impl Default for RelayConfig {
@@ -54,6 +59,8 @@ impl Default for RelayConfig {
             batch: 500,
             sweep_every: Duration::from_secs(2),
             backlog_every: Duration::from_millis(100),
+            repush_after: Duration::from_secs(120),
+            reconcile_every: Duration::from_secs(10),
         }
     }
 }
@@ -62,6 +69,7 @@ impl Default for RelayConfig {
 #[derive(Clone, Debug)]
 pub struct RelayMetrics {
     relayed: IntCounterVec,
+    repushed: IntCounterVec,
     errors: IntCounterVec,
     backlog: IntGaugeVec,
     lag: IntGaugeVec,
@@ -77,6 +85,13 @@ impl RelayMetrics {
             Opts::new(
                 "nexus_outbox_relayed_total",
                 "Outbox rows pushed to their queue",
+            ),
+            &["queue"],
+        )?;
+        let repushed = IntCounterVec::new(
+            Opts::new(
+                "nexus_outbox_repushed_total",
+                "Sent outbox rows the queue had lost (no run started, or a lapsed lease), pushed again",
             ),
             &["queue"],
         )?;
@@ -101,7 +116,7 @@ impl RelayMetrics {
             ),
             &["queue"],
         )?;
-        for m in [&relayed, &errors] {
+        for m in [&relayed, &repushed, &errors] {
             registry.register(Box::new(m.clone()))?;
         }
         for m in [&backlog, &lag] {
@@ -109,6 +124,7 @@ impl RelayMetrics {
         }
         Ok(Self {
             relayed,
+            repushed,
             errors,
             backlog,
             lag,
@@ -126,6 +142,8 @@ pub struct RelayReport {
     /// Tenants whose database failed in this pass, with the error: skipped, and retried on the
     /// next pass, while every other tenant is relayed.
     pub failed_tenants: Vec<(String, String)>,
+    /// Sent rows the queue had lost, put back in line (and pushed again in this pass).
+    pub repushed: u64,
 }
 
 impl RelayReport {
@@ -144,6 +162,8 @@ pub struct Relay {
     waker: RelayWaker,
     config: RelayConfig,
     metrics: Option<RelayMetrics>,
+    /// When this relay last looked for rows the queue lost.
+    last_reconcile: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -173,7 +193,56 @@ impl Relay {
             waker,
             config,
             metrics,
+            last_reconcile: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Whether this sweep also looks for rows the queue lost, at most every
+    /// [`RelayConfig::reconcile_every`].
+    fn reconcile_due(&self) -> bool {
+        let mut last = self
+            .last_reconcile
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = last.is_none_or(|at| at.elapsed() >= self.config.reconcile_every);
+        if due {
+            *last = Some(std::time::Instant::now());
+        }
+        due
+    }
+
+    /// Puts back in line the tenant's rows that were sent but that the queue lost: sent more
+    /// than [`RelayConfig::repush_after`] ago (within the last hour, or ten times that) with no
+    /// run of their attempt, or whose run is `running` with a lease lapsed for 30 s. The
+    /// outbox is the one source of truth; a re-push that was not needed is skipped by the
+    /// runtime (its run exists).
+    async fn requeue_lost(
+        &self,
+        t: &tenant::Model,
+        report: &mut RelayReport,
+    ) -> Result<(), RelayError> {
+        let db = self.tenants.connection(t).await?;
+        let now = entities::now();
+        let before = now - chrono::Duration::from_std(self.config.repush_after).unwrap_or_default();
+        let span = (self.config.repush_after * 10).max(Duration::from_secs(3600));
+        let since = now - chrono::Duration::from_std(span).unwrap_or_default();
+        let lease_before = now - chrono::Duration::seconds(30);
+        for q in Queue::ALL {
+            let n = outbox::requeue_lost(&db, q.name(), since, before, lease_before).await?;
+            if n > 0 {
+                tracing::warn!(
+                    tenant = %t.slug,
+                    queue = q.name(),
+                    rows = n,
+                    "relay: sent jobs the queue lost are pushed again"
+                );
+                report.repushed += n;
+                if let Some(m) = &self.metrics {
+                    m.repushed.with_label_values(&[q.name()]).inc_by(n);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// One pass over every tenant. A tenant whose database fails is logged, counted
@@ -187,8 +256,15 @@ impl Relay {
         let mut report = RelayReport::default();
         let mut room = self.room().await?;
         let mut backlog: HashMap<Queue, (i64, i64)> = HashMap::new();
+        let reconcile = self.reconcile_due();
         for t in &all {
-            let relayed = self.relay_tenant(t, &mut room, &mut report).await;
+            let relayed = async {
+                if reconcile {
+                    self.requeue_lost(t, &mut report).await?;
+                }
+                self.relay_tenant(t, &mut room, &mut report).await
+            }
+            .await;
             if self.isolate(t, relayed, &mut report)? {
                 continue;
             }

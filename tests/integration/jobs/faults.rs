@@ -565,3 +565,73 @@ async fn a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once(
     .await;
     assert_eq!(run().await.starts, 2, "one start on each worker");
 }
+
+/// Redis killed under load and restarted **empty** (no persistence, or a failover to an empty
+/// replica), with jobs waiting in it and jobs running: the outbox is the one source of truth, so
+/// the relay pushes again every sent row whose run never started (or whose lease lapsed), and
+/// every job runs once, none left running. Distributed shape only, on a private `redis-server`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_empty_with_jobs_waiting_and_running_runs_every_job_once() {
+    if std::env::var("NEXUS_TEST_POSTGRES_URL").is_err() {
+        eprintln!("note: skipped: NEXUS_TEST_POSTGRES_URL not set");
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut redis) = RedisServer::start(dir.path()).await else {
+        eprintln!("note: skipped: redis-server is not installed");
+        return;
+    };
+    let app = TestApp::with_redis(Shape::Distributed, Some(redis.url())).await;
+    let t = app.tenant("acme").await;
+    let db = app.tenant_db(&t).await;
+    create_tables(&db).await.unwrap();
+    enqueue_sleeps(&db, &t, 300, (100, 300)).await;
+    let start = Instant::now();
+    let mut w = Workers::start_on(
+        &app,
+        1,
+        8,
+        "maintenance",
+        &[("NEXUS_OUTBOX_REPUSH_SECS", "3")],
+    );
+    wait_until("40 effects", Duration::from_secs(60), &mut w, || async {
+        effects(&db).await.1 >= 40
+    })
+    .await;
+    // Most jobs wait in Redis, some run. Kill it and bring it back with nothing in it.
+    redis.stop();
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy() != "redis.log" {
+            let p = entry.path();
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+    }
+    redis.restart().await;
+    eprintln!("redis restarted empty at {:?}", start.elapsed());
+    wait_until(
+        "every job after the empty restart",
+        Duration::from_secs(120),
+        &mut w,
+        || async { effects(&db).await.1 >= 300 },
+    )
+    .await;
+    let took = start.elapsed();
+    // Let runs that are finishing record their end.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    report("redis restarted empty", &app, &db, 300, took).await;
+    let running = job_run::Entity::find()
+        .filter(job_run::Column::Status.eq(status::RUNNING))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(running, 0, "no run left running");
+    drop(w);
+    drop(app);
+    redis.stop();
+}

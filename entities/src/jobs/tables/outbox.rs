@@ -106,3 +106,49 @@ pub async fn mark_sent(
     }
     Ok(marked)
 }
+
+/// Puts back in line the rows of `queue` sent in `[since, before)` that the queue must have lost:
+/// no run of their attempt exists, or its only run is `running` with a lease older than
+/// `lease_before` (its worker died). Answers how many. A row pushed again that was not lost after
+/// all is harmless: a delivery of a run that exists waits for its lease or is skipped.
+///
+/// # Errors
+/// Database errors.
+pub async fn requeue_lost(
+    db: &impl ConnectionTrait,
+    queue: &str,
+    since: DateTimeUtc,
+    before: DateTimeUtc,
+    lease_before: DateTimeUtc,
+) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let p = |n: usize| match backend {
+        sea_orm::DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    };
+    let sql = format!(
+        "UPDATE outbox SET sent_at = NULL \
+         WHERE queue = {q} AND sent_at >= {since} AND sent_at < {before} \
+           AND NOT EXISTS (SELECT 1 FROM job_runs r \
+                           WHERE r.outbox_id = outbox.id AND r.attempt = outbox.attempt \
+                             AND NOT (r.status = 'running' \
+                                      AND COALESCE(r.heartbeat_at, r.started_at) < {lease}))",
+        q = p(1),
+        since = p(2),
+        before = p(3),
+        lease = p(4),
+    );
+    let r = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                sea_orm::Value::from(queue.to_owned()),
+                sea_orm::Value::from(since),
+                sea_orm::Value::from(before),
+                sea_orm::Value::from(lease_before),
+            ],
+        ))
+        .await?;
+    Ok(r.rows_affected())
+}
