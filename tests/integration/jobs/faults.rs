@@ -418,23 +418,32 @@ async fn a_backlog_of_50000_committed_jobs_runs_once_each_when_the_workers_start
     assert_eq!(twice, 0, "no job started twice");
 }
 
+/// A distributed app on a private `redis-server` (a test may stop it) with the tenant `acme`;
+/// `None`, with a note, where PostgreSQL or `redis-server` is missing.
+async fn on_private_redis() -> Option<(tempfile::TempDir, RedisServer, TestApp, TestTenant)> {
+    if std::env::var("NEXUS_TEST_POSTGRES_URL").is_err() {
+        eprintln!("note: skipped: NEXUS_TEST_POSTGRES_URL not set");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(redis) = RedisServer::start(dir.path()).await else {
+        eprintln!("note: skipped: redis-server is not installed");
+        return None;
+    };
+    let app = TestApp::with_redis(Shape::Distributed, Some(redis.url())).await;
+    let t = app.tenant("acme").await;
+    Some((dir, redis, app, t))
+}
+
 /// Redis stopped under load, then restarted on the same port: the API keeps answering and
 /// committing, the outbox holds the work, and every job runs once Redis is back. Distributed
 /// shape only (the embedded one has no Redis), on a private `redis-server`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_under_load_loses_no_job_and_the_api_keeps_committing() {
-    if std::env::var("NEXUS_TEST_POSTGRES_URL").is_err() {
-        eprintln!("note: skipped: NEXUS_TEST_POSTGRES_URL not set");
-        return;
-    }
     let _one = ONE_AT_A_TIME.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let Some(mut redis) = RedisServer::start(dir.path()).await else {
-        eprintln!("note: skipped: redis-server is not installed");
+    let Some((_dir, mut redis, app, t)) = on_private_redis().await else {
         return;
     };
-    let app = TestApp::with_redis(Shape::Distributed, Some(redis.url())).await;
-    let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let db = app.tenant_db(&t).await;
     create_tables(&db).await.unwrap();
@@ -572,18 +581,10 @@ async fn a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once(
 /// every job runs once, none left running. Distributed shape only, on a private `redis-server`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restarted_empty_with_jobs_waiting_and_running_runs_every_job_once() {
-    if std::env::var("NEXUS_TEST_POSTGRES_URL").is_err() {
-        eprintln!("note: skipped: NEXUS_TEST_POSTGRES_URL not set");
-        return;
-    }
     let _one = ONE_AT_A_TIME.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let Some(mut redis) = RedisServer::start(dir.path()).await else {
-        eprintln!("note: skipped: redis-server is not installed");
+    let Some((dir, mut redis, app, t)) = on_private_redis().await else {
         return;
     };
-    let app = TestApp::with_redis(Shape::Distributed, Some(redis.url())).await;
-    let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
     create_tables(&db).await.unwrap();
     enqueue_sleeps(&db, &t, 300, (100, 300)).await;
