@@ -400,17 +400,21 @@ struct QueueView {
     stats: admin::QueueStats,
 }
 
-async fn stats(c: &Console) -> Result<Vec<QueueView>, ApiError> {
+/// The queues, and the tenants whose database could not be read for them.
+async fn stats(c: &Console) -> Result<(Vec<QueueView>, Vec<admin::Unreachable>), ApiError> {
     let s = admin::stats(&c.state.platform, &c.state.tenants, &c.backend)
         .await
         .map_err(admin_error)?;
     for u in &s.unreachable {
         tracing::warn!(tenant = %u.tenant, "queue stats: tenant left out: {}", u.error);
     }
-    Ok(s.queues
-        .into_iter()
-        .map(|(queue, stats)| QueueView { queue, stats })
-        .collect())
+    Ok((
+        s.queues
+            .into_iter()
+            .map(|(queue, stats)| QueueView { queue, stats })
+            .collect(),
+        s.unreachable,
+    ))
 }
 
 /// A failed run as the console shows it.
@@ -472,7 +476,7 @@ async fn failed(c: &Console, q: &FailedQuery) -> Result<Vec<FailedView>, ApiErro
 }
 
 async fn api_stats(State(c): State<Console>) -> Result<Json<Vec<QueueView>>, ApiError> {
-    stats(&c).await.map(Json)
+    stats(&c).await.map(|(queues, _)| Json(queues))
 }
 
 async fn api_failed(
@@ -591,7 +595,7 @@ async fn jobs_page(
     Extension(op): Extension<Operator>,
     Query(q): Query<FailedQuery>,
 ) -> Result<Html<String>, ApiError> {
-    let queues = stats(&c).await?;
+    let (queues, unreachable) = stats(&c).await?;
     let runs = failed(&c, &q).await?;
     let mut b = String::new();
     let _ = write!(
@@ -606,6 +610,18 @@ async fn jobs_page(
     }
     if let Some(m) = &q.error {
         let _ = write!(b, "<p class=\"err\" id=\"error\">{}</p>", esc(m));
+    }
+    if !unreachable.is_empty() {
+        // A tenant whose database is down is left out of the counts below, and said so.
+        b.push_str(
+            "<p class=\"err\" id=\"unreachable\">Left out, their database could not be read: ",
+        );
+        let list: Vec<String> = unreachable
+            .iter()
+            .map(|u| format!("<b>{}</b> ({})", esc(&u.tenant), esc(&u.error)))
+            .collect();
+        b.push_str(&list.join(", "));
+        b.push_str("</p>");
     }
     b.push_str(
         "<h2>Queues</h2><table id=\"queues\"><tr><th>queue</th><th>waiting</th><th>delayed</th>\
