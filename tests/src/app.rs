@@ -421,6 +421,29 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Points a tenant at a database that cannot be opened, as if its server were down, and
+    /// closes its pool; [`TestApp::restore_tenant_database`] undoes it.
+    pub async fn break_tenant_database(&self, t: &TestTenant) {
+        let url = match self.shape {
+            Shape::Embedded => "sqlite:///nonexistent-nexus-dir/none.db?mode=rw",
+            Shape::Distributed => "postgres://postgres@127.0.0.1:1/none",
+        };
+        self.set_tenant_url(t, Some(url.to_owned())).await;
+    }
+
+    /// Points a tenant back at its own database.
+    pub async fn restore_tenant_database(&self, t: &TestTenant) {
+        self.set_tenant_url(t, None).await;
+    }
+
+    async fn set_tenant_url(&self, t: &TestTenant, url: Option<String>) {
+        use sea_orm::{ActiveModelTrait, Set};
+        let mut am: tenant::ActiveModel = t.tenant.clone().into();
+        am.db_url = Set(url);
+        am.update(&self.app.platform).await.expect("tenant url");
+        self.app.tenants.close(t.tenant.id).await;
+    }
+
     /// A relay over this app's tenants and queues.
     #[must_use]
     pub fn relay(&self, config: workers::relay::RelayConfig) -> workers::relay::Relay {

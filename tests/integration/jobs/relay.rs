@@ -346,18 +346,10 @@ async fn rows_held_back_by_a_full_window_go_out_as_soon_as_there_is_room(app: Te
 /// A tenant whose database cannot be opened is skipped (reported with its error) and the tenants
 /// after it are relayed in the same pass, on a sweep and on a wake-up alike.
 async fn a_tenant_whose_database_fails_is_skipped_and_the_others_are_relayed(app: TestApp) {
-    use sea_orm::{ActiveModelTrait, Set};
     let broken = app.tenant("aaa-rota").await;
     let good = app.tenant("zzz-sana").await;
     enqueue_touches(&app, &good, 7).await;
-    let bad_url = match app.shape {
-        tests::Shape::Embedded => "sqlite:///nonexistent-nexus-dir/none.db?mode=rw".to_owned(),
-        tests::Shape::Distributed => "postgres://postgres@127.0.0.1:1/none".to_owned(),
-    };
-    let mut am: entities::org::tables::tenant::ActiveModel = broken.tenant.clone().into();
-    am.db_url = Set(Some(bad_url));
-    am.update(&app.app.platform).await.unwrap();
-    app.app.tenants.close(broken.tenant.id).await;
+    app.break_tenant_database(&broken).await;
     let relay = app.relay(RelayConfig::default());
     let report = relay
         .sweep()

@@ -562,15 +562,8 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
 
     // A tenant whose database cannot be opened is named, and the others are still shown.
     {
-        use sea_orm::{ActiveModelTrait, Set};
         let down = app.tenant("zz-caida").await;
-        let mut am: entities::org::tables::tenant::ActiveModel = down.tenant.clone().into();
-        am.db_url = Set(Some(match app.shape {
-            tests::Shape::Embedded => "sqlite:///nonexistent-nexus-dir/none.db?mode=rw".into(),
-            tests::Shape::Distributed => "postgres://postgres@127.0.0.1:1/none".into(),
-        }));
-        am.update(p).await.unwrap();
-        r.close(down.tenant.id).await;
+        app.break_tenant_database(&down).await;
         let stats = admin::stats(p, r, &app.queues).await.unwrap();
         assert_eq!(stats.queues["maintenance"].runs.get("dead"), Some(&2));
         assert_eq!(stats.unreachable.len(), 1);
@@ -578,9 +571,7 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
         let all = admin::failed(p, r, None, 50).await.unwrap();
         assert_eq!(all.runs.len(), 2);
         assert_eq!(all.unreachable.len(), 1);
-        let mut am: entities::org::tables::tenant::ActiveModel = down.tenant.clone().into();
-        am.db_url = Set(None);
-        am.update(p).await.unwrap();
+        app.restore_tenant_database(&down).await;
     }
 
     // Retry: the job goes back to the outbox as a new run, and leaves the failed list.

@@ -542,18 +542,11 @@ async fn ops_on_the_api_sends_operators_to_the_console(app: TestApp) {
 /// A tenant whose database cannot be opened does not take the operator's jobs page down: the
 /// page names it, with the error, and shows the queues of the others.
 async fn the_jobs_page_names_a_tenant_whose_database_is_down_and_shows_the_rest(app: TestApp) {
-    use sea_orm::{ActiveModelTrait, Set};
     let email = app.operator().await;
     let cookie = console_cookie(&app, &email).await;
     app.tenant("sana").await;
     let down = app.tenant("caida").await;
-    let mut am: entities::org::tables::tenant::ActiveModel = down.tenant.clone().into();
-    am.db_url = Set(Some(match app.shape {
-        tests::Shape::Embedded => "sqlite:///nonexistent-nexus-dir/none.db?mode=rw".into(),
-        tests::Shape::Distributed => "postgres://postgres@127.0.0.1:1/none".into(),
-    }));
-    am.update(&app.app.platform).await.unwrap();
-    app.app.tenants.close(down.tenant.id).await;
+    app.break_tenant_database(&down).await;
     let page = app
         .console(
             get("/nexus/jobs")
