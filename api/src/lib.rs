@@ -8,6 +8,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod jwt;
 pub mod metrics;
+pub mod page;
 pub mod request_id;
 pub mod routes;
 pub mod state;

@@ -18,6 +18,7 @@ pub mod error;
 pub mod files;
 pub mod registry;
 pub mod rules;
+pub mod text_enum;
 
 // Business areas: each holds its `tables` (sea-orm definitions) and its rules and queries.
 pub mod catalog;

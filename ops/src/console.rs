@@ -465,7 +465,7 @@ async fn failed(c: &Console, q: &FailedQuery) -> Result<Vec<FailedView>, ApiErro
             key: f.run.push_key,
             job: f.run.job_name,
             queue: f.run.queue,
-            status: f.run.status,
+            status: f.run.status.to_string(),
             attempt: f.run.attempt,
             starts: f.run.starts,
             reason: f.run.last_error,

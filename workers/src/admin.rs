@@ -13,12 +13,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::runtime::status;
-
-/// Status of a run an operator retried (its job runs again as a new run).
-pub const RETRIED: &str = "retried";
-/// Status of a run an operator gave up on.
-pub const DISCARDED: &str = "discarded";
+use crate::runtime::Status;
 
 /// Why an operator command failed.
 #[derive(Debug, thiserror::Error)]
@@ -171,7 +166,7 @@ pub async fn failed(
             let db = registry.connection(&t).await?;
             Ok::<_, AdminError>(
                 job_run::Entity::find()
-                    .filter(job_run::Column::Status.is_in([status::DEAD, status::QUARANTINED]))
+                    .filter(job_run::Column::Status.is_in([Status::Dead, Status::Quarantined]))
                     .order_by_desc(job_run::Column::StartedAt)
                     .limit(limit)
                     .all(&db)
@@ -221,7 +216,7 @@ async fn failed_run(
         .one(&db)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("no run `{push_key}`")))?;
-    if run.status != status::DEAD && run.status != status::QUARANTINED {
+    if run.status != Status::Dead && run.status != Status::Quarantined {
         return Err(AdminError::Invalid(format!(
             "run `{push_key}` is {}, not dead or quarantined",
             run.status
@@ -244,7 +239,7 @@ pub async fn retry(
     let next = run.attempt + 1;
     let txn = entities::db::begin_write(&db).await?;
     outbox::requeue(&txn, run.outbox_id, next, entities::now(), None).await?;
-    set_status(&txn, push_key, RETRIED).await?;
+    set_status(&txn, push_key, Status::Retried).await?;
     txn.commit().await?;
     let tenant = push_key.split(':').next().unwrap_or_default();
     Ok(format!("{tenant}:{}:{next}", run.outbox_id))
@@ -260,13 +255,13 @@ pub async fn discard(
     push_key: &str,
 ) -> Result<(), AdminError> {
     let (db, _) = failed_run(platform, registry, push_key).await?;
-    set_status(&db, push_key, DISCARDED).await
+    set_status(&db, push_key, Status::Discarded).await
 }
 
 async fn set_status(
     db: &impl sea_orm::ConnectionTrait,
     push_key: &str,
-    st: &str,
+    st: Status,
 ) -> Result<(), AdminError> {
     job_run::Entity::update_many()
         .col_expr(job_run::Column::Status, Expr::value(st))

@@ -289,19 +289,7 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-/// Statuses of `job_runs`.
-pub mod status {
-    /// A worker is on it (or died on it).
-    pub const RUNNING: &str = "running";
-    /// Succeeded.
-    pub const DONE: &str = "done";
-    /// Failed, back in the outbox for another run.
-    pub const RETRYING: &str = "retrying";
-    /// Given up.
-    pub const DEAD: &str = "dead";
-    /// Started too many times without finishing.
-    pub const QUARANTINED: &str = "quarantined";
-}
+pub use entities::jobs::tables::job_run::Status;
 
 impl Runtime {
     /// A run that starts more often than this without finishing is quarantined.
@@ -379,7 +367,7 @@ impl Runtime {
         let Some(entry) = self.handlers.entries.get(env.name.as_str()) else {
             let reason = format!("no handler for job `{}`", env.name);
             self.start(&db, &env, "unknown", true).await?;
-            self.finish(&db, &env, status::DEAD, Some(&reason)).await?;
+            self.finish(&db, &env, Status::Dead, Some(&reason)).await?;
             return Ok(Outcome::Dead(reason));
         };
         // A run that started before and never finished may have killed its process, and every
@@ -389,7 +377,7 @@ impl Runtime {
         let existing = job_run::Entity::find_by_id(env.push_key()).one(&db).await?;
         if existing
             .as_ref()
-            .is_some_and(|r| r.status != status::RUNNING)
+            .is_some_and(|r| r.status != Status::Running)
         {
             // Finished (done, dead, quarantined, retrying): nothing to do.
             return Ok(Outcome::Skipped);
@@ -419,7 +407,7 @@ impl Runtime {
                 _alone = Some(alone);
             }
         };
-        if run.status != status::RUNNING {
+        if run.status != Status::Running {
             return Ok(Outcome::Skipped);
         }
         if run.starts > Self::MAX_STARTS {
@@ -427,7 +415,7 @@ impl Runtime {
                 "quarantined: started {} times without finishing (a worker died each time)",
                 run.starts - 1
             );
-            self.finish(&db, &env, status::QUARANTINED, Some(&reason))
+            self.finish(&db, &env, Status::Quarantined, Some(&reason))
                 .await?;
             return Ok(Outcome::Quarantined(reason));
         }
@@ -499,12 +487,12 @@ impl Runtime {
                 // The mark and the run's end commit together: a run marked done has its mark.
                 let txn = entities::db::begin_write(db).await?;
                 insert_mark(&txn, key, &env.name).await?;
-                Self::finish_in(&txn, env, status::DONE, None).await?;
+                Self::finish_in(&txn, env, Status::Done, None).await?;
                 txn.commit().await?;
                 Ok(Outcome::Done)
             }
             Err(JobError::Permanent(reason)) => {
-                self.finish(db, env, status::DEAD, Some(&reason)).await?;
+                self.finish(db, env, Status::Dead, Some(&reason)).await?;
                 Ok(Outcome::Dead(reason))
             }
             Err(JobError::Transient {
@@ -514,7 +502,7 @@ impl Runtime {
                 let next = env.attempt + 1;
                 if next >= entry.policy.max_attempts {
                     let reason = format!("gave up after {next} runs: {reason}");
-                    self.finish(db, env, status::DEAD, Some(&reason)).await?;
+                    self.finish(db, env, Status::Dead, Some(&reason)).await?;
                     return Ok(Outcome::Dead(reason));
                 }
                 let after = entry.policy.delay(next, retry_after, &mut rand::rng());
@@ -528,7 +516,7 @@ impl Runtime {
                     Some(reason.clone()),
                 )
                 .await?;
-                self.finish(db, env, status::RETRYING, Some(&reason))
+                self.finish(db, env, Status::Retrying, Some(&reason))
                     .await?;
                 Ok(Outcome::Retrying { after })
             }
@@ -558,7 +546,7 @@ impl Runtime {
                 outbox_id: Set(env.outbox_id),
                 attempt: Set(i32::try_from(env.attempt).unwrap_or(i32::MAX)),
                 starts: Set(1),
-                status: Set(status::RUNNING.into()),
+                status: Set(Status::Running),
                 last_error: Set(None),
                 started_at: Set(now),
                 heartbeat_at: Set(Some(now)),
@@ -579,7 +567,7 @@ impl Runtime {
             )
             .col_expr(job_run::Column::HeartbeatAt, Expr::value(Some(now)))
             .filter(job_run::Column::PushKey.eq(push_key.clone()))
-            .filter(job_run::Column::Status.eq(status::RUNNING))
+            .filter(job_run::Column::Status.eq(Status::Running))
             .filter(lease_expired(now))
             .exec(db)
             .await?;
@@ -587,7 +575,7 @@ impl Runtime {
             .one(db)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound("job run".into()))?;
-        if updated.rows_affected == 0 && run.status == status::RUNNING {
+        if updated.rows_affected == 0 && run.status == Status::Running {
             // Another re-delivery took the lease first.
             return Ok(None);
         }
@@ -605,7 +593,7 @@ impl Runtime {
             let Some(run) = job_run::Entity::find_by_id(env.push_key()).one(db).await? else {
                 return Ok(true);
             };
-            if run.status != status::RUNNING {
+            if run.status != Status::Running {
                 return Ok(false);
             }
             if run.heartbeat_at.unwrap_or(run.started_at) <= lease_cutoff(entities::now()) {
@@ -618,10 +606,10 @@ impl Runtime {
     /// Marks this delivery's run done if it is still `running` (its effect is committed).
     async fn close_done_run(db: &DatabaseConnection, env: &Envelope) -> Result<(), DbErr> {
         job_run::Entity::update_many()
-            .col_expr(job_run::Column::Status, Expr::value(status::DONE))
+            .col_expr(job_run::Column::Status, Expr::value(Status::Done))
             .col_expr(job_run::Column::FinishedAt, Expr::value(entities::now()))
             .filter(job_run::Column::PushKey.eq(env.push_key()))
-            .filter(job_run::Column::Status.eq(status::RUNNING))
+            .filter(job_run::Column::Status.eq(Status::Running))
             .exec(db)
             .await?;
         Ok(())
@@ -633,7 +621,7 @@ impl Runtime {
         &self,
         db: &DatabaseConnection,
         env: &Envelope,
-        status: &str,
+        status: Status,
         error: Option<&str>,
     ) -> Result<(), DbErr> {
         let txn = entities::db::begin_write(db).await?;
@@ -644,7 +632,7 @@ impl Runtime {
     async fn finish_in(
         db: &impl ConnectionTrait,
         env: &Envelope,
-        status: &str,
+        status: Status,
         error: Option<&str>,
     ) -> Result<(), DbErr> {
         job_run::Entity::update_many()
@@ -704,7 +692,7 @@ async fn keep_lease(db: DatabaseConnection, push_key: String) {
                 Expr::value(Some(entities::now())),
             )
             .filter(job_run::Column::PushKey.eq(push_key.clone()))
-            .filter(job_run::Column::Status.eq(status::RUNNING))
+            .filter(job_run::Column::Status.eq(Status::Running))
             .exec(&db)
             .await;
         if let Err(e) = renewed {

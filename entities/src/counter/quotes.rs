@@ -24,25 +24,15 @@ pub const DEFAULT_VALID_DAYS: i64 = 7;
 /// Longest validity.
 pub const MAX_VALID_DAYS: i64 = 60;
 
-/// Quote statuses as stored (`expired` is derived from `valid_until`).
-pub mod status {
-    /// Can be converted.
-    pub const OPEN: &str = "open";
-    /// Became a sale.
-    pub const CONVERTED: &str = "converted";
-    /// Withdrawn.
-    pub const CANCELLED: &str = "cancelled";
-    /// Open, but past `valid_until` (never stored).
-    pub const EXPIRED: &str = "expired";
-}
+pub use crate::counter::tables::quote::Status;
 
 /// The status a person sees of a quote row: `expired` for an open quote past its validity.
 #[must_use]
-pub fn effective_status(q: &quote::Model, now: chrono::DateTime<chrono::Utc>) -> &str {
-    if q.status == status::OPEN && q.valid_until < now {
-        status::EXPIRED
+pub fn effective_status(q: &quote::Model, now: chrono::DateTime<chrono::Utc>) -> Status {
+    if q.status == Status::Open && q.valid_until < now {
+        Status::Expired
     } else {
-        &q.status
+        q.status
     }
 }
 
@@ -58,7 +48,7 @@ pub struct QuoteDoc {
 impl QuoteDoc {
     /// The status a person sees: `expired` for an open quote past its validity.
     #[must_use]
-    pub fn status(&self, now: chrono::DateTime<chrono::Utc>) -> &str {
+    pub fn status(&self, now: chrono::DateTime<chrono::Utc>) -> Status {
         effective_status(&self.quote, now)
     }
 
@@ -171,7 +161,7 @@ pub async fn create(
         branch_id: Set(branch.id),
         customer_id: Set(customer.map(|c| c.id)),
         created_by: Set(Some(seller.user_id)),
-        status: Set(status::OPEN.to_owned()),
+        status: Set(Status::Open),
         price_list: Set(list.to_owned()),
         exchange_rate_micros: Set(rate.0),
         valid_until: Set(now + chrono::Duration::days(days)),
@@ -264,7 +254,7 @@ pub async fn by_token(db: &impl ConnectionTrait, token: &str) -> Result<QuoteDoc
 pub async fn list(
     db: &impl ConnectionTrait,
     customer_id: Option<Uuid>,
-    status_filter: Option<&str>,
+    status_filter: Option<Status>,
     scope: Option<&[Uuid]>,
     page: PageRequest,
 ) -> Result<Page<quote::Model>> {
@@ -274,14 +264,14 @@ pub async fn list(
         q = q.filter(quote::Column::CustomerId.eq(c));
     }
     match status_filter {
-        Some(status::EXPIRED) => {
+        Some(Status::Expired) => {
             q = q
-                .filter(quote::Column::Status.eq(status::OPEN))
+                .filter(quote::Column::Status.eq(Status::Open))
                 .filter(quote::Column::ValidUntil.lt(now));
         }
-        Some(status::OPEN) => {
+        Some(Status::Open) => {
             q = q
-                .filter(quote::Column::Status.eq(status::OPEN))
+                .filter(quote::Column::Status.eq(Status::Open))
                 .filter(quote::Column::ValidUntil.gte(now));
         }
         Some(s) => q = q.filter(quote::Column::Status.eq(s)),
@@ -308,11 +298,11 @@ pub async fn list(
 /// [`Error::Conflict`] `quote_not_open`.
 pub async fn mark_converted(db: &impl ConnectionTrait, id: Uuid, sale_id: Uuid) -> Result<()> {
     let r = quote::Entity::update_many()
-        .col_expr(quote::Column::Status, Expr::value(status::CONVERTED))
+        .col_expr(quote::Column::Status, Expr::value(Status::Converted))
         .col_expr(quote::Column::SaleId, Expr::value(sale_id))
         .col_expr(quote::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(quote::Column::Id.eq(id))
-        .filter(quote::Column::Status.eq(status::OPEN))
+        .filter(quote::Column::Status.eq(Status::Open))
         .exec(db)
         .await?;
     if r.rows_affected == 0 {
@@ -331,10 +321,10 @@ pub async fn mark_converted(db: &impl ConnectionTrait, id: Uuid, sale_id: Uuid) 
 pub async fn cancel(db: &impl ConnectionTrait, seller: &Seller, id: Uuid) -> Result<QuoteDoc> {
     seller.require_seller()?;
     let r = quote::Entity::update_many()
-        .col_expr(quote::Column::Status, Expr::value(status::CANCELLED))
+        .col_expr(quote::Column::Status, Expr::value(Status::Cancelled))
         .col_expr(quote::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(quote::Column::Id.eq(id))
-        .filter(quote::Column::Status.eq(status::OPEN))
+        .filter(quote::Column::Status.eq(Status::Open))
         .exec(db)
         .await?;
     if r.rows_affected == 0 {

@@ -30,17 +30,7 @@ use crate::{
 /// Most lines a sale, cart or quote may have.
 pub const MAX_LINES: usize = 200;
 
-/// Sale statuses.
-pub mod status {
-    /// Sold.
-    pub const COMPLETED: &str = "completed";
-    /// Some units came back.
-    pub const PARTIALLY_RETURNED: &str = "partially_returned";
-    /// Every unit came back through returns.
-    pub const RETURNED: &str = "returned";
-    /// Cancelled: everything came back at once.
-    pub const CANCELLED: &str = "cancelled";
-}
+pub use crate::counter::tables::sale::Status;
 
 /// Who sells: the user, their role and branch scope, for limits and the audit trail.
 #[derive(Debug, Clone)]
@@ -539,7 +529,7 @@ pub async fn checkout(
         branch_id: Set(branch.id),
         customer_id: Set(customer.as_ref().map(|c| c.id)),
         cashier_id: Set(seller.user_id),
-        status: Set(status::COMPLETED.to_owned()),
+        status: Set(Status::Completed),
         price_list: Set(list.to_owned()),
         exchange_rate_micros: Set(rate.0),
         subtotal_cents: Set(totals.subtotal.0),
@@ -792,7 +782,7 @@ pub async fn return_items(
     if !seller.can_see(doc.sale.branch_id) {
         return Err(Error::NotFound { entity: "sale" });
     }
-    if doc.sale.status == status::CANCELLED {
+    if doc.sale.status == Status::Cancelled {
         return Err(Error::conflict("sale_cancelled", "the sale is cancelled"));
     }
     let mut wanted: Vec<(&sale_line::Model, i64)> = Vec::new();
@@ -933,11 +923,11 @@ pub async fn return_items(
         })
         .sum();
     let new_status = if cancel {
-        status::CANCELLED
+        Status::Cancelled
     } else if left == 0 {
-        status::RETURNED
+        Status::Returned
     } else {
-        status::PARTIALLY_RETURNED
+        Status::PartiallyReturned
     };
     let mut am: sale::ActiveModel = doc.sale.clone().into();
     am.status = Set(new_status.to_owned());

@@ -24,31 +24,7 @@ use crate::{
     inventory::tables::transfer, inventory::tables::transfer_line, org::tables::warehouse,
 };
 
-/// The states of a transfer.
-pub mod status {
-    /// Asked for; no stock moved yet.
-    pub const REQUESTED: &str = "requested";
-    /// Left the origin; in transit.
-    pub const SHIPPED: &str = "shipped";
-    /// Some of what was shipped has arrived.
-    pub const PARTIALLY_RECEIVED: &str = "partially_received";
-    /// Everything shipped has arrived.
-    pub const RECEIVED: &str = "received";
-    /// Called off (a shipped one returned its stock to the origin).
-    pub const CANCELLED: &str = "cancelled";
-    /// Closed short: part of what was shipped never arrived, and was returned to the origin or
-    /// written off.
-    pub const CLOSED: &str = "closed";
-    /// Every state.
-    pub const ALL: [&str; 6] = [
-        REQUESTED,
-        SHIPPED,
-        PARTIALLY_RECEIVED,
-        RECEIVED,
-        CANCELLED,
-        CLOSED,
-    ];
-}
+pub use crate::inventory::tables::transfer::Status;
 
 /// A line of a new transfer.
 #[derive(Debug, Clone, Copy)]
@@ -206,7 +182,7 @@ pub async fn request_transfer(
         folio: Set(format!("TR-{n:06}")),
         from_warehouse_id: Set(new.from_warehouse_id),
         to_warehouse_id: Set(new.to_warehouse_id),
-        status: Set(status::REQUESTED.into()),
+        status: Set(Status::Requested),
         note: Set(note),
         requested_by: Set(actor.user_id),
         shipped_by: Set(None),
@@ -329,12 +305,13 @@ pub async fn list_transfers(
         .order_by_desc(transfer::Column::CreatedAt)
         .order_by_desc(transfer::Column::Id);
     if let Some(s) = filter.status {
-        if !status::ALL.contains(&s.as_str()) {
-            return Err(Error::validation(
+        let s: Status = s.parse().map_err(|_| {
+            let all: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            Error::validation(
                 "status",
-                format!("status must be one of {}", status::ALL.join(", ")),
-            ));
-        }
+                format!("status must be one of {}", all.join(", ")),
+            )
+        })?;
         q = q.filter(transfer::Column::Status.eq(s));
     }
     if let Some(w) = filter.warehouse_id {
@@ -389,7 +366,7 @@ pub async fn ship_transfer(
     if !in_scope(scope, from.branch_id) {
         return Err(Error::NotFound { entity: "transfer" });
     }
-    if t.status != status::REQUESTED {
+    if t.status != Status::Requested {
         return Err(invalid_state(&t, "shipped"));
     }
     let lines = lines_of(&txn, id).await?;
@@ -418,7 +395,7 @@ pub async fn ship_transfer(
         &txn,
         &t,
         transfer::ActiveModel {
-            status: Set(status::SHIPPED.into()),
+            status: Set(Status::Shipped),
             shipped_by: Set(actor.user_id),
             shipped_at: Set(Some(now)),
             updated_at: Set(now),
@@ -500,7 +477,7 @@ pub async fn receive_transfer(
     if !in_scope(scope, to.branch_id) {
         return Err(Error::NotFound { entity: "transfer" });
     }
-    if t.status != status::SHIPPED && t.status != status::PARTIALLY_RECEIVED {
+    if t.status != Status::Shipped && t.status != Status::PartiallyReceived {
         return Err(invalid_state(&t, "received"));
     }
     let lines = lines_of(&txn, id).await?;
@@ -543,11 +520,10 @@ pub async fn receive_transfer(
         &t,
         transfer::ActiveModel {
             status: Set(if complete {
-                status::RECEIVED
+                Status::Received
             } else {
-                status::PARTIALLY_RECEIVED
-            }
-            .into()),
+                Status::PartiallyReceived
+            }),
             received_by: Set(actor.user_id),
             received_at: Set(Some(now)),
             receipts: Set(n),
@@ -617,17 +593,17 @@ pub async fn cancel_transfer(
 ) -> Result<TransferDetail> {
     let txn = crate::db::begin_write(db).await?;
     let (t, _, _) = load(&txn, id, scope).await?;
-    if t.status != status::REQUESTED && t.status != status::SHIPPED {
+    if t.status != Status::Requested && t.status != Status::Shipped {
         return Err(invalid_state(&t, "cancelled"));
     }
-    let was_shipped = t.status == status::SHIPPED;
+    let was_shipped = t.status == Status::Shipped;
     let lines = lines_of(&txn, id).await?;
     let now = crate::now();
     let t = advance(
         &txn,
         &t,
         transfer::ActiveModel {
-            status: Set(status::CANCELLED.into()),
+            status: Set(Status::Cancelled),
             cancelled_at: Set(Some(now)),
             updated_at: Set(now),
             ..Default::default()
@@ -702,7 +678,7 @@ pub async fn close_short(
     }
     let txn = crate::db::begin_write(db).await?;
     let (t, _, _) = load(&txn, id, scope).await?;
-    if t.status != status::PARTIALLY_RECEIVED {
+    if t.status != Status::PartiallyReceived {
         return Err(invalid_state(&t, "closed short"));
     }
     let lines = lines_of(&txn, id).await?;
@@ -711,7 +687,7 @@ pub async fn close_short(
         &txn,
         &t,
         transfer::ActiveModel {
-            status: Set(status::CLOSED.into()),
+            status: Set(Status::Closed),
             updated_at: Set(now),
             ..Default::default()
         },

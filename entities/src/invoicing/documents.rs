@@ -12,15 +12,7 @@ use crate::counter::tables::sale;
 use crate::invoicing::tables::{global_invoice, global_invoice_sale, invoice};
 use crate::rules::cfdi;
 
-/// Invoice statuses.
-pub mod status {
-    /// Being stamped (the `cfdi.stamp` job owns it).
-    pub const PENDING: &str = "pending";
-    /// Stamped: it has a UUID.
-    pub const VALID: &str = "valid";
-    /// Facturapi or the SAT refused it; `failure_reason` says why.
-    pub const FAILED: &str = "failed";
-}
+pub use crate::invoicing::tables::invoice::{CancellationStatus, Status};
 
 /// The idempotency key of an attempt: the same for every retry of one attempt, new only after a
 /// known failure (reliability.md §3).
@@ -144,8 +136,8 @@ pub async fn insert_pending(
         sale_id: Set(new.sale_id),
         active_key: Set(new.active_key),
         customer_id: Set(new.customer_id),
-        status: Set(status::PENDING.into()),
-        cancellation_status: Set("none".into()),
+        status: Set(Status::Pending),
+        cancellation_status: Set(CancellationStatus::None),
         cancellation_motive: Set(None),
         substitution_uuid: Set(None),
         facturapi_id: Set(None),
@@ -221,33 +213,38 @@ pub async fn branch_of(
 /// order, and a late `pending` must not undo an `accepted`. A rejected cancellation is asked
 /// again through a new request, not through a report.
 #[must_use]
-pub fn cancellation_moves_forward(current: &str, reported: &str) -> bool {
-    fn rank(s: &str) -> u8 {
+pub fn cancellation_moves_forward(
+    current: CancellationStatus,
+    reported: CancellationStatus,
+) -> bool {
+    fn rank(s: CancellationStatus) -> u8 {
         match s {
-            "none" => 0,
-            "requested" => 1,
-            "pending" => 2,
-            "rejected" | "expired" => 3,
-            "accepted" => 4,
-            _ => 0,
+            // `verifying` comes before Facturapi's `pending` but is never stored: it tells
+            // nothing `requested` does not.
+            CancellationStatus::None | CancellationStatus::Verifying => 0,
+            CancellationStatus::Requested => 1,
+            CancellationStatus::Pending => 2,
+            CancellationStatus::Rejected | CancellationStatus::Expired => 3,
+            CancellationStatus::Accepted => 4,
         }
     }
-    current != "accepted" && rank(reported) > rank(current)
+    current != CancellationStatus::Accepted && rank(reported) > rank(current)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::CancellationStatus::*;
     use super::cancellation_moves_forward;
 
     #[test]
     fn cancellation_statuses_only_move_forward_and_accepted_is_final() {
-        assert!(cancellation_moves_forward("requested", "pending"));
-        assert!(cancellation_moves_forward("pending", "accepted"));
-        assert!(cancellation_moves_forward("requested", "rejected"));
-        assert!(cancellation_moves_forward("rejected", "accepted"));
-        assert!(!cancellation_moves_forward("accepted", "pending"));
-        assert!(!cancellation_moves_forward("accepted", "rejected"));
-        assert!(!cancellation_moves_forward("rejected", "pending"));
-        assert!(!cancellation_moves_forward("pending", "pending"));
+        assert!(cancellation_moves_forward(Requested, Pending));
+        assert!(cancellation_moves_forward(Pending, Accepted));
+        assert!(cancellation_moves_forward(Requested, Rejected));
+        assert!(cancellation_moves_forward(Rejected, Accepted));
+        assert!(!cancellation_moves_forward(Accepted, Pending));
+        assert!(!cancellation_moves_forward(Accepted, Rejected));
+        assert!(!cancellation_moves_forward(Rejected, Pending));
+        assert!(!cancellation_moves_forward(Pending, Pending));
     }
 }

@@ -30,6 +30,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::invoicing::documents::CancellationStatus;
 use crate::invoicing::fiscal::{parse_periodicity, periodicity_name};
 use crate::invoicing::{documents, fiscal};
 use crate::notifications::messages::{self, NewNotification};
@@ -443,7 +444,7 @@ pub async fn free_sales(
         .filter(sale::Column::CreatedAt.lt(to))
         .filter(
             sale::Column::Status
-                .is_in([sales::status::COMPLETED, sales::status::PARTIALLY_RETURNED]),
+                .is_in([sales::Status::Completed, sales::Status::PartiallyReturned]),
         )
         .filter(sale::Column::Id.not_in_subquery(nominative))
         .filter(sale::Column::Id.not_in_subquery(in_global));
@@ -483,7 +484,7 @@ pub async fn due(
     let cancelled = Query::select()
         .column(invoice::Column::Id)
         .from(invoice::Entity)
-        .and_where(invoice::Column::CancellationStatus.eq("accepted"))
+        .and_where(invoice::Column::CancellationStatus.eq(CancellationStatus::Accepted))
         .to_owned();
     let mut q = global_invoice::Entity::find()
         .filter(global_invoice::Column::InvoiceId.in_subquery(cancelled))
@@ -841,7 +842,7 @@ pub async fn detach_for_nominative(
     let Some(g) = standing_global_of(db, sale_id).await? else {
         return Ok(None);
     };
-    if g.status == documents::status::PENDING {
+    if g.status == documents::Status::Pending {
         return Err(Error::conflict(
             "global_invoice_stamping",
             "the sale is in a global invoice still being stamped; ask again in a minute",
@@ -861,8 +862,11 @@ pub async fn detach_for_nominative(
         .details(json!({"sale_id": sale_id, "reason": "nominative invoice requested"}))
         .record_tenant(db)
         .await?;
-    if g.status == documents::status::VALID
-        && matches!(g.cancellation_status.as_str(), "none" | "rejected")
+    if g.status == documents::Status::Valid
+        && matches!(
+            g.cancellation_status,
+            CancellationStatus::None | CancellationStatus::Rejected
+        )
     {
         let c = invoices::request_cancellation(db, user, g.id, "04", None).await?;
         return Ok(Some(c));
@@ -930,7 +934,7 @@ pub async fn refused_motive_04(
     inv: &invoice::Model,
     why: Option<&str>,
 ) -> Result<Option<RefusedCancellation>> {
-    if inv.cancellation_status != "rejected"
+    if inv.cancellation_status != CancellationStatus::Rejected
         || inv.cancellation_motive.as_deref() != Some("04")
         || global_of(db, inv.id).await?.is_none()
     {

@@ -6,7 +6,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::invoicing::documents::{
-    ItemProduct, PendingInvoice, attempt_key, insert_pending, item_json, lines_json, status,
+    CancellationStatus, ItemProduct, PendingInvoice, Status, attempt_key, insert_pending,
+    item_json, lines_json,
 };
 use crate::invoicing::fiscal::issuing_settings;
 use crate::org::audit::Entry;
@@ -71,7 +72,7 @@ pub async fn request_invoice(
     {
         return Ok((existing, false));
     }
-    if doc.sale.status != sales::status::COMPLETED {
+    if doc.sale.status != sales::Status::Completed {
         return Err(Error::conflict(
             "sale_not_invoiceable",
             format!(
@@ -307,7 +308,7 @@ pub async fn record(
             am.facturapi_id = Set(Some(facturapi_id));
             if let Some(u) = uuid {
                 am.uuid = Set(Some(u));
-                am.status = Set(status::VALID.into());
+                am.status = Set(Status::Valid);
                 am.stamped_at = Set(Some(now));
             }
             if series.is_some() {
@@ -318,7 +319,7 @@ pub async fn record(
             }
         }
         Outcome::Failed { code, reason } => {
-            am.status = Set(status::FAILED.into());
+            am.status = Set(Status::Failed);
             am.failure_code = Set(code);
             am.failure_reason = Set(Some(reason));
             // The sale may be invoiced again, with a new key (a new attempt).
@@ -393,10 +394,13 @@ pub async fn apply_webhook(
     };
     let outcome = match (kind, text("status"), text("cancellation_status")) {
         ("invoice.cancellation_status_updated", _, Some(c)) => {
-            let moved = crate::invoicing::documents::cancellation_moves_forward(
-                &inv.cancellation_status,
-                c,
-            );
+            // A status this version does not know is not stored: the next event or poll that
+            // says one it knows moves the invoice on.
+            let Ok(c) = c.parse() else {
+                return Ok(WebhookOutcome::Ignored);
+            };
+            let moved =
+                crate::invoicing::documents::cancellation_moves_forward(inv.cancellation_status, c);
             record_cancellation(txn, inv.id, c).await?;
             if moved {
                 WebhookOutcome::Applied
@@ -404,7 +408,7 @@ pub async fn apply_webhook(
                 WebhookOutcome::Ignored
             }
         }
-        (_, Some("valid"), _) if inv.status == status::PENDING => {
+        (_, Some("valid"), _) if inv.status == Status::Pending => {
             record(
                 txn,
                 inv.id,
@@ -443,7 +447,7 @@ pub async fn request_cancellation(
     let m = cfdi::validate_cancellation(motive, substitution)?;
     // Locked: a credit note or payment asked for meanwhile waits, then sees the cancellation.
     let inv = crate::invoicing::related::lock_invoice(db, id).await?;
-    if inv.status != status::VALID {
+    if inv.status != Status::Valid {
         return Err(Error::conflict(
             "invoice_not_valid",
             format!(
@@ -452,7 +456,10 @@ pub async fn request_cancellation(
             ),
         ));
     }
-    if !matches!(inv.cancellation_status.as_str(), "none" | "rejected") {
+    if !matches!(
+        inv.cancellation_status,
+        CancellationStatus::None | CancellationStatus::Rejected
+    ) {
         return Err(Error::conflict(
             "cancellation_in_progress",
             format!("the cancellation is already {}", inv.cancellation_status),
@@ -481,7 +488,7 @@ pub async fn request_cancellation(
         ));
     }
     let mut am: invoice::ActiveModel = inv.into();
-    am.cancellation_status = Set("requested".into());
+    am.cancellation_status = Set(CancellationStatus::Requested);
     am.cancellation_motive = Set(Some(m.key().to_owned()));
     am.substitution_uuid = Set(sub);
     am.updated_at = Set(crate::now());
@@ -504,7 +511,7 @@ pub async fn request_cancellation(
 pub async fn record_cancellation(
     db: &impl ConnectionTrait,
     id: Uuid,
-    cancellation_status: &str,
+    cancellation_status: CancellationStatus,
 ) -> Result<crate::invoicing::tables::invoice::Model> {
     use crate::invoicing::tables::invoice;
     let inv = invoice::Entity::find_by_id(id)
@@ -512,14 +519,14 @@ pub async fn record_cancellation(
         .await?
         .ok_or(Error::NotFound { entity: "invoice" })?;
     if !crate::invoicing::documents::cancellation_moves_forward(
-        &inv.cancellation_status,
+        inv.cancellation_status,
         cancellation_status,
     ) {
         return Ok(inv);
     }
     let mut am: invoice::ActiveModel = inv.into();
-    am.cancellation_status = Set(cancellation_status.chars().take(16).collect());
-    if cancellation_status == "accepted" {
+    am.cancellation_status = Set(cancellation_status);
+    if cancellation_status == CancellationStatus::Accepted {
         am.active_key = Set(None);
         // A cancelled global invoice no longer holds its sales: a replacement may take them.
         crate::invoicing::documents::release(db, id).await?;
@@ -557,15 +564,15 @@ pub async fn retry_in_place(
             format!("only a failed invoice is retried; this one is {status}"),
         )
     };
-    if inv.status != status::FAILED {
-        return Err(not_failed(&inv.status));
+    if inv.status != Status::Failed {
+        return Err(not_failed(inv.status.as_str()));
     }
     let generation = inv.generation + 1;
     let key = attempt_key(id, generation);
     let mut request = inv.request.clone();
     request["idempotency_key"] = json!(key);
     let updated = invoice::Entity::update_many()
-        .col_expr(invoice::Column::Status, Expr::value(status::PENDING))
+        .col_expr(invoice::Column::Status, Expr::value(Status::Pending))
         .col_expr(invoice::Column::Generation, Expr::value(generation))
         .col_expr(invoice::Column::IdempotencyKey, Expr::value(key.clone()))
         .col_expr(invoice::Column::Request, Expr::value(request))
@@ -581,7 +588,7 @@ pub async fn retry_in_place(
         .col_expr(invoice::Column::ActiveKey, Expr::value(active_key))
         .col_expr(invoice::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(invoice::Column::Id.eq(id))
-        .filter(invoice::Column::Status.eq(status::FAILED))
+        .filter(invoice::Column::Status.eq(Status::Failed))
         .exec(db)
         .await
         .map_err(|e| match e.sql_err() {

@@ -21,7 +21,9 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::invoicing::documents::{self, ItemProduct, attempt_key, item_json, status};
+use crate::invoicing::documents::{
+    self, CancellationStatus, ItemProduct, Status, attempt_key, item_json,
+};
 use crate::invoicing::fiscal;
 use crate::org::audit::Entry;
 use crate::rules::cfdi::{self, LineTax, TicketLine};
@@ -226,9 +228,9 @@ pub(crate) async fn lock_invoice(db: &impl ConnectionTrait, id: Uuid) -> Result<
 
 /// A stamped invoice that is not cancelled, or why not.
 fn require_standing(inv: &invoice::Model) -> Result<()> {
-    match inv.cancellation_status.as_str() {
-        "none" | "rejected" => {}
-        "accepted" => {
+    match inv.cancellation_status {
+        CancellationStatus::None | CancellationStatus::Rejected => {}
+        CancellationStatus::Accepted => {
             return Err(Error::conflict(
                 "invoice_cancelled",
                 "the invoice was cancelled before the SAT",
@@ -241,7 +243,7 @@ fn require_standing(inv: &invoice::Model) -> Result<()> {
             ));
         }
     }
-    if inv.status != status::VALID || inv.uuid.is_none() {
+    if inv.status != Status::Valid || inv.uuid.is_none() {
         return Err(Error::conflict(
             "invoice_not_valid",
             format!(
@@ -392,10 +394,12 @@ async fn invoice_of_sale(db: &impl ConnectionTrait, sale_id: Uuid) -> Result<inv
             "sale_not_invoiced",
             "the sale has no invoice: its return needs no credit note",
         )),
-        (None, Some(last)) if last.cancellation_status == "accepted" => Err(Error::conflict(
-            "invoice_cancelled",
-            "the sale's invoice was cancelled before the SAT",
-        )),
+        (None, Some(last)) if last.cancellation_status == CancellationStatus::Accepted => {
+            Err(Error::conflict(
+                "invoice_cancelled",
+                "the sale's invoice was cancelled before the SAT",
+            ))
+        }
         (None, Some(last)) => Err(Error::conflict(
             "invoice_not_valid",
             format!(

@@ -10,17 +10,7 @@ use uuid::Uuid;
 use crate::Result;
 use crate::notifications::tables::notification;
 
-/// Notification statuses.
-pub mod status {
-    /// Waiting for its job.
-    pub const QUEUED: &str = "queued";
-    /// Its channel is not configured: kept, not sent.
-    pub const PARKED: &str = "parked";
-    /// Delivered to the provider.
-    pub const SENT: &str = "sent";
-    /// The provider refused it for good.
-    pub const FAILED: &str = "failed";
-}
+pub use crate::notifications::tables::notification::Status;
 
 /// A message to send.
 #[derive(Debug, Clone)]
@@ -57,7 +47,7 @@ pub async fn create(
         ref_type: Set(n.ref_type.to_owned()),
         ref_id: Set(n.ref_id),
         payload: Set(n.payload),
-        status: Set(status::QUEUED.to_owned()),
+        status: Set(Status::Queued),
         reason: Set(None),
         attempts: Set(0),
         created_at: Set(now),
@@ -74,12 +64,12 @@ pub async fn create(
 pub async fn set_status(
     db: &impl ConnectionTrait,
     n: notification::Model,
-    new_status: &str,
+    new_status: Status,
     reason: Option<String>,
 ) -> Result<notification::Model> {
     let attempts = n.attempts + 1;
     let mut am: notification::ActiveModel = n.into();
-    am.status = Set(new_status.to_owned());
+    am.status = Set(new_status);
     am.reason = Set(reason);
     am.attempts = Set(attempts);
     am.updated_at = Set(crate::now());

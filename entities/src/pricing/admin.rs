@@ -35,17 +35,7 @@ pub const MAX_SYNC_ITEMS: usize = 10_000;
 /// Items per propagation batch (each batch is one transaction).
 pub const SYNC_BATCH_ITEMS: u64 = 200;
 
-/// The states of a propagation.
-pub mod status {
-    /// Recorded, its job not started.
-    pub const QUEUED: &str = "queued";
-    /// A job is propagating (or died doing it and will resume).
-    pub const RUNNING: &str = "running";
-    /// Finished; `result` says what changed.
-    pub const DONE: &str = "done";
-    /// Gave up; `error` says why.
-    pub const FAILED: &str = "failed";
-}
+pub use crate::pricing::tables::price_sync::Status;
 
 fn entry(actor: &Actor, action: &str, kind: &str, id: impl ToString) -> Entry {
     Entry::new(action)
@@ -484,7 +474,7 @@ pub async fn request_sync(
         serde_json::to_value(&req).map_err(|e| Error::Internal(format!("sync request: {e}")))?;
     let row = price_sync::ActiveModel {
         id: Set(Uuid::now_v7()),
-        status: Set(status::QUEUED.to_owned()),
+        status: Set(Status::Queued),
         request: Set(request.clone()),
         result: Set(None),
         error: Set(None),
@@ -543,8 +533,8 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
                 .await?
         }
     };
-    let mut progress = match (&row.status[..], &row.result) {
-        (status::RUNNING, Some(r)) => {
+    let mut progress = match (row.status, &row.result) {
+        (Status::Running, Some(r)) => {
             serde_json::from_value::<Progress>(r.clone()).unwrap_or_default()
         }
         _ => Progress::default(),
@@ -552,7 +542,7 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
     progress.counts.branches = branch_ids.len() as u64;
     let requested_by = row.requested_by;
     let mut am: price_sync::ActiveModel = row.into();
-    am.status = Set(status::RUNNING.to_owned());
+    am.status = Set(Status::Running);
     am.result = Set(Some(progress_json(&progress)?));
     am.error = Set(None);
     am.finished_at = Set(None);
@@ -605,7 +595,7 @@ pub async fn run_sync(db: &DatabaseConnection, id: Uuid, batch: u64) -> Result<S
     price_sync::Entity::update_many()
         .col_expr(
             price_sync::Column::Status,
-            sea_orm::sea_query::Expr::value(status::DONE),
+            sea_orm::sea_query::Expr::value(Status::Done),
         )
         .col_expr(
             price_sync::Column::Result,
@@ -702,7 +692,7 @@ pub async fn fail_sync(db: &impl ConnectionTrait, id: Uuid, error: &str) -> Resu
     price_sync::Entity::update_many()
         .col_expr(
             price_sync::Column::Status,
-            sea_orm::sea_query::Expr::value(status::FAILED),
+            sea_orm::sea_query::Expr::value(Status::Failed),
         )
         .col_expr(
             price_sync::Column::Error,

@@ -9,15 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 use crate::vehicles::tables::vin_decode::{self, Column, Entity};
 
-/// Statuses of a cached decode.
-pub mod status {
-    /// Asked for; the enrichment job has not answered yet.
-    pub const PENDING: &str = "pending";
-    /// vPIC answered with useful data.
-    pub const DONE: &str = "done";
-    /// vPIC had nothing useful, or kept failing; the reason is in `last_error`.
-    pub const UNAVAILABLE: &str = "unavailable";
-}
+pub use crate::vehicles::tables::vin_decode::Status;
 
 /// The vPIC fields Nexus uses, parsed from `DecodeVinValues` (where every value is a string and
 /// an empty string means unknown: here `None`).
@@ -98,7 +90,7 @@ pub async fn claim(
 ) -> Result<Claim> {
     let inserted = Entity::insert(vin_decode::ActiveModel {
         vin: Set(vin.to_owned()),
-        status: Set(status::PENDING.to_owned()),
+        status: Set(Status::Pending),
         model_year: Set(model_year),
         decoded: Set(None),
         requested_at: Set(now),
@@ -115,9 +107,9 @@ pub async fn claim(
     if inserted == 1 {
         return Ok(Claim::Claimed(row));
     }
-    let stale = match row.status.as_str() {
-        status::PENDING => row.updated_at < now - stale_after,
-        status::UNAVAILABLE => row.updated_at < now - retry_unavailable_after,
+    let stale = match row.status {
+        Status::Pending => row.updated_at < now - stale_after,
+        Status::Unavailable => row.updated_at < now - retry_unavailable_after,
         _ => false,
     };
     if !stale {
@@ -126,7 +118,7 @@ pub async fn claim(
     // Compare-and-set on the row's last change: of two requests seeing the same stale row, one
     // updates it and the other sees zero rows affected.
     let taken = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(status::PENDING))
+        .col_expr(Column::Status, Expr::value(Status::Pending))
         .col_expr(Column::ModelYear, Expr::value(model_year))
         .col_expr(Column::RequestedAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
@@ -151,7 +143,7 @@ pub async fn claim(
 pub async fn release(db: &impl ConnectionTrait, vin: &str) -> Result<()> {
     Entity::delete_many()
         .filter(Column::Vin.eq(vin))
-        .filter(Column::Status.eq(status::PENDING))
+        .filter(Column::Status.eq(Status::Pending))
         .filter(Column::Attempts.eq(0))
         .exec(db)
         .await?;
@@ -176,9 +168,9 @@ pub async fn finish(
         .transpose()
         .map_err(|e| crate::Error::Internal(format!("vPIC data does not serialise: {e}")))?;
     let status = if unavailable_reason.is_some() {
-        status::UNAVAILABLE
+        Status::Unavailable
     } else {
-        status::DONE
+        Status::Done
     };
     Entity::insert(vin_decode::ActiveModel {
         vin: Set(vin.to_owned()),
@@ -219,7 +211,7 @@ pub async fn record_failure(db: &impl ConnectionTrait, vin: &str, error: &str) -
         .col_expr(Column::LastError, Expr::value(error.to_owned()))
         .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
         .filter(Column::Vin.eq(vin))
-        .filter(Column::Status.eq(status::PENDING))
+        .filter(Column::Status.eq(Status::Pending))
         .exec(db)
         .await?;
     Ok(())

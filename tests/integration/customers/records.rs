@@ -347,7 +347,7 @@ pub async fn sale(
         branch_id: Set(branch_id),
         customer_id: Set(customer_id),
         cashier_id: Set(Uuid::now_v7()),
-        status: Set(status.into()),
+        status: Set(status.parse().unwrap()),
         price_list: Set("taller".into()),
         exchange_rate_micros: Set(17_000_000),
         subtotal_cents: Set(total * 100 / 116),

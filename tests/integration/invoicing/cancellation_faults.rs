@@ -92,7 +92,10 @@ async fn a_cancellation_whose_answer_was_lost_is_retried_and_recorded_accepted_a
             start.elapsed() < Duration::from_secs(60),
             "the cancellation never settled: {seen:?}"
         );
-        let st = invoice_row(&f.s.db, id).await.cancellation_status;
+        let st = invoice_row(&f.s.db, id)
+            .await
+            .cancellation_status
+            .to_string();
         if seen.last() != Some(&st) {
             seen.push(st);
         }

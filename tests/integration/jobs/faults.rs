@@ -18,7 +18,7 @@ use sea_orm::{
 use tests::faults::{Abort, Sleep, counts, create_tables};
 use tests::procs::{Proc, RedisServer};
 use tests::{Shape, TestApp, TestTenant, shape_tests};
-use workers::runtime::{Runtime, status};
+use workers::runtime::{Runtime, Status};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_nexus_test_worker");
 
@@ -192,7 +192,7 @@ async fn report(what: &str, app: &TestApp, db: &DatabaseConnection, jobs: i64, t
 /// Runs that did not end as done (after every effect is in).
 async fn unfinished_runs(db: &DatabaseConnection) -> Vec<job_run::Model> {
     job_run::Entity::find()
-        .filter(job_run::Column::Status.ne(status::DONE))
+        .filter(job_run::Column::Status.ne(Status::Done))
         .all(db)
         .await
         .unwrap()
@@ -286,7 +286,7 @@ async fn a_job_that_aborts_its_process_is_quarantined_after_three_starts_and_the
         || async {
             abort_run()
                 .await
-                .is_some_and(|r| r.status == status::QUARANTINED)
+                .is_some_and(|r| r.status == Status::Quarantined)
                 && effects(&db).await.1 >= 300
         },
     )
@@ -316,7 +316,7 @@ async fn a_job_that_aborts_its_process_is_quarantined_after_three_starts_and_the
         "each start killed a worker"
     );
     let set_aside = job_run::Entity::find()
-        .filter(job_run::Column::Status.ne(status::DONE))
+        .filter(job_run::Column::Status.ne(Status::Done))
         .count(&db)
         .await
         .unwrap();
@@ -569,7 +569,7 @@ async fn a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once(
         "the stamp run's end",
         Duration::from_secs(30),
         &mut w,
-        || async { run().await.status == status::DONE },
+        || async { run().await.status == Status::Done },
     )
     .await;
     assert_eq!(run().await.starts, 2, "one start on each worker");
@@ -633,7 +633,7 @@ async fn redis_restarted_empty_with_jobs_waiting_and_running_runs_every_job_once
     tokio::time::sleep(Duration::from_secs(3)).await;
     report("redis restarted empty", &app, &db, 300, took).await;
     let running = job_run::Entity::find()
-        .filter(job_run::Column::Status.eq(status::RUNNING))
+        .filter(job_run::Column::Status.eq(Status::Running))
         .count(&db)
         .await
         .unwrap();

@@ -189,7 +189,7 @@ fn run_row(
         outbox_id: Set(outbox_id),
         attempt: Set(0),
         starts: Set(1),
-        status: Set(status.into()),
+        status: Set(status.parse().unwrap()),
         last_error: Set(None),
         started_at: Set(started),
         heartbeat_at: Set(None),

@@ -368,7 +368,7 @@ async fn running_run(
         outbox_id: Set(env.outbox_id),
         attempt: Set(0),
         starts: Set(starts),
-        status: Set("running".into()),
+        status: Set("running".parse().unwrap()),
         last_error: Set(None),
         started_at: Set(started_at),
         heartbeat_at: Set(heartbeat_at),

@@ -610,7 +610,7 @@ async fn a_sync_that_died_after_a_batch_resumes_without_counting_a_row_twice(app
     )
     .await;
     let mut row: price_sync::ActiveModel = admin::get_sync(&db, id).await.unwrap().into();
-    row.status = Set("running".into());
+    row.status = Set("running".parse().unwrap());
     row.result = Set(Some(json!({
         "branches": 2, "items": 1, "overrides_removed": 2, "rows_unchanged": 0, "cursor": first,
     })));
@@ -641,7 +641,7 @@ async fn a_sync_that_cannot_run_ends_failed_with_the_reason(app: TestApp) {
     let id = Uuid::now_v7();
     price_sync::ActiveModel {
         id: Set(id),
-        status: Set("queued".into()),
+        status: Set("queued".parse().unwrap()),
         request: Set(json!({"mode": "sideways"})),
         result: Set(None),
         error: Set(None),

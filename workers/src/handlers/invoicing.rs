@@ -16,7 +16,7 @@ pub mod global;
 
 use std::time::Duration;
 
-use entities::invoicing::documents::status;
+use entities::invoicing::documents::{CancellationStatus, Status};
 use entities::invoicing::fiscal;
 use entities::invoicing::invoices::{self, Outcome};
 use entities::invoicing::tables::invoice;
@@ -73,7 +73,7 @@ pub async fn stamp(
         .one(&ctx.db)
         .await?
         .ok_or_else(|| JobError::permanent("the invoice does not exist"))?;
-    if inv.status != status::PENDING && inv.status != status::VALID {
+    if inv.status != Status::Pending && inv.status != Status::Valid {
         return Ok(());
     }
     let Some(cfg) = cfg else {
@@ -97,7 +97,7 @@ async fn stamp_once(
     inv: &invoice::Model,
     client: &FacturapiClient,
 ) -> Result<invoice::Model, JobError> {
-    if inv.status == status::VALID {
+    if inv.status == Status::Valid {
         return Ok(inv.clone());
     }
     // Facturapi already has it: poll.
@@ -171,7 +171,7 @@ async fn settle(
                 tracing::warn!(tenant = %ctx.tenant.slug, invoice = %inv.id, %ours, %theirs, "stamped total differs from the ticket");
             }
             let saved = invoices::record(&ctx.db, inv.id, outcome_of(got)).await?;
-            if saved.status == status::VALID {
+            if saved.status == Status::Valid {
                 tracing::info!(tenant = %ctx.tenant.slug, invoice = %inv.id, uuid = ?saved.uuid, "invoice stamped");
                 Ok(saved)
             } else {
@@ -269,13 +269,14 @@ async fn keep_files(
 }
 
 /// The cancellation status Facturapi reports for an invoice (`accepted` for a cancelled one).
-fn cancellation_of(inv: &Invoice) -> Option<String> {
+fn cancellation_of(inv: &Invoice) -> Option<CancellationStatus> {
     if inv.status == InvoiceStatus::Canceled {
-        return Some("accepted".to_owned());
+        return Some(CancellationStatus::Accepted);
     }
+    // Both sides spell a status the same (snake case), so the text carries it across.
     inv.cancellation_status
         .and_then(|c| serde_json::to_value(c).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
+        .and_then(|v| v.as_str()?.parse().ok())
 }
 
 /// An error while finding out what became of an invoice: the outcome stays unknown, so whatever
@@ -309,7 +310,7 @@ pub async fn cancel(
         .one(&ctx.db)
         .await?
         .ok_or_else(|| JobError::permanent("the invoice does not exist"))?;
-    if inv.cancellation_status != "requested" {
+    if inv.cancellation_status != CancellationStatus::Requested {
         return Ok(());
     }
     let (Some(cfg), Some(fid), Some(motive)) = (
@@ -334,17 +335,17 @@ pub async fn cancel(
         .await
     {
         Ok(got) => {
-            let st = cancellation_of(&got).unwrap_or_else(|| "pending".to_owned());
-            settle_cancellation(&ctx, inv.id, &st).await
+            let st = cancellation_of(&got).unwrap_or(CancellationStatus::Pending);
+            settle_cancellation(&ctx, inv.id, st).await
         }
         Err(e) => {
             // An earlier call may have gone through (its answer lost, or recording it failed):
             // Facturapi then refuses a second cancellation. What it says of the invoice now
             // decides, not the refusal.
             if let Ok(now) = client.get_invoice(&fid).await
-                && let Some(st) = cancellation_of(&now).filter(|s| s != "none")
+                && let Some(st) = cancellation_of(&now).filter(|s| *s != CancellationStatus::None)
             {
-                return settle_cancellation(&ctx, inv.id, &st).await;
+                return settle_cancellation(&ctx, inv.id, st).await;
             }
             if e.is_transient() || e.outcome_unknown() {
                 return Err(e.to_job_error());
@@ -353,7 +354,7 @@ pub async fn cancel(
             let alert = crate::handlers::invoicing::global::record_cancellation(
                 &ctx,
                 inv.id,
-                "rejected",
+                CancellationStatus::Rejected,
                 Some(&reason),
             )
             .await?;
@@ -365,7 +366,11 @@ pub async fn cancel(
 /// Records the cancellation status Facturapi reports (an accepted global's replacement run is
 /// enqueued with it). A rejected motive-04 cancellation of a global ends the job as failed with
 /// the alert's text, so operators also see it among the failed jobs.
-async fn settle_cancellation(ctx: &JobCtx, id: uuid::Uuid, st: &str) -> Result<(), JobError> {
+async fn settle_cancellation(
+    ctx: &JobCtx,
+    id: uuid::Uuid,
+    st: CancellationStatus,
+) -> Result<(), JobError> {
     match crate::handlers::invoicing::global::record_cancellation(ctx, id, st, None).await? {
         Some(alert) => Err(JobError::permanent(alert)),
         None => Ok(()),

@@ -12,8 +12,7 @@ use sea_orm::{
     QueryTrait,
 };
 
-use crate::admin::{DISCARDED, RETRIED};
-use crate::runtime::status;
+use crate::runtime::Status;
 
 /// Rows deleted per statement.
 pub const BATCH: u64 = 1_000;
@@ -70,12 +69,12 @@ pub async fn cleanup(
 
     for (statuses, days, count) in [
         (
-            &[status::DONE, status::RETRYING, RETRIED][..],
+            &[Status::Done, Status::Retrying, Status::Retried][..],
             retention.finished_runs_days,
             &mut report.finished_runs,
         ),
         (
-            &[status::DEAD, status::QUARANTINED, DISCARDED][..],
+            &[Status::Dead, Status::Quarantined, Status::Discarded][..],
             retention.failed_runs_days,
             &mut report.failed_runs,
         ),
@@ -105,9 +104,9 @@ pub async fn cleanup(
             .select_only()
             .column(job_run::Column::OutboxId)
             .filter(job_run::Column::Status.is_in([
-                status::RUNNING,
-                status::DEAD,
-                status::QUARANTINED,
+                Status::Running,
+                Status::Dead,
+                Status::Quarantined,
             ]))
             .into_query();
         // `sent_at < cutoff` is false for NULL: unsent rows are never candidates.

@@ -1,6 +1,6 @@
 //! Handlers of notification jobs: delivering one outgoing message through its channel.
 
-use entities::notifications::messages::{self, status};
+use entities::notifications::messages::{self, Status};
 use entities::notifications::tables::notification;
 use jobs::notifications::SendNotification;
 use sea_orm::EntityTrait;
@@ -26,7 +26,7 @@ pub async fn send(job: SendNotification, ctx: JobCtx) -> Result<(), JobError> {
     else {
         return Err(JobError::permanent("the notification does not exist"));
     };
-    if n.status != status::QUEUED {
+    if n.status != Status::Queued {
         return Ok(());
     }
     let reason = match n.channel.as_str() {
@@ -34,11 +34,11 @@ pub async fn send(job: SendNotification, ctx: JobCtx) -> Result<(), JobError> {
         "email" => EMAIL_NOT_CONFIGURED,
         other => {
             let why = format!("unknown channel {other:?}");
-            messages::set_status(&ctx.db, n, status::FAILED, Some(why.clone())).await?;
+            messages::set_status(&ctx.db, n, Status::Failed, Some(why.clone())).await?;
             return Err(JobError::permanent(why));
         }
     };
     tracing::info!(tenant = %ctx.tenant.slug, notification = %n.id, channel = %n.channel, "notification parked: {reason}");
-    messages::set_status(&ctx.db, n, status::PARKED, Some(reason.to_owned())).await?;
+    messages::set_status(&ctx.db, n, Status::Parked, Some(reason.to_owned())).await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! permanent failure, or an answer with nothing useful, leaves it `unavailable` with the reason.
 
 use entities::rules::vin::Vin;
-use entities::vehicles::vin_decodes::{self, status};
+use entities::vehicles::vin_decodes::{self, Status};
 use jobs::vehicles::EnrichVin;
 
 use crate::clients::vpic::VpicClient;
@@ -29,7 +29,7 @@ pub async fn enrich_vin(
     let vin = Vin::parse(&job.vin).map_err(|e| JobError::permanent(format!("not a VIN: {e}")))?;
     let vin = vin.as_str();
     if let Some(row) = vin_decodes::find(&ctx.platform, vin).await?
-        && row.status == status::DONE
+        && row.status == Status::Done
     {
         return Ok(());
     }

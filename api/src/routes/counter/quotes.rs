@@ -140,11 +140,16 @@ pub struct QuoteView {
     pub lines: Vec<QuoteLineView>,
 }
 
-fn view(tenant_id: Uuid, q: &quote::Model, status: &str, lines: &[quote_line::Model]) -> QuoteView {
+fn view(
+    tenant_id: Uuid,
+    q: &quote::Model,
+    status: quotes::Status,
+    lines: &[quote_line::Model],
+) -> QuoteView {
     QuoteView {
         id: q.id,
         folio: q.folio.clone(),
-        status: status.to_owned(),
+        status: status.to_string(),
         branch_id: q.branch_id,
         customer_id: q.customer_id,
         price_list: q.price_list.clone(),
@@ -245,16 +250,12 @@ pub struct QuoteQuery {
 }
 
 /// A page of quotes.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QuotePage {
-    /// Quotes, newest first (without lines).
-    pub items: Vec<QuoteView>,
-    /// Page.
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching quotes.
-    pub total: u64,
+pub type QuotePage = crate::page::Page<QuoteView>;
+
+impl crate::page::Listed for QuoteView {
+    const PAGE: &'static str = "QuotePage";
+    const PAGE_DOC: &'static str = "A page of quotes.";
+    const ITEMS_DOC: &'static str = "Quotes, newest first (without lines).";
 }
 
 /// Lists quotes.
@@ -274,23 +275,22 @@ pub async fn list_quotes(
     let p = quotes::list(
         &ctx.db,
         q.customer_id,
-        q.status.as_deref(),
+        q.status
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|_| {
+                ApiError::invalid("status", "status: open, expired, converted or cancelled")
+            })?,
         ctx.principal.branch_scope.as_deref(),
         page,
     )
     .await?;
     let now = entities::now();
     let tid = ctx.principal.tenant.id;
-    Ok(Json(QuotePage {
-        items: p
-            .items
-            .iter()
-            .map(|qm| view(tid, qm, quotes::effective_status(qm, now), &[]))
-            .collect(),
-        page: p.page,
-        per_page: p.per_page,
-        total: p.total,
-    }))
+    Ok(Json(QuotePage::from_rows(p, |qm| {
+        view(tid, &qm, quotes::effective_status(&qm, now), &[])
+    })))
 }
 
 async fn visible(ctx: &TenantCtx, id: Uuid) -> ApiResult<QuoteDoc> {
@@ -360,20 +360,20 @@ pub async fn convert_quote(
     let prepared = async {
         let d = visible(&ctx, id).await?;
         let st = d.status(entities::now()).to_owned();
-        if st == quotes::status::EXPIRED && !req.reprice {
+        if st == quotes::Status::Expired && !req.reprice {
             return Err(ApiError::Conflict {
                 code: "quote_expired",
                 message: "the quote's prices expired; send reprice: true to sell at today's prices"
                     .into(),
             });
         }
-        if st != quotes::status::OPEN && st != quotes::status::EXPIRED {
+        if st != quotes::Status::Open && st != quotes::Status::Expired {
             return Err(ApiError::Conflict {
                 code: "quote_not_open",
                 message: format!("the quote is {st}"),
             });
         }
-        let valid = st == quotes::status::OPEN;
+        let valid = st == quotes::Status::Open;
         Ok(NewSale {
             branch_id: d.quote.branch_id,
             customer_id: d.quote.customer_id,
@@ -474,7 +474,7 @@ pub async fn send_quote(
     // Only a quote the customer can still accept is sent: a link to a cancelled, converted or
     // expired one would offer prices nobody honours.
     let shown = quotes::effective_status(&d.quote, entities::now());
-    if shown != quotes::status::OPEN {
+    if shown != quotes::Status::Open {
         return Err(ApiError::Conflict {
             code: "quote_not_open",
             message: format!("the quote is {shown}: only an open quote is sent"),
@@ -531,7 +531,7 @@ pub async fn send_quote(
             id: n.id,
             channel: n.channel,
             recipient: n.recipient,
-            status: n.status,
+            status: n.status.to_string(),
             reason: n.reason,
         }),
     ))
@@ -762,7 +762,7 @@ async fn load_public(state: &AppState, token: &str) -> ApiResult<Option<PublicQu
         branch: b.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
         phone: b.and_then(|b| b.phone),
         folio: d.quote.folio.clone(),
-        status: d.status(entities::now()).to_owned(),
+        status: d.status(entities::now()).to_string(),
         valid_until: d.quote.valid_until,
         note: d.quote.note.clone(),
         lines: d.lines.iter().map(Into::into).collect(),

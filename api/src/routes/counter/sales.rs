@@ -349,7 +349,7 @@ impl From<&sale::Model> for SaleSummary {
             branch_id: s.branch_id,
             customer_id: s.customer_id,
             cashier_id: s.cashier_id,
-            status: s.status.clone(),
+            status: s.status.to_string(),
             price_list: s.price_list.clone(),
             exchange_rate: Rate(s.exchange_rate_micros),
             subtotal: Money(s.subtotal_cents),
@@ -610,16 +610,12 @@ pub struct SaleQuery {
 }
 
 /// A page of sales.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SalePage {
-    /// Sales, newest first.
-    pub items: Vec<SaleSummary>,
-    /// Page.
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching sales.
-    pub total: u64,
+pub type SalePage = crate::page::Page<SaleSummary>;
+
+impl crate::page::Listed for SaleSummary {
+    const PAGE: &'static str = "SalePage";
+    const PAGE_DOC: &'static str = "A page of sales.";
+    const ITEMS_DOC: &'static str = "Sales, newest first.";
 }
 
 /// Lists sales of the caller's branches, newest first.
@@ -649,12 +645,7 @@ pub async fn list_sales(
         page,
     )
     .await?;
-    Ok(Json(SalePage {
-        items: p.items.iter().map(Into::into).collect(),
-        page: p.page,
-        per_page: p.per_page,
-        total: p.total,
-    }))
+    Ok(Json(SalePage::from_rows(p, |row| (&row).into())))
 }
 
 async fn visible_sale(ctx: &TenantCtx, id: Uuid) -> ApiResult<SaleDoc> {

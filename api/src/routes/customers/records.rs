@@ -8,12 +8,12 @@
 use axum::Json;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
+use entities::PageRequest;
 use entities::counter::savings::{self, Period};
 use entities::customers::records::{self, CustomerFilter, CustomerPatch, NewCustomer};
 use entities::customers::tables::customer;
 use entities::pricing::prices::{DEFAULT_LIST, check_list};
 use entities::rules::money::Money;
-use entities::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -89,16 +89,12 @@ impl From<customer::Model> for CustomerView {
 }
 
 /// A page of customers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustomerPage {
-    /// Customers of this page.
-    pub items: Vec<CustomerView>,
-    /// Page number (from 1).
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching customers in all pages.
-    pub total: u64,
+pub type CustomerPage = crate::page::Page<CustomerView>;
+
+impl crate::page::Listed for CustomerView {
+    const PAGE: &'static str = "CustomerPage";
+    const PAGE_DOC: &'static str = "A page of customers.";
+    const ITEMS_DOC: &'static str = "Customers of this page.";
 }
 
 /// Filters and page of the customer list.
@@ -221,12 +217,7 @@ pub async fn list_customers(
     AppQuery(q): AppQuery<CustomerQuery>,
 ) -> ApiResult<Json<CustomerPage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = records::list_customers(
+    let rows = records::list_customers(
         &ctx.db,
         page,
         CustomerFilter {
@@ -236,12 +227,7 @@ pub async fn list_customers(
         },
     )
     .await?;
-    Ok(Json(CustomerPage {
-        items: items.into_iter().map(Into::into).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(Json(CustomerPage::from_rows(rows, Into::into)))
 }
 
 /// Registers a customer (every role but viewer; price lists and credit need a manager).

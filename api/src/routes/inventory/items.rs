@@ -3,10 +3,10 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use entities::PageRequest;
 use entities::inventory::items::{self, ItemFilter, ItemPatch, NewItem};
 use entities::inventory::tables::item;
 use entities::rules::money::Money;
-use entities::{Page, PageRequest};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -89,16 +89,12 @@ impl From<item::Model> for ItemView {
 }
 
 /// A page of items.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ItemPage {
-    /// Items of this page.
-    pub items: Vec<ItemView>,
-    /// Page number (from 1).
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching items in all pages.
-    pub total: u64,
+pub type ItemPage = crate::page::Page<ItemView>;
+
+impl crate::page::Listed for ItemView {
+    const PAGE: &'static str = "ItemPage";
+    const PAGE_DOC: &'static str = "A page of items.";
+    const ITEMS_DOC: &'static str = "Items of this page.";
 }
 
 /// Filters and page of the item list.
@@ -212,12 +208,7 @@ pub async fn list_items(
     AppQuery(q): AppQuery<ItemQuery>,
 ) -> ApiResult<Json<ItemPage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = items::list_items(
+    let rows = items::list_items(
         &ctx.db,
         page,
         ItemFilter {
@@ -226,12 +217,7 @@ pub async fn list_items(
         },
     )
     .await?;
-    Ok(Json(ItemPage {
-        items: items.into_iter().map(Into::into).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(Json(ItemPage::from_rows(rows, Into::into)))
 }
 
 /// Creates an item (owner, admin, manager).

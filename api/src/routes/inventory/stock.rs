@@ -9,11 +9,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use entities::PageRequest;
 use entities::inventory::adjustments::{
     self, AdjustmentLine, CountLine, NewAdjustment, NewCount, StockChange,
 };
 use entities::inventory::stock_views::{self, LedgerFilter, StockByBranch};
-use entities::{Page, PageRequest};
 use entities::{inventory::items, inventory::tables::stock_alert, inventory::tables::stock_ledger};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -518,16 +518,12 @@ impl From<stock_ledger::Model> for LedgerView {
 }
 
 /// A page of stock movements.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerPage {
-    /// Movements, newest first.
-    pub items: Vec<LedgerView>,
-    /// Page number.
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching movements.
-    pub total: u64,
+pub type LedgerPage = crate::page::Page<LedgerView>;
+
+impl crate::page::Listed for LedgerView {
+    const PAGE: &'static str = "LedgerPage";
+    const PAGE_DOC: &'static str = "A page of stock movements.";
+    const ITEMS_DOC: &'static str = "Movements, newest first.";
 }
 
 /// Stock movements in the caller's branches, newest first.
@@ -541,12 +537,7 @@ pub async fn ledger(
     AppQuery(q): AppQuery<LedgerQuery>,
 ) -> ApiResult<Json<LedgerPage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = stock_views::ledger(
+    let rows = stock_views::ledger(
         &ctx.db,
         page,
         LedgerFilter {
@@ -556,12 +547,7 @@ pub async fn ledger(
         },
     )
     .await?;
-    Ok(Json(LedgerPage {
-        items: items.into_iter().map(Into::into).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(Json(LedgerPage::from_rows(rows, Into::into)))
 }
 
 /// Filters and page of the alerts.
@@ -618,16 +604,12 @@ impl From<stock_alert::Model> for AlertView {
 }
 
 /// A page of alerts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AlertPage {
-    /// Alerts, newest first.
-    pub items: Vec<AlertView>,
-    /// Page number.
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching alerts.
-    pub total: u64,
+pub type AlertPage = crate::page::Page<AlertView>;
+
+impl crate::page::Listed for AlertView {
+    const PAGE: &'static str = "AlertPage";
+    const PAGE_DOC: &'static str = "A page of alerts.";
+    const ITEMS_DOC: &'static str = "Alerts, newest first.";
 }
 
 /// Low-stock alerts of the caller's branches, newest first.
@@ -647,22 +629,12 @@ pub async fn alerts(
         return Err(ApiError::invalid("status", "status: open or resolved"));
     }
     let page = PageRequest::new(q.page, q.per_page)?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = stock_views::alerts(
+    let rows = stock_views::alerts(
         &ctx.db,
         page,
         q.status.as_deref(),
         ctx.principal.branch_scope.as_deref(),
     )
     .await?;
-    Ok(Json(AlertPage {
-        items: items.into_iter().map(Into::into).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(Json(AlertPage::from_rows(rows, Into::into)))
 }

@@ -12,10 +12,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use entities::PageRequest;
 use entities::inventory::transfers::{
     self, NewTransfer, TransferDetail, TransferFilter, TransferLine,
 };
-use entities::{Page, PageRequest};
 use entities::{inventory::tables::transfer, inventory::tables::transfer_line};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -108,7 +108,7 @@ impl From<transfer::Model> for TransferView {
             folio: t.folio,
             from_warehouse_id: t.from_warehouse_id,
             to_warehouse_id: t.to_warehouse_id,
-            status: t.status,
+            status: t.status.to_string(),
             note: t.note,
             requested_by: t.requested_by,
             shipped_by: t.shipped_by,
@@ -133,16 +133,12 @@ impl From<TransferDetail> for TransferView {
 }
 
 /// A page of transfers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TransferPage {
-    /// Transfers, newest first.
-    pub items: Vec<TransferView>,
-    /// Page number.
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching transfers.
-    pub total: u64,
+pub type TransferPage = crate::page::Page<TransferView>;
+
+impl crate::page::Listed for TransferView {
+    const PAGE: &'static str = "TransferPage";
+    const PAGE_DOC: &'static str = "A page of transfers.";
+    const ITEMS_DOC: &'static str = "Transfers, newest first.";
 }
 
 /// Filters and page of the transfer list.
@@ -254,12 +250,7 @@ pub async fn list_transfers(
     AppQuery(q): AppQuery<TransferQuery>,
 ) -> ApiResult<Json<TransferPage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = transfers::list_transfers(
+    let rows = transfers::list_transfers(
         &ctx.db,
         page,
         TransferFilter {
@@ -269,12 +260,7 @@ pub async fn list_transfers(
         ctx.principal.branch_scope.as_deref(),
     )
     .await?;
-    Ok(Json(TransferPage {
-        items: items.into_iter().map(Into::into).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(Json(TransferPage::from_rows(rows, Into::into)))
 }
 
 /// Requests a transfer (cashier and above; not viewers). No stock moves yet.

@@ -147,16 +147,12 @@ pub struct InvoiceQuery {
 }
 
 /// A page of invoices.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InvoicePage {
-    /// Invoices, newest first.
-    pub items: Vec<InvoiceView>,
-    /// Page.
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching invoices.
-    pub total: u64,
+pub type InvoicePage = crate::page::Page<InvoiceView>;
+
+impl crate::page::Listed for InvoiceView {
+    const PAGE: &'static str = "InvoicePage";
+    const PAGE_DOC: &'static str = "A page of invoices.";
+    const ITEMS_DOC: &'static str = "Invoices, newest first.";
 }
 
 /// Lists invoices, newest first.
@@ -185,12 +181,9 @@ pub async fn list_invoices(
         page,
     )
     .await?;
-    Ok(Json(InvoicePage {
-        items: p.items.iter().map(InvoiceView::from).collect(),
-        page: p.page,
-        per_page: p.per_page,
-        total: p.total,
-    }))
+    Ok(Json(InvoicePage::from_rows(p, |row| {
+        InvoiceView::from(&row)
+    })))
 }
 
 /// After a verified Facturapi event was applied (once per event), in the event's own

@@ -168,7 +168,7 @@ pub async fn retry_invoice(
         .await?
         .filter(|s| ctx.principal.can_see_branch(s.branch_id))
         .ok_or(ApiError::NotFound("invoice"))?;
-    if failed.status != documents::status::FAILED {
+    if failed.status != documents::Status::Failed {
         return Err(ApiError::Conflict {
             code: "invoice_not_failed",
             message: format!(

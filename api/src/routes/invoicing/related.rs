@@ -165,10 +165,10 @@ impl From<&invoice::Model> for ComplementView {
     fn from(i: &invoice::Model) -> Self {
         Self {
             id: i.id,
-            status: i.status.clone(),
+            status: i.status.to_string(),
             uuid: i.uuid.clone(),
             failure_reason: i.failure_reason.clone(),
-            cancellation_status: i.cancellation_status.clone(),
+            cancellation_status: i.cancellation_status.to_string(),
         }
     }
 }
@@ -369,9 +369,9 @@ pub async fn list_payments(
             return_id: l.return_id,
             total: Money(n.total_cents),
             payment_form: n.payment_form.clone(),
-            status: n.status.clone(),
+            status: n.status.to_string(),
             uuid: n.uuid.clone(),
-            cancellation_status: n.cancellation_status.clone(),
+            cancellation_status: n.cancellation_status.to_string(),
         })
         .collect();
     Ok(Json(InvoiceAccount {

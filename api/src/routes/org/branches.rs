@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use entities::PageRequest;
 use entities::org::branches::{self, BranchPatch, NewBranch, NewWarehouse, WarehousePatch};
-use entities::{Page, PageRequest};
 use entities::{org::tables::branch, org::tables::warehouse};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -75,16 +75,12 @@ impl From<branch::Model> for BranchView {
 }
 
 /// A page of branches.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BranchPage {
-    /// Branches of this page.
-    pub items: Vec<BranchView>,
-    /// Page number (from 1).
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching branches in all pages.
-    pub total: u64,
+pub type BranchPage = crate::page::Page<BranchView>;
+
+impl crate::page::Listed for BranchView {
+    const PAGE: &'static str = "BranchPage";
+    const PAGE_DOC: &'static str = "A page of branches.";
+    const ITEMS_DOC: &'static str = "Branches of this page.";
 }
 
 /// A warehouse.
@@ -243,24 +239,14 @@ pub async fn list_branches(
     AppQuery(q): AppQuery<BranchQuery>,
 ) -> ApiResult<Json<BranchPage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = branches::list_branches(
+    let rows = branches::list_branches(
         &ctx.db,
         page,
         q.active,
         ctx.principal.branch_scope.as_deref(),
     )
     .await?;
-    Ok(Json(BranchPage {
-        items: items.into_iter().map(Into::into).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(Json(BranchPage::from_rows(rows, Into::into)))
 }
 
 /// Creates a branch (owner, admin).

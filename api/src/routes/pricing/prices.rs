@@ -12,12 +12,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
+use entities::PageRequest;
 use entities::pricing::admin::{
-    self, PriceInput, RateSource, SyncMode, SyncRequest, status as sync_status,
+    self, PriceInput, RateSource, Status as sync_status, SyncMode, SyncRequest,
 };
 use entities::pricing::prices::PriceSource;
 use entities::rules::money::{Money, Rate};
-use entities::{Page, PageRequest};
 use entities::{
     pricing::tables::exchange_rate, pricing::tables::item_price, pricing::tables::price_sync,
 };
@@ -257,16 +257,12 @@ impl From<exchange_rate::Model> for RateView {
 }
 
 /// A page of the rate history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RateHistory {
-    /// Rates, newest first.
-    pub items: Vec<RateView>,
-    /// Page number (from 1).
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Rates in all pages.
-    pub total: u64,
+pub type RateHistory = crate::page::Page<RateView>;
+
+impl crate::page::Listed for RateView {
+    const PAGE: &'static str = "RateHistory";
+    const PAGE_DOC: &'static str = "A page of the rate history.";
+    const ITEMS_DOC: &'static str = "Rates, newest first.";
 }
 
 /// The USD rate in force and its history.
@@ -315,23 +311,13 @@ async fn rate_view(
     page: PageRequest,
 ) -> ApiResult<ExchangeRateView> {
     let (rate, source, last) = admin::rate_in_force(&ctx.db, state.config.usd_rate).await?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = admin::rate_history(&ctx.db, page).await?;
+    let rows = admin::rate_history(&ctx.db, page).await?;
     Ok(ExchangeRateView {
         currency: entities::rules::money::USD.to_owned(),
         rate,
         source,
         set_at: last.map(|r| r.created_at),
-        history: RateHistory {
-            items: items.into_iter().map(Into::into).collect(),
-            page,
-            per_page,
-            total,
-        },
+        history: RateHistory::from_rows(rows, Into::into),
     })
 }
 
@@ -427,7 +413,7 @@ impl From<price_sync::Model> for PriceSyncView {
     fn from(s: price_sync::Model) -> Self {
         Self {
             id: s.id,
-            status: s.status,
+            status: s.status.to_string(),
             request: s.request,
             result: s.result,
             error: s.error,
@@ -509,7 +495,7 @@ pub async fn sync_prices(
         )],
         Json(SyncAccepted {
             id: row.id,
-            status: sync_status::QUEUED.to_owned(),
+            status: sync_status::Queued.to_string(),
         }),
     ))
 }

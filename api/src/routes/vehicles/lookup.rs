@@ -10,13 +10,13 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use entities::PageRequest;
 use entities::rules::plate::{Plate, PlateKind};
 use entities::rules::vin::{Vin, VinDecode, warning};
 use entities::vehicles::registered::{self, NewVehicle, VehicleFilter, VehiclePatch};
 use entities::vehicles::tables::customer_vehicle;
 use entities::vehicles::tables::vin_decode;
-use entities::vehicles::vin_decodes::{self, Claim, VpicData, status};
-use entities::{Page, PageRequest};
+use entities::vehicles::vin_decodes::{self, Claim, Status, VpicData};
 use jobs::vehicles::EnrichVin;
 
 use serde::{Deserialize, Serialize};
@@ -160,9 +160,9 @@ impl EnrichmentView {
 
 impl From<vin_decode::Model> for EnrichmentView {
     fn from(row: vin_decode::Model) -> Self {
-        let status = match row.status.as_str() {
-            status::DONE => EnrichmentStatus::Done,
-            status::UNAVAILABLE => EnrichmentStatus::Unavailable,
+        let status = match row.status {
+            Status::Done => EnrichmentStatus::Done,
+            Status::Unavailable => EnrichmentStatus::Unavailable,
             _ => EnrichmentStatus::Pending,
         };
         let data = row
@@ -340,16 +340,12 @@ impl From<customer_vehicle::Model> for VehicleView {
 }
 
 /// A page of registered vehicles.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VehiclePage {
-    /// Vehicles of this page, most recently registered first.
-    pub items: Vec<VehicleView>,
-    /// Page number (from 1).
-    pub page: u64,
-    /// Page size.
-    pub per_page: u64,
-    /// Matching vehicles in all pages.
-    pub total: u64,
+pub type VehiclePage = crate::page::Page<VehicleView>;
+
+impl crate::page::Listed for VehicleView {
+    const PAGE: &'static str = "VehiclePage";
+    const PAGE_DOC: &'static str = "A page of registered vehicles.";
+    const ITEMS_DOC: &'static str = "Vehicles of this page, most recently registered first.";
 }
 
 /// Filters and page of the vehicle list.
@@ -594,12 +590,7 @@ pub async fn list_vehicles(
     AppQuery(q): AppQuery<VehicleQuery>,
 ) -> ApiResult<Json<VehiclePage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
-    let Page {
-        items,
-        page,
-        per_page,
-        total,
-    } = registered::list_vehicles(
+    let rows = registered::list_vehicles(
         &ctx.db,
         page,
         VehicleFilter {
@@ -609,12 +600,7 @@ pub async fn list_vehicles(
         },
     )
     .await?;
-    Ok(Json(VehiclePage {
-        items: items.into_iter().map(Into::into).collect(),
-        page,
-        per_page,
-        total,
-    }))
+    Ok(Json(VehiclePage::from_rows(rows, Into::into)))
 }
 
 /// Registers a vehicle (every role but viewer).

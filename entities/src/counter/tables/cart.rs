@@ -6,10 +6,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "carts")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// The cashier.
     pub user_id: Uuid,
     /// The branch it sells from (its IVA rate and prices).
     pub branch_id: Uuid,
@@ -17,9 +15,7 @@ pub struct Model {
     pub customer_id: Option<Uuid>,
     /// The price list in use.
     pub price_list: String,
-    /// Opened.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 

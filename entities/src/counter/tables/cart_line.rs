@@ -6,22 +6,17 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cart_lines")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// The cart.
     pub cart_id: Uuid,
     /// Order in the cart.
     pub position: i32,
-    /// The item.
     pub item_id: Uuid,
     /// Where it is taken from.
     pub warehouse_id: Uuid,
-    /// Units.
     pub qty: i64,
     /// Discount in basis points of the price.
     pub discount_bp: i32,
-    /// Added.
     pub created_at: DateTimeUtc,
 }
 

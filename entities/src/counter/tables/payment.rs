@@ -6,10 +6,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "payments")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The sale.
     pub sale_id: Uuid,
     /// `cash`, `card`, `transfer` or `usd_cash`.
     pub method: String,
@@ -23,7 +21,6 @@ pub struct Model {
     pub exchange_rate_micros: i64,
     /// Card authorisation or transfer reference.
     pub reference: Option<String>,
-    /// When.
     pub created_at: DateTimeUtc,
 }
 

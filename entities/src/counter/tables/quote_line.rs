@@ -6,36 +6,23 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "quote_lines")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The quote.
     pub quote_id: Uuid,
-    /// Warehouse proposed.
     pub warehouse_id: Uuid,
-    /// Position from 1.
     pub line_no: i32,
-    /// Item.
     pub item_id: Uuid,
-    /// SKU.
     pub sku: String,
-    /// Name.
     pub name: String,
-    /// Units.
     pub qty: i64,
     /// Unit price, IVA included.
     pub unit_price_cents: i64,
     /// Reference retail unit price.
     pub retail_unit_cents: i64,
-    /// Discount.
     pub discount_cents: i64,
-    /// Base.
     pub base_cents: i64,
-    /// IVA.
     pub tax_cents: i64,
-    /// Total.
     pub total_cents: i64,
-    /// Savings.
     pub savings_cents: i64,
     /// IVA rate in basis points.
     pub iva_rate_bp: i32,

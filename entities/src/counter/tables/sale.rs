@@ -2,24 +2,33 @@
 
 use sea_orm::entity::prelude::*;
 
+crate::text_enum! {
+    /// The state of a sale.
+    pub enum Status {
+        /// Sold.
+        Completed = "completed",
+        /// Some units came back.
+        PartiallyReturned = "partially_returned",
+        /// Every unit came back through returns.
+        Returned = "returned",
+        /// Cancelled: everything came back at once.
+        Cancelled = "cancelled",
+    }
+}
+
 /// A row of `sales`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sales")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// Folio per branch, e.g. `MTY-01-000123`.
     pub folio: String,
-    /// Branch.
     pub branch_id: Uuid,
-    /// Customer.
     pub customer_id: Option<Uuid>,
-    /// Cashier.
     pub cashier_id: Uuid,
     /// `completed`, `partially_returned`, `returned` or `cancelled`.
-    pub status: String,
-    /// Price list used.
+    pub status: Status,
     pub price_list: String,
     /// USD→MXN rate in force, in millionths.
     pub exchange_rate_micros: i64,
@@ -35,7 +44,6 @@ pub struct Model {
     pub retail_total_cents: i64,
     /// Sum of the lines' savings.
     pub savings_cents: i64,
-    /// Payments in MXN.
     pub paid_cents: i64,
     /// Change given back in MXN cash.
     pub change_cents: i64,
@@ -43,7 +51,6 @@ pub struct Model {
     pub refunded_cents: i64,
     /// The quote it came from.
     pub quote_id: Option<Uuid>,
-    /// Note.
     pub note: Option<String>,
     /// When it was cancelled.
     pub cancelled_at: Option<DateTimeUtc>,

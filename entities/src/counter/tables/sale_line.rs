@@ -6,22 +6,17 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sale_lines")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The sale.
     pub sale_id: Uuid,
     /// Where the stock came from.
     pub warehouse_id: Uuid,
-    /// Position from 1.
     pub line_no: i32,
-    /// Item.
     pub item_id: Uuid,
     /// SKU at the time.
     pub sku: String,
     /// Name at the time.
     pub name: String,
-    /// Units.
     pub qty: i64,
     /// Unit price, IVA included.
     pub unit_price_cents: i64,
@@ -29,13 +24,10 @@ pub struct Model {
     pub retail_unit_cents: i64,
     /// Discount on the line.
     pub discount_cents: i64,
-    /// Taxable base.
     pub base_cents: i64,
-    /// IVA.
     pub tax_cents: i64,
     /// Line total (base + IVA).
     pub total_cents: i64,
-    /// Retail − sold.
     pub savings_cents: i64,
     /// IVA rate in basis points.
     pub iva_rate_bp: i32,

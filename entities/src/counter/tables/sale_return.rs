@@ -6,22 +6,15 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sale_returns")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// The sale.
     pub sale_id: Uuid,
     /// `return` or `cancellation`.
     pub kind: String,
-    /// Why.
     pub reason: String,
-    /// Refunded, MXN centavos.
     pub refund_cents: i64,
-    /// Savings taken back.
     pub savings_cents: i64,
-    /// Who.
     pub created_by: Option<Uuid>,
-    /// When.
     pub created_at: DateTimeUtc,
 }
 

@@ -6,14 +6,10 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sale_return_lines")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The return.
     pub return_id: Uuid,
-    /// The sale line.
     pub sale_line_id: i64,
-    /// Units back.
     pub qty: i64,
     /// Refund of the line.
     pub refund_cents: i64,

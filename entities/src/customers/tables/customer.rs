@@ -6,18 +6,14 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "customers")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// Name or business name.
     pub name: String,
-    /// RFC (tax id).
     pub rfc: Option<String>,
     /// SAT tax regime key (e.g. `601`).
     pub tax_regime: Option<String>,
-    /// Fiscal postal code.
     pub zip: Option<String>,
-    /// E-mail.
     pub email: Option<String>,
     /// WhatsApp number in E.164.
     pub whatsapp_phone: Option<String>,
@@ -25,13 +21,10 @@ pub struct Model {
     pub price_list: String,
     /// Credit limit in MXN centavos.
     pub credit_limit_cents: i64,
-    /// Notes.
     pub notes: Option<String>,
     /// Inactive customers are not sold to.
     pub is_active: bool,
-    /// Created.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 

@@ -6,20 +6,15 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "items")]
 pub struct Model {
-    /// Item id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// The business's own SKU, unique.
     pub sku: String,
     /// The shared catalog's part, when linked.
     pub catalog_part_id: Option<i64>,
-    /// Name on tickets.
     pub name: String,
-    /// Longer description.
     pub description: Option<String>,
-    /// Brand.
     pub brand: Option<String>,
-    /// Manufacturer part number.
     pub part_number: Option<String>,
     /// SAT product/service key (ClaveProdServ) for invoices.
     pub sat_product_key: Option<String>,
@@ -35,9 +30,7 @@ pub struct Model {
     pub max_qty: Option<i64>,
     /// Inactive items keep their history but are not sold.
     pub is_active: bool,
-    /// Created.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 

@@ -6,17 +6,14 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "stock")]
 pub struct Model {
-    /// The item.
     #[sea_orm(primary_key, auto_increment = false)]
     pub item_id: Uuid,
-    /// The warehouse.
     #[sea_orm(primary_key, auto_increment = false)]
     pub warehouse_id: Uuid,
     /// The warehouse's branch (denormalised for per-branch sums).
     pub branch_id: Uuid,
     /// Units on hand, never below zero.
     pub qty: i64,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 

@@ -6,14 +6,10 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "stock_ledger")]
 pub struct Model {
-    /// Sequence.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The item.
     pub item_id: Uuid,
-    /// The warehouse.
     pub warehouse_id: Uuid,
-    /// The warehouse's branch.
     pub branch_id: Uuid,
     /// Units in (positive) or out (negative).
     pub delta: i64,
@@ -25,11 +21,8 @@ pub struct Model {
     pub ref_type: String,
     /// The document's id (with a receipt number for partial receipts).
     pub ref_id: String,
-    /// A person's note.
     pub note: Option<String>,
-    /// Who did it.
     pub actor_user_id: Option<Uuid>,
-    /// When.
     pub created_at: DateTimeUtc,
 }
 

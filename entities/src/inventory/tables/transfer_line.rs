@@ -6,18 +6,12 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "transfer_lines")]
 pub struct Model {
-    /// Line id.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The transfer.
     pub transfer_id: Uuid,
-    /// The item.
     pub item_id: Uuid,
-    /// Asked for.
     pub qty_requested: i64,
-    /// Left the origin.
     pub qty_shipped: i64,
-    /// Arrived so far.
     pub qty_received: i64,
 }
 

@@ -15,7 +15,6 @@ pub struct Model {
     pub unit_key: Option<String>,
     /// Who set it last.
     pub updated_by: Option<Uuid>,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 

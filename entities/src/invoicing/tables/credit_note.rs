@@ -12,11 +12,9 @@ pub struct Model {
     pub id: Uuid,
     /// The type I invoice credited.
     pub invoice_id: Uuid,
-    /// The sale.
     pub sale_id: Uuid,
     /// The return it covers.
     pub return_id: Uuid,
-    /// Asked.
     pub created_at: DateTimeUtc,
 }
 

@@ -6,14 +6,11 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "fiscal_settings")]
 pub struct Model {
-    /// Always 1.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: i32,
-    /// Issuer RFC.
     pub issuer_rfc: String,
     /// Legal name as registered with the SAT.
     pub legal_name: String,
-    /// Issuer's c_RegimenFiscal.
     pub tax_regime: String,
     /// Series of invoices (type I).
     pub invoice_series: String,
@@ -32,9 +29,7 @@ pub struct Model {
     /// How often the global invoice is issued: `day`, `week`, `fortnight`, `month` or
     /// `two_months`.
     pub global_periodicity: String,
-    /// Who changed it.
     pub updated_by: Option<Uuid>,
-    /// When.
     pub updated_at: DateTimeUtc,
 }
 

@@ -26,7 +26,6 @@ pub struct Model {
     pub replaces: Option<Uuid>,
     /// How many sales it covers.
     pub sales: i32,
-    /// Built.
     pub created_at: DateTimeUtc,
 }
 

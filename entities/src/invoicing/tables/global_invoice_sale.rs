@@ -6,10 +6,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "global_invoice_sales")]
 pub struct Model {
-    /// The global invoice.
     #[sea_orm(primary_key, auto_increment = false)]
     pub invoice_id: Uuid,
-    /// The sale.
     #[sea_orm(primary_key, auto_increment = false)]
     pub sale_id: Uuid,
     /// The sale's id while the global stands for it; `None` once the global is cancelled or

@@ -2,6 +2,39 @@
 
 use sea_orm::entity::prelude::*;
 
+crate::text_enum! {
+    /// The state of an invoice's stamping.
+    pub enum Status {
+        /// Being stamped (the `cfdi.stamp` job owns it).
+        Pending = "pending",
+        /// Stamped: it has a UUID.
+        Valid = "valid",
+        /// Facturapi or the SAT refused it; `failure_reason` says why.
+        Failed = "failed",
+    }
+}
+
+crate::text_enum! {
+    /// Where an invoice's cancellation stands. Nexus writes `none` and `requested`; the rest are
+    /// Facturapi's (and the SAT's) answers.
+    pub enum CancellationStatus {
+        /// Never asked.
+        None = "none",
+        /// Asked of Facturapi; no answer yet.
+        Requested = "requested",
+        /// The SAT is validating the request.
+        Verifying = "verifying",
+        /// Waiting for the receiver (3 business days).
+        Pending = "pending",
+        /// Cancelled.
+        Accepted = "accepted",
+        /// The receiver refused.
+        Rejected = "rejected",
+        /// The receiver did not answer in time; ask again.
+        Expired = "expired",
+    }
+}
+
 /// A row of `invoices`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invoices")]
@@ -11,17 +44,14 @@ pub struct Model {
     pub id: Uuid,
     /// `I`, `E` or `P`.
     pub kind: String,
-    /// The sale invoiced.
     pub sale_id: Option<Uuid>,
     /// `<sale>:<kind>` while the invoice stands (unique).
     pub active_key: Option<String>,
-    /// The customer.
     pub customer_id: Option<Uuid>,
     /// `pending` (being stamped), `valid` or `failed`.
-    pub status: String,
+    pub status: Status,
     /// `none`, `pending`, `accepted`, `rejected` or `expired`.
-    pub cancellation_status: String,
-    /// SAT motive 01–04.
+    pub cancellation_status: CancellationStatus,
     pub cancellation_motive: Option<String>,
     /// The substitute's UUID (motive 01).
     pub substitution_uuid: Option<String>,
@@ -29,23 +59,15 @@ pub struct Model {
     pub facturapi_id: Option<String>,
     /// Fiscal UUID (folio fiscal) once stamped.
     pub uuid: Option<String>,
-    /// Series.
     pub series: Option<String>,
-    /// Folio.
     pub folio_number: Option<i64>,
-    /// Receiver RFC.
     pub receiver_rfc: String,
-    /// Receiver legal name.
     pub receiver_name: String,
-    /// c_UsoCFDI.
     pub cfdi_use: String,
-    /// c_FormaPago.
     pub payment_form: String,
     /// `PUE` or `PPD`.
     pub payment_method: String,
-    /// Total, MXN centavos.
     pub total_cents: i64,
-    /// IVA, MXN centavos.
     pub tax_cents: i64,
     /// The body of the current attempt.
     pub request: Json,
@@ -60,15 +82,11 @@ pub struct Model {
     pub calls: i32,
     /// Why it failed, for an operator.
     pub failure_reason: Option<String>,
-    /// Facturapi's code.
     pub failure_code: Option<String>,
     /// When it was stamped.
     pub stamped_at: Option<DateTimeUtc>,
-    /// Who asked.
     pub created_by: Option<Uuid>,
-    /// Asked.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 

@@ -6,7 +6,6 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invoice_files")]
 pub struct Model {
-    /// The invoice.
     #[sea_orm(primary_key, auto_increment = false)]
     pub invoice_id: Uuid,
     /// `xml` or `pdf`.
@@ -14,7 +13,6 @@ pub struct Model {
     pub format: String,
     /// Its key in the file store.
     pub path: String,
-    /// Size.
     pub bytes: i64,
     /// Hex SHA-256 of the contents, checked when it is served.
     pub sha256: String,
@@ -22,7 +20,6 @@ pub struct Model {
     pub stored_at: DateTimeUtc,
 }
 
-/// Relations of an invoice file.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

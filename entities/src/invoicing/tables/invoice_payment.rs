@@ -7,7 +7,6 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invoice_payments")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// The PPD invoice paid.
@@ -16,7 +15,6 @@ pub struct Model {
     pub installment: i32,
     /// The invoice's balance before this payment (ImpSaldoAnt), centavos.
     pub last_balance_cents: i64,
-    /// Paid (ImpPagado), centavos.
     pub amount_cents: i64,
     /// The balance after it (ImpSaldoInsoluto), centavos.
     pub balance_cents: i64,
@@ -28,9 +26,7 @@ pub struct Model {
     pub reference: Option<String>,
     /// The payment complement's `invoices` row (kind `P`).
     pub complement_id: Uuid,
-    /// Who recorded it.
     pub created_by: Option<Uuid>,
-    /// Recorded.
     pub created_at: DateTimeUtc,
 }
 

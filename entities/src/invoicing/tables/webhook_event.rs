@@ -12,9 +12,7 @@ pub struct Model {
     /// The provider's event id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub event_id: String,
-    /// Event type.
     pub kind: String,
-    /// When.
     pub received_at: DateTimeUtc,
 }
 

@@ -9,7 +9,6 @@ pub struct Model {
     /// The endpoint and user it was sent to.
     #[sea_orm(primary_key, auto_increment = false)]
     pub scope: String,
-    /// The client's key.
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     /// SHA-256 of the body.
@@ -22,7 +21,6 @@ pub struct Model {
     pub response_body: Option<Json>,
     /// When the first answer was stored.
     pub finished_at: Option<DateTimeUtc>,
-    /// First seen.
     pub created_at: DateTimeUtc,
 }
 

@@ -5,7 +5,6 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, QueryFilter, Select};
 
-/// An outbox row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
 pub struct Model {
@@ -32,7 +31,6 @@ pub struct Model {
     pub last_error: Option<String>,
 }
 
-/// Relations of an outbox row.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -2,20 +2,17 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A processed-job mark.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "processed_jobs")]
 pub struct Model {
     /// `tenant:outbox_id`: the same for every delivery and retry of the job.
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
-    /// The job's name.
     pub job_name: String,
     /// When its effect was committed.
     pub processed_at: DateTimeUtc,
 }
 
-/// Relations of a mark.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

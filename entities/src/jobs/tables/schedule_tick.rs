@@ -3,7 +3,6 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A claimed tick.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "schedule_ticks")]
 pub struct Model {
@@ -19,7 +18,6 @@ pub struct Model {
     pub fired_at: DateTimeUtc,
 }
 
-/// Relations of a tick.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

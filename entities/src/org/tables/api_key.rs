@@ -6,7 +6,6 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
 pub struct Model {
-    /// Key id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// Tenant the key acts for.
@@ -22,15 +21,11 @@ pub struct Model {
     pub scopes: Json,
     /// User who created it.
     pub created_by: Option<Uuid>,
-    /// When it was created.
     pub created_at: DateTimeUtc,
-    /// Last use.
     pub last_used_at: Option<DateTimeUtc>,
-    /// Set when revoked.
     pub revoked_at: Option<DateTimeUtc>,
 }
 
-/// Relations of an API key.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

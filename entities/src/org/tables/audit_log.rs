@@ -6,12 +6,9 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_log")]
 pub struct Model {
-    /// Sequence number.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// When it happened.
     pub at: DateTimeUtc,
-    /// Who did it.
     pub actor_user_id: Option<Uuid>,
     /// What happened, e.g. `branch.updated`.
     pub action: String,
@@ -19,13 +16,11 @@ pub struct Model {
     pub target_type: Option<String>,
     /// Id of the object acted on.
     pub target_id: Option<String>,
-    /// Request id.
     pub request_id: Option<String>,
     /// The change, e.g. the fields set.
     pub details: Option<Json>,
 }
 
-/// Relations of an audit row.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

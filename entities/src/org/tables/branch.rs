@@ -2,11 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A branch row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "branches")]
 pub struct Model {
-    /// Branch id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// Short unique code, e.g. `MTY-01`.
@@ -18,24 +16,18 @@ pub struct Model {
     pub iva_rate_bp: i32,
     /// IANA timezone of the branch.
     pub timezone: String,
-    /// Street address.
     pub address: Option<String>,
     /// Postal code (the CFDI expedition place).
     pub postal_code: Option<String>,
-    /// Phone.
     pub phone: Option<String>,
     /// Inactive branches keep their history but take no new work.
     pub is_active: bool,
-    /// When it was created.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 
-/// Relations of a branch.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    /// Its warehouses.
     #[sea_orm(has_many = "crate::org::tables::warehouse::Entity")]
     Warehouses,
 }

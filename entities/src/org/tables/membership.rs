@@ -6,12 +6,9 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "memberships")]
 pub struct Model {
-    /// Membership id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// The user.
     pub user_id: Uuid,
-    /// The tenant.
     pub tenant_id: Uuid,
     /// One of [`crate::Role`]'s names.
     pub role: String,
@@ -19,11 +16,9 @@ pub struct Model {
     pub branch_ids: Option<Json>,
     /// When the membership was created.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 
-/// Relations of a membership.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

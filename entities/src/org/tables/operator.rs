@@ -13,7 +13,6 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
-/// Relations of an operator grant.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

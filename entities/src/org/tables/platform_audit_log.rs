@@ -6,10 +6,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_log")]
 pub struct Model {
-    /// Sequence number.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// When it happened.
     pub at: DateTimeUtc,
     /// Who did it (none for the CLI or anonymous attempts).
     pub actor_user_id: Option<Uuid>,
@@ -21,7 +19,6 @@ pub struct Model {
     pub target_type: Option<String>,
     /// Id of the object acted on.
     pub target_id: Option<String>,
-    /// Client address.
     pub ip: Option<String>,
     /// Request id, to join with logs.
     pub request_id: Option<String>,
@@ -29,7 +26,6 @@ pub struct Model {
     pub details: Option<Json>,
 }
 
-/// Relations of an audit row.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -2,11 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A refresh-token row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "refresh_tokens")]
 pub struct Model {
-    /// Token id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// Family the token belongs to.
@@ -22,7 +20,6 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
 }
 
-/// Relations of a refresh token.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -6,14 +6,12 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "refresh_token_families")]
 pub struct Model {
-    /// Family id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// Owner of the session.
     pub user_id: Uuid,
     /// Tenant the session is for.
     pub tenant_id: Uuid,
-    /// Login time.
     pub created_at: DateTimeUtc,
     /// Set on logout or on reuse of a rotated token; no token of the family works after it.
     pub revoked_at: Option<DateTimeUtc>,
@@ -21,7 +19,6 @@ pub struct Model {
     pub revoked_reason: Option<String>,
 }
 
-/// Relations of a family.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -15,7 +15,6 @@ pub struct Model {
     pub slug: String,
     /// Legal or trade name.
     pub name: String,
-    /// The business's RFC.
     pub rfc: String,
     /// Database name: the SQLite file stem or the PostgreSQL database.
     #[sea_orm(unique)]
@@ -23,17 +22,14 @@ pub struct Model {
     /// Full connection URL when the tenant lives on its own server; overrides the template.
     #[serde(skip)]
     pub db_url: Option<String>,
-    /// Commercial plan.
     pub plan: String,
     /// `active` or `suspended`.
     pub status: String,
     /// When the tenant was created.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 
-/// Relations of a tenant.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

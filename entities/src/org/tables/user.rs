@@ -14,19 +14,15 @@ pub struct Model {
     pub email: String,
     /// Name shown in the POS.
     pub full_name: String,
-    /// argon2id PHC string.
     pub password_hash: String,
     /// Set when the user may no longer sign in.
     pub disabled_at: Option<DateTimeUtc>,
-    /// Last successful login.
     pub last_login_at: Option<DateTimeUtc>,
     /// When the user was created.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 
-/// Relations of a user.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

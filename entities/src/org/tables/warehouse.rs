@@ -2,29 +2,22 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A warehouse row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "warehouses")]
 pub struct Model {
-    /// Warehouse id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Owning branch.
     pub branch_id: Uuid,
     /// Short unique code, e.g. `MTY-01-A`.
     #[sea_orm(unique)]
     pub code: String,
-    /// Name.
     pub name: String,
     /// Inactive warehouses keep their history but take no new stock.
     pub is_active: bool,
-    /// When it was created.
     pub created_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
 }
 
-/// Relations of a warehouse.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     /// The branch it belongs to.

@@ -6,18 +6,14 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "exchange_rates")]
 pub struct Model {
-    /// Sequence.
     #[sea_orm(primary_key)]
     pub id: i64,
     /// The foreign currency (`USD`).
     pub currency: String,
     /// MXN per unit, in millionths.
     pub rate_micros: i64,
-    /// Why.
     pub note: Option<String>,
-    /// Who.
     pub set_by: Option<Uuid>,
-    /// When.
     pub created_at: DateTimeUtc,
 }
 

@@ -6,7 +6,6 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "item_prices")]
 pub struct Model {
-    /// The item.
     #[sea_orm(primary_key, auto_increment = false)]
     pub item_id: Uuid,
     /// `mostrador`, `taller`, `flotilla` or `mayoreo`.
@@ -19,9 +18,7 @@ pub struct Model {
     pub amount_minor: i64,
     /// `MXN` or `USD`.
     pub currency: String,
-    /// Who set it.
     pub updated_by: Option<Uuid>,
-    /// When.
     pub updated_at: DateTimeUtc,
 }
 

@@ -2,26 +2,33 @@
 
 use sea_orm::entity::prelude::*;
 
+crate::text_enum! {
+    /// The state of a price propagation.
+    pub enum Status {
+        /// Recorded, its job not started.
+        Queued = "queued",
+        /// A job is propagating (or died doing it and will resume).
+        Running = "running",
+        /// Finished; `result` says what changed.
+        Done = "done",
+        /// Gave up; `error` says why.
+        Failed = "failed",
+    }
+}
+
 /// A row of `price_syncs`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "price_syncs")]
 pub struct Model {
-    /// Id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
-    /// What was asked.
+    pub status: Status,
     pub request: Json,
-    /// What was done.
     pub result: Option<Json>,
-    /// Why it failed.
     pub error: Option<String>,
-    /// Who asked.
     pub requested_by: Option<Uuid>,
-    /// When it ended.
     pub finished_at: Option<DateTimeUtc>,
-    /// Asked.
     pub created_at: DateTimeUtc,
 }
 

@@ -3,22 +3,31 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A cached decode.
+crate::text_enum! {
+    /// The state of a cached decode.
+    pub enum Status {
+        /// Asked for; the enrichment job has not answered yet.
+        Pending = "pending",
+        /// vPIC answered with useful data.
+        Done = "done",
+        /// vPIC had nothing useful, or kept failing; the reason is in `last_error`.
+        Unavailable = "unavailable",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "vin_decodes")]
 pub struct Model {
-    /// The normalised VIN.
     #[sea_orm(primary_key, auto_increment = false)]
     pub vin: String,
     /// `pending`, `done` or `unavailable` (see [`crate::vehicles::vin_decodes::status`]).
-    pub status: String,
+    pub status: Status,
     /// The model year sent to vPIC with the VIN.
     pub model_year: Option<i32>,
     /// What vPIC said ([`crate::vehicles::vin_decodes::VpicData`] as JSON), when it said something.
     pub decoded: Option<Json>,
     /// When the decode was first (or last re-) requested.
     pub requested_at: DateTimeUtc,
-    /// Last change.
     pub updated_at: DateTimeUtc,
     /// Calls made to vPIC for this VIN.
     pub attempts: i32,
@@ -26,7 +35,6 @@ pub struct Model {
     pub last_error: Option<String>,
 }
 
-/// Relations of a cached decode.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -4,6 +4,7 @@
 //! nothing left to do.
 
 use chrono::{DateTime, Utc};
+use entities::invoicing::documents::CancellationStatus;
 use entities::invoicing::global::{self, Scope};
 use entities::invoicing::tables::invoice;
 use jobs::invoicing::{GlobalInvoice, StampInvoice};
@@ -138,12 +139,12 @@ pub async fn global_invoice(job: GlobalInvoice, ctx: JobCtx) -> Result<(), JobEr
 pub async fn record_cancellation(
     ctx: &JobCtx,
     invoice_id: Uuid,
-    status: &str,
+    status: CancellationStatus,
     why: Option<&str>,
 ) -> Result<Option<String>, JobError> {
     let tenant_id = ctx.tenant.id;
     // Read outside the tenant transaction: the platform is another database.
-    let recipients = if status == "rejected" {
+    let recipients = if status == CancellationStatus::Rejected {
         entities::org::accounts::admin_emails(&ctx.platform, tenant_id).await?
     } else {
         Vec::new()
@@ -154,13 +155,13 @@ pub async fn record_cancellation(
         .await?
         .map(|i| i.cancellation_status);
     let inv = entities::invoicing::invoices::record_cancellation(&txn, invoice_id, status).await?;
-    if inv.cancellation_status == "accepted" {
+    if inv.cancellation_status == CancellationStatus::Accepted {
         jobs::follow_up::queue_replacement(&txn, tenant_id, inv.id)
             .await
             .map_err(follow_up)?;
     }
     let mut alert = None;
-    if before.as_deref() != Some("rejected")
+    if before != Some(CancellationStatus::Rejected)
         && let Some(refused) = global::refused_motive_04(&txn, &inv, why).await?
     {
         let reason =
