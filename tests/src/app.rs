@@ -475,3 +475,56 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// A signed-in user: every request carries their token, so a test says who acts once.
+///
+/// ```ignore
+/// let owner = app.signed_in(&t.owner_email).await;
+/// let r = owner.post("/pos/api/branches", json!({"code": "MTY-02", "name": "Centro"})).await;
+/// ```
+#[derive(Clone, Copy)]
+pub struct Session<'a> {
+    app: &'a TestApp,
+    token: &'a str,
+}
+
+impl<'a> Session<'a> {
+    /// The bearer token the requests carry.
+    #[must_use]
+    pub fn token(&self) -> &'a str {
+        self.token
+    }
+
+    /// GET as this user.
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.app.get(path, Some(self.token)).await
+    }
+
+    /// POST JSON as this user.
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.app.post(path, Some(self.token), body).await
+    }
+
+    /// PUT JSON as this user.
+    pub async fn put(&self, path: &str, body: Value) -> TestResponse {
+        self.app.put(path, Some(self.token), body).await
+    }
+
+    /// PATCH JSON as this user.
+    pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
+        self.app.patch(path, Some(self.token), body).await
+    }
+
+    /// DELETE as this user.
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.app.delete(path, Some(self.token)).await
+    }
+}
+
+impl TestApp {
+    /// Requests as the holder of `token` (a token the test keeps, e.g. in its fixture).
+    #[must_use]
+    pub fn session<'a>(&'a self, token: &'a str) -> Session<'a> {
+        Session { app: self, token }
+    }
+}

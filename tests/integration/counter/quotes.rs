@@ -27,6 +27,7 @@ shape_tests!(
     another_tenants_quote_is_not_found,
     a_cancelled_or_expired_quote_is_not_sent,
     the_public_page_shows_discounts_the_note_and_grouped_amounts,
+    a_retried_quote_with_its_key_makes_one_quote_and_a_bad_one_none,
 );
 
 async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
@@ -560,4 +561,39 @@ async fn the_public_page_shows_discounts_the_note_and_grouped_amounts(app: TestA
         j.json["total"], "2324.84",
         "JSON keeps plain decimal strings"
     );
+}
+
+async fn a_retried_quote_with_its_key_makes_one_quote_and_a_bad_one_none(app: TestApp) {
+    let s = Shop::open(&app, "cotiza-una").await;
+    let owner = app.session(&s.owner);
+    let a = s.item("A", 10_000, None, 0).await;
+    let body =
+        json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 2}]});
+    let first = post_with_key(&app, "/pos/api/quotes", owner.token(), "cot-1", &body).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let again = post_with_key(&app, "/pos/api/quotes", owner.token(), "cot-1", &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.json, first.json);
+    assert_eq!(quote::Entity::find().count(&s.db).await.unwrap(), 1);
+
+    // The key with another body is refused and writes nothing.
+    let other =
+        json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 3}]});
+    let r = post_with_key(&app, "/pos/api/quotes", owner.token(), "cot-1", &other).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "Idempotency-Key");
+    // A refused quote frees its key: the corrected request goes through with it.
+    let bad = json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "valid_days": 90});
+    let r = post_with_key(&app, "/pos/api/quotes", owner.token(), "cot-2", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(quote::Entity::find().count(&s.db).await.unwrap(), 1);
+    let good = json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "valid_days": 30});
+    let r = post_with_key(&app, "/pos/api/quotes", owner.token(), "cot-2", &good).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let list = owner.get("/pos/api/quotes").await;
+    assert_eq!(list.json["total"], 2);
+    let r = owner.get("/pos/api/quotes?status=lost").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "status");
 }

@@ -191,46 +191,66 @@ pub struct CreateQuote {
     pub note: Option<String>,
 }
 
-/// Makes a quote at today's prices, valid `valid_days`.
+/// Makes a quote at today's prices, valid `valid_days`. Honours `Idempotency-Key`: a retried
+/// request makes no second quote.
 #[utoipa::path(
     post,
     path = "/pos/api/quotes",
     tag = "quotes",
     request_body = CreateQuote,
-    responses((status = 201, body = QuoteView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    responses(
+        (status = 201, body = QuoteView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`idempotency_key_in_use`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
     security(("bearer" = []))
 )]
 pub async fn create_quote(
     State(state): State<AppState>,
     ctx: TenantCtx,
-    AppJson(req): AppJson<CreateQuote>,
-) -> ApiResult<(StatusCode, Json<QuoteView>)> {
+    headers: HeaderMap,
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let req: CreateQuote = body_as(&raw)?;
     let lines = req
         .lines
         .iter()
         .enumerate()
         .map(|(i, l)| l.input(i))
         .collect::<ApiResult<Vec<_>>>()?;
-    let txn = entities::db::begin_write(&ctx.db).await?;
-    let d = quotes::create(
-        &txn,
-        &seller(&ctx),
-        NewQuote {
-            branch_id: req.branch_id,
-            customer_id: req.customer_id,
-            price_list: req.price_list,
-            lines,
-            valid_days: req.valid_days,
-            note: req.note,
+    let new = NewQuote {
+        branch_id: req.branch_id,
+        customer_id: req.customer_id,
+        price_list: req.price_list,
+        lines,
+        valid_days: req.valid_days,
+        note: req.note,
+    };
+    let seller = seller(&ctx);
+    let tenant_id = ctx.principal.tenant.id;
+    let written = crate::idempotency::write_once(
+        &ctx.db,
+        &headers,
+        "quotes.create",
+        &raw,
+        StatusCode::CREATED,
+        async |txn| {
+            let d = quotes::create(txn, &seller, new, state.config.usd_rate).await?;
+            let body = serde_json::to_value(doc_view(tenant_id, &d))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((body, ()))
         },
-        state.config.usd_rate,
     )
     .await?;
-    txn.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(doc_view(ctx.principal.tenant.id, &d)),
-    ))
+    Ok(match written {
+        crate::idempotency::Written::Replayed(resp) => resp,
+        crate::idempotency::Written::Done(body, ()) => {
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+    })
 }
 
 /// Filters of the quote list.
