@@ -82,10 +82,32 @@ pub async fn fiscal_shop(app: &TestApp, slug: &str) -> FiscalShop {
     FiscalShop { s, customer, a, b }
 }
 
+/// How a fixture sale is paid: at once (its invoice is PUE) or on credit (PPD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paid {
+    /// By card, in full.
+    Card,
+    /// On the customer's credit account.
+    OnCredit,
+}
+
 impl FiscalShop {
-    /// Sells 2 × A and 3 × B (5 % off) to the customer: by card ($1,251.97), or on credit.
-    pub async fn sell(&self, app: &TestApp, on_credit: bool) -> String {
-        let method = if on_credit { "credit" } else { "card" };
+    /// Sells 2 × A and 3 × B (5 % off) to the customer by card ($1,251.97); answers its id.
+    pub async fn sell(&self, app: &TestApp) -> String {
+        self.sell_paid(app, Paid::Card).await
+    }
+
+    /// The same sale on the customer's credit (its invoice is PPD).
+    pub async fn sell_on_credit(&self, app: &TestApp) -> String {
+        self.sell_paid(app, Paid::OnCredit).await
+    }
+
+    /// The same sale, paid as `paid` says.
+    pub async fn sell_paid(&self, app: &TestApp, paid: Paid) -> String {
+        let method = match paid {
+            Paid::Card => "card",
+            Paid::OnCredit => "credit",
+        };
         let r = app
             .post(
                 "/pos/api/sales",

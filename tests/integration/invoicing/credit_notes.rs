@@ -11,7 +11,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::cfdi::{
-    FiscalShop, cents, facturapi_total, fiscal_shop, invoice_when, stamped_body, workers_on,
+    FiscalShop, Paid, cents, facturapi_total, fiscal_shop, invoice_when, stamped_body, workers_on,
 };
 use tests::fakes::facturapi::{self, FacturapiFake};
 use tests::shop::Shop;
@@ -31,15 +31,15 @@ shape_tests!(
 /// The workers' stop switch.
 type Workers = tokio::sync::watch::Sender<bool>;
 
-/// A valid invoice of a card (or credit) sale, stamped by the fake, and the running workers.
+/// A valid invoice of a sale paid as `paid` says, stamped by the fake, and the running workers.
 async fn invoiced(
     app: &TestApp,
     slug: &str,
     fake: &FacturapiFake,
-    credit: bool,
+    paid: Paid,
 ) -> (FiscalShop, String, Value, Workers) {
     let f = fiscal_shop(app, slug).await;
-    let sale = f.sell(app, credit).await;
+    let sale = f.sell_paid(app, paid).await;
     let inv = f.invoice(app, &sale).await;
     // The workers run until the test ends: the pools share the tenant databases' connections.
     let w = workers_on(app, fake);
@@ -49,7 +49,7 @@ async fn invoiced(
 
 async fn a_return_of_an_invoiced_sale_gets_one_credit_note_for_its_refund(app: TestApp) {
     let fake = FacturapiFake::start().await;
-    let (f, sale, inv, _w) = invoiced(&app, "nc1", &fake, false).await;
+    let (f, sale, inv, _w) = invoiced(&app, "nc1", &fake, Paid::Card).await;
     let inv_id = inv["id"].as_str().unwrap().to_owned();
     let ret = f.give_back(&app, &sale, &[(1, 1), (2, 3)]).await;
     let refund = cents(&ret["refund"]);
@@ -136,7 +136,7 @@ async fn a_return_of_an_invoiced_sale_gets_one_credit_note_for_its_refund(app: T
 
 async fn a_partial_line_is_credited_at_its_refund_to_the_centavo(app: TestApp) {
     let fake = FacturapiFake::start().await;
-    let (f, sale, inv, _w) = invoiced(&app, "nc2", &fake, false).await;
+    let (f, sale, inv, _w) = invoiced(&app, "nc2", &fake, Paid::Card).await;
     // Two of the three discounted filters, then the last one: each refund is the line's share.
     let first = f.give_back(&app, &sale, &[(2, 2)]).await;
     let second = f.give_back(&app, &sale, &[(2, 1)]).await;
@@ -203,7 +203,7 @@ async fn credit_note_refusals_are_409_or_422_and_write_nothing(app: TestApp) {
     let f = fiscal_shop(&app, "nc3").await;
     let jobs = f.stamp_jobs().await;
     // A sale never invoiced: its return needs no CFDI.
-    let plain = f.sell(&app, false).await;
+    let plain = f.sell(&app).await;
     let ret = f.give_back(&app, &plain, &[(1, 1)]).await;
     let r = f
         .credit_note(&app, &plain, ret["id"].as_str().unwrap(), json!({}))
@@ -212,7 +212,7 @@ async fn credit_note_refusals_are_409_or_422_and_write_nothing(app: TestApp) {
     assert_eq!(r.code(), "sale_not_invoiced");
 
     // An invoice still being stamped (no workers here).
-    let sale = f.sell(&app, false).await;
+    let sale = f.sell(&app).await;
     let inv = f.invoice(&app, &sale).await;
     let ret = f.give_back(&app, &sale, &[(1, 1)]).await;
     let ret_id = ret["id"].as_str().unwrap().to_owned();
@@ -285,7 +285,7 @@ async fn credit_note_refusals_are_409_or_422_and_write_nothing(app: TestApp) {
 
 async fn credit_notes_never_add_up_beyond_the_invoice(app: TestApp) {
     let fake = FacturapiFake::start().await;
-    let (f, sale, inv, _w) = invoiced(&app, "nc4", &fake, false).await;
+    let (f, sale, inv, _w) = invoiced(&app, "nc4", &fake, Paid::Card).await;
     let inv_id: uuid::Uuid = inv["id"].as_str().unwrap().parse().unwrap();
     let one = f.give_back(&app, &sale, &[(1, 1)]).await;
     let two = f.give_back(&app, &sale, &[(2, 1)]).await;
@@ -337,7 +337,7 @@ async fn credit_notes_never_add_up_beyond_the_invoice(app: TestApp) {
 
 async fn a_credit_note_of_a_ppd_invoice_lowers_its_balance_and_must_fit_it(app: TestApp) {
     let fake = FacturapiFake::start().await;
-    let (f, sale, inv, _w) = invoiced(&app, "nc5", &fake, true).await;
+    let (f, sale, inv, _w) = invoiced(&app, "nc5", &fake, Paid::OnCredit).await;
     assert_eq!(inv["payment_method"], "PPD");
     let inv_id = inv["id"].as_str().unwrap().to_owned();
     let pay = app
@@ -393,7 +393,7 @@ async fn a_credit_note_of_a_ppd_invoice_lowers_its_balance_and_must_fit_it(app: 
 
 async fn concurrent_requests_for_one_return_yield_one_credit_note(app: TestApp) {
     let fake = FacturapiFake::start().await;
-    let (f, sale, _, _w) = invoiced(&app, "nc6", &fake, false).await;
+    let (f, sale, _, _w) = invoiced(&app, "nc6", &fake, Paid::Card).await;
     let ret = f.give_back(&app, &sale, &[(1, 2)]).await;
     let ret_id = ret["id"].as_str().unwrap().to_owned();
     let app = Arc::new(app);
@@ -480,7 +480,7 @@ async fn cancellation_when(app: &TestApp, token: &str, id: &str, statuses: &[&st
 
 async fn an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands(app: TestApp) {
     let fake = FacturapiFake::start().await;
-    let (f, sale, inv, _w) = invoiced(&app, "nc8", &fake, false).await;
+    let (f, sale, inv, _w) = invoiced(&app, "nc8", &fake, Paid::Card).await;
     let inv_id = inv["id"].as_str().unwrap().to_owned();
     let ret = f.give_back(&app, &sale, &[(1, 1)]).await;
     let r = f

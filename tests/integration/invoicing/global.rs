@@ -80,62 +80,113 @@ fn yesterday_noon() -> DateTime<Utc> {
     global::local_midnight(today.pred_opt().unwrap()) + chrono::Duration::hours(12)
 }
 
-/// Sells `lines` of (item index, qty) in the first branch (or the border one), and backdates the
-/// sale to `at`.
-async fn sell(
-    app: &TestApp,
-    st: &Store,
+/// A sale of the store to build: `st.sale(&[(item index, qty)])`, then `.border()` (the 8 %
+/// branch), `.for_customer()`, `.paid_by("card")` (cash by default), `.at(t)` (yesterday noon by
+/// default), and `.sell(&app).await`.
+struct SaleOf<'a> {
+    st: &'a Store,
+    lines: Vec<(usize, i64)>,
     border: bool,
-    lines: &[(usize, i64)],
     customer: bool,
-    method: &str,
+    method: &'static str,
     at: DateTime<Utc>,
-) -> sale::Model {
-    let (branch, wh) = if border {
-        (st.s.border, st.s.border_wh)
-    } else {
-        (st.s.branch, st.s.wh)
-    };
-    let lines: Vec<Value> = lines
-        .iter()
-        .map(|(i, q)| json!({"item_id": st.items[*i], "warehouse_id": wh, "qty": q}))
-        .collect();
-    // Priced first, paid exactly.
-    let mut body = json!({"branch_id": branch, "lines": lines, "payments": [{"method": "cash", "amount": "100000"}]});
-    if customer {
-        body["customer_id"] = json!(st.customer);
+}
+
+impl Store {
+    fn sale(&self, lines: &[(usize, i64)]) -> SaleOf<'_> {
+        SaleOf {
+            st: self,
+            lines: lines.to_vec(),
+            border: false,
+            customer: false,
+            method: "cash",
+            at: yesterday_noon(),
+        }
     }
-    let r = app.post("/pos/api/sales", Some(&st.s.owner), body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
-    let total = sale::Entity::find_by_id(id)
-        .one(&st.s.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .total_cents;
-    // The cash line tendered 100 000 and got change; the method under test pays the total.
-    entities::counter::tables::payment::Entity::update_many()
-        .col_expr(
-            entities::counter::tables::payment::Column::Method,
-            sea_orm::sea_query::Expr::value(method),
-        )
-        .col_expr(
-            entities::counter::tables::payment::Column::AmountMxnCents,
-            sea_orm::sea_query::Expr::value(total),
-        )
-        .filter(entities::counter::tables::payment::Column::SaleId.eq(id))
-        .exec(&st.s.db)
-        .await
-        .unwrap();
-    let mut m = sale::Entity::find_by_id(id)
-        .one(&st.s.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .into_active_model();
-    m.created_at = Set(at);
-    m.update(&st.s.db).await.unwrap()
+}
+
+impl SaleOf<'_> {
+    /// Sold at the border branch (IVA 8 %).
+    fn border(mut self, yes: bool) -> Self {
+        self.border = yes;
+        self
+    }
+
+    /// Sold to the store's customer (who has fiscal data).
+    fn for_customer(mut self) -> Self {
+        self.customer = true;
+        self
+    }
+
+    /// Paid in full by `method`.
+    fn paid_by(mut self, method: &'static str) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Dated `at`.
+    fn at(mut self, at: DateTime<Utc>) -> Self {
+        self.at = at;
+        self
+    }
+
+    /// Sells it through the API and dates it; answers the sale row.
+    async fn sell(self, app: &TestApp) -> sale::Model {
+        let SaleOf {
+            st,
+            lines,
+            border,
+            customer,
+            method,
+            at,
+        } = self;
+        let lines = &lines[..];
+        let (branch, wh) = if border {
+            (st.s.border, st.s.border_wh)
+        } else {
+            (st.s.branch, st.s.wh)
+        };
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(i, q)| json!({"item_id": st.items[*i], "warehouse_id": wh, "qty": q}))
+            .collect();
+        // Priced first, paid exactly.
+        let mut body = json!({"branch_id": branch, "lines": lines, "payments": [{"method": "cash", "amount": "100000"}]});
+        if customer {
+            body["customer_id"] = json!(st.customer);
+        }
+        let r = app.post("/pos/api/sales", Some(&st.s.owner), body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
+        let total = sale::Entity::find_by_id(id)
+            .one(&st.s.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .total_cents;
+        // The cash line tendered 100 000 and got change; the method under test pays the total.
+        entities::counter::tables::payment::Entity::update_many()
+            .col_expr(
+                entities::counter::tables::payment::Column::Method,
+                sea_orm::sea_query::Expr::value(method),
+            )
+            .col_expr(
+                entities::counter::tables::payment::Column::AmountMxnCents,
+                sea_orm::sea_query::Expr::value(total),
+            )
+            .filter(entities::counter::tables::payment::Column::SaleId.eq(id))
+            .exec(&st.s.db)
+            .await
+            .unwrap();
+        let mut m = sale::Entity::find_by_id(id)
+            .one(&st.s.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_active_model();
+        m.created_at = Set(at);
+        m.update(&st.s.db).await.unwrap()
+    }
 }
 
 async fn reload(db: &DatabaseConnection, id: Uuid) -> sale::Model {
@@ -199,17 +250,29 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
     // First branch (16 %): to the public in cash, to a customer who wants no invoice by card
     // (the largest amount), to a customer invoiced by name, one partly returned, one returned
     // whole, one cancelled.
-    let public = sell(&app, &st, false, &[(0, 1), (1, 3)], false, "cash", t).await;
-    let known = sell(&app, &st, false, &[(0, 4)], true, "card", t).await;
-    let named = sell(&app, &st, false, &[(2, 1)], true, "cash", t).await;
-    let partly = sell(&app, &st, false, &[(1, 2), (2, 3)], false, "cash", t).await;
-    let whole = sell(&app, &st, false, &[(2, 1)], false, "cash", t).await;
-    let cancelled = sell(&app, &st, false, &[(1, 1)], false, "cash", t).await;
+    let public = st.sale(&[(0, 1), (1, 3)]).at(t).sell(&app).await;
+    let known = st
+        .sale(&[(0, 4)])
+        .for_customer()
+        .paid_by("card")
+        .at(t)
+        .sell(&app)
+        .await;
+    let named = st.sale(&[(2, 1)]).for_customer().at(t).sell(&app).await;
+    let partly = st.sale(&[(1, 2), (2, 3)]).at(t).sell(&app).await;
+    let whole = st.sale(&[(2, 1)]).at(t).sell(&app).await;
+    let cancelled = st.sale(&[(1, 1)]).at(t).sell(&app).await;
     // Border branch (8 %).
-    let b1 = sell(&app, &st, true, &[(0, 1), (2, 2)], false, "transfer", t).await;
-    let b2 = sell(&app, &st, true, &[(1, 7)], false, "cash", t).await;
+    let b1 = st
+        .sale(&[(0, 1), (2, 2)])
+        .border(true)
+        .paid_by("transfer")
+        .at(t)
+        .sell(&app)
+        .await;
+    let b2 = st.sale(&[(1, 7)]).border(true).at(t).sell(&app).await;
     // Today's sale: its day is not closed.
-    let today = sell(&app, &st, false, &[(0, 1)], false, "cash", entities::now()).await;
+    let today = st.sale(&[(0, 1)]).at(entities::now()).sell(&app).await;
 
     let r = app
         .post(
@@ -395,7 +458,7 @@ async fn a_period_without_sales_makes_no_global_invoice(app: TestApp) {
     let st = store(&app, "glob2").await;
     let db = &st.s.db;
     // Only today's sale: yesterday and the days before have nothing.
-    sell(&app, &st, false, &[(0, 1)], false, "cash", entities::now()).await;
+    st.sale(&[(0, 1)]).at(entities::now()).sell(&app).await;
     let r = run(
         db,
         st.s.t.tenant.id,
@@ -407,7 +470,7 @@ async fn a_period_without_sales_makes_no_global_invoice(app: TestApp) {
     .unwrap();
     assert!(r.invoices.is_empty() && r.skipped.is_empty(), "{r:?}");
     // A day whose only sale came back whole is empty too.
-    let gone = sell(&app, &st, false, &[(1, 1)], false, "cash", yesterday_noon()).await;
+    let gone = st.sale(&[(1, 1)]).sell(&app).await;
     let r = app
         .post(
             &format!("/pos/api/sales/{}/returns", gone.id),
@@ -439,7 +502,11 @@ async fn two_concurrent_runs_for_the_same_period_make_one_global_invoice(app: Te
         let at = yesterday_noon() - chrono::Duration::days(round);
         let day = global::local_date(at);
         for i in 0..5 {
-            sell(&app, &st, i % 2 == 0, &[(i % 3, 1)], false, "cash", at).await;
+            st.sale(&[(i % 3, 1)])
+                .border(i % 2 == 0)
+                .at(at)
+                .sell(&app)
+                .await;
         }
         let scope = Scope {
             branch_id: None,
@@ -492,9 +559,9 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
     let st = store(&app, "glob4").await;
     let db = &st.s.db;
     let t = yesterday_noon();
-    let p1 = sell(&app, &st, false, &[(0, 1), (1, 2)], false, "cash", t).await;
-    let p2 = sell(&app, &st, false, &[(2, 3)], false, "card", t).await;
-    let c1 = sell(&app, &st, false, &[(1, 1)], true, "cash", t).await;
+    let p1 = st.sale(&[(0, 1), (1, 2)]).at(t).sell(&app).await;
+    let p2 = st.sale(&[(2, 3)]).paid_by("card").at(t).sell(&app).await;
+    let c1 = st.sale(&[(1, 1)]).for_customer().at(t).sell(&app).await;
     let fake = FacturapiFake::start().await;
     let _w = workers_on(&app, &fake);
 
@@ -695,8 +762,8 @@ async fn the_global_periodicity_is_a_fiscal_setting(app: TestApp) {
     let last_week = today - chrono::Duration::days(7);
     let p = global::Period::containing(entities::rules::cfdi::Periodicity::Week, last_week);
     let at = p.starts_at() + chrono::Duration::hours(12);
-    let s1 = sell(&app, &st, false, &[(0, 1)], false, "cash", at).await;
-    sell(&app, &st, false, &[(0, 1)], false, "cash", entities::now()).await;
+    let s1 = st.sale(&[(0, 1)]).at(at).sell(&app).await;
+    st.sale(&[(0, 1)]).at(entities::now()).sell(&app).await;
     let r = run(
         db,
         st.s.t.tenant.id,
@@ -720,7 +787,7 @@ async fn the_global_periodicity_is_a_fiscal_setting(app: TestApp) {
 async fn a_global_refused_by_the_sat_frees_its_sales_for_the_next_run(app: TestApp) {
     let st = store(&app, "glob7").await;
     let db = &st.s.db;
-    let s1 = sell(&app, &st, false, &[(0, 2)], false, "cash", yesterday_noon()).await;
+    let s1 = st.sale(&[(0, 2)]).sell(&app).await;
     let tenant = st.s.t.tenant.id;
     let r = run(db, tenant, &Scope::default(), None, entities::now())
         .await
@@ -851,8 +918,14 @@ async fn pending_motive_04(app: &TestApp, slug: &str) -> PendingMotive04 {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let t = yesterday_noon();
-    let p1 = sell(app, &st, false, &[(0, 1), (2, 1)], false, "cash", t).await;
-    let c1 = sell(app, &st, false, &[(1, 2)], true, "card", t).await;
+    let p1 = st.sale(&[(0, 1), (2, 1)]).at(t).sell(app).await;
+    let c1 = st
+        .sale(&[(1, 2)])
+        .for_customer()
+        .paid_by("card")
+        .at(t)
+        .sell(app)
+        .await;
     let fake = FacturapiFake::start().await;
     fake.set_mode(Mode::CancelPending);
     let workers = workers_on(app, &fake);
@@ -908,8 +981,14 @@ async fn a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_a
     let admin = app.user(&st.s.t, Role::Admin, None).await;
     app.user(&st.s.t, Role::Cashier, None).await;
     let t = yesterday_noon();
-    let p1 = sell(&app, &st, false, &[(0, 1)], false, "cash", t).await;
-    let c1 = sell(&app, &st, false, &[(1, 2)], true, "card", t).await;
+    let p1 = st.sale(&[(0, 1)]).at(t).sell(&app).await;
+    let c1 = st
+        .sale(&[(1, 2)])
+        .for_customer()
+        .paid_by("card")
+        .at(t)
+        .sell(&app)
+        .await;
     let fake = FacturapiFake::start().await;
     // Stamping works; every cancellation is refused by the SAT.
     fake.set_mode(Mode::CancelRefusedBySat);
@@ -1091,9 +1170,9 @@ async fn a_period_of_more_than_5000_concepts_is_split_into_globals_of_at_most_50
     // sale, line and payment rows written in bulk (5,000 HTTP sales would take minutes). Stock
     // and ledger rows are not copied: a global invoice does not read them.
     let shapes = [
-        sell(&app, &st, false, &[(0, 1)], false, "cash", t).await,
-        sell(&app, &st, false, &[(1, 3)], false, "card", t).await,
-        sell(&app, &st, false, &[(2, 2), (1, 1)], false, "cash", t).await,
+        st.sale(&[(0, 1)]).at(t).sell(&app).await,
+        st.sale(&[(1, 3)]).paid_by("card").at(t).sell(&app).await,
+        st.sale(&[(2, 2), (1, 1)]).at(t).sell(&app).await,
     ];
     let mut templates = Vec::new();
     for s in &shapes {

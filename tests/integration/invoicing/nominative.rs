@@ -43,7 +43,7 @@ struct Counter {
 
 async fn counter(app: &TestApp, slug: &str) -> Counter {
     let f = fiscal_shop(app, slug).await;
-    let sale = f.sell(app, false).await;
+    let sale = f.sell(app).await;
     Counter {
         s: f.s,
         customer: f.customer,
@@ -802,7 +802,7 @@ async fn a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_
 /// a manager of the first branch sees it.
 async fn a_user_limited_to_another_branch_sees_and_cancels_no_invoice_of_this_one(app: TestApp) {
     let f = fiscal_shop(&app, "alcance").await;
-    let sale = f.sell(&app, false).await;
+    let sale = f.sell(&app).await;
     let inv = f.invoice(&app, &sale).await;
     let elsewhere = app
         .user(&f.s.t, Role::Manager, Some(vec![f.s.border]))
@@ -849,7 +849,7 @@ async fn with_stamping_switched_off_an_invoice_request_is_409_and_records_nothin
 ) {
     app.reconfigure(&[("NEXUS_FACTURAPI_URL", "off")]).await;
     let f = fiscal_shop(&app, "apagado").await;
-    let sale = f.sell(&app, false).await;
+    let sale = f.sell(&app).await;
     let r = app
         .post(
             &format!("/pos/api/sales/{sale}/invoice"),

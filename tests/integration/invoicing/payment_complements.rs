@@ -36,7 +36,7 @@ async fn ppd_invoice(
     fake: &FacturapiFake,
 ) -> (FiscalShop, Value, Workers) {
     let f = fiscal_shop(app, slug).await;
-    let sale = f.sell(app, true).await;
+    let sale = f.sell_on_credit(app).await;
     let id = f.invoice(app, &sale).await;
     // The workers run until the test ends: the pools share the tenant databases' connections.
     let w = workers_on(app, fake);
@@ -254,7 +254,7 @@ async fn bad_payments_are_refused_and_write_nothing(app: TestApp) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // A PUE invoice (a card sale) was paid when issued.
-    let sale = f.sell(&app, false).await;
+    let sale = f.sell(&app).await;
     let pue = f.invoice(&app, &sale).await;
     let r = pay(
         &app,
@@ -266,7 +266,7 @@ async fn bad_payments_are_refused_and_write_nothing(app: TestApp) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.code(), "invoice_not_ppd");
     // A PPD invoice not stamped yet (as if Facturapi still had it pending).
-    let sale = f.sell(&app, true).await;
+    let sale = f.sell_on_credit(&app).await;
     let pending = f.invoice(&app, &sale).await;
     invoice_when(&app, &f.s.owner, &pending, "valid").await;
     invoice::Entity::update_many()
@@ -439,7 +439,7 @@ async fn a_complement_facturapi_refuses_fails_with_its_reason(app: TestApp) {
     // No workers until the complement's body is tampered with: the invoice is marked stamped
     // here rather than through the fake.
     let f = fiscal_shop(&app, "rep5").await;
-    let sale = f.sell(&app, true).await;
+    let sale = f.sell_on_credit(&app).await;
     let id = f.invoice(&app, &sale).await;
     invoice::Entity::update_many()
         .col_expr(invoice::Column::Status, Expr::value("valid"))

@@ -88,7 +88,7 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
     link(&f.s.db, f.b, keyed).await;
 
     // No part-type keys yet: the part's own product key, else the business's defaults.
-    let first = f.invoice(&app, &f.sell(&app, false).await).await;
+    let first = f.invoice(&app, &f.sell(&app).await).await;
     assert_eq!(
         keys_of(&f.s.db, &first).await,
         [
@@ -116,7 +116,7 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
     );
 
     // The part type fills what neither the item nor its part names.
-    let second = f.invoice(&app, &f.sell(&app, false).await).await;
+    let second = f.invoice(&app, &f.sell(&app).await).await;
     assert_eq!(
         keys_of(&f.s.db, &second).await,
         [
@@ -133,7 +133,7 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
     let mut am: item::ActiveModel = it.into();
     am.sat_product_key = Set(Some("25171700".into()));
     am.update(&f.s.db).await.unwrap();
-    let third = f.invoice(&app, &f.sell(&app, false).await).await;
+    let third = f.invoice(&app, &f.sell(&app).await).await;
     assert_eq!(
         keys_of(&f.s.db, &third).await[0],
         ("25171700".into(), "KT".into())
@@ -148,7 +148,7 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
         .delete(&format!("{PATH}/{brakes}"), Some(&f.s.owner))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
-    let fourth = f.invoice(&app, &f.sell(&app, false).await).await;
+    let fourth = f.invoice(&app, &f.sell(&app).await).await;
     assert_eq!(
         keys_of(&f.s.db, &fourth).await[1],
         ("25172000".into(), "H87".into())

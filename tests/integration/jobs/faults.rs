@@ -520,7 +520,7 @@ async fn a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once(
     fake.set_hang(Duration::from_secs(20));
     fake.push_modes(Mode::TimeoutAfterStamp, 1);
     let f = tests::cfdi::fiscal_shop(&app, "killed").await;
-    let sale = f.sell(&app, false).await;
+    let sale = f.sell(&app).await;
     let id = f.invoice(&app, &sale).await;
     let mut w = Workers::start_on(
         &app,

@@ -25,7 +25,7 @@ async fn a_stamped_invoice_s_files_go_to_the_bucket_and_are_served_from_it(mut a
     .await;
     let fake = FacturapiFake::start().await;
     let f = fiscal_shop(&app, "s3files").await;
-    let sale = f.sell(&app, false).await;
+    let sale = f.sell(&app).await;
     let id = f.invoice(&app, &sale).await;
     let _w = workers_on(&app, &fake);
     invoice_when(&app, &f.s.owner, &id, "valid").await;
