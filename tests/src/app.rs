@@ -47,6 +47,9 @@ pub struct TestApp {
     pub queues: jobs::QueueBackend,
     /// The data folder (embedded) or scratch folder.
     pub dir: tempfile::TempDir,
+    /// The runtime [`TestApp::run_jobs`] delivers through, while a test drives its jobs itself
+    /// ([`TestApp::drive_jobs`]).
+    pub(crate) driver: crate::run::DriverSlot,
     /// Databases to drop at the end (distributed). Declared last: dropped after the app.
     pub pg: Option<PgScope>,
 }
@@ -159,6 +162,7 @@ impl TestApp {
             queues,
             vars,
             dir,
+            driver: crate::run::DriverSlot::default(),
             pg,
         }
     }

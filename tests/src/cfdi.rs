@@ -187,9 +187,17 @@ impl FiscalShop {
     }
 }
 
-/// Starts the relay and the worker pools with Facturapi pointed at `fake` (5 s per call).
+/// The invoicing jobs with Facturapi pointed at `fake`, driven by the test itself
+/// ([`TestApp::drive_jobs`]): each wait of the harness runs the due jobs in the test's task.
+/// For tests about timing or concurrency (retries after `Retry-After`, many stamps at once)
+/// there are [`pools_on`] and [`workers_with_timeout`].
+pub fn workers_on(app: &TestApp, fake: &FacturapiFake) -> crate::run::Driving {
+    app.drive_jobs(Arc::new(runtime_on(app, fake, Duration::from_secs(5))))
+}
+
+/// Starts the relay and real worker pools with Facturapi pointed at `fake`.
 #[must_use]
-pub fn workers_on(app: &TestApp, fake: &FacturapiFake) -> tokio::sync::watch::Sender<bool> {
+pub fn pools_on(app: &TestApp, fake: &FacturapiFake) -> tokio::sync::watch::Sender<bool> {
     workers_with_timeout(app, fake, Duration::from_secs(5))
 }
 
@@ -201,7 +209,13 @@ pub fn workers_with_timeout(
     fake: &FacturapiFake,
     timeout: Duration,
 ) -> tokio::sync::watch::Sender<bool> {
-    let rt = Arc::new(Runtime::new(
+    start_workers(app, Arc::new(runtime_on(app, fake, timeout)))
+}
+
+/// The workers' runtime with Facturapi pointed at `fake`, each call given up after `timeout`.
+#[must_use]
+pub fn runtime_on(app: &TestApp, fake: &FacturapiFake, timeout: Duration) -> Runtime {
+    Runtime::new(
         app.app.platform.clone(),
         app.app.tenants.clone(),
         workers::handlers::all(Services {
@@ -218,14 +232,15 @@ pub fn workers_with_timeout(
             files: app.app.services.files.clone(),
             ..Services::default()
         }),
-    ));
-    start_workers(app, rt)
+    )
 }
 
-/// Waits (up to a minute) until the invoice `id` has `status`; answers it.
+/// Waits (up to a minute) until the invoice `id` has `status`, running the due jobs first when
+/// the test drives them; answers the invoice.
 pub async fn invoice_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
     let mut last = Value::Null;
     for _ in 0..1200 {
+        app.run_jobs().await;
         let r = app
             .get(&format!("/pos/api/invoices/{id}"), Some(token))
             .await;
@@ -237,7 +252,6 @@ pub async fn invoice_when(app: &TestApp, token: &str, id: &str, status: &str) ->
     }
     panic!("invoice {id} never became {status}: {last}");
 }
-
 /// The body the fake received for `external_id` and stamped (status 200), the last one.
 #[must_use]
 pub fn stamped_body(fake: &FacturapiFake, external_id: &str) -> Value {

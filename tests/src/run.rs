@@ -68,6 +68,8 @@ impl TestApp {
     /// ([`start_workers`]).
     pub async fn run_pending_jobs(&self, rt: &Runtime) -> usize {
         use entities::jobs::tables::outbox;
+        // Rows picked up and skipped by a handler still count: the loop ends only when a round
+        // finds nothing due.
         use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
         let mut ran = 0;
         // A bound, so a job that enqueues itself forever fails the test instead of hanging it.
@@ -115,5 +117,69 @@ impl TestApp {
             ran += round;
         }
         panic!("jobs kept enqueuing jobs for 50 rounds ({ran} deliveries)");
+    }
+}
+
+/// Where [`TestApp::drive_jobs`] keeps the runtime it delivers through.
+pub(crate) type DriverSlot = Arc<std::sync::Mutex<Option<Arc<Runtime>>>>;
+
+/// While alive, [`TestApp::run_jobs`] delivers through its runtime; dropping it stops that, as
+/// stopping the workers would.
+#[must_use = "the jobs are driven only while the guard lives"]
+pub struct Driving {
+    slot: DriverSlot,
+}
+
+impl Drop for Driving {
+    fn drop(&mut self) {
+        *self
+            .slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+impl TestApp {
+    /// Has the test run its jobs itself through `rt`: [`TestApp::run_jobs`] (and the waits of
+    /// the harness, such as `tests::cfdi::invoice_when`) deliver every due job in the test's own
+    /// task, so when they return nothing is in flight and an assertion that something happened
+    /// once is final. Jobs due later (a retry after `Retry-After`) run when their time comes.
+    pub fn drive_jobs(&self, rt: Arc<Runtime>) -> Driving {
+        *self
+            .driver
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rt);
+        Driving {
+            slot: self.driver.clone(),
+        }
+    }
+
+    /// Runs every due job through the runtime of [`TestApp::drive_jobs`]; `None` when the
+    /// test drives none (real workers, if any, do the work).
+    pub async fn run_jobs(&self) -> Option<usize> {
+        let rt = self
+            .driver
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()?;
+        Some(self.run_pending_jobs(&rt).await)
+    }
+
+    /// Runs due jobs (when the test drives them) and checks `f`, until it holds; panics naming
+    /// `what` after `limit`. Between rounds it sleeps only while a job waits for its time.
+    pub async fn wait_until<F, Fut>(&self, what: &str, limit: Duration, mut f: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = Instant::now();
+        loop {
+            self.run_jobs().await;
+            if f().await {
+                return;
+            }
+            assert!(start.elapsed() < limit, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }

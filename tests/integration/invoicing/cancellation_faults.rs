@@ -7,7 +7,7 @@ use std::time::Duration;
 use entities::{invoicing::tables::invoice, jobs::tables::job_run};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
-use tests::cfdi::{FiscalShop, fiscal_shop, invoice_when, workers_on};
+use tests::cfdi::{FiscalShop, fiscal_shop, invoice_when, pools_on};
 use tests::fakes::facturapi::{FacturapiFake, Mode};
 use tests::run::wait_until;
 use tests::{TestApp, shape_tests};
@@ -50,7 +50,7 @@ async fn stamped_small_invoice(
     assert_eq!(r.status, http::StatusCode::CREATED, "{}", r.text());
     let id = f.invoice(app, r.json["id"].as_str().unwrap()).await;
     let fake = FacturapiFake::start().await;
-    let w = workers_on(app, &fake);
+    let w = pools_on(app, &fake);
     invoice_when(app, &f.s.owner, &id, "valid").await;
     // The stamping job is over once its run is done: from here on, only the cancellation talks
     // to the fake, so the faults queued below hit its calls.

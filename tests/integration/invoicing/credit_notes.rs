@@ -28,8 +28,8 @@ shape_tests!(
     an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands,
 );
 
-/// The workers' stop switch.
-type Workers = tokio::sync::watch::Sender<bool>;
+/// The jobs the test drives, while it lives.
+type Workers = tests::run::Driving;
 
 /// A valid invoice of a sale paid as `paid` says, stamped by the fake, and the running workers.
 async fn invoiced(
@@ -41,7 +41,6 @@ async fn invoiced(
     let f = fiscal_shop(app, slug).await;
     let sale = f.sell_paid(app, paid).await;
     let inv = f.invoice(app, &sale).await;
-    // The workers run until the test ends: the pools share the tenant databases' connections.
     let w = workers_on(app, fake);
     let v = invoice_when(app, &f.s.owner, &inv, "valid").await;
     (f, sale, v, w)
@@ -466,6 +465,7 @@ async fn the_fake_refuses_a_credit_note_without_related_documents(_app: TestApp)
 async fn cancellation_when(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
     let mut last = Value::Null;
     for _ in 0..1200 {
+        app.run_jobs().await;
         let r = app
             .get(&format!("/pos/api/invoices/{id}"), Some(token))
             .await;

@@ -23,7 +23,6 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tests::cfdi::{fiscal_shop, put_fiscal, workers_on};
 use tests::fakes::facturapi::{self, FacturapiFake, Mode};
-use tests::run::wait_until;
 use tests::shop::Shop;
 use tests::{TestApp, TestResponse, shape_tests};
 use uuid::Uuid;
@@ -231,8 +230,8 @@ async fn status_of(db: &DatabaseConnection, id: Uuid) -> invoice::Model {
         .unwrap()
 }
 
-async fn wait_valid(db: &DatabaseConnection, id: Uuid) -> invoice::Model {
-    wait_until(
+async fn wait_valid(app: &TestApp, db: &DatabaseConnection, id: Uuid) -> invoice::Model {
+    app.wait_until(
         "the invoice to be stamped",
         Duration::from_secs(60),
         || async { status_of(db, id).await.status == "valid" },
@@ -421,7 +420,7 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
     let fake = FacturapiFake::start().await;
     let _w = workers_on(&app, &fake);
     for (inv, _) in &all {
-        let v = wait_valid(db, inv.id).await;
+        let v = wait_valid(&app, db, inv.id).await;
         assert_eq!(fake.stamp_count(&inv.id.to_string()), 1);
         let theirs = fake.invoice(v.facturapi_id.as_deref().unwrap()).unwrap();
         assert_eq!(
@@ -570,13 +569,13 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
         .post("/pos/api/invoices/global", Some(&st.s.owner), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
-    wait_until("the global invoice", Duration::from_secs(60), || async {
+    app.wait_until("the global invoice", Duration::from_secs(60), || async {
         !globals(db).await.is_empty()
     })
     .await;
     let (g, _) = globals(db).await.remove(0);
     assert_eq!(g.total_cents, net(&p1) + net(&p2) + net(&c1));
-    let g = wait_valid(db, g.id).await;
+    let g = wait_valid(&app, db, g.id).await;
 
     // The customer of c1 comes back for an invoice with their name.
     let r = app
@@ -592,11 +591,11 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
         standing(db, c1.id).await.is_none(),
         "the sale left the global"
     );
-    let n = wait_valid(db, n).await;
+    let n = wait_valid(&app, db, n).await;
     assert_eq!(n.total_cents, c1.total_cents);
 
     // The global is cancelled with motive 04 (the public's: accepted at once) and replaced.
-    wait_until(
+    app.wait_until(
         "the global's cancellation",
         Duration::from_secs(60),
         || async { status_of(db, g.id).await.cancellation_status == "accepted" },
@@ -607,7 +606,7 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
     let theirs = fake.invoice(g.facturapi_id.as_deref().unwrap()).unwrap();
     assert_eq!(theirs["status"], "canceled");
     assert_eq!(theirs["cancellation"]["motive"], "04");
-    wait_until(
+    app.wait_until(
         "the replacement global",
         Duration::from_secs(60),
         || async { globals(db).await.len() == 2 },
@@ -620,7 +619,7 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
         net(&p1) + net(&p2),
         "without the nominative sale"
     );
-    let rep = wait_valid(db, rep.id).await;
+    let rep = wait_valid(&app, db, rep.id).await;
     let folios: Vec<&str> = rep.request["items"]
         .as_array()
         .unwrap()
@@ -638,7 +637,8 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
     }
     assert!(standing(db, c1.id).await.is_none());
     // Nothing stamped twice; a later run changes nothing.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every job has run when this returns: nothing is left in flight to stamp again.
+    app.run_jobs().await;
     for (id, count) in fake.stamp_counts() {
         assert_eq!(count, 1, "{id} stamped {count} times");
     }
@@ -800,7 +800,7 @@ async fn a_global_refused_by_the_sat_frees_its_sales_for_the_next_run(app: TestA
     // pooled connections they opened then fail the test's next queries ("a Tokio 1.x context
     // was found, but it is being shutdown").
     let _w = workers_on(&app, &fake);
-    wait_until("the refusal", Duration::from_secs(60), || async {
+    app.wait_until("the refusal", Duration::from_secs(60), || async {
         status_of(db, first).await.status == "failed"
     })
     .await;
@@ -839,7 +839,7 @@ async fn global_then_nominative(
     .await
     .unwrap();
     assert_eq!(r.invoices.len(), 1, "{r:?}");
-    let g = wait_valid(db, r.invoices[0]).await;
+    let g = wait_valid(app, db, r.invoices[0]).await;
     let r = app
         .post(
             &format!("/pos/api/sales/{}/invoice", named.id),
@@ -848,7 +848,7 @@ async fn global_then_nominative(
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
-    let n = wait_valid(db, r.json["id"].as_str().unwrap().parse().unwrap()).await;
+    let n = wait_valid(app, db, r.json["id"].as_str().unwrap().parse().unwrap()).await;
     (g, n)
 }
 
@@ -905,7 +905,7 @@ struct PendingMotive04 {
     c1: sale::Model,
     global: invoice::Model,
     fake: FacturapiFake,
-    _workers: tokio::sync::watch::Sender<bool>,
+    _workers: tests::run::Driving,
 }
 
 async fn pending_motive_04(app: &TestApp, slug: &str) -> PendingMotive04 {
@@ -931,7 +931,7 @@ async fn pending_motive_04(app: &TestApp, slug: &str) -> PendingMotive04 {
     let workers = workers_on(app, &fake);
     let (global, _) = global_then_nominative(app, &st, &c1).await;
     let db = &st.s.db;
-    wait_until(
+    app.wait_until(
         "the pending cancellation",
         Duration::from_secs(60),
         || async { status_of(db, global.id).await.cancellation_status == "pending" },
@@ -995,7 +995,7 @@ async fn a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_a
     let _w = workers_on(&app, &fake);
     let (g, n) = global_then_nominative(&app, &st, &c1).await;
     assert_eq!(n.total_cents, c1.total_cents);
-    wait_until(
+    app.wait_until(
         "the refused cancellation",
         Duration::from_secs(60),
         || async { status_of(db, g.id).await.cancellation_status == "rejected" },
@@ -1026,7 +1026,7 @@ async fn a_motive_04_cancellation_the_sat_refuses_alerts_the_owners_and_admins_a
         assert!(reason.contains(part), "{part:?} not in {reason:?}");
     }
     // Their delivery job ran (no e-mail channel in tests: kept, parked, with why).
-    wait_until(
+    app.wait_until(
         "the notifications' delivery",
         Duration::from_secs(60),
         || async { notes().await.iter().all(|n| n.status == "parked") },
@@ -1093,7 +1093,7 @@ async fn a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replac
         .await;
     let (tenant, gfid) = (pending.st.s.t.tenant.id, g.facturapi_id.clone().unwrap());
 
-    wait_until(
+    app.wait_until(
         "the replacement global",
         Duration::from_secs(60),
         || async { globals(db).await.len() == 2 },
@@ -1102,7 +1102,7 @@ async fn a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replac
     let (rep, rg) = globals(db).await.remove(1);
     assert_eq!(rg.replaces, Some(g.id));
     assert_eq!(rep.total_cents, net(p1), "without the nominative sale");
-    let rep = wait_valid(db, rep.id).await;
+    let rep = wait_valid(&app, db, rep.id).await;
     assert_eq!(standing(db, p1.id).await, Some(rep.id));
     assert!(standing(db, c1.id).await.is_none());
     let theirs = fake.invoice(rep.facturapi_id.as_deref().unwrap()).unwrap();
@@ -1117,7 +1117,8 @@ async fn a_motive_04_cancellation_accepted_through_the_webhook_issues_the_replac
     assert_eq!(r.json["result"], "duplicate");
     assert_eq!(fake.cancellation_count(&gfid), 1);
     assert_eq!(jobs_named(db, "cfdi.global_invoice").await.len(), 1);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every job has run when this returns: nothing is left in flight to stamp again.
+    app.run_jobs().await;
     assert_eq!(globals(db).await.len(), 2);
     for (id, count) in fake.stamp_counts() {
         assert_eq!(count, 1, "{id} stamped {count} times");
@@ -1285,7 +1286,7 @@ async fn a_period_of_more_than_5000_concepts_is_split_into_globals_of_at_most_50
     let fake = FacturapiFake::start().await;
     let _w = workers_on(&app, &fake);
     for (inv, _) in &all {
-        let v = wait_valid(db, inv.id).await;
+        let v = wait_valid(&app, db, inv.id).await;
         let theirs = fake.invoice(v.facturapi_id.as_deref().unwrap()).unwrap();
         assert_eq!(
             theirs["total"].as_f64().unwrap(),

@@ -116,7 +116,8 @@ async fn a_sale_is_invoiced_once_and_stamped_once(app: TestApp) {
     let again = invoice(&app, &c).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json["id"], id.as_str());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every job has run when this returns: nothing is left in flight to stamp again.
+    app.run_jobs().await;
     assert_eq!(fake.stamp_count(&id), 1, "never stamped twice");
     assert_eq!(c.customer.to_string().len(), 36);
 }
@@ -643,18 +644,11 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
         .await;
     assert_eq!(again.code(), "cancellation_in_progress");
     // Over $1,000 to a company: the receiver must accept (Facturapi answers pending).
-    let mut st = String::new();
-    for _ in 0..200 {
-        let g = app
-            .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
-            .await;
-        st = g.json["cancellation_status"].as_str().unwrap().to_owned();
-        if st != "requested" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(st, "pending");
+    app.run_jobs().await;
+    let g = app
+        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .await;
+    assert_eq!(g.json["cancellation_status"], "pending");
     // The receiver accepts; Facturapi's webhook says so.
     let object = json!({"id": "x", "external_id": id, "cancellation_status": "accepted", "status": "canceled"});
     let event = facturapi::webhook_body(
@@ -686,15 +680,9 @@ async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_
     let _w = workers_on(&app, &fake);
     let v = invoice_when(&app, &c.s.owner, &id, "valid").await;
     let uuid = v["uuid"].as_str().unwrap().to_owned();
-    let mut xml = app.get(&xml_path, Some(&c.s.owner)).await;
-    for _ in 0..200 {
-        if xml.status == StatusCode::OK {
-            break;
-        }
-        assert_eq!(xml.code(), "files_not_ready", "{}", xml.text());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        xml = app.get(&xml_path, Some(&c.s.owner)).await;
-    }
+    // The download job the stamping queued has run too.
+    app.run_jobs().await;
+    let xml = app.get(&xml_path, Some(&c.s.owner)).await;
     assert_eq!(xml.status, StatusCode::OK, "{}", xml.text());
     assert_eq!(xml.headers["content-type"], "application/xml");
     assert!(
@@ -708,23 +696,15 @@ async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_
         "the stamped CFDI: {}",
         xml.text()
     );
-    let mut pdf = app
+    let pdf = app
         .get(&format!("/pos/api/invoices/{id}/pdf"), Some(&c.s.owner))
         .await;
-    for _ in 0..200 {
-        if pdf.status == StatusCode::OK {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        pdf = app
-            .get(&format!("/pos/api/invoices/{id}/pdf"), Some(&c.s.owner))
-            .await;
-    }
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.headers["content-type"], "application/pdf");
     assert!(pdf.bytes.starts_with(b"%PDF"));
-    // Downloaded once each, and kept in this tenant's folder of the files.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Downloaded once each (no job is left to download again), and kept in this tenant's
+    // folder of the files.
+    app.run_jobs().await;
     let downloads = |format: &str| {
         fake.requests()
             .iter()

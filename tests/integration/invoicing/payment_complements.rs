@@ -26,8 +26,8 @@ shape_tests!(
     the_fake_refuses_a_payment_above_the_related_balance,
 );
 
-/// The workers' stop switch.
-type Workers = tokio::sync::watch::Sender<bool>;
+/// The jobs the test drives, while it lives.
+type Workers = tests::run::Driving;
 
 /// A credit sale's PPD invoice, stamped by the fake, and the running workers.
 async fn ppd_invoice(
@@ -38,7 +38,6 @@ async fn ppd_invoice(
     let f = fiscal_shop(app, slug).await;
     let sale = f.sell_on_credit(app).await;
     let id = f.invoice(app, &sale).await;
-    // The workers run until the test ends: the pools share the tenant databases' connections.
     let w = workers_on(app, fake);
     let v = invoice_when(app, &f.s.owner, &id, "valid").await;
     assert_eq!(v["payment_method"], "PPD");

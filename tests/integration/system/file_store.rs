@@ -2,8 +2,6 @@
 //! invoice's XML and PDF go to the bucket and are served from it; every request is signed, and a
 //! store with the wrong secret is refused and changes nothing.
 
-use std::time::Duration;
-
 use entities::files::{FileError, FileStore};
 use http::StatusCode;
 use tests::cfdi::{fiscal_shop, invoice_when, workers_on};
@@ -30,24 +28,12 @@ async fn a_stamped_invoice_s_files_go_to_the_bucket_and_are_served_from_it(mut a
     let _w = workers_on(&app, &fake);
     invoice_when(&app, &f.s.owner, &id, "valid").await;
     let path = format!("/pos/api/invoices/{id}/xml");
-    let mut xml = app.get(&path, Some(&f.s.owner)).await;
-    for _ in 0..200 {
-        if xml.status == StatusCode::OK {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        xml = app.get(&path, Some(&f.s.owner)).await;
-    }
+    app.run_jobs().await;
+    let xml = app.get(&path, Some(&f.s.owner)).await;
     assert_eq!(xml.status, StatusCode::OK, "{}", xml.text());
     let invoice: Uuid = id.parse().unwrap();
     let key = |format: &str| FileStore::invoice_key(f.s.t.tenant.id, invoice, format);
     // Both files wait for the PDF's download, the second of the two.
-    for _ in 0..200 {
-        if bucket.keys().len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     assert_eq!(bucket.keys(), [key("pdf"), key("xml")]);
     assert_eq!(bucket.object(&key("xml")).unwrap(), xml.bytes);
     assert_eq!(bucket.refused(), 0);

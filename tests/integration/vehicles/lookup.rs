@@ -76,9 +76,15 @@ fn runtime(app: &TestApp, fake: &VpicFake) -> Arc<Runtime> {
     ))
 }
 
-/// Starts the relay and the worker pools with a vPIC client of the fake.
+/// Starts the relay and the worker pools with a vPIC client of the fake: for the tests of
+/// `wait_ms`, where a request waits for workers running beside it.
 fn workers(app: &TestApp, fake: &VpicFake) -> tokio::sync::watch::Sender<bool> {
     start_workers(app, runtime(app, fake))
+}
+
+/// The enrichment jobs with a vPIC client of the fake, driven by the test itself.
+fn driven(app: &TestApp, fake: &VpicFake) -> tests::run::Driving {
+    app.drive_jobs(runtime(app, fake))
 }
 
 async fn vin(app: &TestApp, token: &str, path: &str) -> Value {
@@ -100,6 +106,7 @@ async fn enrich_jobs(app: &TestApp, t: &TestTenant) -> u64 {
 async fn wait_for_status(app: &TestApp, token: &str, vin_: &str, status: &str) -> Value {
     let started = std::time::Instant::now();
     loop {
+        app.run_jobs().await;
         let r = vin(app, token, vin_).await;
         if r["enrichment"]["status"] == status {
             return r;
@@ -133,7 +140,7 @@ async fn a_valid_vin_decodes_at_once_and_its_enrichment_goes_from_pending_to_don
     assert_eq!(enrich_jobs(&app, &t).await, 1);
     assert!(fake.calls().is_empty(), "the API never calls vPIC itself");
 
-    let _stop = workers(&app, &fake);
+    let _jobs = driven(&app, &fake);
     let done = wait_for_status(&app, &token, vpic::HONDA_ACCORD, "done").await;
     let data = &done["enrichment"]["data"];
     assert_eq!(data["make"], "HONDA");
@@ -294,7 +301,7 @@ async fn a_wrong_check_digit_answers_200_with_a_warning(app: TestApp) {
 async fn when_vpic_keeps_failing_the_enrichment_ends_unavailable_with_the_reason(mut app: TestApp) {
     let fake = with_fake(&mut app).await;
     fake.set_mode(Mode::ServerError);
-    let _stop = workers(&app, &fake);
+    let _jobs = driven(&app, &fake);
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let first = vin(&app, &token, vpic::HONDA_ACCORD).await;
@@ -322,12 +329,13 @@ async fn when_vpic_keeps_failing_the_enrichment_ends_unavailable_with_the_reason
 async fn a_throttled_call_is_retried_after_retry_after_and_then_succeeds(mut app: TestApp) {
     let fake = with_fake(&mut app).await;
     fake.set_mode(Mode::Throttled);
-    let _stop = workers(&app, &fake);
+    let _jobs = driven(&app, &fake);
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     vin(&app, &token, vpic::HONDA_ACCORD).await;
     let started = std::time::Instant::now();
     loop {
+        app.run_jobs().await;
         let pending = vin(&app, &token, vpic::HONDA_ACCORD).await;
         assert_eq!(pending["enrichment"]["status"], "pending", "{pending}");
         if pending["enrichment"]["reason"]
