@@ -72,3 +72,21 @@ impl Job for GlobalInvoice {
         self.tenant_id
     }
 }
+
+/// Asks Facturapi what became of the invoices whose cancellation waits for the receiver
+/// (`pending`), so a business without webhooks still learns it was accepted, refused or expired.
+/// Enqueued hourly per tenant by the `cancellation-poll` schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollCancellations {
+    /// The tenant.
+    pub tenant_id: Uuid,
+}
+
+impl Job for PollCancellations {
+    const NAME: &'static str = "cfdi.poll_cancellations";
+    const QUEUE: Queue = Queue::Cfdi;
+
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+}

@@ -62,11 +62,17 @@ pub enum Schedule {
     NightlyCleanup,
     /// 01:15 every day: one `cfdi.global_invoice` per active tenant.
     GlobalInvoice,
+    /// Every hour at :40: one `cfdi.poll_cancellations` per active tenant.
+    CancellationPoll,
 }
 
 impl Schedule {
     /// Every entry.
-    pub const ALL: [Schedule; 2] = [Schedule::NightlyCleanup, Schedule::GlobalInvoice];
+    pub const ALL: [Schedule; 3] = [
+        Schedule::NightlyCleanup,
+        Schedule::GlobalInvoice,
+        Schedule::CancellationPoll,
+    ];
 
     /// The stable name, stored in `schedule_ticks`.
     #[must_use]
@@ -74,6 +80,7 @@ impl Schedule {
         match self {
             Schedule::NightlyCleanup => "nightly-cleanup",
             Schedule::GlobalInvoice => "global-invoice",
+            Schedule::CancellationPoll => "cancellation-poll",
         }
     }
 
@@ -87,6 +94,10 @@ impl Schedule {
             // 01:15: the day's sales to the general public are closed at midnight and their global
             // invoice is due within 24 h; early, so a failure leaves the whole day to retry.
             Schedule::GlobalInvoice => "0 15 1 * * *",
+            // Hourly: a receiver has 3 business days to answer, so an hour late is no harm, and
+            // a business without webhooks learns the answer the same day. At :40, away from the
+            // nightly entries.
+            Schedule::CancellationPoll => "0 40 * * * *",
         }
     }
 
@@ -341,6 +352,13 @@ impl Scheduler {
                         to: None,
                         requested_by: None,
                     },
+                )
+                .await?;
+            }
+            Schedule::CancellationPoll => {
+                jobs::outbox::enqueue(
+                    &txn,
+                    &jobs::invoicing::PollCancellations { tenant_id: t.id },
                 )
                 .await?;
             }

@@ -32,6 +32,7 @@ shape_tests!(
     a_user_limited_to_another_branch_sees_and_cancels_no_invoice_of_this_one,
     with_stamping_switched_off_an_invoice_request_is_409_and_records_nothing,
     a_late_pending_cancellation_event_does_not_undo_an_accepted_one,
+    without_webhooks_the_hourly_poll_learns_a_pending_cancellation_s_answer,
 );
 
 /// A shop with fiscal settings on the Facturapi fake, a customer with fiscal data, and a sale.
@@ -886,4 +887,67 @@ async fn a_late_pending_cancellation_event_does_not_undo_an_accepted_one(app: Te
         .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
         .await;
     assert_eq!(v.json["cancellation_status"], "accepted", "{}", v.text());
+}
+
+async fn without_webhooks_the_hourly_poll_learns_a_pending_cancellation_s_answer(app: TestApp) {
+    use tests::fakes::facturapi::CancellationOutcome;
+    let c = counter(&app, "sondeo").await;
+    let fake = FacturapiFake::start().await;
+    let id = invoice_id(&app, &c).await;
+    let _w = workers_on(&app, &fake);
+    invoice_when(&app, &c.s.owner, &id, "valid").await;
+    let fid = entities::invoicing::tables::invoice::Entity::find_by_id(id.parse::<Uuid>().unwrap())
+        .one(&c.s.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .facturapi_id
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/pos/api/invoices/{id}/cancel"),
+            Some(&c.s.owner),
+            json!({"motive": "02"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    app.run_jobs().await;
+    let status = || async {
+        app.get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+            .await
+            .json["cancellation_status"]
+            .clone()
+    };
+    // Over $1,000 to a company: the receiver has to answer.
+    assert_eq!(status().await, "pending");
+    let scheduler = schedules::Scheduler::new(
+        app.app.platform.clone(),
+        app.app.tenants.clone(),
+        app.app.waker.clone(),
+        jobs::maintenance::Retention::default(),
+    );
+    let tick = chrono::Utc::now();
+    let fired = scheduler
+        .fire(schedules::Schedule::CancellationPoll, tick)
+        .await
+        .unwrap();
+    assert!(fired.claimed && fired.failed.is_empty(), "{fired:?}");
+    app.run_jobs().await;
+    assert_eq!(status().await, "pending", "no answer yet: nothing changes");
+
+    // The receiver accepts; no webhook is configured, the next poll learns it.
+    fake.resolve_cancellation(&fid, CancellationOutcome::Accepted);
+    let next = schedules::Schedule::CancellationPoll
+        .next_after(tick)
+        .unwrap()
+        .unwrap();
+    scheduler
+        .fire(schedules::Schedule::CancellationPoll, next)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    assert_eq!(status().await, "accepted");
+    // The sale is free for a new invoice.
+    let r = invoice(&app, &c).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
 }

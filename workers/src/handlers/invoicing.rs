@@ -81,14 +81,19 @@ pub async fn stamp(
             "Facturapi is not configured on this worker (NEXUS_FACTURAPI_URL is off)",
         ));
     };
-    let settings = fiscal::fiscal(&ctx.db)
+    let client = business_client(&ctx, &cfg).await?;
+    let stamped = stamp_once(&ctx, &inv, &client).await?;
+    keep_files(&ctx, &stamped, &client, files.as_ref()).await
+}
+
+/// A Facturapi client with the business's own key.
+async fn business_client(ctx: &JobCtx, cfg: &FacturapiConfig) -> Result<FacturapiClient, JobError> {
+    let key = fiscal::fiscal(&ctx.db)
         .await?
         .and_then(|s| s.facturapi_key)
         .ok_or_else(|| JobError::permanent("the business has no Facturapi key"))?;
-    let client = FacturapiClient::new(&cfg.base_url, &settings, cfg.timeout)
-        .map_err(|e| JobError::permanent(e.to_string()))?;
-    let stamped = stamp_once(&ctx, &inv, &client).await?;
-    keep_files(&ctx, &stamped, &client, files.as_ref()).await
+    FacturapiClient::new(&cfg.base_url, &key, cfg.timeout)
+        .map_err(|e| JobError::permanent(e.to_string()))
 }
 
 /// Brings the invoice to `valid` (or fails it), without ever stamping it twice.
@@ -322,12 +327,7 @@ pub async fn cancel(
             "nothing to cancel with: Facturapi is off, or the invoice has no Facturapi id or motive",
         ));
     };
-    let key = fiscal::fiscal(&ctx.db)
-        .await?
-        .and_then(|s| s.facturapi_key)
-        .ok_or_else(|| JobError::permanent("the business has no Facturapi key"))?;
-    let client = FacturapiClient::new(&cfg.base_url, &key, cfg.timeout)
-        .map_err(|e| JobError::permanent(e.to_string()))?;
+    let client = business_client(&ctx, &cfg).await?;
     let m = entities::rules::cfdi::CancellationMotive::parse(&motive)
         .ok_or_else(|| JobError::permanent(format!("stored motive {motive:?} is not valid")))?;
     match client
@@ -360,6 +360,67 @@ pub async fn cancel(
             .await?;
             Err(JobError::permanent(alert.unwrap_or(reason)))
         }
+    }
+}
+
+/// Invoices one poll asks about, oldest change first; the next tick takes the rest.
+const POLL_BATCH: u64 = 200;
+
+/// Runs `cfdi.poll_cancellations`: for each invoice whose cancellation is `pending` (waiting for
+/// the receiver), reads it at Facturapi and records what Facturapi says now, as the webhook
+/// would (an accepted global gets its replacement run; a refused motive 04 alerts). One
+/// invoice's failure does not stop the others; the next tick asks again.
+///
+/// # Errors
+/// [`JobError::Permanent`] with the alerts of refused motive-04 cancellations (so operators see
+/// them among the failed jobs), or when Facturapi is not configured while invoices wait.
+pub async fn poll_cancellations(
+    _job: jobs::invoicing::PollCancellations,
+    ctx: JobCtx,
+    cfg: Option<FacturapiConfig>,
+) -> Result<(), JobError> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let waiting = invoice::Entity::find()
+        .filter(invoice::Column::CancellationStatus.eq(CancellationStatus::Pending))
+        .filter(invoice::Column::FacturapiId.is_not_null())
+        .order_by_asc(invoice::Column::UpdatedAt)
+        .limit(POLL_BATCH)
+        .all(&ctx.db)
+        .await?;
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let cfg = cfg.ok_or_else(|| {
+        JobError::permanent("cancellations wait at Facturapi, but Facturapi is off")
+    })?;
+    let client = business_client(&ctx, &cfg).await?;
+    let mut alerts = Vec::new();
+    for inv in waiting {
+        let Some(fid) = inv.facturapi_id.as_deref() else {
+            continue;
+        };
+        let now = match client.get_invoice(fid).await {
+            Ok(now) => now,
+            Err(e) => {
+                tracing::warn!(
+                    tenant = %ctx.tenant.slug,
+                    invoice = %inv.id,
+                    "cannot read a pending cancellation at Facturapi: {e}; the next poll asks again"
+                );
+                continue;
+            }
+        };
+        let Some(st) = cancellation_of(&now) else {
+            continue;
+        };
+        if let Err(JobError::Permanent(alert)) = settle_cancellation(&ctx, inv.id, st).await {
+            alerts.push(alert);
+        }
+    }
+    if alerts.is_empty() {
+        Ok(())
+    } else {
+        Err(JobError::permanent(alerts.join("; ")))
     }
 }
 

@@ -86,8 +86,12 @@ pub fn all(services: Services) -> Handlers {
                 crate::handlers::invoicing::stamp(job, ctx, facturapi.clone(), files.clone())
             }
         })
-        .with::<CancelInvoice, _, _>(cfdi_retry, move |job, ctx| {
-            crate::handlers::invoicing::cancel(job, ctx, facturapi.clone())
+        .with::<CancelInvoice, _, _>(cfdi_retry, {
+            let facturapi = facturapi.clone();
+            move |job, ctx| crate::handlers::invoicing::cancel(job, ctx, facturapi.clone())
+        })
+        .with::<jobs::invoicing::PollCancellations, _, _>(cfdi_retry, move |job, ctx| {
+            crate::handlers::invoicing::poll_cancellations(job, ctx, facturapi.clone())
         })
         .with::<jobs::invoicing::GlobalInvoice, _, _>(
             cfdi_retry,
