@@ -173,7 +173,7 @@ pub async fn create(
         savings_cents: Set(totals.savings.0),
         note: Set(note),
         sale_id: Set(None),
-        sent_at: Set(None),
+        queued_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -343,13 +343,14 @@ pub async fn cancel(db: &impl ConnectionTrait, seller: &Seller, id: Uuid) -> Res
     get(db, id).await
 }
 
-/// Records that a quote was sent.
+/// Records that a quote's message was queued (not that it arrived: that is the message's
+/// status).
 ///
 /// # Errors
 /// Database errors.
-pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+pub async fn mark_queued(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
     quote::Entity::update_many()
-        .col_expr(quote::Column::SentAt, Expr::value(crate::now()))
+        .col_expr(quote::Column::QueuedAt, Expr::value(crate::now()))
         .filter(quote::Column::Id.eq(id))
         .exec(db)
         .await?;

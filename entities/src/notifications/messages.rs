@@ -5,12 +5,38 @@
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 use crate::Result;
 use crate::notifications::tables::notification;
 
 pub use crate::notifications::tables::notification::Status;
+
+/// The status of the newest message about each of `ref_ids` (documents of `ref_type`, e.g.
+/// `quote`); a document never messaged is absent.
+///
+/// # Errors
+/// Database errors.
+pub async fn latest_statuses(
+    db: &impl ConnectionTrait,
+    ref_type: &str,
+    ref_ids: &[String],
+) -> Result<HashMap<String, Status>> {
+    if ref_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = notification::Entity::find()
+        .filter(notification::Column::RefType.eq(ref_type))
+        .filter(notification::Column::RefId.is_in(ref_ids.iter().cloned()))
+        .order_by_asc(notification::Column::CreatedAt)
+        .order_by_asc(notification::Column::Id)
+        .all(db)
+        .await?;
+    // Oldest first: a newer message's status replaces an older one's.
+    Ok(rows.into_iter().map(|n| (n.ref_id, n.status)).collect())
+}
 
 /// A message to send.
 #[derive(Debug, Clone)]

@@ -406,6 +406,12 @@ async fn sending_a_quote_queues_a_whatsapp_message_that_is_parked_until_the_chan
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     assert_eq!(r.json["status"], "queued");
     assert_eq!(r.json["recipient"], "+526641234567");
+    // The quote says it was queued, and that its message has not gone anywhere yet.
+    let q = app
+        .get(&format!("/pos/api/quotes/{id}"), Some(&s.owner))
+        .await;
+    assert!(q.json["queued_at"].is_string(), "{}", q.json);
+    assert_eq!(q.json["delivery"], "queued");
     let r = app
         .post(
             &format!("/pos/api/quotes/{id}/send"),
@@ -436,6 +442,13 @@ async fn sending_a_quote_queues_a_whatsapp_message_that_is_parked_until_the_chan
     );
     assert_eq!(n.template, "quote");
     assert!(n.payload["url"].as_str().unwrap().starts_with("/q/"));
+    // Parked, not sent: the quote and the list say so.
+    let q = app
+        .get(&format!("/pos/api/quotes/{id}"), Some(&s.owner))
+        .await;
+    assert_eq!(q.json["delivery"], "parked");
+    let list = app.get("/pos/api/quotes", Some(&s.owner)).await;
+    assert_eq!(list.json["items"][0]["delivery"], "parked");
 }
 
 async fn another_tenants_quote_is_not_found(app: TestApp) {

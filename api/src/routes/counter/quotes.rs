@@ -130,8 +130,13 @@ pub struct QuoteView {
     pub note: Option<String>,
     /// The sale it became.
     pub sale_id: Option<Uuid>,
-    /// Last sent.
-    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was last queued to be sent (`POST /pos/api/quotes/{id}/send`); whether it
+    /// arrived is `delivery`.
+    pub queued_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where the last send stands: `queued` (waiting for its job), `parked` (the channel is not
+    /// configured; kept until it is), `sent` (the provider took it) or `failed` (refused, with
+    /// the reason on the message); absent when never sent.
+    pub delivery: Option<String>,
     /// The public link (path; prefix the store's address).
     pub public_url: String,
     /// Created.
@@ -144,6 +149,7 @@ fn view(
     tenant_id: Uuid,
     q: &quote::Model,
     status: quotes::Status,
+    delivery: Option<messages::Status>,
     lines: &[quote_line::Model],
 ) -> QuoteView {
     QuoteView {
@@ -162,15 +168,32 @@ fn view(
         savings: Money(q.savings_cents),
         note: q.note.clone(),
         sale_id: q.sale_id,
-        sent_at: q.sent_at,
+        queued_at: q.queued_at,
+        delivery: delivery.map(|d| d.to_string()),
         public_url: quotes::public_path(tenant_id, &q.token),
         created_at: q.created_at,
         lines: lines.iter().map(Into::into).collect(),
     }
 }
 
-fn doc_view(tenant_id: Uuid, d: &QuoteDoc) -> QuoteView {
-    view(tenant_id, &d.quote, d.status(entities::now()), &d.lines)
+fn doc_view(tenant_id: Uuid, d: &QuoteDoc, delivery: Option<messages::Status>) -> QuoteView {
+    view(
+        tenant_id,
+        &d.quote,
+        d.status(entities::now()),
+        delivery,
+        &d.lines,
+    )
+}
+
+/// The delivery of the last message about the quote `id`.
+async fn delivery_of(ctx: &TenantCtx, id: Uuid) -> ApiResult<Option<messages::Status>> {
+    let id = id.to_string();
+    Ok(
+        messages::latest_statuses(&ctx.db, "quote", std::slice::from_ref(&id))
+            .await?
+            .remove(&id),
+    )
 }
 
 /// A new quote.
@@ -239,7 +262,7 @@ pub async fn create_quote(
         StatusCode::CREATED,
         async |txn| {
             let d = quotes::create(txn, &seller, new, state.config.usd_rate).await?;
-            let body = serde_json::to_value(doc_view(tenant_id, &d))
+            let body = serde_json::to_value(doc_view(tenant_id, &d, None))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((body, ()))
         },
@@ -308,8 +331,11 @@ pub async fn list_quotes(
     .await?;
     let now = entities::now();
     let tid = ctx.principal.tenant.id;
+    let ids: Vec<String> = p.items.iter().map(|q| q.id.to_string()).collect();
+    let mut delivery = messages::latest_statuses(&ctx.db, "quote", &ids).await?;
     Ok(Json(QuotePage::from_rows(p, |qm| {
-        view(tid, &qm, quotes::effective_status(&qm, now), &[])
+        let d = delivery.remove(&qm.id.to_string());
+        view(tid, &qm, quotes::effective_status(&qm, now), d, &[])
     })))
 }
 
@@ -332,7 +358,8 @@ async fn visible(ctx: &TenantCtx, id: Uuid) -> ApiResult<QuoteDoc> {
 )]
 pub async fn get_quote(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<QuoteView>> {
     let d = visible(&ctx, id).await?;
-    Ok(Json(doc_view(ctx.principal.tenant.id, &d)))
+    let delivery = delivery_of(&ctx, id).await?;
+    Ok(Json(doc_view(ctx.principal.tenant.id, &d, delivery)))
 }
 
 /// Converting a quote.
@@ -436,7 +463,8 @@ pub async fn cancel_quote(
 ) -> ApiResult<Json<QuoteView>> {
     visible(&ctx, id).await?;
     let d = quotes::cancel(&ctx.db, &seller(&ctx), id).await?;
-    Ok(Json(doc_view(ctx.principal.tenant.id, &d)))
+    let delivery = delivery_of(&ctx, id).await?;
+    Ok(Json(doc_view(ctx.principal.tenant.id, &d, delivery)))
 }
 
 /// Sending a quote.
@@ -542,7 +570,7 @@ pub async fn send_quote(
         },
     )
     .await?;
-    quotes::mark_sent(&txn, id).await?;
+    quotes::mark_queued(&txn, id).await?;
     txn.commit().await?;
     state.waker.wake(tid);
     Ok((

@@ -45,8 +45,10 @@ pub struct Model {
     pub note: Option<String>,
     /// The sale it became.
     pub sale_id: Option<Uuid>,
-    /// When it was last sent.
-    pub sent_at: Option<DateTimeUtc>,
+    /// When it was last queued to be sent; whether it arrived is its message's status. The
+    /// column keeps its first name.
+    #[sea_orm(column_name = "sent_at")]
+    pub queued_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
