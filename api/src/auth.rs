@@ -29,54 +29,6 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Refuses unless the role is owner or admin.
-    ///
-    /// # Errors
-    /// 403 `forbidden`.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.role.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "forbidden",
-                format!("this needs the owner or admin role; you are {}", self.role),
-            ))
-        }
-    }
-
-    /// Refuses unless the role is owner, admin or manager.
-    ///
-    /// # Errors
-    /// 403 `forbidden`.
-    pub fn require_manager(&self) -> Result<(), ApiError> {
-        if self.role.is_manager() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "forbidden",
-                format!(
-                    "this needs the owner, admin or manager role; you are {}",
-                    self.role
-                ),
-            ))
-        }
-    }
-
-    /// Refuses viewers, who only read.
-    ///
-    /// # Errors
-    /// 403 `forbidden`.
-    pub fn require_recorder(&self) -> Result<(), ApiError> {
-        if self.role.can_record() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "forbidden",
-                "the viewer role only reads; ask a cashier, mechanic or manager",
-            ))
-        }
-    }
-
     /// Whether the user may act on this branch.
     #[must_use]
     pub fn can_see_branch(&self, branch_id: Uuid) -> bool {
@@ -225,8 +177,34 @@ impl FromRequestParts<AppState> for Principal {
             ));
         }
         let p = load_principal(state, claims.sub, claims.tid, claims.sid).await?;
+        admitted(parts, &p)?;
         parts.extensions.insert(p.clone());
         Ok(p)
+    }
+}
+
+/// Whether the route's rule in [`crate::access::RULES`] admits the principal's role. Checked
+/// here, before any handler reads the body, so a refused role learns nothing from validation
+/// errors. A routed request without a rule fails closed (a test keeps every route in the
+/// table).
+fn admitted(parts: &Parts, p: &Principal) -> Result<(), ApiError> {
+    let Some(path) = parts.extensions.get::<axum::extract::MatchedPath>() else {
+        return Err(ApiError::Internal(format!(
+            "no matched route for {} {}",
+            parts.method, parts.uri
+        )));
+    };
+    match crate::access::rule_of(&parts.method, path.as_str()) {
+        Some(r) if r.who.admits(p.role) => Ok(()),
+        Some(r) => Err(ApiError::forbidden(
+            "forbidden",
+            format!("this needs {}; you are {}", r.who.label(), p.role),
+        )),
+        None => Err(ApiError::Internal(format!(
+            "no access rule for {} {}",
+            parts.method,
+            path.as_str()
+        ))),
     }
 }
 

@@ -2,6 +2,7 @@
 //! (and, from the job platform on, enqueues through `jobs`). It never calls an external service
 //! on the request path.
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod extract;

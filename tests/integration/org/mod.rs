@@ -1,5 +1,6 @@
 //! Sign-in, sessions, branches and warehouses, tenants.
 
+mod access;
 mod auth;
 mod branches;
 mod tenants;

@@ -517,7 +517,6 @@ pub async fn send_quote(
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<SendQuote>,
 ) -> ApiResult<(StatusCode, Json<NotificationView>)> {
-    ctx.principal.require_recorder()?;
     let d = visible(&ctx, id).await?;
     // Only a quote the customer can still accept is sent: a link to a cancelled, converted or
     // expired one would offer prices nobody honours.

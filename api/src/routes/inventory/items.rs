@@ -236,7 +236,6 @@ pub async fn create_item(
     axum::extract::State(state): axum::extract::State<AppState>,
     AppJson(req): AppJson<CreateItemRequest>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
-    ctx.principal.require_manager()?;
     if let Some(part) = req.catalog_part_id {
         entities::catalog::lookup::require_part(&state.platform, "catalog_part_id", part).await?;
     }
@@ -287,7 +286,6 @@ pub async fn update_item(
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<UpdateItemRequest>,
 ) -> ApiResult<Json<ItemView>> {
-    ctx.principal.require_manager()?;
     if let Some(Some(part)) = req.catalog_part_id {
         entities::catalog::lookup::require_part(&state.platform, "catalog_part_id", part).await?;
     }

@@ -75,7 +75,6 @@ pub async fn run_global(
     ctx: TenantCtx,
     AppJson(req): AppJson<GlobalRunRequest>,
 ) -> ApiResult<(StatusCode, Json<GlobalRunQueued>)> {
-    ctx.principal.require_manager()?;
     super::follow_up::require_stamping(&state)?;
     if let Some(b) = req.branch_id
         && !ctx.principal.can_see_branch(b)

@@ -87,7 +87,6 @@ pub async fn credit_note(
     AppPath((id, return_id)): AppPath<(Uuid, Uuid)>,
     AppJson(req): AppJson<CreditNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<CreditNoteView>)> {
-    ctx.principal.require_recorder()?;
     let s = sale::Entity::find_by_id(id)
         .one(&ctx.db)
         .await?
@@ -250,7 +249,6 @@ pub async fn record_payment(
     AppPath(id): AppPath<Uuid>,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    ctx.principal.require_recorder()?;
     let req: PaymentRequest = body_as(&raw)?;
     let inv = visible_invoice(&ctx, id).await?;
     let amount = Money::from_decimal("amount", req.amount)?;

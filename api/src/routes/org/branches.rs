@@ -264,7 +264,6 @@ pub async fn create_branch(
     ctx: TenantCtx,
     AppJson(req): AppJson<CreateBranchRequest>,
 ) -> ApiResult<(StatusCode, Json<BranchView>)> {
-    ctx.principal.require_admin()?;
     let new = NewBranch {
         code: req.code,
         name: req.name,
@@ -306,7 +305,6 @@ pub async fn update_branch(
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<UpdateBranchRequest>,
 ) -> ApiResult<Json<BranchView>> {
-    ctx.principal.require_admin()?;
     visible_branch(&ctx, id).await?;
     let patch = BranchPatch {
         code: req.code,
@@ -337,7 +335,6 @@ pub async fn update_branch(
     )
 )]
 pub async fn delete_branch(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<StatusCode> {
-    ctx.principal.require_admin()?;
     visible_branch(&ctx, id).await?;
     branches::delete_branch(&ctx.db, &ctx.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -376,7 +373,6 @@ pub async fn create_warehouse(
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<CreateWarehouseRequest>,
 ) -> ApiResult<(StatusCode, Json<WarehouseView>)> {
-    ctx.principal.require_admin()?;
     visible_branch(&ctx, id).await?;
     let w = branches::create_warehouse(
         &ctx.db,
@@ -427,7 +423,6 @@ pub async fn update_warehouse(
     AppPath((id, warehouse_id)): AppPath<(Uuid, Uuid)>,
     AppJson(req): AppJson<UpdateWarehouseRequest>,
 ) -> ApiResult<Json<WarehouseView>> {
-    ctx.principal.require_admin()?;
     visible_branch(&ctx, id).await?;
     let patch = WarehousePatch {
         code: req.code,
@@ -451,7 +446,6 @@ pub async fn delete_warehouse(
     ctx: TenantCtx,
     AppPath((id, warehouse_id)): AppPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    ctx.principal.require_admin()?;
     visible_branch(&ctx, id).await?;
     branches::delete_warehouse(&ctx.db, &ctx.actor(), id, warehouse_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -619,7 +619,6 @@ pub async fn create_vehicle(
     State(state): State<AppState>,
     AppJson(req): AppJson<CreateVehicleRequest>,
 ) -> ApiResult<(StatusCode, Json<VehicleView>)> {
-    ctx.principal.require_recorder()?;
     if let Some(v) = req.catalog_vehicle_id {
         entities::catalog::lookup::require_vehicle(&state.platform, "catalog_vehicle_id", v)
             .await?;
@@ -671,7 +670,6 @@ pub async fn update_vehicle(
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<UpdateVehicleRequest>,
 ) -> ApiResult<Json<VehicleView>> {
-    ctx.principal.require_recorder()?;
     if let Some(Some(v)) = req.catalog_vehicle_id {
         entities::catalog::lookup::require_vehicle(&state.platform, "catalog_vehicle_id", v)
             .await?;
@@ -701,7 +699,6 @@ pub async fn update_vehicle(
     responses((status = 204, description = "Deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn delete_vehicle(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<StatusCode> {
-    ctx.principal.require_manager()?;
     registered::delete_vehicle(&ctx.db, &ctx.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

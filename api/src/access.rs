@@ -1,0 +1,228 @@
+//! Who may call each endpoint: one table, read by the extractor that authenticates every
+//! business request (so a role is refused before the body is even read), by a test that tries
+//! every endpoint with every role, and by `docs/roles.md`, which a test keeps equal to it.
+//!
+//! Checks finer than an endpoint stay with their rule: a line's discount by role
+//! (`Role::max_discount_bp`), a customer's credit terms (managers), a branch-scoped user's
+//! branches.
+
+use axum::http::Method;
+use entities::Role;
+
+/// The roles an endpoint admits, each group containing the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Any member of the business, the viewer included: reads.
+    Members,
+    /// Every role that records day-to-day work (all but viewer): customers, their vehicles,
+    /// asking for a transfer.
+    Recorders,
+    /// The roles that sell and invoice: owner, admin, manager, cashier (a mechanic works service
+    /// orders, and does not sell, invoice, take invoice payments or send quotes).
+    Sellers,
+    /// Owner, admin and manager: stock corrections, transfers, returns, prices, cancellations.
+    Managers,
+    /// Owner and admin: branches, fiscal settings, the exchange rate.
+    Admins,
+}
+
+impl Who {
+    /// Whether `role` is admitted.
+    #[must_use]
+    pub const fn admits(self, role: Role) -> bool {
+        match self {
+            Who::Members => true,
+            Who::Recorders => role.can_record(),
+            Who::Sellers => role.is_manager() || matches!(role, Role::Cashier),
+            Who::Managers => role.is_manager(),
+            Who::Admins => role.is_admin(),
+        }
+    }
+
+    /// How `docs/roles.md` names the group.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Who::Members => "every role",
+            Who::Recorders => "all but viewer",
+            Who::Sellers => "owner, admin, manager, cashier",
+            Who::Managers => "owner, admin, manager",
+            Who::Admins => "owner, admin",
+        }
+    }
+}
+
+/// One endpoint's rule: its method, its path as the router writes it, who may call it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// HTTP method.
+    pub method: &'static str,
+    /// The route, with `{param}` placeholders.
+    pub path: &'static str,
+    /// Who may call it.
+    pub who: Who,
+}
+
+const fn rule(method: &'static str, path: &'static str, who: Who) -> Rule {
+    Rule { method, path, who }
+}
+
+/// Every endpoint a business user calls with a bearer token.
+pub const RULES: &[Rule] = &[
+    rule("GET", "/pos/api/auth/me", Who::Members),
+    rule("GET", "/pos/api/branches", Who::Members),
+    rule("POST", "/pos/api/branches", Who::Admins),
+    rule("GET", "/pos/api/branches/{id}", Who::Members),
+    rule("PATCH", "/pos/api/branches/{id}", Who::Admins),
+    rule("DELETE", "/pos/api/branches/{id}", Who::Admins),
+    rule("GET", "/pos/api/branches/{id}/warehouses", Who::Members),
+    rule("POST", "/pos/api/branches/{id}/warehouses", Who::Admins),
+    rule(
+        "GET",
+        "/pos/api/branches/{id}/warehouses/{warehouse_id}",
+        Who::Members,
+    ),
+    rule(
+        "PATCH",
+        "/pos/api/branches/{id}/warehouses/{warehouse_id}",
+        Who::Admins,
+    ),
+    rule(
+        "DELETE",
+        "/pos/api/branches/{id}/warehouses/{warehouse_id}",
+        Who::Admins,
+    ),
+    rule("GET", "/pos/api/cart", Who::Sellers),
+    rule("PUT", "/pos/api/cart", Who::Sellers),
+    rule("DELETE", "/pos/api/cart", Who::Sellers),
+    rule("POST", "/pos/api/cart/lines", Who::Sellers),
+    rule("PATCH", "/pos/api/cart/lines/{id}", Who::Sellers),
+    rule("DELETE", "/pos/api/cart/lines/{id}", Who::Sellers),
+    rule("GET", "/pos/api/catalog/parts/{id}", Who::Members),
+    rule("GET", "/pos/api/catalog/search", Who::Members),
+    rule("GET", "/pos/api/customers", Who::Members),
+    rule("POST", "/pos/api/customers", Who::Recorders),
+    rule("GET", "/pos/api/customers/{id}", Who::Members),
+    rule("PATCH", "/pos/api/customers/{id}", Who::Recorders),
+    rule("GET", "/pos/api/customers/{id}/savings", Who::Members),
+    rule("GET", "/pos/api/customers/{id}/vehicles", Who::Members),
+    rule("POST", "/pos/api/inventory/adjustments", Who::Managers),
+    rule("GET", "/pos/api/inventory/alerts", Who::Members),
+    rule("POST", "/pos/api/inventory/counts", Who::Managers),
+    rule("GET", "/pos/api/inventory/ledger", Who::Members),
+    rule("GET", "/pos/api/inventory/reconciliation", Who::Managers),
+    rule("GET", "/pos/api/inventory/stock-by-branch", Who::Members),
+    rule("POST", "/pos/api/inventory/sync-prices", Who::Managers),
+    rule("GET", "/pos/api/inventory/sync-prices/{id}", Who::Members),
+    rule("GET", "/pos/api/inventory/transfers", Who::Members),
+    rule("POST", "/pos/api/inventory/transfers", Who::Recorders),
+    rule("GET", "/pos/api/inventory/transfers/{id}", Who::Members),
+    rule(
+        "POST",
+        "/pos/api/inventory/transfers/{id}/cancel",
+        Who::Managers,
+    ),
+    rule(
+        "POST",
+        "/pos/api/inventory/transfers/{id}/close",
+        Who::Managers,
+    ),
+    rule(
+        "POST",
+        "/pos/api/inventory/transfers/{id}/receive",
+        Who::Managers,
+    ),
+    rule(
+        "POST",
+        "/pos/api/inventory/transfers/{id}/ship",
+        Who::Managers,
+    ),
+    rule("GET", "/pos/api/invoices", Who::Members),
+    rule("POST", "/pos/api/invoices/global", Who::Managers),
+    rule("GET", "/pos/api/invoices/{id}", Who::Members),
+    rule("POST", "/pos/api/invoices/{id}/cancel", Who::Managers),
+    rule("GET", "/pos/api/invoices/{id}/payments", Who::Members),
+    rule("POST", "/pos/api/invoices/{id}/payments", Who::Sellers),
+    rule("GET", "/pos/api/invoices/{id}/pdf", Who::Members),
+    rule("POST", "/pos/api/invoices/{id}/retry", Who::Sellers),
+    rule("GET", "/pos/api/invoices/{id}/xml", Who::Members),
+    rule("GET", "/pos/api/items", Who::Members),
+    rule("POST", "/pos/api/items", Who::Managers),
+    rule("GET", "/pos/api/items/{id}", Who::Members),
+    rule("PATCH", "/pos/api/items/{id}", Who::Managers),
+    rule("GET", "/pos/api/items/{id}/prices", Who::Members),
+    rule("PUT", "/pos/api/items/{id}/prices", Who::Managers),
+    rule("GET", "/pos/api/quotes", Who::Members),
+    rule("POST", "/pos/api/quotes", Who::Sellers),
+    rule("GET", "/pos/api/quotes/{id}", Who::Members),
+    rule("POST", "/pos/api/quotes/{id}/cancel", Who::Sellers),
+    rule("POST", "/pos/api/quotes/{id}/convert", Who::Sellers),
+    rule("POST", "/pos/api/quotes/{id}/send", Who::Sellers),
+    rule("GET", "/pos/api/reports/savings", Who::Managers),
+    rule("GET", "/pos/api/sales", Who::Members),
+    rule("POST", "/pos/api/sales", Who::Sellers),
+    rule("GET", "/pos/api/sales/{id}", Who::Members),
+    rule("POST", "/pos/api/sales/{id}/cancel", Who::Managers),
+    rule("POST", "/pos/api/sales/{id}/invoice", Who::Sellers),
+    rule("POST", "/pos/api/sales/{id}/returns", Who::Managers),
+    rule(
+        "POST",
+        "/pos/api/sales/{id}/returns/{return_id}/credit-note",
+        Who::Sellers,
+    ),
+    rule("GET", "/pos/api/sales/{id}/ticket", Who::Members),
+    rule("GET", "/pos/api/settings/exchange-rate", Who::Members),
+    rule("PUT", "/pos/api/settings/exchange-rate", Who::Admins),
+    rule("GET", "/pos/api/settings/fiscal", Who::Admins),
+    rule("PUT", "/pos/api/settings/fiscal", Who::Admins),
+    rule("GET", "/pos/api/settings/fiscal/sat-keys", Who::Admins),
+    rule(
+        "PUT",
+        "/pos/api/settings/fiscal/sat-keys/{category_id}",
+        Who::Admins,
+    ),
+    rule(
+        "DELETE",
+        "/pos/api/settings/fiscal/sat-keys/{category_id}",
+        Who::Admins,
+    ),
+    rule("GET", "/pos/api/vehicles/catalog/{id}", Who::Members),
+    rule("GET", "/pos/api/vehicles/engines", Who::Members),
+    rule("GET", "/pos/api/vehicles/makes", Who::Members),
+    rule("GET", "/pos/api/vehicles/models", Who::Members),
+    rule("GET", "/pos/api/vehicles/plate/{plate}", Who::Members),
+    rule("GET", "/pos/api/vehicles/registered", Who::Members),
+    rule("POST", "/pos/api/vehicles/registered", Who::Recorders),
+    rule("GET", "/pos/api/vehicles/registered/{id}", Who::Members),
+    rule("PATCH", "/pos/api/vehicles/registered/{id}", Who::Recorders),
+    rule("DELETE", "/pos/api/vehicles/registered/{id}", Who::Managers),
+    rule("GET", "/pos/api/vehicles/vin/{vin}", Who::Members),
+    rule("GET", "/pos/api/vehicles/years", Who::Members),
+];
+
+/// The rule of a route.
+#[must_use]
+pub fn rule_of(method: &Method, path: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| r.path == path && r.method == method.as_str())
+}
+
+/// The table as `docs/roles.md` shows it.
+#[must_use]
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Who may call what\n\nGenerated from `api/src/access.rs` (a test keeps this file equal to it; \
+         refresh with `NEXUS_UPDATE_ROLES=1 cargo test -p tests --test integration roles`).\n\n\
+         | method | path | roles |\n|---|---|---|\n",
+    );
+    for r in RULES {
+        out.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            r.method,
+            r.path,
+            r.who.label()
+        ));
+    }
+    out
+}
