@@ -101,16 +101,44 @@ impl Idem {
 pub enum Written<T> {
     /// The key's first answer, to send again.
     Replayed(Response),
-    /// Done now: the answer (stored with the key in the work's transaction) and what the work
-    /// returned besides (e.g. the items whose stock changed).
-    Done(serde_json::Value, T),
+    /// Done now: the answer's status and body (stored with the key in the work's transaction)
+    /// and what the work returned besides (e.g. the items whose stock changed).
+    Done(StatusCode, serde_json::Value, T),
+}
+
+impl Written<()> {
+    /// The answer to send: the replayed first one, or this one.
+    #[must_use]
+    pub fn response(self) -> Response {
+        match self {
+            Written::Replayed(resp) => resp,
+            Written::Done(status, body, ()) => (status, Json(body)).into_response(),
+        }
+    }
+}
+
+impl Written<bool> {
+    /// The answer to send, for work that tells whether it queued something: when it did (and
+    /// only for a fresh answer, not a replay), `queued` runs first (wake the relay).
+    #[must_use]
+    pub fn response_then(self, queued: impl FnOnce()) -> Response {
+        match self {
+            Written::Replayed(resp) => resp,
+            Written::Done(status, body, fresh) => {
+                if fresh {
+                    queued();
+                }
+                (status, Json(body)).into_response()
+            }
+        }
+    }
 }
 
 /// Runs `work` once per `Idempotency-Key`: claims the key for `scope` and the raw body, runs the
 /// work in one write transaction that also stores its answer, and commits; a retry with the same
 /// key and body gets the first answer, another body a 422, a duplicate in flight a 409. A failed
 /// work releases the key (nothing was written), so the client may retry it. Without the header
-/// the work simply runs.
+/// the work simply runs. The answer's status is `status`.
 ///
 /// # Errors
 /// The claim's refusals, and whatever the work answers.
@@ -125,20 +153,42 @@ pub async fn write_once<T, F>(
 where
     F: AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<(serde_json::Value, T)>,
 {
+    write_once_with(db, headers, scope, raw, async |txn| {
+        let (body, extra) = work(txn).await?;
+        Ok((status, body, extra))
+    })
+    .await
+}
+
+/// [`write_once`] for work whose answer's status depends on what it found (201 for a new
+/// document, 200 for the standing one); the status is stored and replayed with the body.
+///
+/// # Errors
+/// The claim's refusals, and whatever the work answers.
+pub async fn write_once_with<T, F>(
+    db: &DatabaseConnection,
+    headers: &HeaderMap,
+    scope: &str,
+    raw: &serde_json::Value,
+    work: F,
+) -> ApiResult<Written<T>>
+where
+    F: AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<(StatusCode, serde_json::Value, T)>,
+{
     let idem = match Idem::claim(db, headers, scope, raw).await? {
         Claimed::Replay(resp) => return Ok(Written::Replayed(resp)),
         Claimed::Fresh(i) => i,
     };
     let result = async {
         let txn = entities::db::begin_write(db).await?;
-        let (body, extra) = work(&txn).await?;
+        let (status, body, extra) = work(&txn).await?;
         idem.finish(&txn, status, &body).await?;
         txn.commit().await?;
-        Ok::<_, ApiError>((body, extra))
+        Ok::<_, ApiError>((status, body, extra))
     }
     .await;
     match result {
-        Ok((body, extra)) => Ok(Written::Done(body, extra)),
+        Ok((status, body, extra)) => Ok(Written::Done(status, body, extra)),
         Err(e) => {
             idem.release(db).await;
             Err(e)

@@ -18,6 +18,7 @@ use tests::shop::Shop;
 use tests::{TestApp, shape_tests};
 
 shape_tests!(
+    a_retried_invoice_or_credit_note_request_with_its_key_answers_the_first_answer,
     a_return_of_an_invoiced_sale_gets_one_credit_note_for_its_refund,
     a_partial_line_is_credited_at_its_refund_to_the_centavo,
     credit_note_refusals_are_409_or_422_and_write_nothing,
@@ -533,4 +534,68 @@ async fn an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands(app: TestA
     // Above $1,000 the receiver has a say: pending until then.
     cancellation_when(&app, &f.s.owner, &inv_id, &["pending", "accepted"]).await;
     assert_eq!(asked(), 1);
+}
+
+/// Posts `body` twice with `key` (the second answer is the first, replayed, with its
+/// `status`) and then `other` with the same key (422); answers the first response.
+async fn posted_once(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    key: &str,
+    (body, other): (Value, Value),
+    status: StatusCode,
+) -> tests::TestResponse {
+    use tests::shop::post_with_key;
+    let first = post_with_key(app, path, token, key, &body).await;
+    assert_eq!(first.status, status, "{}", first.text());
+    let again = post_with_key(app, path, token, key, &body).await;
+    assert_eq!(again.status, status, "the first answer's status");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.json, first.json);
+    let r = post_with_key(app, path, token, key, &other).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "Idempotency-Key");
+    first
+}
+
+async fn a_retried_invoice_or_credit_note_request_with_its_key_answers_the_first_answer(
+    app: TestApp,
+) {
+    let fake = FacturapiFake::start().await;
+    let f = fiscal_shop(&app, "nc-llave").await;
+    let _w = workers_on(&app, &fake);
+    let sale = f.sell(&app).await;
+    let path = format!("/pos/api/sales/{sale}/invoice");
+    let bodies = (json!({}), json!({"cfdi_use": "G01"}));
+    let first = posted_once(
+        &app,
+        &path,
+        &f.s.owner,
+        "fac-1",
+        bodies,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(
+        invoice::Entity::find()
+            .filter(invoice::Column::Kind.eq("I"))
+            .count(&f.s.db)
+            .await
+            .unwrap(),
+        1
+    );
+    let id = first.json["id"].as_str().unwrap().to_owned();
+    invoice_when(&app, &f.s.owner, &id, "valid").await;
+
+    let ret = f.give_back(&app, &sale, &[(1, 1)]).await;
+    let ret_id = ret["id"].as_str().unwrap();
+    let path = format!("/pos/api/sales/{sale}/returns/{ret_id}/credit-note");
+    let bodies = (json!({}), json!({"payment_form": "01"}));
+    let first = posted_once(&app, &path, &f.s.owner, "nc-1", bodies, StatusCode::CREATED).await;
+    assert_eq!(credit_note::Entity::find().count(&f.s.db).await.unwrap(), 1);
+    // Without a key the standing note is answered, as before.
+    let plain = f.credit_note(&app, &sale, ret_id, json!({})).await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.text());
+    assert_eq!(plain.json["id"], first.json["id"]);
 }

@@ -268,12 +268,7 @@ pub async fn create_quote(
         },
     )
     .await?;
-    Ok(match written {
-        crate::idempotency::Written::Replayed(resp) => resp,
-        crate::idempotency::Written::Done(body, ()) => {
-            (StatusCode::CREATED, Json(body)).into_response()
-        }
-    })
+    Ok(written.response())
 }
 
 /// Filters of the quote list.

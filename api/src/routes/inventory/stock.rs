@@ -440,12 +440,12 @@ fn json_body<T: Serialize>(view: &T) -> ApiResult<serde_json::Value> {
 async fn stock_written(state: &AppState, ctx: &TenantCtx, w: Written<Vec<Uuid>>) -> Response {
     match w {
         Written::Replayed(resp) => resp,
-        Written::Done(body, items) => {
+        Written::Done(status, body, items) => {
             state
                 .stock_cache()
                 .invalidate(ctx.principal.tenant.id, &items)
                 .await;
-            (StatusCode::CREATED, Json(body)).into_response()
+            (status, Json(body)).into_response()
         }
     }
 }

@@ -280,7 +280,6 @@ pub async fn request_transfer(
     headers: axum::http::HeaderMap,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let req: CreateTransferRequest = crate::extract::body_as(&raw)?;
     let new = NewTransfer {
         from_warehouse_id: req.from_warehouse_id,
@@ -303,12 +302,7 @@ pub async fn request_transfer(
         },
     )
     .await?;
-    Ok(match written {
-        crate::idempotency::Written::Replayed(resp) => resp,
-        crate::idempotency::Written::Done(body, ()) => {
-            (StatusCode::CREATED, Json(body)).into_response()
-        }
-    })
+    Ok(written.response())
 }
 
 /// One transfer with its lines.

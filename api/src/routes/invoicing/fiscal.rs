@@ -107,11 +107,15 @@ pub struct InvoiceSaleRequest {
 /// (the customer's RFC, regime, fiscal zip and use; the payment form; SAT keys; totals to the
 /// cent): a bad request is a 422 naming the field and nothing is queued. Then a `cfdi.stamp` job
 /// stamps it through Facturapi, at most once. A sale already invoiced answers its invoice (200).
+/// Honours `Idempotency-Key`: a retry answers the first answer, with its status.
 #[utoipa::path(
     post,
     path = "/pos/api/sales/{id}/invoice",
     tag = "invoicing",
-    params(("id" = Uuid, Path, description = "Sale id")),
+    params(
+        ("id" = Uuid, Path, description = "Sale id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
+    ),
     request_body = InvoiceSaleRequest,
     responses(
         (status = 202, description = "Queued for stamping", body = InvoiceView),
@@ -125,25 +129,35 @@ pub struct InvoiceSaleRequest {
 pub async fn invoice_sale(
     State(state): State<AppState>,
     ctx: TenantCtx,
+    headers: axum::http::HeaderMap,
     AppPath(id): AppPath<Uuid>,
-    AppJson(req): AppJson<InvoiceSaleRequest>,
-) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<axum::response::Response> {
+    let req: InvoiceSaleRequest = crate::extract::body_as(&raw)?;
     let sale = entities::counter::tables::sale::Entity::find_by_id(id)
         .one(&ctx.db)
         .await?
         .filter(|s| ctx.principal.can_see_branch(s.branch_id))
         .ok_or(ApiError::NotFound("sale"))?;
-    issue_sale_invoice(
-        &state,
-        &ctx,
-        &sale,
-        InvoiceSale {
-            cfdi_use: req.cfdi_use,
-            payment_form: req.payment_form,
-            email: req.email,
+    let ask = InvoiceSale {
+        cfdi_use: req.cfdi_use,
+        payment_form: req.payment_form,
+        email: req.email,
+    };
+    let written = crate::idempotency::write_once_with(
+        &ctx.db,
+        &headers,
+        &format!("sales.invoice:{id}"),
+        &raw,
+        async |txn| {
+            let (code, inv, fresh) = issue_sale_invoice_in(&state, &ctx, txn, &sale, ask).await?;
+            let body = serde_json::to_value(InvoiceView::from(&inv))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((code, body, fresh))
         },
     )
-    .await
+    .await?;
+    Ok(written.response_then(|| state.waker.wake(ctx.principal.tenant.id)))
 }
 
 /// Invoices a sale the caller may see: the invoice and its `cfdi.stamp` job in one transaction,
@@ -156,29 +170,46 @@ pub(crate) async fn issue_sale_invoice(
     ask: InvoiceSale,
 ) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
     let txn = entities::db::begin_write(&ctx.db).await?;
+    let (code, inv, fresh) = issue_sale_invoice_in(state, ctx, &txn, sale, ask).await?;
+    txn.commit().await?;
+    if fresh {
+        state.waker.wake(ctx.principal.tenant.id);
+    }
+    Ok((code, Json(InvoiceView::from(&inv))))
+}
+
+/// [`issue_sale_invoice`] in the caller's transaction: the invoice, its stamping job and the
+/// sale leaving its global; answers the status (202 new, 200 standing), the invoice and
+/// whether it is new (the caller wakes the relay after its commit).
+async fn issue_sale_invoice_in(
+    state: &AppState,
+    ctx: &TenantCtx,
+    txn: &sea_orm::DatabaseTransaction,
+    sale: &entities::counter::tables::sale::Model,
+    ask: InvoiceSale,
+) -> ApiResult<(
+    StatusCode,
+    entities::invoicing::tables::invoice::Model,
+    bool,
+)> {
     let (inv, fresh) = invoices::request_invoice(
-        &txn,
+        txn,
         &state.platform,
         Some(ctx.principal.user_id),
         sale.id,
         ask,
     )
     .await?;
-    let tenant_id = ctx.principal.tenant.id;
     if fresh {
-        super::follow_up::enqueue_stamp(state, &txn, tenant_id, inv.id).await?;
-        super::follow_up::leave_global(&txn, ctx, sale.id).await?;
-    }
-    txn.commit().await?;
-    if fresh {
-        state.waker.wake(tenant_id);
+        super::follow_up::enqueue_stamp(state, txn, ctx.principal.tenant.id, inv.id).await?;
+        super::follow_up::leave_global(txn, ctx, sale.id).await?;
     }
     let code = if fresh {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
     };
-    Ok((code, Json(InvoiceView::from(&inv))))
+    Ok((code, inv, fresh))
 }
 
 /// An invoice with its lines.

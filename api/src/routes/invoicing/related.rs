@@ -62,7 +62,7 @@ pub struct CreditNoteView {
 /// invoice's UUID (relationship `01`), use `G02`, the invoice's receiver, the returned lines at
 /// the invoice's unit values, its total the return's refund to the centavo. A `cfdi.stamp` job
 /// stamps it. One standing credit note per return: asking again answers it (200). The credit
-/// notes of an invoice never add up beyond its total.
+/// notes of an invoice never add up beyond its total. Honours `Idempotency-Key`.
 #[utoipa::path(
     post,
     path = "/pos/api/sales/{id}/returns/{return_id}/credit-note",
@@ -70,6 +70,7 @@ pub struct CreditNoteView {
     params(
         ("id" = Uuid, Path, description = "Sale id"),
         ("return_id" = Uuid, Path, description = "Return id (from POST /pos/api/sales/{id}/returns)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
     ),
     request_body = CreditNoteRequest,
     responses(
@@ -84,50 +85,58 @@ pub struct CreditNoteView {
 pub async fn credit_note(
     State(state): State<AppState>,
     ctx: TenantCtx,
+    headers: HeaderMap,
     AppPath((id, return_id)): AppPath<(Uuid, Uuid)>,
-    AppJson(req): AppJson<CreditNoteRequest>,
-) -> ApiResult<(StatusCode, Json<CreditNoteView>)> {
+    AppJson(raw): AppJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let req: CreditNoteRequest = body_as(&raw)?;
     let s = sale::Entity::find_by_id(id)
         .one(&ctx.db)
         .await?
         .filter(|s| ctx.principal.can_see_branch(s.branch_id))
         .ok_or(ApiError::NotFound("sale"))?;
-    let txn = entities::db::begin_write(&ctx.db).await?;
-    let (note, fresh) = related::request_credit_note(
-        &txn,
-        Some(ctx.principal.user_id),
-        s.id,
-        return_id,
-        CreditNoteAsk {
-            payment_form: req.payment_form.map(|f| f.trim().to_owned()),
+    let tenant_id = ctx.principal.tenant.id;
+    let written = crate::idempotency::write_once_with(
+        &ctx.db,
+        &headers,
+        &format!("sales.credit_note:{return_id}"),
+        &raw,
+        async |txn| {
+            let (note, fresh) = related::request_credit_note(
+                txn,
+                Some(ctx.principal.user_id),
+                s.id,
+                return_id,
+                CreditNoteAsk {
+                    payment_form: req.payment_form.map(|f| f.trim().to_owned()),
+                },
+            )
+            .await?;
+            let link = entities::invoicing::tables::credit_note::Entity::find_by_id(note.id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Internal(format!("credit note {} has no link", note.id))
+                })?;
+            if fresh {
+                super::follow_up::enqueue_stamp(&state, txn, tenant_id, note.id).await?;
+            }
+            let code = if fresh {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let body = serde_json::to_value(CreditNoteView {
+                note: InvoiceView::from(&note),
+                invoice_id: link.invoice_id,
+                return_id: link.return_id,
+            })
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((code, body, fresh))
         },
     )
     .await?;
-    let link = entities::invoicing::tables::credit_note::Entity::find_by_id(note.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("credit note {} has no link", note.id)))?;
-    let tenant_id = ctx.principal.tenant.id;
-    if fresh {
-        super::follow_up::enqueue_stamp(&state, &txn, tenant_id, note.id).await?;
-    }
-    txn.commit().await?;
-    if fresh {
-        state.waker.wake(tenant_id);
-    }
-    let code = if fresh {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        code,
-        Json(CreditNoteView {
-            note: InvoiceView::from(&note),
-            invoice_id: link.invoice_id,
-            return_id: link.return_id,
-        }),
-    ))
+    Ok(written.response_then(|| state.waker.wake(tenant_id)))
 }
 
 /// A payment received against a PPD invoice.
