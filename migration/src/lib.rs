@@ -76,3 +76,14 @@ impl MigratorTrait for TenantMigrator {
         ]
     }
 }
+
+/// The names of every migration, platform then tenant, in order: what a database migrated to
+/// this version has applied (the test harness names its migrated template databases by them).
+#[must_use]
+pub fn migration_names() -> (Vec<String>, Vec<String>) {
+    let names = |ms: Vec<Box<dyn MigrationTrait>>| ms.iter().map(|m| m.name().to_owned()).collect();
+    (
+        names(PlatformMigrator::migrations()),
+        names(TenantMigrator::migrations()),
+    )
+}

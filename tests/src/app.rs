@@ -50,6 +50,8 @@ pub struct TestApp {
     /// The runtime [`TestApp::run_jobs`] delivers through, while a test drives its jobs itself
     /// ([`TestApp::drive_jobs`]).
     pub(crate) driver: crate::run::DriverSlot,
+    /// The migrated tenant database new tenants' databases are copied from (distributed).
+    tenant_template: Option<String>,
     /// Databases to drop at the end (distributed). Declared last: dropped after the app.
     pub pg: Option<PgScope>,
 }
@@ -132,16 +134,14 @@ impl TestApp {
             "NEXUS_QUEUE_NAMESPACE".into(),
             format!("nxt_{}", uuid::Uuid::now_v7().simple()),
         );
+        let mut tenant_template = None;
         let pg = if shape == Shape::Distributed {
             let pg_url = env_or_none("NEXUS_TEST_POSTGRES_URL").expect("NEXUS_TEST_POSTGRES_URL");
             let shared_redis = env_or_none("NEXUS_TEST_REDIS_URL").expect("NEXUS_TEST_REDIS_URL");
             let scope = PgScope::new(&pg_url).await;
-            provision::create_postgres_database(
-                &scope.admin_url,
-                &format!("{}master", scope.prefix),
-            )
-            .await
-            .expect("create the master database");
+            let (platform_tpl, tenant_tpl) = crate::pg::templates(&scope.admin_url).await;
+            scope.create_from("master", &platform_tpl).await;
+            tenant_template = Some(tenant_tpl);
             vars.insert("MASTER_DB_URL".into(), scope.url("master"));
             vars.insert("TENANT_DB_URL_TEMPLATE".into(), scope.template());
             vars.insert("REDIS_URL".into(), shared_redis);
@@ -163,6 +163,7 @@ impl TestApp {
             vars,
             dir,
             driver: crate::run::DriverSlot::default(),
+            tenant_template,
             pg,
         }
     }
@@ -242,6 +243,13 @@ impl TestApp {
     /// Creates a tenant with an owner `owner@<slug>.mx`.
     pub async fn tenant(&self, slug: &str) -> TestTenant {
         let owner_email = format!("owner@{slug}.mx");
+        if let (Some(scope), Some(tpl)) = (&self.pg, &self.tenant_template) {
+            // The database provisioning would make, made first as a copy of the migrated
+            // template: provisioning finds it and its migrations have nothing left to do.
+            scope
+                .create_from(&format!("nexus_t_{}", slug.replace('-', "_")), tpl)
+                .await;
+        }
         let created = provision::create_tenant(
             &self.app.platform,
             &self.app.tenants,

@@ -1,4 +1,7 @@
-//! Throw-away PostgreSQL databases for one test, dropped when the test ends.
+//! Throw-away PostgreSQL databases for one test, dropped when the test ends, each copied from a
+//! database migrated once: `CREATE DATABASE … TEMPLATE` copies files, so a test's master and
+//! tenant databases start migrated instead of running every migration again (the migrator then
+//! finds nothing to do).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -45,6 +48,21 @@ impl PgScope {
     #[must_use]
     pub fn url(&self, name: &str) -> String {
         swap_db(&self.admin_url, &format!("{}{name}", self.prefix))
+    }
+
+    /// Creates this scope's database `name` (e.g. `master`, `nexus_t_acme`) as a copy of the
+    /// migrated `template` ([`templates`]).
+    pub async fn create_from(&self, name: &str, template: &str) {
+        let admin = Database::connect(&self.admin_url).await.expect("admin");
+        let sql = format!(
+            "CREATE DATABASE \"{}{name}\" TEMPLATE \"{template}\"",
+            self.prefix
+        );
+        admin
+            .execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = admin.close().await;
     }
 
     /// The tenant URL template of this scope.
@@ -118,4 +136,78 @@ impl Drop for PgScope {
         })
         .join();
     }
+}
+
+/// The migrated templates on this server: `(platform, tenant)` database names, one pair per
+/// schema version (the names carry a hash of the migrations), made by the first test that needs
+/// them and reused by every later test and run. They are renamed into place only once migrated
+/// and closed, so a copy never sees a half-made one or one still connected.
+pub async fn templates(admin_url: &str) -> (String, String) {
+    static MADE: tokio::sync::OnceCell<(String, String)> = tokio::sync::OnceCell::const_new();
+    MADE.get_or_init(|| make_templates(admin_url.to_owned()))
+        .await
+        .clone()
+}
+
+async fn make_templates(admin_url: String) -> (String, String) {
+    use migration::MigratorTrait;
+    use std::hash::{Hash, Hasher};
+    let (platform, tenant) = migration::migration_names();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&platform, &tenant).hash(&mut h);
+    let version = format!("{:012x}", h.finish() & 0xffff_ffff_ffff);
+    let wanted = (
+        format!("nxtpl_{version}_platform"),
+        format!("nxtpl_{version}_tenant"),
+    );
+    let admin = Database::connect(&admin_url).await.expect("admin");
+    // One process makes them; the others wait on the lock, then find them.
+    admin
+        .execute_unprepared("SELECT pg_advisory_lock(73110001)")
+        .await
+        .expect("template lock");
+    for (name, tenant_schema) in [(&wanted.0, false), (&wanted.1, true)] {
+        let exists = admin
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                [name.as_str().into()],
+            ))
+            .await
+            .expect("pg_database")
+            .is_some();
+        if exists {
+            continue;
+        }
+        let making = format!("{name}_making");
+        admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{making}\" WITH (FORCE)"
+            ))
+            .await
+            .expect("drop a half-made template");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{making}\""))
+            .await
+            .expect("create a template");
+        let db = Database::connect(swap_db(&admin_url, &making))
+            .await
+            .expect("connect to the template");
+        if tenant_schema {
+            migration::TenantMigrator::up(&db, None).await
+        } else {
+            migration::PlatformMigrator::up(&db, None).await
+        }
+        .expect("migrate the template");
+        db.close().await.expect("close the template");
+        admin
+            .execute_unprepared(&format!("ALTER DATABASE \"{making}\" RENAME TO \"{name}\""))
+            .await
+            .expect("rename the template into place");
+    }
+    let _ = admin
+        .execute_unprepared("SELECT pg_advisory_unlock(73110001)")
+        .await;
+    let _ = admin.close().await;
+    wanted
 }
