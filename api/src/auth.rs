@@ -1,7 +1,7 @@
 //! Who is calling: the principal from the bearer token, re-checked against the platform database
 //! on every request, and the tenant database handle chosen from that principal only.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use entities::{Error as DomainError, Role};
@@ -315,19 +315,60 @@ impl FromRequestParts<AppState> for TenantCtx {
     }
 }
 
-/// The client's address, from the connection (absent in in-process tests).
+/// The client's address: the connection's, or, when the connection comes from a load balancer
+/// named in `NEXUS_TRUSTED_PROXIES`, the nearest address in `X-Forwarded-For` that is not one of
+/// them (a client can prepend anything to that header; only what our proxies appended counts).
+/// Absent in in-process tests without a connection.
 #[derive(Debug, Clone, Default)]
 pub struct ClientIp(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl ClientIp {
+    /// The client address of a request from `peer` with these headers, trusting `proxies`.
+    #[must_use]
+    pub fn resolve(
+        peer: Option<std::net::IpAddr>,
+        headers: &axum::http::HeaderMap,
+        proxies: &[std::net::IpAddr],
+    ) -> Option<std::net::IpAddr> {
+        let peer = peer?;
+        if !proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|a| a.trim().parse().ok())
+            .collect::<Option<Vec<_>>>()
+            // A malformed header is not evidence of anything: the proxy's own address stands.
+            .unwrap_or_default();
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|a| !proxies.contains(a))
+                .unwrap_or(peer),
+        )
+    }
+}
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    AppState: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|ci| ci.0.ip());
         Ok(Self(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|ci| ci.0.ip().to_string()),
+            Self::resolve(peer, &parts.headers, &state.config.trusted_proxies)
+                .map(|ip| ip.to_string()),
         ))
     }
 }

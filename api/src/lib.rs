@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod jwt;
 pub mod metrics;
 pub mod page;
+pub mod redis_link;
 pub mod request_id;
 pub mod routes;
 pub mod state;

@@ -33,6 +33,8 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Origins allowed by CORS; empty disables CORS, `*` allows any.
     pub cors_origins: Vec<String>,
+    /// Load balancers whose `X-Forwarded-For` names the client ([`crate::auth::ClientIp`]).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Failed logins allowed per account within [`Self::login_window`].
     pub login_failures_per_account: u32,
     /// Failed logins allowed per client address within [`Self::login_window`].
@@ -50,8 +52,12 @@ pub struct ApiConfig {
     pub stamping: bool,
     /// `EXCHANGE_RATE_USD_MXN`: the USD rate until an admin sets one in the tenant.
     pub usd_rate: entities::rules::money::Rate,
-    /// Redis of the stock cache (`REDIS_URL`); `None` caches in-process.
-    pub stock_cache_redis_url: Option<String>,
+    /// The Redis every API process shares (`REDIS_URL`): the stock cache and the login
+    /// throttle's counters. `None` keeps both in the process.
+    pub redis_url: Option<String>,
+    /// Prefix of this deployment's keys in that Redis (`NEXUS_QUEUE_NAMESPACE`), so deployments
+    /// (and tests) sharing a server do not count each other's logins.
+    pub redis_namespace: String,
     /// The tenants' files (a folder, or an S3-compatible bucket): stamped invoices' XML and PDF.
     pub files: entities::files::FileStore,
     /// How long a cached stock view lives (`REDIS_STOCK_TTL`).
@@ -85,6 +91,7 @@ impl ApiConfig {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             body_limit: 1024 * 1024,
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             login_failures_per_account: 5,
             login_failures_per_ip: 20,
             login_window: Duration::from_secs(15 * 60),
@@ -92,7 +99,8 @@ impl ApiConfig {
             vin_enrichment: false,
             stamping: false,
             usd_rate: entities::rules::money::Rate(17_000_000),
-            stock_cache_redis_url: None,
+            redis_url: None,
+            redis_namespace: "nexus".into(),
             files: entities::files::FileStore::new("data/files"),
             stock_cache_ttl: Duration::from_secs(300),
         }
@@ -168,7 +176,7 @@ impl AppState {
         let metrics = HttpMetrics::register(&registry)?;
         let search_metrics = SearchMetrics::register(&registry)?;
         let stock_cache = StockCache::new(
-            config.stock_cache_redis_url.as_deref(),
+            config.redis_url.as_deref(),
             config.stock_cache_ttl,
             &registry,
         )?;
@@ -176,8 +184,15 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             platform,
             tenants,
-            account_throttle: Throttle::new(config.login_failures_per_account, config.login_window),
-            ip_throttle: Throttle::new(config.login_failures_per_ip, config.login_window),
+            account_throttle: Throttle::new(config.login_failures_per_account, config.login_window)
+                .shared(
+                    config.redis_url.as_deref(),
+                    &format!("{}:login:account", config.redis_namespace),
+                ),
+            ip_throttle: Throttle::new(config.login_failures_per_ip, config.login_window).shared(
+                config.redis_url.as_deref(),
+                &format!("{}:login:ip", config.redis_namespace),
+            ),
             config,
             jwt,
             metrics,

@@ -485,6 +485,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.body_limit = config.body_limit;
     api_config.files = config.file_store()?;
     api_config.cors_origins = config.cors_origins.clone();
+    api_config.trusted_proxies = config.trusted_proxies.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
     api_config.vin_enrichment = config.vpic_url.is_some();
     api_config.stamping = config.facturapi_url.is_some();
@@ -493,7 +494,8 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
         config.exchange_rate_usd_mxn,
     )
     .context("EXCHANGE_RATE_USD_MXN")?;
-    api_config.stock_cache_redis_url = config.redis_url.clone();
+    api_config.redis_url = config.redis_url.clone();
+    api_config.redis_namespace = config.queue_namespace.clone();
     api_config.stock_cache_ttl = config.redis_stock_ttl;
     let services = services(&config)?;
     // The relay may run in another process (distributed shape): wake-ups go through Redis too.

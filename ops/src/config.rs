@@ -60,6 +60,10 @@ pub struct Config {
     pub refresh_ttl: Duration,
     /// `NEXUS_CORS_ORIGINS`: comma-separated origins, or `*`; unset disables CORS.
     pub cors_origins: Vec<String>,
+    /// `NEXUS_TRUSTED_PROXIES`: comma-separated addresses of the load balancers in front of the
+    /// API; only a request from one of them has its client address taken from
+    /// `X-Forwarded-For`. Unset: the connection's address, always.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `NEXUS_BODY_LIMIT_BYTES` (default 1 MiB).
     pub body_limit: usize,
     /// `NEXUS_TENANT_MAX_CONNECTIONS` per tenant pool (default 5).
@@ -377,6 +381,23 @@ impl Config {
                 check_http_url("NEXUS_CORS_ORIGINS", o)?;
             }
         }
+        let trusted_proxies = get("NEXUS_TRUSTED_PROXIES")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse::<std::net::IpAddr>().map_err(|_| {
+                            err(
+                                "NEXUS_TRUSTED_PROXIES",
+                                format!("`{p}` is not an IP address (e.g. 10.0.0.5, ::1)"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
         let body_limit = get("NEXUS_BODY_LIMIT_BYTES")
             .map(|v| parse_num::<usize>("NEXUS_BODY_LIMIT_BYTES", &v, "a number of bytes"))
             .transpose()?
@@ -554,6 +575,7 @@ impl Config {
             access_ttl: Duration::from_secs(access_secs),
             refresh_ttl: Duration::from_secs(refresh_days * 24 * 3600),
             cors_origins,
+            trusted_proxies,
             body_limit,
             tenant_max_connections,
             tenant_idle: Duration::from_secs(tenant_idle),
@@ -799,6 +821,7 @@ mod tests {
             ("MEILI_TIMEOUT_MS", "0"),
             ("NEXUS_LOG_FORMAT", "xml"),
             ("NEXUS_CORS_ORIGINS", "example.com"),
+            ("NEXUS_TRUSTED_PROXIES", "10.0.0.1, lb.internal"),
             ("NEXUS_QUEUE_WINDOW", "9000"),
             ("NEXUS_QUEUE_NAMESPACE", "a:b"),
             ("NEXUS_RETENTION_DAYS", "0"),

@@ -38,6 +38,12 @@ pub struct Console {
     pub waker: RelayWaker,
 }
 
+impl axum::extract::FromRef<Console> for AppState {
+    fn from_ref(c: &Console) -> Self {
+        c.state.clone()
+    }
+}
+
 /// The console's router.
 pub fn router(console: Console) -> Router {
     let protected = Router::new()

@@ -23,6 +23,7 @@ shape_tests!(
     a_password_change_ends_every_session,
     login_is_throttled_per_account_with_retry_after,
     login_is_throttled_per_client_address,
+    behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for,
     logins_are_written_to_the_audit_log,
 );
 
@@ -561,4 +562,89 @@ async fn forty_parallel_wrong_guesses_evaluate_at_most_five_and_oversized_creden
         let r = app.send(req).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     }
+}
+
+/// Distributed only: several API processes are the distributed shape's (the embedded shape is
+/// one process on one SQLite folder).
+#[tokio::test]
+async fn guesses_split_across_two_api_processes_share_one_limit() {
+    let Some(app) = TestApp::distributed().await else {
+        return;
+    };
+    let t = app.tenant("dos-api").await;
+    // A second API process on the same databases and Redis, as behind a load balancer.
+    let second = TestApp::build(&app.vars).await.unwrap();
+    let mut unauthorized = 0;
+    for i in 0..40 {
+        let req = TestApp::request(
+            Method::POST,
+            "/pos/api/auth/login",
+            None,
+            Some(&json!({"email": t.owner_email, "password": format!("guess {i}")})),
+            Some(&format!("10.3.0.{i}")),
+        );
+        let status = if i % 2 == 0 {
+            app.send(req).await.status
+        } else {
+            use tower::ServiceExt;
+            second.router.clone().oneshot(req).await.unwrap().status()
+        };
+        match status {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("guess {i}: {other}"),
+        }
+    }
+    // The counters live in Redis: the two processes together evaluated the account's five.
+    assert_eq!(unauthorized, 5, "guesses evaluated");
+}
+
+async fn behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(mut app: TestApp) {
+    app.reconfigure(&[("NEXUS_TRUSTED_PROXIES", "10.0.0.1")])
+        .await;
+    app.tenant("proxy").await;
+    let guess = |from: &str, forwarded: &str, i: usize| {
+        let mut req = TestApp::request(
+            Method::POST,
+            "/pos/api/auth/login",
+            None,
+            Some(&json!({"email": format!("nobody{i}@proxy.mx"), "password": "wrong password"})),
+            Some(from),
+        );
+        req.headers_mut()
+            .insert("x-forwarded-for", forwarded.parse().unwrap());
+        req
+    };
+    // Through the proxy, each client is counted on its own: 20 wrong guesses of one client use
+    // up that client's attempts only.
+    for i in 0..20 {
+        let r = app.send(guess("10.0.0.1", "203.0.113.7", i)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let r = app.send(guess("10.0.0.1", "203.0.113.7", 20)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the client is out of attempts"
+    );
+    // A client cannot choose its address by prepending one: the proxy appends the real one.
+    let r = app
+        .send(guess("10.0.0.1", "198.51.100.1, 203.0.113.7", 21))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "still 203.0.113.7");
+    let r = app.send(guess("10.0.0.1", "203.0.113.8", 22)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "another client behind the proxy"
+    );
+    // From an address that is not a proxy the header is ignored: 198.51.100.9 is counted.
+    for i in 0..20 {
+        let r = app
+            .send(guess("198.51.100.9", &format!("192.0.2.{i}"), 100 + i))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "spoofed guess {i}");
+    }
+    let r = app.send(guess("198.51.100.9", "192.0.2.200", 200)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }

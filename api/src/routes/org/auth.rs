@@ -291,11 +291,11 @@ pub async fn sign_in(
     let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
     // Both attempts are taken before the password is checked (and the first given back if the
     // second is refused): parallel guesses cannot all be evaluated before any is counted.
-    if let Err(retry_after) = state.account_throttle.reserve(&account_key) {
+    if let Err(retry_after) = state.account_throttle.reserve(&account_key).await {
         return Err(ApiError::TooManyRequests { retry_after });
     }
-    if let Err(retry_after) = state.ip_throttle.reserve(&ip_key) {
-        state.account_throttle.release(&account_key);
+    if let Err(retry_after) = state.ip_throttle.reserve(&ip_key).await {
+        state.account_throttle.release(&account_key).await;
         return Err(ApiError::TooManyRequests { retry_after });
     }
     let user = accounts::find_user_by_email(&state.platform, &email).await?;
@@ -322,7 +322,7 @@ pub async fn sign_in(
         ));
     };
     // Right credentials: the address's attempt is given back (its counter is of failures).
-    state.ip_throttle.release(&ip_key);
+    state.ip_throttle.release(&ip_key).await;
     if user.disabled_at.is_some() {
         refused(&state, base, user.id, "disabled").await;
         return Err(ApiError::forbidden(
@@ -348,7 +348,7 @@ pub async fn sign_in(
             refresh_ttl(&state),
         )
         .await?;
-        state.account_throttle.clear(&account_key);
+        state.account_throttle.clear(&account_key).await;
         accounts::touch_login(&state.platform, user.id).await?;
         audit(
             &state,
@@ -400,7 +400,7 @@ pub async fn sign_in(
     let tenant_id = chosen.1.id;
     let issued = sessions::start(&state.platform, user.id, tenant_id, refresh_ttl(&state)).await?;
     let principal = load_principal(&state, user.id, tenant_id, issued.family_id).await?;
-    state.account_throttle.clear(&account_key);
+    state.account_throttle.clear(&account_key).await;
     accounts::touch_login(&state.platform, user.id).await?;
     audit(&state, base.actor(Some(user.id)).tenant(tenant_id)).await;
     issue_tokens(&state, &principal, issued.token).await
