@@ -17,14 +17,14 @@ pub const REPLAYED: &str = "idempotent-replayed";
 
 /// A claimed key (or none, when the client sent no header).
 #[derive(Debug)]
-pub struct Idem {
+struct Idem {
     scope: String,
     key: Option<String>,
 }
 
 /// What [`Idem::claim`] found.
 #[derive(Debug)]
-pub enum Claimed {
+enum Claimed {
     /// Do the work, then [`Idem::finish`] in its transaction (or [`Idem::release`] on failure).
     Fresh(Idem),
     /// The first answer, to send again.

@@ -26,8 +26,9 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, body_as};
-use crate::idempotency::{Claimed, Idem};
-use crate::routes::counter::sales::{LineRequest, PaymentRequest, payments, run_checkout, seller};
+use crate::routes::counter::sales::{
+    LineRequest, PaymentRequest, checked_out, checkout_in, payments, seller,
+};
 use crate::state::AppState;
 
 /// The quote routes (authenticated) and the public page.
@@ -394,53 +395,51 @@ pub async fn convert_quote(
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
     let req: ConvertQuote = body_as(&raw)?;
-    let scope = format!("quotes.convert:{id}");
-    let idem = match Idem::claim(&ctx.db, &headers, &scope, &raw).await? {
-        Claimed::Replay(resp) => return Ok(resp),
-        Claimed::Fresh(i) => i,
-    };
-    let prepared = async {
-        let d = visible(&ctx, id).await?;
-        let st = d.status(entities::now()).to_owned();
-        if st == quotes::Status::Expired && !req.reprice {
-            return Err(ApiError::Conflict {
-                code: "quote_expired",
-                message: "the quote's prices expired; send reprice: true to sell at today's prices"
-                    .into(),
-            });
-        }
-        if st != quotes::Status::Open && st != quotes::Status::Expired {
-            return Err(ApiError::Conflict {
-                code: "quote_not_open",
-                message: format!("the quote is {st}"),
-            });
-        }
-        let valid = st == quotes::Status::Open;
-        Ok(NewSale {
-            branch_id: d.quote.branch_id,
-            customer_id: d.quote.customer_id,
-            price_list: Some(d.quote.price_list.clone()),
-            lines: d.inputs(valid),
-            payments: payments(&req.payments)?,
-            note: req.note.clone(),
-            quote_id: Some(id),
-            fixed_rate: valid.then_some(Rate(d.quote.exchange_rate_micros)),
-        })
-    }
-    .await;
-    let new = match prepared {
-        Ok(n) => n,
-        Err(e) => {
-            idem.release(&ctx.db).await;
-            return Err(e);
-        }
-    };
-    let (status, body) = run_checkout(&state, &ctx, &idem, new, None, async |txn, out| {
-        quotes::mark_converted(txn, id, out.doc.sale.id).await?;
-        Ok(())
-    })
+    let written = crate::idempotency::write_once(
+        &ctx.db,
+        &headers,
+        &format!("quotes.convert:{id}"),
+        &raw,
+        StatusCode::CREATED,
+        async |txn| {
+            let new = async {
+                let d = visible(&ctx, id).await?;
+                let st = d.status(entities::now()).to_owned();
+                if st == quotes::Status::Expired && !req.reprice {
+                    return Err(ApiError::Conflict {
+                        code: "quote_expired",
+                        message: "the quote's prices expired; send reprice: true to sell at today's prices"
+                            .into(),
+                    });
+                }
+                if st != quotes::Status::Open && st != quotes::Status::Expired {
+                    return Err(ApiError::Conflict {
+                        code: "quote_not_open",
+                        message: format!("the quote is {st}"),
+                    });
+                }
+                let valid = st == quotes::Status::Open;
+                Ok(NewSale {
+                    branch_id: d.quote.branch_id,
+                    customer_id: d.quote.customer_id,
+                    price_list: Some(d.quote.price_list.clone()),
+                    lines: d.inputs(valid),
+                    payments: payments(&req.payments)?,
+                    note: req.note.clone(),
+                    quote_id: Some(id),
+                    fixed_rate: valid.then_some(Rate(d.quote.exchange_rate_micros)),
+                })
+            }
+            .await?;
+            checkout_in(&state, &ctx, txn, new, None, async |txn, out| {
+                quotes::mark_converted(txn, id, out.doc.sale.id).await?;
+                Ok(())
+            })
+            .await
+        },
+    )
     .await?;
-    Ok((status, Json(body)).into_response())
+    Ok(checked_out(&state, &ctx, written).await)
 }
 
 /// Cancels an open quote.

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use entities::counter::sales::{
     self, CheckoutOutcome, LineInput, Method, NewSale, PaymentInput, SaleDoc, SaleFilter, Seller,
 };
-use entities::db::begin_write;
 use entities::rules::money::{Currency, Money, Rate};
 use entities::{PageRequest, sea_orm};
 use entities::{
@@ -36,7 +35,7 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, body_as};
-use crate::idempotency::{Claimed, Idem};
+use crate::idempotency::Written;
 use crate::state::AppState;
 
 /// The sales routes.
@@ -425,68 +424,70 @@ async fn cart_lines(ctx: &TenantCtx) -> ApiResult<(cart::Model, Vec<LineInput>)>
     Ok((c, inputs))
 }
 
-/// Runs a checkout in one transaction with its jobs and the idempotency answer, then wakes the
-/// relay and drops the stock cache of the items sold. Shared by sales and quote conversion.
-pub(crate) async fn run_checkout(
+/// A checkout in the caller's write transaction, with its jobs: the sale's answer and the
+/// items whose stock changed. Shared by sales and quote conversion, each through
+/// [`crate::idempotency::write_once`]; the caller then runs [`checked_out`].
+pub(crate) async fn checkout_in(
     state: &AppState,
     ctx: &TenantCtx,
-    idem: &Idem,
+    txn: &sea_orm::DatabaseTransaction,
     new: NewSale,
     close_cart: Option<Uuid>,
     after: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, &CheckoutOutcome) -> ApiResult<()>,
-) -> ApiResult<(StatusCode, serde_json::Value)> {
+) -> ApiResult<(serde_json::Value, Vec<Uuid>)> {
     let tenant_id = ctx.principal.tenant.id;
-    let result = async {
-        let txn = begin_write(&ctx.db).await?;
-        let out = sales::checkout(&txn, &seller(ctx), new, state.config.usd_rate).await?;
-        if let Some(cart_id) = close_cart {
-            sales::close_cart(&txn, cart_id).await?;
-        }
-        after(&txn, &out).await?;
+    let out = sales::checkout(txn, &seller(ctx), new, state.config.usd_rate).await?;
+    if let Some(cart_id) = close_cart {
+        sales::close_cart(txn, cart_id).await?;
+    }
+    after(txn, &out).await?;
+    jobs::outbox::enqueue(
+        txn,
+        &SaleCompleted {
+            tenant_id,
+            sale_id: out.doc.sale.id,
+        },
+    )
+    .await?;
+    if !out.low_stock.is_empty() {
         jobs::outbox::enqueue(
-            &txn,
-            &SaleCompleted {
+            txn,
+            &LowStock {
                 tenant_id,
-                sale_id: out.doc.sale.id,
+                source: format!("sale:{}", out.doc.sale.id),
+                balances: out
+                    .low_stock
+                    .iter()
+                    .map(|l| LowBalance {
+                        item_id: l.item_id,
+                        warehouse_id: l.warehouse_id,
+                        qty: l.qty,
+                        min_qty: l.min_qty,
+                    })
+                    .collect(),
             },
         )
         .await?;
-        if !out.low_stock.is_empty() {
-            jobs::outbox::enqueue(
-                &txn,
-                &LowStock {
-                    tenant_id,
-                    source: format!("sale:{}", out.doc.sale.id),
-                    balances: out
-                        .low_stock
-                        .iter()
-                        .map(|l| LowBalance {
-                            item_id: l.item_id,
-                            warehouse_id: l.warehouse_id,
-                            qty: l.qty,
-                            min_qty: l.min_qty,
-                        })
-                        .collect(),
-                },
-            )
-            .await?;
-        }
-        let body = serde_json::to_value(SaleView::from(&out.doc))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        idem.finish(&txn, StatusCode::CREATED, &body).await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>((body, out.touched_items))
     }
-    .await;
-    match result {
-        Ok((body, touched)) => {
+    let body = serde_json::to_value(SaleView::from(&out.doc))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((body, out.touched_items))
+}
+
+/// The answer of a checkout: the replayed first one, or this one after the relay was woken and
+/// the sold items left the stock cache.
+pub(crate) async fn checked_out(
+    state: &AppState,
+    ctx: &TenantCtx,
+    written: Written<Vec<Uuid>>,
+) -> Response {
+    match written {
+        Written::Replayed(resp) => resp,
+        Written::Done(status, body, touched) => {
+            let tenant_id = ctx.principal.tenant.id;
             state.waker.wake(tenant_id);
             state.stock_changed(tenant_id, &touched).await;
-            Ok((StatusCode::CREATED, body))
-        }
-        Err(e) => {
-            idem.release(&ctx.db).await;
-            Err(e)
+            (status, Json(body)).into_response()
         }
     }
 }
@@ -520,21 +521,19 @@ pub async fn create_sale(
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
     let req: CheckoutRequest = body_as(&raw)?;
-    let idem = match Idem::claim(&ctx.db, &headers, "sales.create", &raw).await? {
-        Claimed::Replay(resp) => return Ok(resp),
-        Claimed::Fresh(i) => i,
-    };
-    let prepared = prepare(&ctx, req).await;
-    let (new, cart_id) = match prepared {
-        Ok(p) => p,
-        Err(e) => {
-            idem.release(&ctx.db).await;
-            return Err(e);
-        }
-    };
-    let (status, body) =
-        run_checkout(&state, &ctx, &idem, new, cart_id, async |_, _| Ok(())).await?;
-    Ok((status, Json(body)).into_response())
+    let written = crate::idempotency::write_once(
+        &ctx.db,
+        &headers,
+        "sales.create",
+        &raw,
+        StatusCode::CREATED,
+        async |txn| {
+            let (new, cart_id) = prepare(&ctx, req).await?;
+            checkout_in(&state, &ctx, txn, new, cart_id, async |_, _| Ok(())).await
+        },
+    )
+    .await?;
+    Ok(checked_out(&state, &ctx, written).await)
 }
 
 async fn prepare(ctx: &TenantCtx, req: CheckoutRequest) -> ApiResult<(NewSale, Option<Uuid>)> {
@@ -1001,36 +1000,33 @@ async fn run_return(
         scope,
         raw,
     } = ask;
-    let idem = match Idem::claim(&ctx.db, headers, &scope, raw).await? {
-        Claimed::Replay(resp) => return Ok(resp),
-        Claimed::Fresh(i) => i,
-    };
-    let result = async {
-        let txn = begin_write(&ctx.db).await?;
-        let r = sales::return_items(&txn, &seller(ctx), id, &lines, reason, cancel).await?;
-        let body = serde_json::to_value(ReturnView {
-            id: r.ret.id,
-            kind: r.ret.kind.clone(),
-            refund: Money(r.ret.refund_cents),
-            savings: Money(r.ret.savings_cents),
-            sale: (&r.sale).into(),
-        })
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-        idem.finish(&txn, StatusCode::CREATED, &body).await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>((body, r.touched_items))
-    }
-    .await;
-    match result {
-        Ok((body, touched)) => {
+    let written = crate::idempotency::write_once(
+        &ctx.db,
+        headers,
+        &scope,
+        raw,
+        StatusCode::CREATED,
+        async |txn| {
+            let r = sales::return_items(txn, &seller(ctx), id, &lines, reason, cancel).await?;
+            let body = serde_json::to_value(ReturnView {
+                id: r.ret.id,
+                kind: r.ret.kind.clone(),
+                refund: Money(r.ret.refund_cents),
+                savings: Money(r.ret.savings_cents),
+                sale: (&r.sale).into(),
+            })
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((body, r.touched_items))
+        },
+    )
+    .await?;
+    Ok(match written {
+        Written::Replayed(resp) => resp,
+        Written::Done(status, body, touched) => {
             state.stock_changed(ctx.principal.tenant.id, &touched).await;
-            Ok((StatusCode::CREATED, Json(body)).into_response())
+            (status, Json(body)).into_response()
         }
-        Err(e) => {
-            idem.release(&ctx.db).await;
-            Err(e)
-        }
-    }
+    })
 }
 
 /// Returns units of a sale (manager and up): stock goes back to the warehouse it came from

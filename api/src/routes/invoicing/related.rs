@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use entities::invoicing::related::{self, CreditNoteAsk, PaymentAsk};
 use entities::rules::money::Money;
 use entities::{
@@ -26,7 +26,6 @@ use super::views::InvoiceView;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, body_as};
-use crate::idempotency::{Claimed, Idem};
 use crate::state::AppState;
 
 /// The routes of credit notes and payment complements.
@@ -261,44 +260,33 @@ pub async fn record_payment(
     let req: PaymentRequest = body_as(&raw)?;
     let inv = visible_invoice(&ctx, id).await?;
     let amount = Money::from_decimal("amount", req.amount)?;
-    let idem = match Idem::claim(&ctx.db, &headers, &format!("invoices.payment:{id}"), &raw).await?
-    {
-        Claimed::Replay(resp) => return Ok(resp),
-        Claimed::Fresh(i) => i,
-    };
     let tenant_id = ctx.principal.tenant.id;
-    let result = async {
-        let txn = entities::db::begin_write(&ctx.db).await?;
-        let rec = related::record_payment(
-            &txn,
-            Some(ctx.principal.user_id),
-            inv.id,
-            PaymentAsk {
-                amount,
-                payment_form: req.payment_form,
-                paid_at: req.paid_at,
-                reference: req.reference,
-            },
-        )
-        .await?;
-        super::follow_up::enqueue_stamp(&state, &txn, tenant_id, rec.complement.id).await?;
-        let body = serde_json::to_value(PaymentView::new(&rec.payment, Some(&rec.complement)))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        idem.finish(&txn, StatusCode::CREATED, &body).await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(body)
-    }
-    .await;
-    match result {
-        Ok(body) => {
-            state.waker.wake(tenant_id);
-            Ok((StatusCode::CREATED, Json(body)).into_response())
-        }
-        Err(e) => {
-            idem.release(&ctx.db).await;
-            Err(e)
-        }
-    }
+    let written = crate::idempotency::write_once_with(
+        &ctx.db,
+        &headers,
+        &format!("invoices.payment:{id}"),
+        &raw,
+        async |txn| {
+            let rec = related::record_payment(
+                txn,
+                Some(ctx.principal.user_id),
+                inv.id,
+                PaymentAsk {
+                    amount,
+                    payment_form: req.payment_form,
+                    paid_at: req.paid_at,
+                    reference: req.reference,
+                },
+            )
+            .await?;
+            super::follow_up::enqueue_stamp(&state, txn, tenant_id, rec.complement.id).await?;
+            let body = serde_json::to_value(PaymentView::new(&rec.payment, Some(&rec.complement)))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((StatusCode::CREATED, body, true))
+        },
+    )
+    .await?;
+    Ok(written.response_then(|| state.waker.wake(tenant_id)))
 }
 
 /// A credit note in an invoice's account.
