@@ -226,7 +226,7 @@ pub async fn run(s: Settings) -> Result<Report> {
     for chunk in items.chunks(200) {
         let lines: Vec<Value> = chunk
             .iter()
-            .map(|id| json!({"item_id": id, "delta": 10_000_000}))
+            .map(|id| json!({"item_id": id, "delta": 1_000_000}))
             .collect();
         let r = call(
             &http,
