@@ -38,6 +38,20 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// The envelope of an outbox row of `tenant_id`: its job, attempt and payload, due when the
+    /// row became available. The relay pushes these; tests that run jobs in-task deliver them.
+    #[must_use]
+    pub fn of_outbox_row(row: entities::jobs::tables::outbox::Model, tenant_id: Uuid) -> Self {
+        Self {
+            name: row.job_name,
+            tenant_id,
+            outbox_id: row.id,
+            attempt: u32::try_from(row.attempt).unwrap_or(0),
+            payload: row.payload,
+            due_at_us: Some(row.available_at.max(row.created_at).timestamp_micros()),
+        }
+    }
+
     /// The idempotency key of the job: unique across tenants and stable across deliveries.
     #[must_use]
     pub fn key(&self) -> String {

@@ -238,19 +238,31 @@ pub fn runtime_on(app: &TestApp, fake: &FacturapiFake, timeout: Duration) -> Run
 /// Waits (up to a minute) until the invoice `id` has `status`, running the due jobs first when
 /// the test drives them; answers the invoice.
 pub async fn invoice_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
+    invoice_field_when(app, token, id, "status", &[status]).await
+}
+
+/// Waits (up to a minute) until the invoice `id`'s `field` is one of `values`, running the due
+/// jobs first when the test drives them; answers the invoice.
+pub async fn invoice_field_when(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    field: &str,
+    values: &[&str],
+) -> Value {
     let mut last = Value::Null;
     for _ in 0..1200 {
         app.run_jobs().await;
         let r = app
             .get(&format!("/pos/api/invoices/{id}"), Some(token))
             .await;
-        if r.json["status"] == status {
+        if values.iter().any(|v| r.json[field] == *v) {
             return r.json;
         }
         last = r.json;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("invoice {id} never became {status}: {last}");
+    panic!("invoice {id}'s {field} never became one of {values:?}: {last}");
 }
 /// The body the fake received for `external_id` and stamped (status 200), the last one.
 #[must_use]

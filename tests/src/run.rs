@@ -97,14 +97,7 @@ impl TestApp {
                     outbox::mark_sent(&db, &[(row.id, row.attempt)], entities::now())
                         .await
                         .expect("mark sent");
-                    let env = jobs::Envelope {
-                        name: row.job_name,
-                        tenant_id: t.id,
-                        outbox_id: row.id,
-                        attempt: u32::try_from(row.attempt).unwrap_or(0),
-                        payload: row.payload,
-                        due_at_us: None,
-                    };
+                    let env = jobs::Envelope::of_outbox_row(row, t.id);
                     rt.execute(serde_json::to_value(&env).expect("envelope"))
                         .await
                         .expect("delivery");

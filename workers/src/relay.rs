@@ -373,14 +373,7 @@ impl Relay {
                 let pushed: Vec<(i64, i32)> = due.iter().map(|r| (r.id, r.attempt)).collect();
                 let envelopes = due
                     .into_iter()
-                    .map(|r| Envelope {
-                        name: r.job_name,
-                        tenant_id: t.id,
-                        outbox_id: r.id,
-                        attempt: u32::try_from(r.attempt).unwrap_or(0),
-                        payload: r.payload,
-                        due_at_us: Some(r.available_at.max(r.created_at).timestamp_micros()),
-                    })
+                    .map(|r| Envelope::of_outbox_row(r, t.id))
                     .collect();
                 if let Err(e) = self.backend.push(q, envelopes).await {
                     if let Some(m) = &self.metrics {

@@ -11,7 +11,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::cfdi::{
-    FiscalShop, Paid, cents, facturapi_total, fiscal_shop, invoice_when, stamped_body, workers_on,
+    FiscalShop, Paid, cents, facturapi_total, fiscal_shop, invoice_field_when, invoice_when,
+    stamped_body, workers_on,
 };
 use tests::fakes::facturapi::{self, FacturapiFake};
 use tests::shop::Shop;
@@ -462,23 +463,6 @@ async fn the_fake_refuses_a_credit_note_without_related_documents(_app: TestApp)
     assert_eq!(fake.stamp_count("e-1"), 1);
 }
 
-/// Waits (up to a minute) until the invoice `id`'s cancellation is one of `statuses`.
-async fn cancellation_when(app: &TestApp, token: &str, id: &str, statuses: &[&str]) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..1200 {
-        app.run_jobs().await;
-        let r = app
-            .get(&format!("/pos/api/invoices/{id}"), Some(token))
-            .await;
-        if statuses.iter().any(|s| r.json["cancellation_status"] == *s) {
-            return r.json;
-        }
-        last = r.json;
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("invoice {id}'s cancellation never became {statuses:?}: {last}");
-}
-
 async fn an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands(app: TestApp) {
     let fake = FacturapiFake::start().await;
     let (f, sale, inv, _w) = invoiced(&app, "nc8", &fake, Paid::Card).await;
@@ -528,11 +512,25 @@ async fn an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands(app: TestA
     // Once the note is cancelled, the invoice can be.
     let r = cancel(note.clone()).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
-    cancellation_when(&app, &f.s.owner, &note, &["accepted"]).await;
+    invoice_field_when(
+        &app,
+        &f.s.owner,
+        &note,
+        "cancellation_status",
+        &["accepted"],
+    )
+    .await;
     let r = cancel(inv_id.clone()).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     // Above $1,000 the receiver has a say: pending until then.
-    cancellation_when(&app, &f.s.owner, &inv_id, &["pending", "accepted"]).await;
+    invoice_field_when(
+        &app,
+        &f.s.owner,
+        &inv_id,
+        "cancellation_status",
+        &["pending", "accepted"],
+    )
+    .await;
     assert_eq!(asked(), 1);
 }
 

@@ -404,7 +404,7 @@ pub async fn convert_quote(
         async |txn| {
             let new = async {
                 let d = visible(&ctx, id).await?;
-                let st = d.status(entities::now()).to_owned();
+                let st = d.status(entities::now());
                 if st == quotes::Status::Expired && !req.reprice {
                     return Err(ApiError::Conflict {
                         code: "quote_expired",
