@@ -208,6 +208,51 @@ pub fn rule_of(method: &Method, path: &str) -> Option<&'static Rule> {
         .find(|r| r.path == path && r.method == method.as_str())
 }
 
+/// Adds to the OpenAPI document the 403 that the table makes every endpoint answer whose rule
+/// does not admit every role, where a handler's own description does not already say it: the
+/// refusal comes from the table, so the document takes it from there too.
+pub fn document(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder, content::ContentBuilder};
+    for r in RULES.iter().filter(|r| r.who != Who::Members) {
+        let method = match r.method {
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            "DELETE" => HttpMethod::Delete,
+            _ => continue,
+        };
+        let Some(item) = doc.paths.paths.get_mut(r.path) else {
+            continue;
+        };
+        let op = match method {
+            HttpMethod::Get => item.get.as_mut(),
+            HttpMethod::Post => item.post.as_mut(),
+            HttpMethod::Put => item.put.as_mut(),
+            HttpMethod::Patch => item.patch.as_mut(),
+            HttpMethod::Delete => item.delete.as_mut(),
+            _ => None,
+        };
+        if let Some(op) = op {
+            op.responses
+                .responses
+                .entry("403".to_owned())
+                .or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description(format!("`forbidden`: this needs {}", r.who.label()))
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build()
+                        .into()
+                });
+        }
+    }
+}
+
 /// The table as `docs/roles.md` shows it.
 #[must_use]
 pub fn markdown() -> String {

@@ -86,7 +86,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
 /// The OpenAPI document of the API.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    openapi_router().split_for_parts().1
+    let mut doc = openapi_router().split_for_parts().1;
+    access::document(&mut doc);
+    doc
 }
 
 async fn not_found() -> ApiError {
@@ -139,7 +141,8 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// # Errors
 /// When the OpenAPI document cannot be serialised.
 pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
-    let (routes, doc) = openapi_router().split_for_parts();
+    let (routes, mut doc) = openapi_router().split_for_parts();
+    access::document(&mut doc);
     let spec = routes::system::health::OpenApiJson(Arc::new(doc.to_pretty_json()?));
     let body_limit = state.config.body_limit;
     let cors = cors(&state.config.cors_origins);

@@ -113,3 +113,19 @@ fn docs_roles_md_is_the_table() {
          NEXUS_UPDATE_ROLES=1 cargo test -p tests --test integration roles"
     );
 }
+
+#[test]
+fn every_endpoint_that_refuses_a_role_documents_its_403() {
+    let doc = serde_json::to_value(api::openapi()).unwrap();
+    let undocumented: Vec<String> = RULES
+        .iter()
+        .filter(|r| !Role::ALL.iter().all(|role| r.who.admits(*role)))
+        .filter(|r| {
+            doc["paths"][r.path][r.method.to_lowercase()]["responses"]
+                .get("403")
+                .is_none()
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(undocumented.is_empty(), "{undocumented:?}");
+}

@@ -303,7 +303,7 @@ impl crate::page::Listed for QuoteView {
     path = "/pos/api/quotes",
     tag = "quotes",
     params(QuoteQuery),
-    responses((status = 200, body = QuotePage)),
+    responses((status = 200, body = QuotePage), (status = 422, description = "`status` is not open, expired, converted or cancelled", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn list_quotes(
