@@ -48,6 +48,10 @@ impl TenantDbLocation {
 struct Slot {
     conn: OnceCell<DatabaseConnection>,
     last_used_ms: AtomicU64,
+    /// Held while the pool is being opened: one attempt at a time.
+    opening: tokio::sync::Mutex<()>,
+    /// The last failed attempt to open the pool: when, and why.
+    failed: Mutex<Option<(Instant, String)>>,
 }
 
 /// Hands out one pool per tenant, opened on first use and closed after a while unused.
@@ -113,21 +117,52 @@ impl TenantRegistry {
                     Arc::new(Slot {
                         conn: OnceCell::new(),
                         last_used_ms: AtomicU64::new(0),
+                        opening: tokio::sync::Mutex::new(()),
+                        failed: Mutex::new(None),
                     })
                 })
                 .clone()
         };
         slot.last_used_ms.store(self.now_ms(), Ordering::Relaxed);
+        if let Some(conn) = slot.conn.get() {
+            return Ok(conn.clone());
+        }
+        // One attempt at a time, and callers that waited for a failed attempt get its error:
+        // with the server down, each attempt can take the whole connect timeout, and callers
+        // trying one after the other would each wait that long (workers held for minutes).
+        let asked = Instant::now();
+        let _opening = slot.opening.lock().await;
+        if let Some(conn) = slot.conn.get() {
+            return Ok(conn.clone());
+        }
+        let failed_meanwhile = slot
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| *at >= asked)
+            .map(|(_, e)| e.clone());
+        if let Some(e) = failed_meanwhile {
+            return Err(Error::Internal(e));
+        }
+        tracing::debug!(tenant.id = %tenant.id, "opening tenant database {}", tenant.slug);
         let url = self.location.url_for(tenant);
-        let conn = slot
-            .conn
-            .get_or_try_init(|| async {
-                tracing::debug!(tenant.id = %tenant.id, "opening tenant database {}", tenant.slug);
-                crate::db::connect(&url, self.max_connections).await
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("tenant database {}: {e}", tenant.slug)))?;
-        Ok(conn.clone())
+        match crate::db::connect(&url, self.max_connections).await {
+            Ok(conn) => {
+                // Only this holder of `opening` sets it.
+                let _ = slot.conn.set(conn.clone());
+                Ok(conn)
+            }
+            Err(e) => {
+                let e = format!("tenant database {}: {e}", tenant.slug);
+                *slot
+                    .failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((Instant::now(), e.clone()));
+                Err(Error::Internal(e))
+            }
+        }
     }
 
     /// How many tenant pools are open.

@@ -254,7 +254,7 @@ impl QueueBackend {
             .map(|e| {
                 // Dedupe by idempotency key only: apalis-sqlite turns a repeated task id into a
                 // unique-constraint error instead of a skip.
-                let key = e.push_key();
+                let key = e.dedupe_key();
                 TaskBuilder::new(e).idempotency_key(key).build()
             })
             .collect();

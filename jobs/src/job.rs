@@ -35,6 +35,20 @@ pub struct Envelope {
     /// this is the enqueue→start latency operators watch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at_us: Option<i64>,
+    /// How many times the outbox row was put back in line after the queue lost its push or a
+    /// worker deferred it (its tenant's database was down): part of [`Envelope::dedupe_key`], so
+    /// the backend does not drop the new push as a duplicate of the first. Not part of the run's
+    /// identity ([`Envelope::push_key`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub requeued: u32,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes fields by reference"
+)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Envelope {
@@ -49,6 +63,7 @@ impl Envelope {
             attempt: u32::try_from(row.attempt).unwrap_or(0),
             payload: row.payload,
             due_at_us: Some(row.available_at.max(row.created_at).timestamp_micros()),
+            requeued: u32::try_from(row.relay_attempts).unwrap_or(0),
         }
     }
 
@@ -63,6 +78,18 @@ impl Envelope {
     #[must_use]
     pub fn push_key(&self) -> String {
         format!("{}:{}:{}", self.tenant_id, self.outbox_id, self.attempt)
+    }
+
+    /// The backend's dedupe key of this push: [`Envelope::push_key`], with the number of times
+    /// the row was put back in line when it was. The backend remembers a key for days after its
+    /// job ran, so a row pushed again under its first key would be dropped.
+    #[must_use]
+    pub fn dedupe_key(&self) -> String {
+        if self.requeued == 0 {
+            self.push_key()
+        } else {
+            format!("{}~{}", self.push_key(), self.requeued)
+        }
     }
 
     /// Reads the payload as a job of type `J`.
@@ -123,6 +150,7 @@ mod tests {
             attempt: 2,
             payload,
             due_at_us: None,
+            requeued: 0,
         }
     }
 
@@ -131,6 +159,14 @@ mod tests {
         let e = envelope("ping", serde_json::json!({}));
         assert_eq!(e.key(), "00000000-0000-0000-0000-000000000000:7");
         assert_eq!(e.push_key(), "00000000-0000-0000-0000-000000000000:7:2");
+        assert_eq!(e.dedupe_key(), e.push_key());
+        let again = Envelope { requeued: 1, ..e };
+        assert_eq!(
+            again.dedupe_key(),
+            "00000000-0000-0000-0000-000000000000:7:2~1",
+            "a row put back in line is pushed under a new dedupe key"
+        );
+        assert_eq!(again.push_key(), "00000000-0000-0000-0000-000000000000:7:2");
     }
 
     #[test]

@@ -144,7 +144,8 @@ pub enum OperatorCommand {
 /// Job subcommands.
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
-    /// Per queue: jobs waiting in the backend, outbox rows not yet pushed, runs by status.
+    /// Per queue: jobs waiting in the backend, outbox rows not yet pushed, rows pushed over a
+    /// minute ago with no run started (deep in the queue, or lost by it), runs by status.
     Stats,
     /// Dead and quarantined runs, newest first, with their reason.
     Failed {
@@ -635,18 +636,20 @@ async fn jobs_command(cfg: Config, cmd: JobsCommand) -> Result<()> {
             let backend = app::queue_backend(&cfg).await?;
             let stats = admin::stats(&platform, &reg, &backend).await?;
             println!(
-                "{:<14} {:>9} {:>9}  RUNS BY STATUS ({})",
+                "{:<14} {:>9} {:>9} {:>10}  RUNS BY STATUS ({})",
                 "QUEUE",
                 "WAITING",
                 "OUTBOX",
+                "UNSTARTED",
                 backend.name()
             );
             for (q, s) in stats.queues {
                 let runs: Vec<String> = s.runs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 println!(
-                    "{q:<14} {:>9} {:>9}  {}",
+                    "{q:<14} {:>9} {:>9} {:>10}  {}",
                     s.waiting,
                     s.outbox,
+                    s.unstarted,
                     runs.join(" ")
                 );
             }

@@ -631,7 +631,9 @@ async fn jobs_page(
     }
     b.push_str(
         "<h2>Queues</h2><table id=\"queues\"><tr><th>queue</th><th>waiting</th><th>delayed</th>\
-         <th>running</th><th>done (kept)</th><th>outbox (not pushed)</th><th>runs by status</th></tr>",
+         <th>running</th><th>done (kept)</th><th>outbox (not pushed)</th>\
+         <th title=\"pushed over a minute ago, no run started: waiting deep in the queue, or lost \
+         by it and about to be pushed again\">pushed, not started</th><th>runs by status</th></tr>",
     );
     for v in &queues {
         let runs: BTreeMap<&str, u64> =
@@ -644,13 +646,15 @@ async fn jobs_page(
         let c = &v.stats.backend;
         let _ = write!(
             b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td></tr>",
             v.queue,
             c.waiting,
             c.delayed,
             c.running,
             c.done,
             v.stats.outbox,
+            v.stats.unstarted,
             esc(&runs)
         );
     }

@@ -98,9 +98,14 @@ impl TestApp {
                         .await
                         .expect("mark sent");
                     let env = jobs::Envelope::of_outbox_row(row, t.id);
-                    rt.execute(serde_json::to_value(&env).expect("envelope"))
-                        .await
-                        .expect("delivery");
+                    let outcome = rt
+                        .execute(serde_json::to_value(&env).expect("envelope"))
+                        .await;
+                    // A test's tenant database does not go down unless the test breaks it.
+                    assert!(
+                        !matches!(outcome, workers::runtime::Outcome::Deferred(_)),
+                        "delivery deferred: {outcome:?}"
+                    );
                     round += 1;
                 }
             }

@@ -44,6 +44,10 @@ pub struct QueueStats {
     pub backend: jobs::backend::QueueCounts,
     /// Outbox rows not yet pushed (all tenants).
     pub outbox: u64,
+    /// Outbox rows pushed more than [`UNSTARTED_AFTER`] ago (within a day) whose run never
+    /// started, or whose worker died: jobs still waiting in a deep queue, or lost by it (Redis
+    /// restarted empty) and about to be pushed again by the relay. Should fall to zero.
+    pub unstarted: u64,
     /// Runs by status (all tenants).
     pub runs: BTreeMap<String, u64>,
 }
@@ -99,6 +103,9 @@ pub async fn stats(
     })
 }
 
+/// How long after its push a job with no run counts as [`QueueStats::unstarted`].
+pub const UNSTARTED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn count_tenant(
     registry: &TenantRegistry,
     t: &tenant::Model,
@@ -106,9 +113,20 @@ async fn count_tenant(
 ) -> Result<(), AdminError> {
     {
         let db = registry.connection(t).await?;
+        let now = entities::now();
+        let before = now - chrono::Duration::from_std(UNSTARTED_AFTER).unwrap_or_default();
+        let lease_before = now - chrono::Duration::seconds(30);
         for q in Queue::ALL {
             let s = out.entry(q.name()).or_default();
             s.outbox += outbox::unsent(q.name()).count(&db).await?;
+            s.unstarted += outbox::count_unstarted(
+                &db,
+                q.name(),
+                now - chrono::Duration::days(1),
+                before,
+                lease_before,
+            )
+            .await?;
             let rows: Vec<(String, i64)> = job_run::Entity::find()
                 .select_only()
                 .column(job_run::Column::Status)

@@ -54,6 +54,7 @@ fn envelope(n: u64) -> Envelope {
         attempt: 0,
         payload: serde_json::json!({"n": n, "t": micros_now()}),
         due_at_us: None,
+        requeued: 0,
     }
 }
 

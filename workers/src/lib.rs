@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod admin;
 pub mod bench;
+pub mod breaker;
 pub mod metrics;
 pub mod pool;
 pub mod relay;

@@ -15,6 +15,7 @@ pub struct JobMetrics {
     running: IntGaugeVec,
     duration: HistogramVec,
     latency: HistogramVec,
+    tenants_down: prometheus::IntGauge,
 }
 
 impl JobMetrics {
@@ -31,7 +32,7 @@ impl JobMetrics {
             Opts::new(
                 "nexus_jobs_finished_total",
                 "Job runs finished, per queue and outcome (done, retrying, dead, quarantined, \
-                 skipped)",
+                 skipped, deferred: not run because the tenant's database was down)",
             ),
             &["queue", "outcome"],
         )?;
@@ -54,6 +55,11 @@ impl JobMetrics {
             .buckets(exponential_buckets(0.0005, 2.0, 24)?),
             &["queue"],
         )?;
+        let tenants_down = prometheus::IntGauge::new(
+            "nexus_tenants_down",
+            "Tenants whose database this process cannot reach; their jobs wait in the outbox",
+        )?;
+        registry.register(Box::new(tenants_down.clone()))?;
         registry.register(Box::new(started.clone()))?;
         registry.register(Box::new(finished.clone()))?;
         registry.register(Box::new(running.clone()))?;
@@ -65,6 +71,7 @@ impl JobMetrics {
             running,
             duration,
             latency,
+            tenants_down,
         })
     }
 
@@ -90,6 +97,18 @@ impl JobMetrics {
             .with_label_values(&[q])
             .observe(took.as_secs_f64());
         self.finished.with_label_values(&[q, outcome]).inc();
+    }
+
+    /// How many tenants are down now.
+    pub fn tenants_down(&self, n: usize) {
+        self.tenants_down.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// A delivery was acknowledged without a run because its tenant's database is down.
+    pub fn deferred(&self, queue: Queue) {
+        self.finished
+            .with_label_values(&[queue.name(), "deferred"])
+            .inc();
     }
 }
 

@@ -123,14 +123,16 @@ impl PollStrategy for Ticker {
 /// our runtime (and dies there with a reason) instead of stopping the worker.
 async fn handle(raw: serde_json::Value, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
     match rt.execute(raw).await {
-        Ok(Outcome::Done | Outcome::Skipped | Outcome::Retrying { .. }) => Ok(()),
-        Ok(Outcome::Dead(reason) | Outcome::Quarantined(reason)) => {
+        // Deferred: the outbox row runs once its tenant's database answers. Handing the error to
+        // apalis instead would have it retried on apalis's terms, then buried with no run
+        // recorded.
+        Outcome::Done | Outcome::Skipped | Outcome::Retrying { .. } | Outcome::Deferred(_) => {
+            Ok(())
+        }
+        Outcome::Dead(reason) | Outcome::Quarantined(reason) => {
             tracing::warn!("job dead: {reason}");
             Err(AbortError::new(reason).into())
         }
-        // Nothing could be recorded (the tenant database is down): let the backend deliver it
-        // again.
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -159,6 +161,18 @@ where
     S: std::future::Future<Output = ()> + Send,
 {
     let run = uuid::Uuid::now_v7().simple().to_string();
+    // Down tenants are probed beside the workers, never inside a delivery.
+    let probes = {
+        let rt = runtime.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Runtime::PROBE_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                rt.recover_tenants().await;
+            }
+        })
+    };
     let mut monitor = Monitor::new()
         .shutdown_timeout(cfg.shutdown_timeout)
         .should_restart(|ctx, e| {
@@ -199,11 +213,13 @@ where
             }
         }
     }
-    monitor
+    let ran = monitor
         .run_with_signal(async {
             shutdown.await;
             Ok(())
         })
         .await
-        .map_err(|e| PoolError(e.to_string()))
+        .map_err(|e| PoolError(e.to_string()));
+    probes.abort();
+    ran
 }

@@ -164,6 +164,11 @@ pub struct Relay {
     metrics: Option<RelayMetrics>,
     /// When this relay last looked for rows the queue lost.
     last_reconcile: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Per tenant, when its last look for lost rows succeeded: the next look reads the rows sent
+    /// since a little before then. A tenant not looked at yet by this process (it just started,
+    /// or the tenant's database was down) is read whole, so rows deferred by a worker that died
+    /// during a long outage are found however old they are.
+    reconciled: std::sync::Mutex<HashMap<uuid::Uuid, chrono::DateTime<chrono::Utc>>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -194,6 +199,7 @@ impl Relay {
             config,
             metrics,
             last_reconcile: std::sync::Mutex::new(None),
+            reconciled: std::sync::Mutex::default(),
         }
     }
 
@@ -212,8 +218,9 @@ impl Relay {
     }
 
     /// Puts back in line the tenant's rows that were sent but that the queue lost: sent more
-    /// than [`RelayConfig::repush_after`] ago (within the last hour, or ten times that) with no
-    /// run of their attempt, or whose run is `running` with a lease lapsed for 30 s. The
+    /// than [`RelayConfig::repush_after`] ago with no run of their attempt, or whose run is
+    /// `running` with a lease lapsed for 30 s. Reads the rows sent since an hour (or ten times
+    /// the grace) before the tenant's last successful look, or all of them the first time. The
     /// outbox is the one source of truth; a re-push that was not needed is skipped by the
     /// runtime (its run exists).
     async fn requeue_lost(
@@ -225,7 +232,15 @@ impl Relay {
         let now = entities::now();
         let before = now - chrono::Duration::from_std(self.config.repush_after).unwrap_or_default();
         let span = (self.config.repush_after * 10).max(Duration::from_secs(3600));
-        let since = now - chrono::Duration::from_std(span).unwrap_or_default();
+        let last = self
+            .reconciled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&t.id)
+            .copied();
+        let since = last.map_or(chrono::DateTime::UNIX_EPOCH, |at| {
+            at - chrono::Duration::from_std(span).unwrap_or_default()
+        });
         let lease_before = now - chrono::Duration::seconds(30);
         for q in Queue::ALL {
             let n = outbox::requeue_lost(&db, q.name(), since, before, lease_before).await?;
@@ -242,6 +257,10 @@ impl Relay {
                 }
             }
         }
+        self.reconciled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(t.id, now);
         Ok(())
     }
 

@@ -252,6 +252,9 @@ pub enum Outcome {
     Dead(String),
     /// Started too many times without finishing: set aside.
     Quarantined(String),
+    /// Not run: the tenant's database (or the platform's) could not be reached. The delivery is
+    /// acknowledged and the outbox row runs once the database answers (see [`crate::breaker`]).
+    Deferred(String),
 }
 
 impl Outcome {
@@ -264,6 +267,7 @@ impl Outcome {
             Self::Retrying { .. } => "retrying",
             Self::Dead(_) => "dead",
             Self::Quarantined(_) => "quarantined",
+            Self::Deferred(_) => "deferred",
         }
     }
 }
@@ -279,6 +283,8 @@ pub struct Runtime {
     /// Tenants looked up recently: every job needs its tenant, and asking the platform database
     /// each time was one of the round trips that bound the job rate.
     tenant_cache: std::sync::Mutex<HashMap<uuid::Uuid, (tenant::Model, std::time::Instant)>>,
+    /// Tenants whose database is down: their deliveries are deferred without a connection try.
+    breakers: crate::breaker::TenantBreakers,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -315,6 +321,7 @@ impl Runtime {
             metrics: None,
             isolation: tokio::sync::RwLock::new(()),
             tenant_cache: std::sync::Mutex::default(),
+            breakers: crate::breaker::TenantBreakers::default(),
         }
     }
 
@@ -331,16 +338,98 @@ impl Runtime {
         &self.handlers
     }
 
-    /// Runs one delivery of a raw queue payload.
-    ///
-    /// # Errors
-    /// Only infrastructure failures that leave nothing recorded (the tenant database is down):
-    /// the backend then delivers the job again later.
-    pub async fn execute(&self, raw: serde_json::Value) -> Result<Outcome, DbErr> {
+    /// The tenants whose database is down in this process, and the deliveries they wait with.
+    #[must_use]
+    pub fn down_tenants(&self) -> Vec<crate::breaker::DownTenant> {
+        self.breakers.down()
+    }
+
+    /// Runs one delivery of a raw queue payload. Never an error: a failure to reach the tenant's
+    /// database (or the platform's) is [`Outcome::Deferred`], our retry to make, never the
+    /// backend's (apalis would retry it its own way and bury it, the row marked sent, no run
+    /// recorded).
+    pub async fn execute(&self, raw: serde_json::Value) -> Outcome {
         let env: Envelope = match serde_json::from_value(raw) {
             Ok(e) => e,
-            Err(e) => return Ok(Outcome::Dead(format!("malformed envelope: {e}"))),
+            Err(e) => return Outcome::Dead(format!("malformed envelope: {e}")),
         };
+        let row = (
+            env.outbox_id,
+            i32::try_from(env.attempt).unwrap_or(i32::MAX),
+        );
+        if self.breakers.defer_if_down(env.tenant_id, row) {
+            if let (Some(m), Some(e)) =
+                (&self.metrics, self.handlers.entries.get(env.name.as_str()))
+            {
+                m.deferred(e.queue);
+            }
+            return Outcome::Deferred(format!("tenant {} is down", env.tenant_id));
+        }
+        let tenant_id = env.tenant_id;
+        match self.run(env).await {
+            Ok(o) => o,
+            Err(e) => {
+                let reason = e.to_string();
+                self.breakers.failed(tenant_id, row, reason.clone());
+                Outcome::Deferred(reason)
+            }
+        }
+    }
+
+    /// Probes the down tenants whose turn has come; for each that answers, puts its deferred
+    /// deliveries back in line (the relay pushes them on its next pass). Answers how many rows
+    /// went back. [`crate::pool::run`] calls it every [`Self::PROBE_EVERY`].
+    pub async fn recover_tenants(&self) -> u64 {
+        let mut requeued = 0;
+        for probe in self.breakers.due_probes() {
+            let id = probe.tenant_id;
+            match tokio::time::timeout(Self::PROBE_TIMEOUT, self.probe(id)).await {
+                Ok(Ok(db)) => {
+                    let rows = self.breakers.recovered(id);
+                    let lease_before = entities::now() - Self::LEASE;
+                    match outbox::requeue_deferred(&db, &rows, lease_before).await {
+                        Ok(n) => requeued += n,
+                        Err(e) => self.breakers.requeue_failed(id, rows, e.to_string()),
+                    }
+                }
+                Ok(Err(e)) => self.breakers.probe_failed(id, e.to_string()),
+                Err(_) => self
+                    .breakers
+                    .probe_failed(id, format!("no answer in {:?}", Self::PROBE_TIMEOUT)),
+            }
+        }
+        if let Some(m) = &self.metrics {
+            m.tenants_down(self.breakers.down().len());
+        }
+        requeued
+    }
+
+    /// How often the pools look for down tenants to probe.
+    pub const PROBE_EVERY: Duration = Duration::from_millis(250);
+    /// How long a probe waits for a tenant's database.
+    const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Reads the tenant afresh (an operator may have moved its database) and asks its database
+    /// for one row.
+    async fn probe(&self, id: uuid::Uuid) -> Result<DatabaseConnection, entities::Error> {
+        let cached = self
+            .tenant_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&id)
+            .map(|(t, _)| t);
+        let t = self.tenant(id).await?;
+        if cached.is_some_and(|c| c.db_url != t.db_url || c.db_name != t.db_name) {
+            // The pool still points at the old place.
+            self.tenants.close(id).await;
+        }
+        let db = self.tenants.connection(&t).await?;
+        db.execute_unprepared("SELECT 1").await?;
+        Ok(db)
+    }
+
+    /// One delivery, with any failure to reach a database as an error.
+    async fn run(&self, env: Envelope) -> Result<Outcome, DbErr> {
         let tenant = match self.tenant(env.tenant_id).await {
             Ok(t) => t,
             Err(entities::Error::NotFound { .. }) => {
@@ -442,8 +531,8 @@ impl Runtime {
         if let Some(m) = &self.metrics {
             match &outcome {
                 Ok(o) => m.finish(entry.queue, took, o.label()),
-                // Nothing was recorded and the backend delivers the job again.
-                Err(_) => m.finish(entry.queue, took, Outcome::Skipped.label()),
+                // The end was not recorded; the run goes back in line once the database answers.
+                Err(e) => m.finish(entry.queue, took, Outcome::Deferred(e.to_string()).label()),
             }
         }
         outcome

@@ -69,6 +69,7 @@ async fn jobs_enqueued_in_a_committed_transaction_are_in_the_outbox(app: TestApp
         attempt: 0,
         payload: rows[1].payload.clone(),
         due_at_us: None,
+        requeued: 0,
     };
     assert_eq!(
         env.decode::<Reindex>().unwrap(),

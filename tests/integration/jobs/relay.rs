@@ -145,6 +145,7 @@ async fn a_relay_crash_between_push_and_mark_pushes_no_duplicate(app: TestApp) {
             attempt: 0,
             payload: r.payload.clone(),
             due_at_us: None,
+            requeued: 0,
         })
         .collect();
     app.queues

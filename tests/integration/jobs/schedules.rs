@@ -320,11 +320,9 @@ async fn the_nightly_cleanup_deletes_old_bookkeeping_and_keeps_unsent_recent_and
         attempt: 0,
         payload: job.payload.clone(),
         due_at_us: None,
+        requeued: 0,
     };
-    let outcome = rt
-        .execute(serde_json::to_value(&env).unwrap())
-        .await
-        .unwrap();
+    let outcome = rt.execute(serde_json::to_value(&env).unwrap()).await;
     assert_eq!(outcome, Outcome::Done);
 
     let mut left: Vec<i64> = outbox::Entity::find()
@@ -556,10 +554,8 @@ async fn two_schedulers_firing_the_global_invoice_tick_enqueue_one_run_per_activ
         attempt: 0,
         payload: rows[0].payload.clone(),
         due_at_us: None,
+        requeued: 0,
     };
-    let outcome = rt
-        .execute(serde_json::to_value(&env).unwrap())
-        .await
-        .unwrap();
+    let outcome = rt.execute(serde_json::to_value(&env).unwrap()).await;
     assert_eq!(outcome, Outcome::Done);
 }

@@ -105,14 +105,13 @@ async fn enqueued<J: Job>(db: &sea_orm::DatabaseConnection, job: &J) -> Envelope
         attempt: 0,
         payload: serde_json::to_value(job).unwrap(),
         due_at_us: None,
+        requeued: 0,
     }
 }
 
 /// Delivers an envelope to the runtime, as a worker does.
 async fn deliver(rt: &Runtime, env: &Envelope) -> Outcome {
-    rt.execute(serde_json::to_value(env).unwrap())
-        .await
-        .unwrap()
+    rt.execute(serde_json::to_value(env).unwrap()).await
 }
 
 async fn processed(app: &TestApp, t: &TestTenant) -> u64 {
@@ -309,6 +308,7 @@ async fn malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_ke
         attempt: 0,
         payload: serde_json::json!({}),
         due_at_us: None,
+        requeued: 0,
     };
     app.queues
         .push(Queue::Maintenance, vec![unknown])
@@ -316,7 +316,7 @@ async fn malformed_payloads_and_unknown_jobs_die_with_a_reason_and_the_worker_ke
         .unwrap();
     let rt = runtime(&app, Arc::default());
     assert!(
-        matches!(rt.execute(serde_json::json!([1, 2])).await.unwrap(), Outcome::Dead(r) if r.starts_with("malformed envelope"))
+        matches!(rt.execute(serde_json::json!([1, 2])).await, Outcome::Dead(r) if r.starts_with("malformed envelope"))
     );
     let _stop = start_workers(&app, rt);
     jobs::outbox::enqueue(
@@ -400,10 +400,7 @@ async fn a_run_started_too_often_without_finishing_is_quarantined(app: TestApp) 
     .await;
     let calls = Arc::new(AtomicUsize::new(0));
     let rt = runtime(&app, calls.clone());
-    let outcome = rt
-        .execute(serde_json::to_value(&env).unwrap())
-        .await
-        .unwrap();
+    let outcome = rt.execute(serde_json::to_value(&env).unwrap()).await;
     assert!(
         matches!(outcome, Outcome::Quarantined(ref r) if r.contains("started 3 times")),
         "{outcome:?}"
@@ -546,6 +543,7 @@ async fn operators_list_retry_and_discard_failed_jobs(app: TestApp) {
             })
             .unwrap(),
             due_at_us: None,
+            requeued: 0,
         };
         assert!(matches!(deliver(&rt, &env).await, Outcome::Dead(_)));
         keys.push((id, env.push_key()));

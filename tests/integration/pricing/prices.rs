@@ -480,9 +480,10 @@ async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_w
         attempt: 0,
         payload: serde_json::to_value(&job).unwrap(),
         due_at_us: None,
+        requeued: 0,
     };
     let raw = serde_json::to_value(&env).unwrap();
-    assert_eq!(rt.execute(raw.clone()).await.unwrap(), Outcome::Done);
+    assert_eq!(rt.execute(raw.clone()).await, Outcome::Done);
     let again = sync_status(&app, &owner, &id).await;
     assert_eq!(again["status"], "done");
     assert_eq!(
@@ -490,7 +491,7 @@ async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_w
         json!({"branches": 3, "items": 2, "overrides_removed": 0, "rows_unchanged": 6})
     );
     // A re-delivery of that job is skipped and changes nothing.
-    assert_eq!(rt.execute(raw).await.unwrap(), Outcome::Skipped);
+    assert_eq!(rt.execute(raw).await, Outcome::Skipped);
     assert_eq!(
         sync_status(&app, &owner, &id).await["result"],
         again["result"]
@@ -669,11 +670,9 @@ async fn a_sync_that_cannot_run_ends_failed_with_the_reason(app: TestApp) {
         attempt: 0,
         payload: serde_json::to_value(&job).unwrap(),
         due_at_us: None,
+        requeued: 0,
     };
-    let outcome = rt
-        .execute(serde_json::to_value(&env).unwrap())
-        .await
-        .unwrap();
+    let outcome = rt.execute(serde_json::to_value(&env).unwrap()).await;
     assert!(matches!(outcome, Outcome::Dead(_)), "{outcome:?}");
     let s = sync_status(&app, &owner, &id.to_string()).await;
     assert_eq!(s["status"], "failed");
