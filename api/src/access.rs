@@ -105,6 +105,13 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/pos/api/customers/{id}", Who::Members),
     rule("PATCH", "/pos/api/customers/{id}", Who::Recorders),
     rule("GET", "/pos/api/customers/{id}/savings", Who::Members),
+    rule("GET", "/pos/api/customers/{id}/account", Who::Members),
+    rule(
+        "GET",
+        "/pos/api/customers/{id}/account/entries",
+        Who::Members,
+    ),
+    rule("POST", "/pos/api/customers/{id}/payments", Who::Sellers),
     rule("GET", "/pos/api/customers/{id}/vehicles", Who::Members),
     rule("POST", "/pos/api/inventory/adjustments", Who::Managers),
     rule("GET", "/pos/api/inventory/alerts", Who::Members),

@@ -32,6 +32,7 @@ mod m20261125_000011_tenant_category_sat_keys;
 mod m20261125_000012_tenant_invoice_lines;
 mod m20261206_000013_tenant_returned_qty_guard;
 mod m20261206_000014_tenant_job_runs_by_outbox;
+mod m20261207_000015_tenant_customer_accounts;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -73,6 +74,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000012_tenant_invoice_lines::Migration),
             Box::new(m20261206_000013_tenant_returned_qty_guard::Migration),
             Box::new(m20261206_000014_tenant_job_runs_by_outbox::Migration),
+            Box::new(m20261207_000015_tenant_customer_accounts::Migration),
         ]
     }
 }

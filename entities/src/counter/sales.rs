@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::customers::accounts;
 use crate::inventory::movements::{self, Movement, Reference, reason};
 use crate::org::audit::Entry;
 use crate::pricing::prices::{self, DEFAULT_LIST};
@@ -409,21 +410,13 @@ fn settle(
         };
         let mxn = r.to_mxn(p.amount_minor);
         if p.method == Method::Credit {
-            let Some(c) = customer else {
+            // The limit is checked against the account's balance when the sale is charged to it
+            // (`accounts::charge`, under the customer's row lock), not per payment here.
+            if customer.is_none() {
                 return Err(Error::validation(
                     format!("payments[{i}].method"),
                     "credit needs a customer",
                 ));
-            };
-            if mxn > c.credit_limit_cents {
-                return Err(Error::Conflict {
-                    code: "credit_limit_exceeded",
-                    message: format!(
-                        "{} on credit is over the customer's limit of {}",
-                        Money(mxn),
-                        Money(c.credit_limit_cents)
-                    ),
-                });
             }
         }
         if !p.method.is_cash() {
@@ -548,6 +541,14 @@ pub async fn checkout(
     }
     .insert(txn)
     .await?;
+    let on_credit: i64 = pays
+        .iter()
+        .filter(|(p, ..)| p.method == Method::Credit)
+        .map(|(_, _, minor, r)| r.to_mxn(*minor))
+        .sum();
+    if let (true, Some(c)) = (on_credit > 0, customer.as_ref()) {
+        accounts::charge(txn, c.id, id, on_credit, seller.user_id).await?;
+    }
     // The rows are built once: inserted, and returned as the answer without reading them back.
     let line_models: Vec<sale_line::Model> = lines
         .iter()
@@ -890,12 +891,16 @@ pub async fn return_items(
         }
     }
     let now = crate::now();
+    // What is still owed on a credit sale is taken off the account first; only the rest is paid
+    // back.
+    let to_account = accounts::credit_return(txn, sale_id, id, refund, seller.user_id).await?;
     let ret = sale_return::ActiveModel {
         id: Set(id),
         sale_id: Set(sale_id),
         kind: Set(if cancel { "cancellation" } else { "return" }.to_owned()),
         reason: Set(reason_text.to_owned()),
         refund_cents: Set(refund),
+        account_credit_cents: Set(to_account),
         savings_cents: Set(savings),
         created_by: Set(Some(seller.user_id)),
         created_at: Set(now),
@@ -948,6 +953,7 @@ pub async fn return_items(
         .details(json!({
             "return_id": id,
             "refund": Money(refund).to_string(),
+            "to_account": Money(to_account).to_string(),
             "reason": reason_text,
         }))
         .record_tenant(txn)

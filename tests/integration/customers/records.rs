@@ -377,6 +377,7 @@ async fn a_return(app: &TestApp, t: &TestTenant, sale_id: Uuid, refund: i64, sav
         kind: Set("return".into()),
         reason: Set("no era la pieza".into()),
         refund_cents: Set(refund),
+        account_credit_cents: Set(0),
         savings_cents: Set(savings),
         created_by: Set(None),
         created_at: Set(entities::now()),

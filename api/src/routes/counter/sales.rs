@@ -966,9 +966,13 @@ pub struct ReturnView {
     pub id: Uuid,
     /// `return` or `cancellation`.
     pub kind: String,
-    /// Refund in MXN.
+    /// Refund in MXN: what the lines that came back were worth.
     #[schema(value_type = String)]
     pub refund: Money,
+    /// The part of the refund taken off the customer's account (what was still owed on a credit
+    /// sale); the rest is paid back.
+    #[schema(value_type = String)]
+    pub to_account: Money,
     /// Savings taken back.
     #[schema(value_type = String)]
     pub savings: Money,
@@ -1012,6 +1016,7 @@ async fn run_return(
                 id: r.ret.id,
                 kind: r.ret.kind.clone(),
                 refund: Money(r.ret.refund_cents),
+                to_account: Money(r.ret.account_credit_cents),
                 savings: Money(r.ret.savings_cents),
                 sale: (&r.sale).into(),
             })

@@ -58,6 +58,10 @@ pub struct CustomerView {
     /// Credit limit in MXN, decimal string.
     #[schema(value_type = String, example = "5000.00")]
     pub credit_limit: Money,
+    /// What the customer owes on account (credit sales less payments and return credits), MXN,
+    /// decimal string; `GET /pos/api/customers/{id}/account` has the detail.
+    #[schema(value_type = String, example = "1250.00")]
+    pub balance: Money,
     /// Notes.
     pub notes: Option<String>,
     /// Whether the customer is sold to.
@@ -80,6 +84,7 @@ impl From<customer::Model> for CustomerView {
             whatsapp_phone: c.whatsapp_phone,
             price_list: c.price_list,
             credit_limit: Money(c.credit_limit_cents),
+            balance: Money(c.balance_cents),
             notes: c.notes,
             is_active: c.is_active,
             created_at: c.created_at,

@@ -13,6 +13,9 @@ pub struct Model {
     pub kind: String,
     pub reason: String,
     pub refund_cents: i64,
+    /// The part of the refund that went to the customer's account (a credit sale's unpaid
+    /// charge) instead of back in cash.
+    pub account_credit_cents: i64,
     pub savings_cents: i64,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,

@@ -21,6 +21,9 @@ pub struct Model {
     pub price_list: String,
     /// Credit limit in MXN centavos.
     pub credit_limit_cents: i64,
+    /// What the customer owes on account, MXN centavos: credit sales less payments and return
+    /// credits. Changed only with its entry, by a conditional update (see `customers::accounts`).
+    pub balance_cents: i64,
     pub notes: Option<String>,
     /// Inactive customers are not sold to.
     pub is_active: bool,

@@ -6,4 +6,6 @@
 // comment where its name is not enough (units, allowed values, why it exists), not filler.
 #![allow(missing_docs)]
 
+pub mod account_allocation;
+pub mod account_entry;
 pub mod customer;

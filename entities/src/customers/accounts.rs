@@ -1,0 +1,521 @@
+//! A customer's account (crédito y abonos): credit sales charge it, payments on account (abonos)
+//! and returns of credit sales pay it down, and the statement ages what is open.
+//!
+//! The balance lives on the customer row and changes only together with its entry, by a
+//! conditional update: a charge adds to it only where `balance + charge <= limit`, a payment
+//! takes from it only where `balance >= payment`. On PostgreSQL the update takes the customer's
+//! row lock and re-checks the condition against the committed balance, and SQLite's write
+//! transaction is exclusive: two credit sales at once cannot pass the limit together, and two
+//! payments cannot take the balance below zero.
+//!
+//! Payments apply to the oldest open charges first; a return of a credit sale credits that
+//! sale's own charge first (what is still owed on the units that came back), and only what
+//! remains is refunded in cash.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::customers::tables::account_entry::{self, Kind, PayMethod};
+use crate::customers::tables::{account_allocation, customer};
+use crate::org::audit::Entry;
+use crate::org::branches::Actor;
+use crate::rules::money::Money;
+use crate::{Error, Page, PageRequest, Result};
+
+/// How much of an entry went to which charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The charge.
+    pub charge_id: Uuid,
+    /// The credit sale the charge is for.
+    pub sale_id: Option<Uuid>,
+    /// MXN centavos.
+    pub amount_cents: i64,
+}
+
+/// A payment on account, as recorded.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    /// The entry.
+    pub entry: account_entry::Model,
+    /// The charges it paid, oldest first.
+    pub applied: Vec<Applied>,
+    /// The balance after it.
+    pub balance_cents: i64,
+}
+
+/// A payment to record.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    /// Above zero, at most the balance.
+    pub amount: Money,
+    /// How it was paid.
+    pub method: PayMethod,
+    /// Transfer or card reference.
+    pub reference: Option<String>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// What is open, by age of the charge: under 30 days, 30–59, 60–89, 90 and more.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Aging {
+    /// Charged less than 30 days ago.
+    pub current: i64,
+    /// 30 to 59 days.
+    pub days_30: i64,
+    /// 60 to 89 days.
+    pub days_60: i64,
+    /// 90 days or more.
+    pub days_90_plus: i64,
+}
+
+impl Aging {
+    /// Adds an open amount charged `age_days` ago to its bucket.
+    pub fn add(&mut self, age_days: i64, open: i64) {
+        match age_days {
+            ..30 => self.current += open,
+            30..60 => self.days_30 += open,
+            60..90 => self.days_60 += open,
+            _ => self.days_90_plus += open,
+        }
+    }
+}
+
+/// An open charge of the statement.
+#[derive(Debug, Clone)]
+pub struct OpenCharge {
+    /// The charge.
+    pub entry: account_entry::Model,
+    /// Whole days since it was charged.
+    pub age_days: i64,
+}
+
+/// A customer's statement at an instant.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// The customer.
+    pub customer: customer::Model,
+    /// Open charges, oldest first (at most [`Statement::MAX_OPEN`]).
+    pub open: Vec<OpenCharge>,
+    /// What is open, by age (every open charge, not only those listed).
+    pub aging: Aging,
+}
+
+impl Statement {
+    /// Most open charges listed in a statement; the aging covers them all.
+    pub const MAX_OPEN: u64 = 200;
+}
+
+/// Adds a credit sale to the customer's account, refusing it when the balance plus this charge
+/// would pass the credit limit. Runs in the sale's transaction.
+///
+/// # Errors
+/// [`Error::Conflict`] `credit_limit_exceeded` naming the balance and what is available;
+/// [`Error::NotFound`] `customer`.
+pub async fn charge(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    sale_id: Uuid,
+    amount_cents: i64,
+    by: Uuid,
+) -> Result<account_entry::Model> {
+    let added = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::BalanceCents,
+            Expr::col(customer::Column::BalanceCents).add(amount_cents),
+        )
+        .filter(customer::Column::Id.eq(customer_id))
+        .filter(
+            Expr::col(customer::Column::BalanceCents)
+                .add(amount_cents)
+                .lte(Expr::col(customer::Column::CreditLimitCents)),
+        )
+        .exec(txn)
+        .await?;
+    if added.rows_affected != 1 {
+        let c = customer::Entity::find_by_id(customer_id)
+            .one(txn)
+            .await?
+            .ok_or(Error::NotFound { entity: "customer" })?;
+        let available = std::cmp::max(c.credit_limit_cents - c.balance_cents, 0);
+        return Err(Error::conflict(
+            "credit_limit_exceeded",
+            format!(
+                "{} on credit with {} owed passes the customer's limit of {}: {} is available",
+                Money(amount_cents),
+                Money(c.balance_cents),
+                Money(c.credit_limit_cents),
+                Money(available)
+            ),
+        ));
+    }
+    Ok(account_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer_id),
+        kind: Set(Kind::Charge),
+        sale_id: Set(Some(sale_id)),
+        return_id: Set(None),
+        amount_cents: Set(amount_cents),
+        open_cents: Set(amount_cents),
+        method: Set(None),
+        reference: Set(None),
+        note: Set(None),
+        created_by: Set(Some(by)),
+        created_at: Set(crate::now()),
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// Takes `amount` off open charges in the order given, writing the allocations of `entry_id`;
+/// answers what went where and how much found no open charge.
+async fn apply(
+    txn: &impl ConnectionTrait,
+    entry_id: Uuid,
+    charges: Vec<account_entry::Model>,
+    mut amount: i64,
+) -> Result<(Vec<Applied>, i64)> {
+    let mut applied = Vec::new();
+    for c in charges {
+        if amount == 0 {
+            break;
+        }
+        let take = std::cmp::min(amount, c.open_cents);
+        if take <= 0 {
+            continue;
+        }
+        // Conditional, so no path can take a charge below zero.
+        let r = account_entry::Entity::update_many()
+            .col_expr(
+                account_entry::Column::OpenCents,
+                Expr::col(account_entry::Column::OpenCents).sub(take),
+            )
+            .filter(account_entry::Column::Id.eq(c.id))
+            .filter(account_entry::Column::OpenCents.gte(take))
+            .exec(txn)
+            .await?;
+        if r.rows_affected != 1 {
+            return Err(Error::conflict(
+                "account_changed",
+                "the account changed meanwhile; try again",
+            ));
+        }
+        account_allocation::ActiveModel {
+            id: sea_orm::NotSet,
+            entry_id: Set(entry_id),
+            charge_id: Set(c.id),
+            amount_cents: Set(take),
+        }
+        .insert(txn)
+        .await?;
+        applied.push(Applied {
+            charge_id: c.id,
+            sale_id: c.sale_id,
+            amount_cents: take,
+        });
+        amount -= take;
+    }
+    Ok((applied, amount))
+}
+
+/// Open charges of a customer, oldest first.
+fn open_charges(customer_id: Uuid) -> sea_orm::Select<account_entry::Entity> {
+    account_entry::Entity::find()
+        .filter(account_entry::Column::CustomerId.eq(customer_id))
+        .filter(account_entry::Column::Kind.eq(Kind::Charge))
+        .filter(account_entry::Column::OpenCents.gt(0))
+        .order_by_asc(account_entry::Column::CreatedAt)
+        .order_by_asc(account_entry::Column::Id)
+}
+
+fn clean(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
+    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    if v.as_ref().is_some_and(|s| s.chars().count() > max) {
+        return Err(Error::validation(
+            field,
+            format!("{field} is at most {max} characters"),
+        ));
+    }
+    Ok(v)
+}
+
+/// Records a payment on account: the balance falls by it and the oldest open charges are paid
+/// first. Audited.
+///
+/// # Errors
+/// [`Error::Validation`] `amount` (zero, or more than is owed), `reference`, `note`;
+/// [`Error::NotFound`] `customer`.
+pub async fn pay(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    customer_id: Uuid,
+    new: NewPayment,
+) -> Result<Payment> {
+    let amount = new.amount.0;
+    if amount <= 0 {
+        return Err(Error::validation("amount", "a payment is above zero"));
+    }
+    let reference = clean("reference", new.reference, 100)?;
+    let note = clean("note", new.note, 500)?;
+    let taken = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::BalanceCents,
+            Expr::col(customer::Column::BalanceCents).sub(amount),
+        )
+        .filter(customer::Column::Id.eq(customer_id))
+        .filter(customer::Column::BalanceCents.gte(amount))
+        .exec(txn)
+        .await?;
+    if taken.rows_affected != 1 {
+        let c = customer::Entity::find_by_id(customer_id)
+            .one(txn)
+            .await?
+            .ok_or(Error::NotFound { entity: "customer" })?;
+        return Err(Error::validation(
+            "amount",
+            format!(
+                "the customer owes {}; a payment on account is at most that",
+                Money(c.balance_cents)
+            ),
+        ));
+    }
+    let id = Uuid::now_v7();
+    let entry = account_entry::ActiveModel {
+        id: Set(id),
+        customer_id: Set(customer_id),
+        kind: Set(Kind::Payment),
+        sale_id: Set(None),
+        return_id: Set(None),
+        amount_cents: Set(amount),
+        open_cents: Set(0),
+        method: Set(Some(new.method)),
+        reference: Set(reference),
+        note: Set(note),
+        created_by: Set(actor.user_id),
+        created_at: Set(crate::now()),
+    }
+    .insert(txn)
+    .await?;
+    let charges = open_charges(customer_id).all(txn).await?;
+    let (applied, left) = apply(txn, id, charges, amount).await?;
+    if left != 0 {
+        // The balance is the sum of open charges; a payment the balance allowed always finds
+        // them. A difference means the books disagree: write nothing.
+        return Err(Error::Internal(format!(
+            "customer {customer_id}: balance and open charges disagree by {}",
+            Money(left)
+        )));
+    }
+    let balance_cents = customer::Entity::find_by_id(customer_id)
+        .one(txn)
+        .await?
+        .map_or(0, |c| c.balance_cents);
+    Entry::new("customer.payment")
+        .actor(actor.user_id)
+        .target("customer", customer_id)
+        .request(None, actor.request_id.clone())
+        .details(json!({
+            "entry_id": id,
+            "amount": Money(amount).to_string(),
+            "method": new.method.as_str(),
+            "balance": Money(balance_cents).to_string(),
+        }))
+        .record_tenant(txn)
+        .await?;
+    Ok(Payment {
+        entry,
+        applied,
+        balance_cents,
+    })
+}
+
+/// Credits a return of a sale to the customer's account: up to `refund_cents` goes to what is
+/// still open on that sale's charge, and the balance falls by it. Answers the amount credited
+/// (zero when the sale was not on credit or its charge is paid); the rest of the refund is the
+/// caller's to pay out.
+///
+/// # Errors
+/// Database errors.
+pub async fn credit_return(
+    txn: &impl ConnectionTrait,
+    sale_id: Uuid,
+    return_id: Uuid,
+    refund_cents: i64,
+    by: Uuid,
+) -> Result<i64> {
+    let Some(charge) = account_entry::Entity::find()
+        .filter(account_entry::Column::SaleId.eq(sale_id))
+        .filter(account_entry::Column::Kind.eq(Kind::Charge))
+        .one(txn)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let credit = std::cmp::min(refund_cents, charge.open_cents);
+    if credit <= 0 {
+        return Ok(0);
+    }
+    let customer_id = charge.customer_id;
+    let id = Uuid::now_v7();
+    account_entry::ActiveModel {
+        id: Set(id),
+        customer_id: Set(customer_id),
+        kind: Set(Kind::ReturnCredit),
+        sale_id: Set(Some(sale_id)),
+        return_id: Set(Some(return_id)),
+        amount_cents: Set(credit),
+        open_cents: Set(0),
+        method: Set(None),
+        reference: Set(None),
+        note: Set(None),
+        created_by: Set(Some(by)),
+        created_at: Set(crate::now()),
+    }
+    .insert(txn)
+    .await?;
+    let (_, left) = apply(txn, id, vec![charge], credit).await?;
+    debug_assert_eq!(left, 0);
+    customer::Entity::update_many()
+        .col_expr(
+            customer::Column::BalanceCents,
+            Expr::col(customer::Column::BalanceCents).sub(credit),
+        )
+        .filter(customer::Column::Id.eq(customer_id))
+        .exec(txn)
+        .await?;
+    Ok(credit)
+}
+
+/// The customer's statement at `at`: open charges oldest first, and their aging.
+///
+/// # Errors
+/// [`Error::NotFound`] `customer`.
+pub async fn statement(
+    db: &impl ConnectionTrait,
+    customer_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Statement> {
+    let customer = customer::Entity::find_by_id(customer_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "customer" })?;
+    let age = |created: DateTime<Utc>| std::cmp::max((at - created).num_days(), 0);
+    // Every open charge is aged (only the amounts and dates are read); the oldest are listed.
+    let all: Vec<(i64, DateTime<Utc>)> = open_charges(customer_id)
+        .select_only()
+        .column(account_entry::Column::OpenCents)
+        .column(account_entry::Column::CreatedAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut aging = Aging::default();
+    for (open, created) in all {
+        aging.add(age(created), open);
+    }
+    let open = open_charges(customer_id)
+        .limit(Statement::MAX_OPEN)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|entry| OpenCharge {
+            age_days: age(entry.created_at),
+            entry,
+        })
+        .collect();
+    Ok(Statement {
+        customer,
+        open,
+        aging,
+    })
+}
+
+/// The entries of a customer's account, newest first, optionally of one kind.
+///
+/// # Errors
+/// [`Error::NotFound`] `customer`.
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    customer_id: Uuid,
+    kind: Option<Kind>,
+    page: PageRequest,
+) -> Result<Page<account_entry::Model>> {
+    if customer::Entity::find_by_id(customer_id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound { entity: "customer" });
+    }
+    let mut q = account_entry::Entity::find()
+        .filter(account_entry::Column::CustomerId.eq(customer_id))
+        .order_by_desc(account_entry::Column::CreatedAt)
+        .order_by_desc(account_entry::Column::Id);
+    if let Some(k) = kind {
+        q = q.filter(account_entry::Column::Kind.eq(k));
+    }
+    let pager = q.paginate(db, page.per_page);
+    let total = pager.num_items().await?;
+    let items = pager.fetch_page(page.page - 1).await?;
+    Ok(Page {
+        items,
+        page: page.page,
+        per_page: page.per_page,
+        total,
+    })
+}
+
+/// How each payment or credit of `entry_ids` was applied, for listing.
+///
+/// # Errors
+/// Database errors.
+pub async fn allocations_of(
+    db: &impl ConnectionTrait,
+    entry_ids: &[Uuid],
+) -> Result<Vec<account_allocation::Model>> {
+    if entry_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(account_allocation::Entity::find()
+        .filter(account_allocation::Column::EntryId.is_in(entry_ids.iter().copied()))
+        .order_by_asc(account_allocation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_amounts_age_into_buckets_of_thirty_days() {
+        let mut a = Aging::default();
+        for (days, open) in [
+            (0, 1),
+            (29, 2),
+            (30, 4),
+            (59, 8),
+            (60, 16),
+            (89, 32),
+            (90, 64),
+        ] {
+            a.add(days, open);
+        }
+        a.add(400, 128);
+        assert_eq!(
+            a,
+            Aging {
+                current: 3,
+                days_30: 12,
+                days_60: 48,
+                days_90_plus: 192,
+            }
+        );
+    }
+}
