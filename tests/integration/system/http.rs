@@ -15,6 +15,7 @@ shape_tests!(
     healthz_and_readyz_answer,
     metrics_count_requests_by_route_template,
     the_openapi_document_covers_every_route,
+    query_parameters_are_declared_in_the_query_and_optional_ones_are_not_required,
     the_docs_page_loads_nothing_from_the_internet,
     responses_are_compressed_when_asked,
     a_page_past_the_bound_is_422_on_every_paged_list,
@@ -308,6 +309,47 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         );
         assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
+}
+
+async fn query_parameters_are_declared_in_the_query_and_optional_ones_are_not_required(
+    app: TestApp,
+) {
+    let doc = app.get("/api-docs/openapi.json", None).await.json;
+    let mut queries = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let place = p["in"].as_str().unwrap();
+                let in_template = path.contains(&format!("{{{name}}}"));
+                match place {
+                    "path" => assert!(
+                        in_template,
+                        "{method} {path}: `{name}` is declared in the path but the path has no \
+                         {{{name}}}"
+                    ),
+                    "query" => {
+                        assert!(!in_template, "{method} {path}: `{name}`");
+                        queries += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(queries > 50, "the listings' filters are query parameters");
+    // A filter the server treats as optional is not required in the document.
+    let sales = &doc["paths"]["/pos/api/sales"]["get"]["parameters"];
+    let status = sales
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "status")
+        .unwrap();
+    assert_eq!(status["in"], "query");
+    assert_ne!(status["required"], true);
+    let r = app.get("/pos/api/sales?page=1", None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
 }
 
 async fn the_docs_page_loads_nothing_from_the_internet(app: TestApp) {

@@ -50,6 +50,7 @@ fn cacheable() -> HeaderMap {
 
 /// Search filters and page.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     /// Words, a part number or an interchange number ("balata", "BP-1234", "bp 1234").
@@ -406,6 +407,7 @@ pub async fn years(
 
 /// The year of the cascade.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct YearParams {
     /// Model year.
@@ -432,6 +434,7 @@ pub async fn makes(
 
 /// Year and maker of the cascade.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MakeParams {
     /// Model year.
@@ -460,6 +463,7 @@ pub async fn models(
 
 /// Year, maker and model of the cascade.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ModelParams {
     /// Model year.

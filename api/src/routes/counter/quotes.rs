@@ -274,6 +274,7 @@ pub async fn create_quote(
 
 /// Filters of the quote list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteQuery {
     /// Page from 1.
@@ -580,6 +581,7 @@ pub async fn send_quote(
 
 /// How the public page answers.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PublicQuery {
     /// `json` for JSON; HTML otherwise (or send `Accept: application/json`).
     pub format: Option<String>,

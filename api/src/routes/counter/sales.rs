@@ -588,6 +588,7 @@ async fn prepare(ctx: &TenantCtx, req: CheckoutRequest) -> ApiResult<(NewSale, O
 
 /// Filters of the sales list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SaleQuery {
     /// Page from 1.

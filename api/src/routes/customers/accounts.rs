@@ -261,6 +261,7 @@ impl crate::page::Listed for AccountEntryView {
 
 /// Filters and page of the account's entries.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     /// Page number, from 1.

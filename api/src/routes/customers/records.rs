@@ -104,6 +104,7 @@ impl crate::page::Listed for CustomerView {
 
 /// Filters and page of the customer list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
     /// Page number, from 1.
@@ -333,6 +334,7 @@ pub async fn customer_vehicles(
 
 /// A period of a savings query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SavingsQuery {
     /// From this date (`2026-11-01`, from 00:00 UTC) or instant (RFC 3339), inclusive.
@@ -343,6 +345,7 @@ pub struct SavingsQuery {
 
 /// A period and branch of the savings report.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SavingsReportQuery {
     /// From this date or instant, inclusive.

@@ -99,6 +99,7 @@ impl crate::page::Listed for ItemView {
 
 /// Filters and page of the item list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ItemQuery {
     /// Text in the SKU, name or part number (case-insensitive).

@@ -87,6 +87,7 @@ pub async fn reconciliation(ctx: TenantCtx) -> ApiResult<Json<Reconciliation>> {
 
 /// Which item: by id or by shared-catalog part (exactly one).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StockQuery {
     /// Item id.
@@ -452,6 +453,7 @@ async fn stock_written(state: &AppState, ctx: &TenantCtx, w: Written<Vec<Uuid>>)
 
 /// Filters and page of the ledger.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     /// One item.
@@ -549,6 +551,7 @@ pub async fn ledger(
 
 /// Filters and page of the alerts.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AlertQuery {
     /// `open` or `resolved`.

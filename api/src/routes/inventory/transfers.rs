@@ -143,6 +143,7 @@ impl crate::page::Listed for TransferView {
 
 /// Filters and page of the transfer list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TransferQuery {
     /// One state.

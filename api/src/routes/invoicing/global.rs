@@ -127,6 +127,7 @@ pub async fn run_global(
 
 /// Filters of the invoice list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceQuery {
     /// Page from 1.

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Which business the webhook is for (put it in the URL registered in Facturapi).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WebhookQuery {
     /// The tenant's id.
     pub tenant: Uuid,

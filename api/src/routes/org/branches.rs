@@ -118,6 +118,7 @@ impl From<warehouse::Model> for WarehouseView {
 
 /// Filters and page of the branch list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BranchQuery {
     /// Page number, from 1.

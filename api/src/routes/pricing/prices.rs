@@ -283,6 +283,7 @@ pub struct ExchangeRateView {
 
 /// Page of the rate history.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RateQuery {
     /// Page number, from 1.

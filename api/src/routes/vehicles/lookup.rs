@@ -274,6 +274,7 @@ async fn catalog_vehicles(
 
 /// Options of a VIN look-up.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VinQuery {
     /// The model year the customer states (or the tarjeta de circulación shows): chooses
@@ -350,6 +351,7 @@ impl crate::page::Listed for VehicleView {
 
 /// Filters and page of the vehicle list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleQuery {
     /// Page number, from 1.
