@@ -89,6 +89,30 @@ impl PageRequest {
         }
         Ok(Self { page, per_page })
     }
+
+    /// Reads this page of `select`, with the number of rows it matches in all pages.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn fetch<'db, C, S>(
+        self,
+        db: &'db C,
+        select: S,
+    ) -> Result<Page<<S::Selector as sea_orm::SelectorTrait>::Item>>
+    where
+        C: sea_orm::ConnectionTrait,
+        S: sea_orm::PaginatorTrait<'db, C>,
+    {
+        let pager = select.paginate(db, self.per_page);
+        let total = pager.num_items().await?;
+        let items = pager.fetch_page(self.page - 1).await?;
+        Ok(Page {
+            items,
+            page: self.page,
+            per_page: self.per_page,
+            total,
+        })
+    }
 }
 
 /// The current time, truncated to microseconds so that what is written and read back compares

@@ -15,8 +15,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -460,15 +460,7 @@ pub async fn entries(
     if let Some(k) = kind {
         q = q.filter(account_entry::Column::Kind.eq(k));
     }
-    let pager = q.paginate(db, page.per_page);
-    let total = pager.num_items().await?;
-    let items = pager.fetch_page(page.page - 1).await?;
-    Ok(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-    })
+    page.fetch(db, q).await
 }
 
 /// How each payment or credit of `entry_ids` was applied, for listing.

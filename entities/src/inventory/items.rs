@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -303,15 +303,7 @@ pub async fn list_items(
                 .add(like(item::Column::PartNumber)),
         );
     }
-    let pager = q.paginate(db, page.per_page);
-    let total = pager.num_items().await?;
-    let items = pager.fetch_page(page.page - 1).await?;
-    Ok(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-    })
+    page.fetch(db, q).await
 }
 
 /// Applies a patch to an item.

@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -229,15 +228,7 @@ pub async fn ledger(
     if let Some(b) = filter.branches {
         q = q.filter(stock_ledger::Column::BranchId.is_in(b));
     }
-    let pager = q.paginate(db, page.per_page);
-    let total = pager.num_items().await?;
-    let items = pager.fetch_page(page.page - 1).await?;
-    Ok(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-    })
+    page.fetch(db, q).await
 }
 
 /// Low-stock alerts, newest first, optionally of one status and limited to the warehouses of
@@ -265,13 +256,5 @@ pub async fn alerts(
             .collect();
         q = q.filter(stock_alert::Column::WarehouseId.is_in(ids));
     }
-    let pager = q.paginate(db, page.per_page);
-    let total = pager.num_items().await?;
-    let items = pager.fetch_page(page.page - 1).await?;
-    Ok(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-    })
+    page.fetch(db, q).await
 }

@@ -257,15 +257,7 @@ pub async fn list_branches(
     if let Some(ids) = scope {
         q = q.filter(branch::Column::Id.is_in(ids.iter().copied()));
     }
-    let pager = q.paginate(db, page.per_page);
-    let total = pager.num_items().await?;
-    let items = pager.fetch_page(page.page - 1).await?;
-    Ok(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-    })
+    page.fetch(db, q).await
 }
 
 /// Applies a patch to a branch.

@@ -301,18 +301,10 @@ pub async fn rate_history(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> Result<Page<exchange_rate::Model>> {
-    let pager = exchange_rate::Entity::find()
+    let q = exchange_rate::Entity::find()
         .filter(exchange_rate::Column::Currency.eq(USD))
-        .order_by_desc(exchange_rate::Column::Id)
-        .paginate(db, page.per_page);
-    let total = pager.num_items().await?;
-    let items = pager.fetch_page(page.page - 1).await?;
-    Ok(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-    })
+        .order_by_desc(exchange_rate::Column::Id);
+    page.fetch(db, q).await
 }
 
 /// Sets the USD rate: a new row of the history, which is in force from now on.

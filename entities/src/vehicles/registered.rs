@@ -287,15 +287,7 @@ pub async fn list_vehicles(
     if let Some(c) = filter.customer_id {
         q = q.filter(Column::CustomerId.eq(c));
     }
-    let pager = q.paginate(db, page.per_page);
-    let total = pager.num_items().await?;
-    let items = pager.fetch_page(page.page - 1).await?;
-    Ok(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-    })
+    page.fetch(db, q).await
 }
 
 /// Applies a patch to a vehicle.
