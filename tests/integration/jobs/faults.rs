@@ -22,8 +22,10 @@ use workers::runtime::{Runtime, Status};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_nexus_test_worker");
 
-/// The fault tests start several processes each: one at a time, or two cores thrash.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The fault tests start several processes each. Most of their time is spent waiting (for
+/// heartbeats to lapse, a process to die, Redis to come back), so a few run at once; more, and
+/// two cores thrash.
+static FAULT_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(3);
 
 /// Worker processes as a supervisor keeps them: started, killed, and restarted.
 struct Workers {
@@ -206,7 +208,7 @@ shape_tests!(
 );
 
 async fn workers_killed_mid_job_lose_no_job_and_commit_no_effect_twice(app: TestApp) {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _slot = FAULT_SLOTS.acquire().await.expect("fault slots");
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
     create_tables(&db).await.unwrap();
@@ -256,7 +258,7 @@ async fn workers_killed_mid_job_lose_no_job_and_commit_no_effect_twice(app: Test
 async fn a_job_that_aborts_its_process_is_quarantined_after_three_starts_and_the_rest_finish(
     app: TestApp,
 ) {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _slot = FAULT_SLOTS.acquire().await.expect("fault slots");
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
     create_tables(&db).await.unwrap();
@@ -343,7 +345,7 @@ async fn starts_of(db: &DatabaseConnection, key: &str) -> i64 {
 }
 
 async fn a_backlog_of_50000_committed_jobs_runs_once_each_when_the_workers_start(app: TestApp) {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _slot = FAULT_SLOTS.acquire().await.expect("fault slots");
     const JOBS: u64 = 50_000;
     let t = app.tenant("acme").await;
     let db = app.tenant_db(&t).await;
@@ -440,7 +442,7 @@ async fn on_private_redis() -> Option<(tempfile::TempDir, RedisServer, TestApp, 
 /// shape only (the embedded one has no Redis), on a private `redis-server`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_under_load_loses_no_job_and_the_api_keeps_committing() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _slot = FAULT_SLOTS.acquire().await.expect("fault slots");
     let Some((_dir, mut redis, app, t)) = on_private_redis().await else {
         return;
     };
@@ -515,7 +517,7 @@ async fn redis_stopped_under_load_loses_no_job_and_the_api_keeps_committing() {
 /// stamping again.
 async fn a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once(app: TestApp) {
     use tests::fakes::facturapi::{FacturapiFake, Mode};
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _slot = FAULT_SLOTS.acquire().await.expect("fault slots");
     let fake = FacturapiFake::start().await;
     fake.set_hang(Duration::from_secs(20));
     fake.push_modes(Mode::TimeoutAfterStamp, 1);
@@ -582,7 +584,7 @@ async fn a_worker_killed_while_facturapi_stamps_leaves_the_invoice_stamped_once(
 /// private `redis-server`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restarted_empty_with_jobs_waiting_and_running_runs_every_job_once() {
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _slot = FAULT_SLOTS.acquire().await.expect("fault slots");
     let Some((dir, mut redis, app, t)) = on_private_redis().await else {
         return;
     };
