@@ -219,7 +219,7 @@ pub fn rule_of(method: &Method, path: &str) -> Option<&'static Rule> {
 /// does not admit every role, where a handler's own description does not already say it: the
 /// refusal comes from the table, so the document takes it from there too.
 pub fn document(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{HttpMethod, Ref, ResponseBuilder, content::ContentBuilder};
+    use utoipa::openapi::HttpMethod;
     for r in RULES.iter().filter(|r| r.who != Who::Members) {
         let method = match r.method {
             "GET" => HttpMethod::Get,
@@ -245,16 +245,10 @@ pub fn document(doc: &mut utoipa::openapi::OpenApi) {
                 .responses
                 .entry("403".to_owned())
                 .or_insert_with(|| {
-                    ResponseBuilder::new()
-                        .description(format!("`forbidden`: this needs {}", r.who.label()))
-                        .content(
-                            "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                                .build(),
-                        )
-                        .build()
-                        .into()
+                    crate::contract::error_response(&format!(
+                        "`forbidden`: this needs {}",
+                        r.who.label()
+                    ))
                 });
         }
     }

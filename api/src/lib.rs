@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -87,8 +88,15 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = openapi_router().split_for_parts().1;
-    access::document(&mut doc);
+    finish_document(&mut doc);
     doc
+}
+
+/// What the routes do not say of themselves: who may call them (403) and what the shared
+/// machinery answers (401, 400, 413, 422, 409).
+fn finish_document(doc: &mut utoipa::openapi::OpenApi) {
+    access::document(doc);
+    contract::document(doc);
 }
 
 async fn not_found() -> ApiError {
@@ -142,7 +150,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// When the OpenAPI document cannot be serialised.
 pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
     let (routes, mut doc) = openapi_router().split_for_parts();
-    access::document(&mut doc);
+    finish_document(&mut doc);
     let spec = routes::system::health::OpenApiJson(Arc::new(doc.to_pretty_json()?));
     let body_limit = state.config.body_limit;
     let cors = cors(&state.config.cors_origins);
