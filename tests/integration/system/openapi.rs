@@ -41,3 +41,21 @@ fn the_openapi_document_equals_the_committed_snapshot() {
         );
     }
 }
+
+#[test]
+fn request_schemas_say_that_unknown_fields_and_control_characters_are_refused() {
+    let doc = serde_json::to_value(api::openapi()).expect("the document serialises");
+    let s = &doc["components"]["schemas"];
+    let payment = &s["PaymentRequest"];
+    assert_eq!(payment["additionalProperties"], false);
+    assert_eq!(
+        payment["properties"]["note"]["pattern"],
+        api::contract::NO_CONTROL_CHARACTERS
+    );
+    // An enum says what it takes; no pattern is added to it.
+    assert!(payment["properties"]["method"]["pattern"].is_null());
+    // A schema of responses promises nothing more than before.
+    let view = &s["CustomerView"];
+    assert!(view["additionalProperties"].is_null());
+    assert!(view["properties"]["name"]["pattern"].is_null());
+}
