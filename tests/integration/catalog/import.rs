@@ -129,7 +129,8 @@ async fn a_pies_file_creates_and_updates_parts_and_reports_bad_items(app: TestAp
     let token = app.token(&t.owner_email).await;
     for q in ["bp7788", "D10603SG0A", "qc-1338", "quietcast"] {
         let r = app
-            .get(&format!("/pos/api/catalog/search?q={q}"), Some(&token))
+            .session(&token)
+            .get(&format!("/pos/api/catalog/search?q={q}"))
             .await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json["items"][0]["number"], "BP-7788", "{q}: {}", r.text());
@@ -228,10 +229,10 @@ async fn an_aces_file_adds_fitment_counts_duplicates_deletes_and_reports_unknown
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
-        .get(
-            &format!("/pos/api/catalog/search?q=balata&vehicle_id={vehicle}"),
-            Some(&token),
-        )
+        .session(&token)
+        .get(&format!(
+            "/pos/api/catalog/search?q=balata&vehicle_id={vehicle}"
+        ))
         .await;
     assert!(r.text().contains("BP-7788"), "{}", r.text());
 }

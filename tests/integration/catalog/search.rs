@@ -32,7 +32,8 @@ async fn reader(app: &TestApp) -> String {
 }
 
 async fn search(app: &TestApp, token: &str, query: &str) -> tests::TestResponse {
-    app.get(&format!("/pos/api/catalog/search?{query}"), Some(token))
+    app.session(token)
+        .get(&format!("/pos/api/catalog/search?{query}"))
         .await
 }
 
@@ -250,7 +251,7 @@ async fn fitment_filters_keep_only_parts_that_fit_the_vehicle(app: TestApp) {
 async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
     generate(&app, "50").await;
     let token = reader(&app).await;
-    let r = app.get("/pos/api/vehicles/years", Some(&token)).await;
+    let r = app.session(&token).get("/pos/api/vehicles/years").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(
         r.headers["cache-control"]
@@ -261,7 +262,8 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
     let years = r.json.as_array().unwrap();
     assert!(years.iter().any(|y| y == 2015));
     let r = app
-        .get("/pos/api/vehicles/makes?year=2015", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/makes?year=2015")
         .await;
     let nissan = r
         .json
@@ -273,10 +275,8 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
         .expect("Nissan in 2015");
     let make = nissan["id"].as_i64().unwrap();
     let r = app
-        .get(
-            &format!("/pos/api/vehicles/models?year=2015&make={make}"),
-            Some(&token),
-        )
+        .session(&token)
+        .get(&format!("/pos/api/vehicles/models?year=2015&make={make}"))
         .await;
     let sentra = r
         .json
@@ -288,20 +288,21 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
         .expect("Sentra");
     let model = sentra["id"].as_i64().unwrap();
     let r = app
-        .get(
-            &format!("/pos/api/vehicles/engines?year=2015&make={make}&model={model}"),
-            Some(&token),
-        )
+        .session(&token)
+        .get(&format!(
+            "/pos/api/vehicles/engines?year=2015&make={make}&model={model}"
+        ))
         .await;
     let engines = r.json.as_array().unwrap();
     assert_eq!(engines.len(), 3, "{}", r.text());
     assert!(engines.iter().any(|e| e["engine"] == "1.8L L4 gasolina"));
     let id = engines[0]["id"].as_i64().unwrap();
     let r = app
-        .get(&format!("/pos/api/vehicles/catalog/{id}"), Some(&token))
+        .session(&token)
+        .get(&format!("/pos/api/vehicles/catalog/{id}"))
         .await;
     assert_eq!(r.json["model"], "Sentra");
-    let r = app.get("/pos/api/vehicles/makes", Some(&token)).await;
+    let r = app.session(&token).get("/pos/api/vehicles/makes").await;
     assert_eq!(
         r.status,
         StatusCode::BAD_REQUEST,
@@ -313,7 +314,7 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
 async fn a_part_shows_its_fitment_and_interchange(app: TestApp) {
     generate(&app, "50").await;
     let token = reader(&app).await;
-    let r = app.get("/pos/api/catalog/parts/3", Some(&token)).await;
+    let r = app.session(&token).get("/pos/api/catalog/parts/3").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let fitment = r.json["fitment"].as_array().unwrap();
     assert!((10..=20).contains(&fitment.len()));
@@ -330,7 +331,10 @@ async fn a_part_shows_its_fitment_and_interchange(app: TestApp) {
         "{kinds:?}"
     );
     assert!(r.json["sat_product_key"].as_str().unwrap().len() == 8);
-    let r = app.get("/pos/api/catalog/parts/999999", Some(&token)).await;
+    let r = app
+        .session(&token)
+        .get("/pos/api/catalog/parts/999999")
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "not_found");
 }

@@ -18,21 +18,21 @@ async fn a_quantity_that_would_overflow_a_line_is_422_and_the_cart_stays_usable(
     s.stock(a, s.wh, 10).await;
     let cashier = s.token(&app, Role::Cashier).await;
     let r = app
-        .put(
-            "/pos/api/cart",
-            Some(&cashier),
-            json!({"branch_id": s.branch}),
-        )
+        .session(&cashier)
+        .put("/pos/api/cart", json!({"branch_id": s.branch}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let line = json!({"item_id": a, "warehouse_id": s.wh, "qty": 2});
-    let r = app.post("/pos/api/cart/lines", Some(&cashier), line).await;
+    let r = app
+        .session(&cashier)
+        .post("/pos/api/cart/lines", line)
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     for qty in [i64::MAX, 1_000_000, 0] {
         let r = app
+            .session(&cashier)
             .post(
                 "/pos/api/cart/lines",
-                Some(&cashier),
                 json!({"item_id": a, "warehouse_id": s.wh, "qty": qty}),
             )
             .await;
@@ -44,16 +44,16 @@ async fn a_quantity_that_would_overflow_a_line_is_422_and_the_cart_stays_usable(
         );
         assert_eq!(r.json["error"]["field"], "qty");
     }
-    let cart = app.get("/pos/api/cart", Some(&cashier)).await;
+    let cart = app.session(&cashier).get("/pos/api/cart").await;
     assert_eq!(cart.status, StatusCode::OK, "{}", cart.text());
     assert_eq!(
         cart.json["lines"][0]["qty"], 2,
         "the refused requests wrote nothing"
     );
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/sales",
-            Some(&cashier),
             json!({"from_cart": true, "payments": cash("300")}),
         )
         .await;
@@ -66,42 +66,39 @@ async fn adding_units_without_a_discount_keeps_the_line_s_discount(app: TestApp)
     let a = s.item("DES-1", 10_000, None, 0).await;
     s.stock(a, s.wh, 10).await;
     let cashier = s.token(&app, Role::Cashier).await;
-    app.put(
-        "/pos/api/cart",
-        Some(&cashier),
-        json!({"branch_id": s.branch}),
-    )
-    .await;
+    app.session(&cashier)
+        .put("/pos/api/cart", json!({"branch_id": s.branch}))
+        .await;
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/cart/lines",
-            Some(&cashier),
             json!({"item_id": a, "warehouse_id": s.wh, "qty": 1, "discount": "5"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/cart/lines",
-            Some(&cashier),
             json!({"item_id": a, "warehouse_id": s.wh, "qty": 1}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let cart = app.get("/pos/api/cart", Some(&cashier)).await;
+    let cart = app.session(&cashier).get("/pos/api/cart").await;
     let line = &cart.json["lines"][0];
     assert_eq!(line["qty"], 2);
     // 2 × 100.00 less 5 % = 190.00: the discount was kept.
     assert_eq!(cart.json["total"], "190.00", "{}", cart.text());
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/cart/lines",
-            Some(&cashier),
             json!({"item_id": a, "warehouse_id": s.wh, "qty": 1, "discount": "0"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let cart = app.get("/pos/api/cart", Some(&cashier)).await;
+    let cart = app.session(&cashier).get("/pos/api/cart").await;
     assert_eq!(
         cart.json["total"],
         "300.00",

@@ -302,19 +302,15 @@ async fn a_sale_drops_the_cached_stock_of_what_it_sold(app: TestApp) {
     let a = s.item("A", 10_000, None, 0).await;
     s.stock(a, s.wh, 5).await;
     let path = format!("/pos/api/inventory/stock-by-branch?item_id={a}");
-    let first = app.get(&path, Some(&s.owner)).await;
+    let first = app.session(&s.owner).get(&path).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
-    let second = app.get(&path, Some(&s.owner)).await;
+    let second = app.session(&s.owner).get(&path).await;
     assert_eq!(second.headers["x-cache"], "hit");
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 2}], "payments": cash("200")}),
-        )
+        .session(&s.owner).post("/pos/api/sales", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 2}], "payments": cash("200")}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let after = app.get(&path, Some(&s.owner)).await;
+    let after = app.session(&s.owner).get(&path).await;
     assert_eq!(
         after.headers["x-cache"], "miss",
         "the sale dropped the cached view"
@@ -340,15 +336,11 @@ async fn with_redis_down_sales_succeed_and_their_jobs_wait_in_the_outbox() {
     let a = s.item("A", 10_000, None, 3).await;
     s.stock(a, s.wh, 5).await;
     let path = format!("/pos/api/inventory/stock-by-branch?item_id={a}");
-    app.get(&path, Some(&s.owner)).await;
+    app.session(&s.owner).get(&path).await;
     redis.stop();
     for i in 0..3 {
         let r = app
-            .post(
-                "/pos/api/sales",
-                Some(&s.owner),
-                json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("100")}),
-            )
+            .session(&s.owner).post("/pos/api/sales", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("100")}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "sale {i}: {}", r.text());
     }
@@ -362,7 +354,7 @@ async fn with_redis_down_sales_succeed_and_their_jobs_wait_in_the_outbox() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     let _ = stop_relay.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), relay_task).await;
-    let v = app.get(&path, Some(&s.owner)).await;
+    let v = app.session(&s.owner).get(&path).await;
     assert_eq!(v.status, StatusCode::OK);
     assert_eq!(
         v.json["on_hand"], 2,
@@ -439,7 +431,7 @@ async fn a_postgres_connection_killed_mid_checkout_leaves_no_partial_sale() {
         tasks.push(tokio::spawn(async move {
             // Spread over ~0.5 s so that some checkouts are cut and others finish.
             tokio::time::sleep(Duration::from_millis(8 * i as u64)).await;
-            app.post("/pos/api/sales", Some(&token), body).await
+            app.session(&token).post("/pos/api/sales", body).await
         }));
     }
     let mut created = Vec::new();
@@ -540,11 +532,7 @@ async fn eight_concurrent_checkouts_beside_adjustments_shipments_and_price_chang
         tasks.push(tokio::spawn(async move {
             for _ in 0..6 {
                 let r = app
-                    .post(
-                        "/pos/api/sales",
-                        Some(&cashier),
-                        json!({"branch_id": branch, "lines": [{"item_id": a, "warehouse_id": wh, "qty": 1}, {"item_id": b, "warehouse_id": wh, "qty": 2}], "payments": cash("300")}),
-                    )
+                    .session(&cashier).post("/pos/api/sales", json!({"branch_id": branch, "lines": [{"item_id": a, "warehouse_id": wh, "qty": 1}, {"item_id": b, "warehouse_id": wh, "qty": 2}], "payments": cash("300")}))
                     .await;
                 if r.status.is_server_error() {
                     errors.fetch_add(1, Ordering::Relaxed);
@@ -559,33 +547,17 @@ async fn eight_concurrent_checkouts_beside_adjustments_shipments_and_price_chang
         tasks.push(tokio::spawn(async move {
             for i in 0..12_i64 {
                 let rs = [
-                    app.post(
-                        "/pos/api/inventory/adjustments",
-                        Some(&manager),
-                        json!({"warehouse_id": wh, "reason": "found", "lines": [{"item_id": a, "delta": 1}]}),
-                    )
+                    app.session(&manager).post("/pos/api/inventory/adjustments", json!({"warehouse_id": wh, "reason": "found", "lines": [{"item_id": a, "delta": 1}]}))
                     .await,
-                    app.put(
-                        &format!("/pos/api/items/{b}/prices"),
-                        Some(&manager),
-                        json!({"prices": [{"price_list": "taller", "amount": format!("{}.00", 40 + i), "currency": "MXN"}]}),
-                    )
+                    app.session(&manager).put(&format!("/pos/api/items/{b}/prices"), json!({"prices": [{"price_list": "taller", "amount": format!("{}.00", 40 + i), "currency": "MXN"}]}))
                     .await,
                 ];
                 let t = app
-                    .post(
-                        "/pos/api/inventory/transfers",
-                        Some(&manager),
-                        json!({"from_warehouse_id": wh, "to_warehouse_id": border_wh, "lines": [{"item_id": a, "qty": 1}]}),
-                    )
+                    .session(&manager).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": wh, "to_warehouse_id": border_wh, "lines": [{"item_id": a, "qty": 1}]}))
                     .await;
                 let shipped = match t.json["id"].as_str() {
                     Some(id) => {
-                        app.post(
-                            &format!("/pos/api/inventory/transfers/{id}/ship"),
-                            Some(&manager),
-                            json!({}),
-                        )
+                        app.session(&manager).post(&format!("/pos/api/inventory/transfers/{id}/ship"), json!({}))
                         .await
                     }
                     None => t,

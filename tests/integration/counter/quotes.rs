@@ -68,30 +68,30 @@ async fn a_cart_takes_lines_from_any_warehouse_prices_them_for_the_customer_and_
     let taller = customer_on(&s, "taller", None).await;
     let cashier = s.token(&app, Role::Cashier).await;
     assert_eq!(
-        app.get("/pos/api/cart", Some(&cashier)).await.status,
+        app.session(&cashier).get("/pos/api/cart").await.status,
         StatusCode::NOT_FOUND
     );
     let r = app
+        .session(&cashier)
         .put(
             "/pos/api/cart",
-            Some(&cashier),
             json!({"branch_id": s.branch, "customer_id": taller}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["price_list"], "taller");
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/cart/lines",
-            Some(&cashier),
             json!({"item_id": a, "warehouse_id": s.wh, "qty": 2}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/cart/lines",
-            Some(&cashier),
             json!({"item_id": b, "warehouse_id": s.border_wh, "qty": 3}),
         )
         .await;
@@ -107,29 +107,26 @@ async fn a_cart_takes_lines_from_any_warehouse_prices_them_for_the_customer_and_
 
     // Checkout of a cart with a short line fails whole; the cart stays.
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/sales",
-            Some(&cashier),
             json!({"from_cart": true, "payments": cash("400")}),
         )
         .await;
     assert_eq!(r.code(), "insufficient_stock", "{}", r.text());
-    let line_b = app.get("/pos/api/cart", Some(&cashier)).await.json["lines"][1]["line_id"]
+    let line_b = app.session(&cashier).get("/pos/api/cart").await.json["lines"][1]["line_id"]
         .as_str()
         .unwrap()
         .to_owned();
     let r = app
-        .patch(
-            &format!("/pos/api/cart/lines/{line_b}"),
-            Some(&cashier),
-            json!({"qty": 2}),
-        )
+        .session(&cashier)
+        .patch(&format!("/pos/api/cart/lines/{line_b}"), json!({"qty": 2}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/sales",
-            Some(&cashier),
             json!({"from_cart": true, "payments": cash("300")}),
         )
         .await;
@@ -139,7 +136,7 @@ async fn a_cart_takes_lines_from_any_warehouse_prices_them_for_the_customer_and_
     assert_eq!(r.json["customer_id"], taller.to_string());
     assert_eq!(r.json["change"], "20.00");
     assert_eq!(
-        app.get("/pos/api/cart", Some(&cashier)).await.status,
+        app.session(&cashier).get("/pos/api/cart").await.status,
         StatusCode::NOT_FOUND,
         "sold carts close"
     );
@@ -153,41 +150,39 @@ async fn cart_lines_are_changed_removed_and_limited_by_role(app: TestApp) {
     let cashier = s.token(&app, Role::Cashier).await;
     let other = s.token(&app, Role::Cashier).await;
     let r = app
+        .session(&cashier)
         .post(
             "/pos/api/cart/lines",
-            Some(&cashier),
             json!({"item_id": a, "warehouse_id": s.wh, "qty": 1}),
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "no cart yet");
-    app.put(
-        "/pos/api/cart",
-        Some(&cashier),
-        json!({"branch_id": s.branch}),
-    )
-    .await;
-    app.put(
-        "/pos/api/cart",
-        Some(&other),
-        json!({"branch_id": s.branch}),
-    )
-    .await;
+    app.session(&cashier)
+        .put("/pos/api/cart", json!({"branch_id": s.branch}))
+        .await;
+    app.session(&other)
+        .put("/pos/api/cart", json!({"branch_id": s.branch}))
+        .await;
     let add =
         |q: i64, d: &str| json!({"item_id": a, "warehouse_id": s.wh, "qty": q, "discount": d});
     let r = app
-        .post("/pos/api/cart/lines", Some(&cashier), add(1, "25"))
+        .session(&cashier)
+        .post("/pos/api/cart/lines", add(1, "25"))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .post("/pos/api/cart/lines", Some(&cashier), add(0, "0"))
+        .session(&cashier)
+        .post("/pos/api/cart/lines", add(0, "0"))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app
-        .post("/pos/api/cart/lines", Some(&cashier), add(1, "10"))
+        .session(&cashier)
+        .post("/pos/api/cart/lines", add(1, "10"))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = app
-        .post("/pos/api/cart/lines", Some(&cashier), add(2, "10"))
+        .session(&cashier)
+        .post("/pos/api/cart/lines", add(2, "10"))
         .await;
     assert_eq!(
         r.json["lines"].as_array().unwrap().len(),
@@ -198,23 +193,22 @@ async fn cart_lines_are_changed_removed_and_limited_by_role(app: TestApp) {
     assert_eq!(r.json["total"], "270.00");
     let line = r.json["lines"][0]["line_id"].as_str().unwrap().to_owned();
     let r = app
-        .delete(&format!("/pos/api/cart/lines/{line}"), Some(&other))
+        .session(&other)
+        .delete(&format!("/pos/api/cart/lines/{line}"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "another cashier's line");
     let r = app
-        .delete(&format!("/pos/api/cart/lines/{line}"), Some(&cashier))
+        .session(&cashier)
+        .delete(&format!("/pos/api/cart/lines/{line}"))
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.json["lines"].as_array().unwrap().is_empty());
-    let r = app.delete("/pos/api/cart", Some(&cashier)).await;
+    let r = app.session(&cashier).delete("/pos/api/cart").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let viewer = s.token(&app, Role::Viewer).await;
     let r = app
-        .put(
-            "/pos/api/cart",
-            Some(&viewer),
-            json!({"branch_id": s.branch}),
-        )
+        .session(&viewer)
+        .put("/pos/api/cart", json!({"branch_id": s.branch}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
@@ -224,11 +218,7 @@ async fn a_quote_is_honoured_while_valid_and_converts_once(app: TestApp) {
     let a = s.item("A", 10_000, Some(11_000), 0).await;
     s.stock(a, s.wh, 5).await;
     let r = app
-        .post(
-            "/pos/api/quotes",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 2}], "valid_days": 3, "note": "Entrega mañana"}),
-        )
+        .session(&s.owner).post("/pos/api/quotes", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 2}], "valid_days": 3, "note": "Entrega mañana"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["status"], "open");
@@ -276,14 +266,16 @@ async fn a_quote_is_honoured_while_valid_and_converts_once(app: TestApp) {
     assert_eq!(other.status, StatusCode::CONFLICT);
     assert_eq!(other.code(), "quote_not_open");
     let q = app
-        .get(&format!("/pos/api/quotes/{id}"), Some(&s.owner))
+        .session(&s.owner)
+        .get(&format!("/pos/api/quotes/{id}"))
         .await;
     assert_eq!(q.json["status"], "converted");
     assert_eq!(q.json["sale_id"], r.json["id"]);
     assert_eq!(sale::Entity::find().count(&s.db).await.unwrap(), 1);
     assert_eq!(s.on_hand(a, s.wh).await, 3);
     let list = app
-        .get("/pos/api/quotes?status=converted", Some(&s.owner))
+        .session(&s.owner)
+        .get("/pos/api/quotes?status=converted")
         .await;
     assert_eq!(list.json["total"], 1);
 }
@@ -293,11 +285,7 @@ async fn an_expired_quote_is_refused_unless_repriced(app: TestApp) {
     let a = s.item("A", 10_000, None, 0).await;
     s.stock(a, s.wh, 5).await;
     let r = app
-        .post(
-            "/pos/api/quotes",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}),
-        )
+        .session(&s.owner).post("/pos/api/quotes", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}))
         .await;
     let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
     quote::Entity::update_many()
@@ -318,26 +306,25 @@ async fn an_expired_quote_is_refused_unless_repriced(app: TestApp) {
         .await
         .unwrap();
     let q = app
-        .get(&format!("/pos/api/quotes/{id}"), Some(&s.owner))
+        .session(&s.owner)
+        .get(&format!("/pos/api/quotes/{id}"))
         .await;
     assert_eq!(q.json["status"], "expired");
     let path = format!("/pos/api/quotes/{id}/convert");
     let r = app
-        .post(&path, Some(&s.owner), json!({"payments": cash("120")}))
+        .session(&s.owner)
+        .post(&path, json!({"payments": cash("120")}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "quote_expired");
     let r = app
-        .post(
-            &path,
-            Some(&s.owner),
-            json!({"payments": cash("120"), "reprice": true}),
-        )
+        .session(&s.owner)
+        .post(&path, json!({"payments": cash("120"), "reprice": true}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["total"], "120.00", "today's price");
     let bad = app
-        .post("/pos/api/quotes", Some(&s.owner), json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "valid_days": 90}))
+        .session(&s.owner).post("/pos/api/quotes", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "valid_days": 90}))
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json["error"]["field"], "valid_days");
@@ -347,11 +334,7 @@ async fn the_public_quote_page_needs_no_login_and_escapes_what_people_typed(app:
     let s = Shop::open(&app, "publica").await;
     let a = s.item("<script>x</script>", 10_000, Some(12_000), 0).await;
     let r = app
-        .post(
-            "/pos/api/quotes",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}),
-        )
+        .session(&s.owner).post("/pos/api/quotes", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let url = r.json["public_url"].as_str().unwrap().to_owned();
@@ -390,33 +373,27 @@ async fn sending_a_quote_queues_a_whatsapp_message_that_is_parked_until_the_chan
     let a = s.item("A", 10_000, None, 0).await;
     let c = customer_on(&s, "mostrador", Some("+526641234567")).await;
     let r = app
-        .post(
-            "/pos/api/quotes",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "customer_id": c, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}),
-        )
+        .session(&s.owner).post("/pos/api/quotes", json!({"branch_id": s.branch, "customer_id": c, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}))
         .await;
     let id = r.json["id"].as_str().unwrap().to_owned();
     let r = app
-        .post(
-            &format!("/pos/api/quotes/{id}/send"),
-            Some(&s.owner),
-            json!({}),
-        )
+        .session(&s.owner)
+        .post(&format!("/pos/api/quotes/{id}/send"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     assert_eq!(r.json["status"], "queued");
     assert_eq!(r.json["recipient"], "+526641234567");
     // The quote says it was queued, and that its message has not gone anywhere yet.
     let q = app
-        .get(&format!("/pos/api/quotes/{id}"), Some(&s.owner))
+        .session(&s.owner)
+        .get(&format!("/pos/api/quotes/{id}"))
         .await;
     assert!(q.json["queued_at"].is_string(), "{}", q.json);
     assert_eq!(q.json["delivery"], "queued");
     let r = app
+        .session(&s.owner)
         .post(
             &format!("/pos/api/quotes/{id}/send"),
-            Some(&s.owner),
             json!({"phone": "12"}),
         )
         .await;
@@ -445,10 +422,11 @@ async fn sending_a_quote_queues_a_whatsapp_message_that_is_parked_until_the_chan
     assert!(n.payload["url"].as_str().unwrap().starts_with("/q/"));
     // Parked, not sent: the quote and the list say so.
     let q = app
-        .get(&format!("/pos/api/quotes/{id}"), Some(&s.owner))
+        .session(&s.owner)
+        .get(&format!("/pos/api/quotes/{id}"))
         .await;
     assert_eq!(q.json["delivery"], "parked");
-    let list = app.get("/pos/api/quotes", Some(&s.owner)).await;
+    let list = app.session(&s.owner).get("/pos/api/quotes").await;
     assert_eq!(list.json["items"][0]["delivery"], "parked");
 }
 
@@ -457,29 +435,26 @@ async fn another_tenants_quote_is_not_found(app: TestApp) {
     let other = Shop::open(&app, "q-dos").await;
     let a = s.item("A", 10_000, None, 0).await;
     let r = app
-        .post(
-            "/pos/api/quotes",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}),
-        )
+        .session(&s.owner).post("/pos/api/quotes", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}))
         .await;
     let id = r.json["id"].as_str().unwrap();
     assert_eq!(
-        app.get(&format!("/pos/api/quotes/{id}"), Some(&other.owner))
+        app.session(&other.owner)
+            .get(&format!("/pos/api/quotes/{id}"))
             .await
             .status,
         StatusCode::NOT_FOUND
     );
     let r = app
+        .session(&other.owner)
         .post(
             &format!("/pos/api/quotes/{id}/convert"),
-            Some(&other.owner),
             json!({"payments": cash("100")}),
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = app
-        .post("/pos/api/quotes", Some(&other.owner), json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": other.wh, "qty": 1}]}))
+        .session(&other.owner).post("/pos/api/quotes", json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": other.wh, "qty": 1}]}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
@@ -493,21 +468,14 @@ async fn a_cancelled_or_expired_quote_is_not_sent(app: TestApp) {
     let mut ids = Vec::new();
     for _ in 0..2 {
         let r = app
-            .post(
-                "/pos/api/quotes",
-                Some(&s.owner),
-                json!({"branch_id": s.branch, "customer_id": c, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}),
-            )
+            .session(&s.owner).post("/pos/api/quotes", json!({"branch_id": s.branch, "customer_id": c, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         ids.push(r.json["id"].as_str().unwrap().to_owned());
     }
     let r = app
-        .post(
-            &format!("/pos/api/quotes/{}/cancel", ids[0]),
-            Some(&s.owner),
-            json!({}),
-        )
+        .session(&s.owner)
+        .post(&format!("/pos/api/quotes/{}/cancel", ids[0]), json!({}))
         .await;
     assert!(r.status.is_success(), "{}", r.text());
     let expired: Uuid = ids[1].parse().unwrap();
@@ -521,11 +489,8 @@ async fn a_cancelled_or_expired_quote_is_not_sent(app: TestApp) {
     am.update(&s.db).await.unwrap();
     for id in &ids {
         let r = app
-            .post(
-                &format!("/pos/api/quotes/{id}/send"),
-                Some(&s.owner),
-                json!({}),
-            )
+            .session(&s.owner)
+            .post(&format!("/pos/api/quotes/{id}/send"), json!({}))
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
         assert_eq!(r.code(), "quote_not_open");
@@ -545,9 +510,9 @@ async fn the_public_page_shows_discounts_the_note_and_grouped_amounts(app: TestA
     let s = Shop::open(&app, "pagina").await;
     let a = s.item("BAL-9", 129_158, None, 0).await;
     let r = app
+        .session(&s.owner)
         .post(
             "/pos/api/quotes",
-            Some(&s.owner),
             json!({"branch_id": s.branch, "note": "Incluye instalación.\nPregunte por Juan.",
                    "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 2, "discount": "10"}]}),
         )

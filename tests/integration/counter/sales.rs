@@ -47,18 +47,14 @@ async fn a_checkout_sells_from_two_branches_warehouses_and_writes_everything_in_
     s.stock(b, s.border_wh, 3).await;
     let cashier = s.token(&app, Role::Cashier).await;
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&cashier),
-            json!({
+        .session(&cashier).post("/pos/api/sales", json!({
                 "branch_id": s.branch,
                 "lines": [
                     {"item_id": a, "warehouse_id": s.wh, "qty": 2},
                     {"item_id": b, "warehouse_id": s.border_wh, "qty": 1, "discount": "5"}
                 ],
                 "payments": [{"method": "card", "amount": "500.00", "reference": "AUTH1"}, {"method": "cash", "amount": "600"}]
-            }),
-        )
+            }))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     // 2 × 450.00 = 900.00; 123.50 − 5 % (6.18) = 117.32; total 1017.32.
@@ -100,12 +96,16 @@ async fn a_checkout_sells_from_two_branches_warehouses_and_writes_everything_in_
     assert_eq!(jobs, 1);
 
     let got = app
-        .get(&format!("/pos/api/sales/{id}"), Some(&cashier))
+        .session(&cashier)
+        .get(&format!("/pos/api/sales/{id}"))
         .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.json["total"], "1017.32");
     assert_eq!(got.json["payments"][0]["reference"], "AUTH1");
-    let list = app.get("/pos/api/sales?per_page=10", Some(&cashier)).await;
+    let list = app
+        .session(&cashier)
+        .get("/pos/api/sales?per_page=10")
+        .await;
     assert_eq!(list.json["total"], 1);
 }
 
@@ -119,9 +119,9 @@ async fn totals_are_sums_of_rounded_lines_at_the_branch_iva_rate(app: TestApp) {
         s.stock(i, s.border_wh, 10).await;
     }
     let r = app
+        .session(&s.owner)
         .post(
             "/pos/api/sales",
-            Some(&s.owner),
             json!({
                 "branch_id": s.border,
                 "lines": [
@@ -165,9 +165,9 @@ async fn selling_more_than_stock_returns_409_and_changes_nothing(app: TestApp) {
     s.stock(a, s.wh, 5).await;
     s.stock(b, s.wh, 1).await;
     let r = app
+        .session(&s.owner)
         .post(
             "/pos/api/sales",
-            Some(&s.owner),
             json!({
                 "branch_id": s.branch,
                 "lines": [
@@ -192,11 +192,7 @@ async fn selling_more_than_stock_returns_409_and_changes_nothing(app: TestApp) {
     assert_eq!(outbox::Entity::find().count(&s.db).await.unwrap(), 0);
     // A warehouse with no row for the item at all is short too.
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.border_wh, "qty": 1}], "payments": cash("100")}),
-        )
+        .session(&s.owner).post("/pos/api/sales", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.border_wh, "qty": 1}], "payments": cash("100")}))
         .await;
     assert_eq!(r.code(), "insufficient_stock");
 }
@@ -288,7 +284,7 @@ async fn sixty_four_concurrent_checkouts_of_the_last_units_never_oversell(app: T
         let body = json!({"branch_id": s.branch, "lines": lines, "payments": cash("200")});
         let (app, token) = (app.clone(), s.owner.clone());
         tasks.push(tokio::spawn(async move {
-            app.post("/pos/api/sales", Some(&token), body).await
+            app.session(&token).post("/pos/api/sales", body).await
         }));
     }
     let mut ok = 0;
@@ -317,7 +313,8 @@ async fn sixty_four_concurrent_checkouts_of_the_last_units_never_oversell(app: T
     }
     assert_eq!(sale::Entity::find().count(&s.db).await.unwrap(), ok);
     let r = app
-        .get("/pos/api/inventory/reconciliation", Some(&s.owner))
+        .session(&s.owner)
+        .get("/pos/api/inventory/reconciliation")
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["ok"], true, "{}", r.text());
@@ -332,7 +329,8 @@ async fn sixty_four_concurrent_checkouts_of_the_last_units_never_oversell(app: T
         .await
         .unwrap();
     let r = app
-        .get("/pos/api/inventory/reconciliation", Some(&s.owner))
+        .session(&s.owner)
+        .get("/pos/api/inventory/reconciliation")
         .await;
     assert_eq!(r.json["ok"], false);
     assert_eq!(r.json["drift"][0]["balance"], 1_000);
@@ -345,18 +343,33 @@ async fn a_discount_beyond_the_cashiers_limit_is_403_and_a_managers_passes(app: 
     let cashier = s.token(&app, Role::Cashier).await;
     let manager = s.token(&app, Role::Manager).await;
     let body = |d: &str| json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1, "discount": d}], "payments": cash("100")});
-    let r = app.post("/pos/api/sales", Some(&cashier), body("15")).await;
+    let r = app
+        .session(&cashier)
+        .post("/pos/api/sales", body("15"))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     assert_eq!(r.code(), "discount_not_allowed");
-    let r = app.post("/pos/api/sales", Some(&cashier), body("10")).await;
+    let r = app
+        .session(&cashier)
+        .post("/pos/api/sales", body("10"))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let r = app.post("/pos/api/sales", Some(&manager), body("15")).await;
+    let r = app
+        .session(&manager)
+        .post("/pos/api/sales", body("15"))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["total"], "85.00");
-    let r = app.post("/pos/api/sales", Some(&manager), body("31")).await;
+    let r = app
+        .session(&manager)
+        .post("/pos/api/sales", body("31"))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let mechanic = s.token(&app, Role::Mechanic).await;
-    let r = app.post("/pos/api/sales", Some(&mechanic), body("0")).await;
+    let r = app
+        .session(&mechanic)
+        .post("/pos/api/sales", body("0"))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(s.on_hand(a, s.wh).await, 8);
 }
@@ -445,7 +458,8 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     ];
     for (body, status, field) in cases {
         let r = app
-            .post("/pos/api/sales", Some(&s.owner), body.clone())
+            .session(&s.owner)
+            .post("/pos/api/sales", body.clone())
             .await;
         assert_eq!(r.status, status, "{body}: {}", r.text());
         if let Some(f) = field {
@@ -477,15 +491,11 @@ async fn usd_cash_converts_at_the_rate_in_force_and_change_is_in_mxn(app: TestAp
     .await
     .unwrap();
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&s.owner),
-            json!({
+        .session(&s.owner).post("/pos/api/sales", json!({
                 "branch_id": s.branch,
                 "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}, {"item_id": b, "warehouse_id": s.wh, "qty": 1}],
                 "payments": [{"method": "usd_cash", "amount": "20"}]
-            }),
-        )
+            }))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     // 100.00 + 10 USD × 18.5 = 285.00; paid 20 USD = 370.00; change 85.00 MXN.
@@ -507,28 +517,24 @@ async fn returns_and_cancellation_restock_through_the_ledger_and_are_for_manager
     let cashier = s.token(&app, Role::Cashier).await;
     let manager = s.token(&app, Role::Manager).await;
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&cashier),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 3}, {"item_id": b, "warehouse_id": s.wh, "qty": 3, "discount": "10"}], "payments": cash("400")}),
-        )
+        .session(&cashier).post("/pos/api/sales", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 3}, {"item_id": b, "warehouse_id": s.wh, "qty": 3, "discount": "10"}], "payments": cash("400")}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json["id"].as_str().unwrap().to_owned();
     let path = format!("/pos/api/sales/{id}/returns");
     let ret = json!({"lines": [{"line_no": 1, "qty": 1}], "reason": "no le quedó"});
-    let r = app.post(&path, Some(&cashier), ret.clone()).await;
+    let r = app.session(&cashier).post(&path, ret.clone()).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.post(&path, Some(&manager), ret).await;
+    let r = app.session(&manager).post(&path, ret).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["refund"], "100.00");
     assert_eq!(r.json["savings"], "20.00");
     assert_eq!(r.json["sale"]["status"], "partially_returned");
     assert_eq!(s.on_hand(a, s.wh).await, 8);
     let r = app
+        .session(&manager)
         .post(
             &path,
-            Some(&manager),
             json!({"lines": [{"line_no": 1, "qty": 3}], "reason": "x"}),
         )
         .await;
@@ -537,11 +543,8 @@ async fn returns_and_cancellation_restock_through_the_ledger_and_are_for_manager
 
     let cancel = format!("/pos/api/sales/{id}/cancel");
     let r = app
-        .post(
-            &cancel,
-            Some(&manager),
-            json!({"reason": "error de captura"}),
-        )
+        .session(&manager)
+        .post(&cancel, json!({"reason": "error de captura"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["sale"]["status"], "cancelled");
@@ -551,7 +554,8 @@ async fn returns_and_cancellation_restock_through_the_ledger_and_are_for_manager
     assert_eq!(s.on_hand(b, s.wh).await, 10);
     assert_eq!(s.ledger_sum(a, s.wh).await, 10);
     let r = app
-        .post(&cancel, Some(&manager), json!({"reason": "otra vez"}))
+        .session(&manager)
+        .post(&cancel, json!({"reason": "otra vez"}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "sale_cancelled");
@@ -562,15 +566,12 @@ async fn the_ticket_has_what_a_printer_needs(app: TestApp) {
     let a = s.item("BAL-1", 45_000, Some(52_000), 0).await;
     s.stock(a, s.wh, 5).await;
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("500")}),
-        )
+        .session(&s.owner).post("/pos/api/sales", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("500")}))
         .await;
     let id = r.json["id"].as_str().unwrap();
     let t = app
-        .get(&format!("/pos/api/sales/{id}/ticket"), Some(&s.owner))
+        .session(&s.owner)
+        .get(&format!("/pos/api/sales/{id}/ticket"))
         .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
     assert_eq!(t.json["business"], "Refaccionaria once");
@@ -589,7 +590,7 @@ async fn a_sale_that_crosses_the_minimum_writes_a_low_stock_job(app: TestApp) {
     let a = s.item("A", 10_000, None, 3).await;
     s.stock(a, s.wh, 4).await;
     let sell = |q: i64| json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": q}], "payments": cash("1000")});
-    let r = app.post("/pos/api/sales", Some(&s.owner), sell(1)).await;
+    let r = app.session(&s.owner).post("/pos/api/sales", sell(1)).await;
     assert_eq!(r.status, StatusCode::CREATED);
     let low = || {
         outbox::Entity::find()
@@ -600,13 +601,13 @@ async fn a_sale_that_crosses_the_minimum_writes_a_low_stock_job(app: TestApp) {
         low().await.unwrap().is_empty(),
         "4 → 3 is still at the minimum"
     );
-    let r = app.post("/pos/api/sales", Some(&s.owner), sell(1)).await;
+    let r = app.session(&s.owner).post("/pos/api/sales", sell(1)).await;
     assert_eq!(r.status, StatusCode::CREATED);
     let rows = low().await.unwrap();
     assert_eq!(rows.len(), 1, "3 → 2 crosses the minimum of 3");
     assert_eq!(rows[0].payload["balances"][0]["qty"], 2);
     assert_eq!(rows[0].payload["balances"][0]["min_qty"], 3);
-    let r = app.post("/pos/api/sales", Some(&s.owner), sell(1)).await;
+    let r = app.session(&s.owner).post("/pos/api/sales", sell(1)).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(low().await.unwrap().len(), 1, "already below: no new alert");
 }
@@ -617,32 +618,24 @@ async fn another_tenants_sale_and_items_are_not_found(app: TestApp) {
     let a = s.item("A", 10_000, None, 0).await;
     s.stock(a, s.wh, 5).await;
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&s.owner),
-            json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("100")}),
-        )
+        .session(&s.owner).post("/pos/api/sales", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("100")}))
         .await;
     let id = r.json["id"].as_str().unwrap();
     for path in [
         format!("/pos/api/sales/{id}"),
         format!("/pos/api/sales/{id}/ticket"),
     ] {
-        let r = app.get(&path, Some(&other.owner)).await;
+        let r = app.session(&other.owner).get(&path).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }
     let r = app
-        .post(
-            "/pos/api/sales",
-            Some(&other.owner),
-            json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("100")}),
-        )
+        .session(&other.owner).post("/pos/api/sales", json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}], "payments": cash("100")}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let r = app
+        .session(&other.owner)
         .post(
             &format!("/pos/api/sales/{id}/cancel"),
-            Some(&other.owner),
             json!({"reason": "x"}),
         )
         .await;
@@ -650,9 +643,9 @@ async fn another_tenants_sale_and_items_are_not_found(app: TestApp) {
     assert_eq!(s.on_hand(a, s.wh).await, 4);
     // A vehicle cannot be registered to a customer the business does not have.
     let r = app
+        .session(&other.owner)
         .post(
             "/pos/api/vehicles/registered",
-            Some(&other.owner),
             json!({"plate": "ABC123A", "customer_id": Uuid::now_v7()}),
         )
         .await;
@@ -671,11 +664,7 @@ async fn two_identical_returns_of_one_sale_sent_at_once_succeed_once(app: TestAp
     let mut sales = Vec::new();
     for _ in 0..20 {
         let r = app
-            .post(
-                "/pos/api/sales",
-                Some(&cashier),
-                json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 5}], "payments": cash("500")}),
-            )
+            .session(&cashier).post("/pos/api/sales", json!({"branch_id": s.branch, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 5}], "payments": cash("500")}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         sales.push(r.json["id"].as_str().unwrap().to_owned());
@@ -688,9 +677,9 @@ async fn two_identical_returns_of_one_sale_sent_at_once_succeed_once(app: TestAp
             let (app, manager, id) = (app.clone(), manager.clone(), id.clone());
             tasks.push(tokio::spawn(async move {
                 let r = app
+                    .session(&manager)
                     .post(
                         &format!("/pos/api/sales/{id}/returns"),
-                        Some(&manager),
                         json!({"lines": [{"line_no": 1, "qty": 5}], "reason": "duplicado"}),
                     )
                     .await;
@@ -754,25 +743,22 @@ async fn a_cancelled_sale_reprints_in_spanish_with_its_returns_rfc_cashier_rate_
     s.stock(a, s.wh, 5).await;
     let long = "Amortiguador delantero izquierdo de gas presurizado para Nissan Versa 2015";
     let r = app
-        .patch(
-            &format!("/pos/api/items/{a}"),
-            Some(&s.owner),
-            json!({"name": long}),
-        )
+        .session(&s.owner)
+        .patch(&format!("/pos/api/items/{a}"), json!({"name": long}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let c = app
+        .session(&s.owner)
         .post(
             "/pos/api/customers",
-            Some(&s.owner),
             json!({"name": "Taller Hernández", "rfc": "HEGJ800101AB1", "tax_regime": "612"}),
         )
         .await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.text());
     let r = app
+        .session(&s.owner)
         .post(
             "/pos/api/sales",
-            Some(&s.owner),
             json!({"branch_id": s.branch, "customer_id": c.json["id"],
                    "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}],
                    "payments": [{"method": "card", "amount": "1000.00", "reference": "AUTH-7781"},
@@ -782,15 +768,16 @@ async fn a_cancelled_sale_reprints_in_spanish_with_its_returns_rfc_cashier_rate_
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json["id"].as_str().unwrap().to_owned();
     let r = app
+        .session(&s.owner)
         .post(
             &format!("/pos/api/sales/{id}/cancel"),
-            Some(&s.owner),
             json!({"reason": "error de captura"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let t = app
-        .get(&format!("/pos/api/sales/{id}/ticket"), Some(&s.owner))
+        .session(&s.owner)
+        .get(&format!("/pos/api/sales/{id}/ticket"))
         .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text());
     assert_eq!(t.json["customer_rfc"], "HEGJ800101AB1");

@@ -26,16 +26,16 @@ shape_tests!(
 );
 
 pub async fn create(app: &TestApp, token: &str, body: Value) -> Value {
-    let r = app.post("/pos/api/customers", Some(token), body).await;
+    let r = app.session(token).post("/pos/api/customers", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     r.json
 }
 
 pub async fn branch(app: &TestApp, token: &str, code: &str) -> Uuid {
     let r = app
+        .session(token)
         .post(
             "/pos/api/branches",
-            Some(token),
             json!({"code": code, "name": format!("Sucursal {code}")}),
         )
         .await;
@@ -76,14 +76,15 @@ async fn a_customer_is_created_with_normalised_fiscal_data_and_an_audit_entry(ap
 
     let id = c["id"].as_str().unwrap();
     let got = app
-        .get(&format!("/pos/api/customers/{id}"), Some(&token))
+        .session(&token)
+        .get(&format!("/pos/api/customers/{id}"))
         .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.json["name"], "Taller Hernández");
     let patched = app
+        .session(&token)
         .patch(
             &format!("/pos/api/customers/{id}"),
-            Some(&token),
             json!({"zip": null, "is_active": false}),
         )
         .await;
@@ -114,14 +115,14 @@ async fn a_bad_rfc_regime_or_zip_is_refused_naming_the_field(app: TestApp) {
         (json!({"name": "A", "credit_limit": "-1"}), "credit_limit"),
         (json!({"name": "  "}), "name"),
     ] {
-        let r = app.post("/pos/api/customers", Some(&token), body).await;
+        let r = app.session(&token).post("/pos/api/customers", body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         assert_eq!(r.json["error"]["field"], field, "{}", r.text());
     }
     let r = app
+        .session(&token)
         .post(
             "/pos/api/customers",
-            Some(&token),
             json!({"name": "A", "tenant_id": Uuid::nil()}),
         )
         .await;
@@ -146,9 +147,9 @@ async fn a_whatsapp_number_is_stored_in_e164(app: TestApp) {
     .await;
     assert_eq!(c["whatsapp_phone"], "+19565550100");
     let r = app
+        .session(&token)
         .post(
             "/pos/api/customers",
-            Some(&token),
             json!({"name": "C", "whatsapp_phone": "1234"}),
         )
         .await;
@@ -166,7 +167,7 @@ async fn a_cashier_cannot_grant_a_price_list_or_credit_but_a_manager_can(app: Te
         json!({"name": "Flota", "price_list": "mayoreo"}),
         json!({"name": "Flota", "credit_limit": "5000.00"}),
     ] {
-        let r = app.post("/pos/api/customers", Some(&cashier), body).await;
+        let r = app.session(&cashier).post("/pos/api/customers", body).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     }
     // The defaults are a cashier's to give.
@@ -178,13 +179,14 @@ async fn a_cashier_cannot_grant_a_price_list_or_credit_but_a_manager_can(app: Te
     .await;
     let path = format!("/pos/api/customers/{}", c["id"].as_str().unwrap());
     let r = app
-        .patch(&path, Some(&cashier), json!({"price_list": "mayoreo"}))
+        .session(&cashier)
+        .patch(&path, json!({"price_list": "mayoreo"}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
+        .session(&manager)
         .patch(
             &path,
-            Some(&manager),
             json!({"price_list": "mayoreo", "credit_limit": "5000.5"}),
         )
         .await;
@@ -193,7 +195,8 @@ async fn a_cashier_cannot_grant_a_price_list_or_credit_but_a_manager_can(app: Te
     assert_eq!(r.json["credit_limit"], "5000.50");
     // A cashier still edits the contact details of a mayoreo customer.
     let r = app
-        .patch(&path, Some(&cashier), json!({"email": "flota@ejemplo.mx"}))
+        .session(&cashier)
+        .patch(&path, json!({"email": "flota@ejemplo.mx"}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["price_list"], "mayoreo");
@@ -206,10 +209,11 @@ async fn a_viewer_reads_customers_but_cannot_register_them(app: TestApp) {
     let viewer = app.user(&t, Role::Viewer, None).await;
     let viewer = app.token(&viewer).await;
     let r = app
-        .post("/pos/api/customers", Some(&viewer), json!({"name": "Bob"}))
+        .session(&viewer)
+        .post("/pos/api/customers", json!({"name": "Bob"}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.get("/pos/api/customers", Some(&viewer)).await;
+    let r = app.session(&viewer).get("/pos/api/customers").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json["total"], 1);
 }
@@ -230,12 +234,12 @@ async fn the_list_filters_by_text_price_list_and_activity(app: TestApp) {
     )
     .await;
     let inactive = create(&app, &token, json!({"name": "Ana Taller"})).await;
-    app.patch(
-        &format!("/pos/api/customers/{}", inactive["id"].as_str().unwrap()),
-        Some(&token),
-        json!({"is_active": false}),
-    )
-    .await;
+    app.session(&token)
+        .patch(
+            &format!("/pos/api/customers/{}", inactive["id"].as_str().unwrap()),
+            json!({"is_active": false}),
+        )
+        .await;
     let names = |v: &Value| -> Vec<String> {
         v["items"]
             .as_array()
@@ -244,27 +248,34 @@ async fn the_list_filters_by_text_price_list_and_activity(app: TestApp) {
             .map(|c| c["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    let r = app.get("/pos/api/customers?q=TALLER", Some(&token)).await;
+    let r = app.session(&token).get("/pos/api/customers?q=TALLER").await;
     assert_eq!(names(&r.json), ["Ana Taller", "Taller Hernández"]);
-    let r = app.get("/pos/api/customers?q=eku900", Some(&token)).await;
-    assert_eq!(names(&r.json), ["Flotillas del Norte"]);
-    let r = app.get("/pos/api/customers?q=1234-56", Some(&token)).await;
-    assert_eq!(names(&r.json), ["Taller Hernández"]);
-    let r = app
-        .get("/pos/api/customers?price_list=flotilla", Some(&token))
-        .await;
+    let r = app.session(&token).get("/pos/api/customers?q=eku900").await;
     assert_eq!(names(&r.json), ["Flotillas del Norte"]);
     let r = app
-        .get("/pos/api/customers?active=true&q=taller", Some(&token))
+        .session(&token)
+        .get("/pos/api/customers?q=1234-56")
         .await;
     assert_eq!(names(&r.json), ["Taller Hernández"]);
     let r = app
-        .get("/pos/api/customers?per_page=2&page=2", Some(&token))
+        .session(&token)
+        .get("/pos/api/customers?price_list=flotilla")
+        .await;
+    assert_eq!(names(&r.json), ["Flotillas del Norte"]);
+    let r = app
+        .session(&token)
+        .get("/pos/api/customers?active=true&q=taller")
+        .await;
+    assert_eq!(names(&r.json), ["Taller Hernández"]);
+    let r = app
+        .session(&token)
+        .get("/pos/api/customers?per_page=2&page=2")
         .await;
     assert_eq!(r.json["total"], 3);
     assert_eq!(names(&r.json), ["Taller Hernández"]);
     let r = app
-        .get("/pos/api/customers?price_list=vip", Some(&token))
+        .session(&token)
+        .get("/pos/api/customers?price_list=vip")
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -281,18 +292,15 @@ async fn another_tenants_customer_is_not_found(app: TestApp) {
         format!("/pos/api/customers/{id}/vehicles"),
         format!("/pos/api/customers/{id}/savings"),
     ] {
-        let r = app.get(&path, Some(&tb)).await;
+        let r = app.session(&tb).get(&path).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }
     let r = app
-        .patch(
-            &format!("/pos/api/customers/{id}"),
-            Some(&tb),
-            json!({"name": "x"}),
-        )
+        .session(&tb)
+        .patch(&format!("/pos/api/customers/{id}"), json!({"name": "x"}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app.get("/pos/api/customers", Some(&tb)).await;
+    let r = app.session(&tb).get("/pos/api/customers").await;
     assert_eq!(r.json["total"], 0);
 }
 
@@ -303,19 +311,20 @@ async fn a_customers_vehicles_are_listed(app: TestApp) {
     let other = create(&app, &token, json!({"name": "Bob"})).await;
     for (plate, owner) in [("ABC123A", &c), ("XYZ987B", &c), ("JKL456C", &other)] {
         let r = app
+            .session(&token)
             .post(
                 "/pos/api/vehicles/registered",
-                Some(&token),
                 json!({"plate": plate, "customer_id": owner["id"]}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     }
     let r = app
-        .get(
-            &format!("/pos/api/customers/{}/vehicles", c["id"].as_str().unwrap()),
-            Some(&token),
-        )
+        .session(&token)
+        .get(&format!(
+            "/pos/api/customers/{}/vehicles",
+            c["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let mut plates: Vec<&str> = r
@@ -454,7 +463,7 @@ async fn savings_are_summed_per_customer_without_cancelled_sales_and_less_return
     a_return(&app, &t, s1, 10_000, 2_000).await;
 
     let path = format!("/pos/api/customers/{cid}/savings");
-    let r = app.get(&path, Some(&token)).await;
+    let r = app.session(&token).get(&path).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(
         r.json,
@@ -468,19 +477,18 @@ async fn savings_are_summed_per_customer_without_cancelled_sales_and_less_return
         })
     );
     let r = app
-        .get(
-            &format!("{path}?from=2026-11-01&to=2026-11-10"),
-            Some(&token),
-        )
+        .session(&token)
+        .get(&format!("{path}?from=2026-11-01&to=2026-11-10"))
         .await;
     assert_eq!(r.json["sales"], 2);
     assert_eq!(r.json["savings"], "279.50");
     let r = app
-        .get(&format!("{path}?from=2026-11-03"), Some(&token))
+        .session(&token)
+        .get(&format!("{path}?from=2026-11-03"))
         .await;
     assert_eq!(r.json["sales"], 2);
     assert_eq!(r.json["total"], "510.50");
-    let r = app.get(&format!("{path}?from=ayer"), Some(&token)).await;
+    let r = app.session(&token).get(&format!("{path}?from=ayer")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["error"]["field"], "from");
 }
@@ -546,10 +554,10 @@ async fn the_savings_report_has_per_branch_rows_and_top_customers_without_cancel
 
     let cashier = app.user(&t, Role::Cashier, None).await;
     let cashier = app.token(&cashier).await;
-    let r = app.get("/pos/api/reports/savings", Some(&cashier)).await;
+    let r = app.session(&cashier).get("/pos/api/reports/savings").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
-    let r = app.get("/pos/api/reports/savings", Some(&token)).await;
+    let r = app.session(&token).get("/pos/api/reports/savings").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let j = &r.json;
     assert_eq!(j["sales"], 3);
@@ -573,10 +581,10 @@ async fn the_savings_report_has_per_branch_rows_and_top_customers_without_cancel
     assert_eq!(top, [("Bob", "500.00"), ("Ana", "190.00")]);
 
     let r = app
-        .get(
-            &format!("/pos/api/reports/savings?branch_id={mty}&to=2026-11-03"),
-            Some(&token),
-        )
+        .session(&token)
+        .get(&format!(
+            "/pos/api/reports/savings?branch_id={mty}&to=2026-11-03"
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["sales"], 1);
@@ -592,9 +600,9 @@ async fn an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_n
     let t = app.tenant("pareja").await;
     let owner = app.token(&t.owner_email).await;
     let r = app
+        .session(&owner)
         .post(
             "/pos/api/customers",
-            Some(&owner),
             json!({"name": "Transportes del Norte", "rfc": "TNO010101AB1", "tax_regime": "612"}),
         )
         .await;
@@ -608,18 +616,18 @@ async fn an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_n
     .await;
     let id = c["id"].as_str().unwrap();
     let r = app
+        .session(&owner)
         .patch(
             &format!("/pos/api/customers/{id}"),
-            Some(&owner),
             json!({"tax_regime": "612"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json["error"]["field"], "tax_regime");
     let r = app
+        .session(&owner)
         .patch(
             &format!("/pos/api/customers/{id}"),
-            Some(&owner),
             json!({"rfc": "PEGJ800101AB1"}),
         )
         .await;
@@ -630,7 +638,8 @@ async fn an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_n
         r.text()
     );
     let r = app
-        .get(&format!("/pos/api/customers/{id}"), Some(&owner))
+        .session(&owner)
+        .get(&format!("/pos/api/customers/{id}"))
         .await;
     assert_eq!(r.json["rfc"], "TNO010101AB1");
     assert_eq!(r.json["tax_regime"], "601");
@@ -645,12 +654,12 @@ async fn text_with_a_control_character_is_refused_naming_the_field(app: TestApp)
         (json!({"name": "Juan\u{0}Pérez"}), "name"),
         (json!({"name": "Juan", "notes": "ok\u{1b}[2J"}), "notes"),
     ] {
-        let r = app.post("/pos/api/customers", Some(&owner), body).await;
+        let r = app.session(&owner).post("/pos/api/customers", body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         assert_eq!(r.code(), "control_character");
         assert_eq!(r.json["error"]["field"], field);
     }
-    let r = app.get("/pos/api/customers", Some(&owner)).await;
+    let r = app.session(&owner).get("/pos/api/customers").await;
     assert_eq!(r.json["total"], 0, "nothing was written");
     create(
         &app,

@@ -57,9 +57,9 @@ pub async fn fixture(app: &TestApp, slug: &str) -> Fixture {
     let mut wh = [[Uuid::nil(); 2]; 2];
     for (b, code) in ["MTY", "GDL"].iter().enumerate() {
         let r = app
+            .session(&token)
             .post(
                 "/pos/api/branches",
-                Some(&token),
                 json!({"code": code, "name": format!("Sucursal {code}")}),
             )
             .await;
@@ -67,11 +67,7 @@ pub async fn fixture(app: &TestApp, slug: &str) -> Fixture {
         branches[b] = id(&r.json);
         for (w, suffix) in ["A", "B"].iter().enumerate() {
             let r = app
-                .post(
-                    &format!("/pos/api/branches/{}/warehouses", branches[b]),
-                    Some(&token),
-                    json!({"code": format!("{code}-{suffix}"), "name": format!("Bodega {code} {suffix}")}),
-                )
+                .session(&token).post(&format!("/pos/api/branches/{}/warehouses", branches[b]), json!({"code": format!("{code}-{suffix}"), "name": format!("Bodega {code} {suffix}")}))
                 .await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
             wh[b][w] = id(&r.json);
@@ -88,9 +84,9 @@ pub async fn fixture(app: &TestApp, slug: &str) -> Fixture {
 /// Creates an item; returns its id.
 pub async fn item(app: &TestApp, token: &str, sku: &str) -> Uuid {
     let r = app
+        .session(token)
         .post(
             "/pos/api/items",
-            Some(token),
             json!({"sku": sku, "name": format!("Pieza {sku}"), "cost": "10.50", "min_qty": 2}),
         )
         .await;
@@ -101,11 +97,7 @@ pub async fn item(app: &TestApp, token: &str, sku: &str) -> Uuid {
 /// Adjusts stock (reason `initial` when adding).
 pub async fn adjust(app: &TestApp, token: &str, wh: Uuid, item: Uuid, delta: i64) {
     let r = app
-        .post(
-            "/pos/api/inventory/adjustments",
-            Some(token),
-            json!({"warehouse_id": wh, "lines": [{"item_id": item, "delta": delta}], "reason": "initial"}),
-        )
+        .session(token).post("/pos/api/inventory/adjustments", json!({"warehouse_id": wh, "lines": [{"item_id": item, "delta": delta}], "reason": "initial"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
 }
@@ -136,10 +128,10 @@ pub async fn ledger_sum(db: &DatabaseConnection, item: Uuid, wh: Uuid) -> i64 {
 
 async fn stock_view(app: &TestApp, token: &str, item: Uuid) -> (Value, String) {
     let r = app
-        .get(
-            &format!("/pos/api/inventory/stock-by-branch?item_id={item}"),
-            Some(token),
-        )
+        .session(token)
+        .get(&format!(
+            "/pos/api/inventory/stock-by-branch?item_id={item}"
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let cache = r
@@ -164,9 +156,9 @@ async fn an_item_is_created_read_listed_and_changed_with_an_audit_trail(app: Tes
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
+        .session(&token)
         .post(
             "/pos/api/items",
-            Some(&token),
             json!({
                 "sku": " bal-4587 ", "name": "Balata delantera", "brand": "Brembo",
                 "part_number": "P-85-020", "sat_product_key": "25174004", "sat_unit_key": "h87",
@@ -184,25 +176,27 @@ async fn an_item_is_created_read_listed_and_changed_with_an_audit_trail(app: Tes
     item_in(&app, &token, "Pieza X").await;
 
     let got = app
-        .get(&format!("/pos/api/items/{item}"), Some(&token))
+        .session(&token)
+        .get(&format!("/pos/api/items/{item}"))
         .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.json["brand"], "Brembo");
 
-    let found = app.get("/pos/api/items?q=balata", Some(&token)).await;
+    let found = app.session(&token).get("/pos/api/items?q=balata").await;
     assert_eq!(found.json["total"], 1, "{}", found.text());
-    let by_part = app.get("/pos/api/items?q=p-85", Some(&token)).await;
+    let by_part = app.session(&token).get("/pos/api/items?q=p-85").await;
     assert_eq!(by_part.json["total"], 1);
     let all = app
-        .get("/pos/api/items?per_page=1&page=2", Some(&token))
+        .session(&token)
+        .get("/pos/api/items?per_page=1&page=2")
         .await;
     assert_eq!(all.json["total"], 2);
     assert_eq!(all.json["items"].as_array().unwrap().len(), 1);
 
     let upd = app
+        .session(&token)
         .patch(
             &format!("/pos/api/items/{item}"),
-            Some(&token),
             json!({"cost": "130", "retail_price": null, "is_active": false}),
         )
         .await;
@@ -210,7 +204,7 @@ async fn an_item_is_created_read_listed_and_changed_with_an_audit_trail(app: Tes
     assert_eq!(upd.json["cost"], "130.00");
     assert_eq!(upd.json["retail_price"], Value::Null);
     assert_eq!(upd.json["brand"], "Brembo", "absent fields stay");
-    let inactive = app.get("/pos/api/items?active=false", Some(&token)).await;
+    let inactive = app.session(&token).get("/pos/api/items?active=false").await;
     assert_eq!(inactive.json["total"], 1);
 
     let db = app.tenant_db(&t).await;
@@ -224,11 +218,8 @@ async fn an_item_is_created_read_listed_and_changed_with_an_audit_trail(app: Tes
 
 async fn item_in(app: &TestApp, token: &str, name: &str) {
     let r = app
-        .post(
-            "/pos/api/items",
-            Some(token),
-            json!({"sku": "X-1", "name": name}),
-        )
+        .session(token)
+        .post("/pos/api/items", json!({"sku": "X-1", "name": name}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
 }
@@ -256,7 +247,10 @@ async fn invalid_item_input_is_422_naming_the_field(app: TestApp) {
             "max_qty",
         ),
     ] {
-        let r = app.post("/pos/api/items", Some(&token), body.clone()).await;
+        let r = app
+            .session(&token)
+            .post("/pos/api/items", body.clone())
+            .await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -270,14 +264,14 @@ async fn invalid_item_input_is_422_naming_the_field(app: TestApp) {
         );
     }
     let unknown = app
+        .session(&token)
         .post(
             "/pos/api/items",
-            Some(&token),
             json!({"sku": "A", "name": "x", "price": "1"}),
         )
         .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let none = app.get("/pos/api/items", Some(&token)).await;
+    let none = app.session(&token).get("/pos/api/items").await;
     assert_eq!(none.json["total"], 0, "nothing was created");
 }
 
@@ -286,26 +280,23 @@ async fn a_duplicate_sku_or_catalog_part_is_409(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let first = app
+        .session(&token)
         .post(
             "/pos/api/items",
-            Some(&token),
             json!({"sku": "FIL-1", "name": "Filtro", "catalog_part_id": 7}),
         )
         .await;
     assert_eq!(first.status, StatusCode::CREATED);
     let dup = app
-        .post(
-            "/pos/api/items",
-            Some(&token),
-            json!({"sku": "fil-1", "name": "Otro"}),
-        )
+        .session(&token)
+        .post("/pos/api/items", json!({"sku": "fil-1", "name": "Otro"}))
         .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(dup.code(), "sku_taken");
     let part = app
+        .session(&token)
         .post(
             "/pos/api/items",
-            Some(&token),
             json!({"sku": "FIL-2", "name": "Otro", "catalog_part_id": 7}),
         )
         .await;
@@ -319,32 +310,24 @@ async fn a_cashier_reads_items_but_cannot_create_them(app: TestApp) {
     let it = item(&app, &owner, "A-1").await;
     let cashier = app.token(&app.user(&t, Role::Cashier, None).await).await;
     let r = app
-        .post(
-            "/pos/api/items",
-            Some(&cashier),
-            json!({"sku": "B", "name": "x"}),
-        )
+        .session(&cashier)
+        .post("/pos/api/items", json!({"sku": "B", "name": "x"}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let p = app
-        .patch(
-            &format!("/pos/api/items/{it}"),
-            Some(&cashier),
-            json!({"name": "y"}),
-        )
+        .session(&cashier)
+        .patch(&format!("/pos/api/items/{it}"), json!({"name": "y"}))
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let g = app
-        .get(&format!("/pos/api/items/{it}"), Some(&cashier))
+        .session(&cashier)
+        .get(&format!("/pos/api/items/{it}"))
         .await;
     assert_eq!(g.status, StatusCode::OK);
     let manager = app.token(&app.user(&t, Role::Manager, None).await).await;
     let m = app
-        .post(
-            "/pos/api/items",
-            Some(&manager),
-            json!({"sku": "C", "name": "x"}),
-        )
+        .session(&manager)
+        .post("/pos/api/items", json!({"sku": "C", "name": "x"}))
         .await;
     assert_eq!(m.status, StatusCode::CREATED);
 }
@@ -357,17 +340,13 @@ async fn stock_by_branch_sums_each_branch_and_shows_warehouses_and_in_transit(ap
     adjust(&app, &f.token, f.wh[1][0], it, 4).await;
     // 2 units leave MTY-A for GDL-B and are on their way.
     let tr = app
-        .post(
-            "/pos/api/inventory/transfers",
-            Some(&f.token),
-            json!({"from_warehouse_id": f.wh[0][0], "to_warehouse_id": f.wh[1][1], "lines": [{"item_id": it, "qty": 2}]}),
-        )
+        .session(&f.token).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": f.wh[0][0], "to_warehouse_id": f.wh[1][1], "lines": [{"item_id": it, "qty": 2}]}))
         .await;
     assert_eq!(tr.status, StatusCode::CREATED, "{}", tr.text());
     let ship = app
+        .session(&f.token)
         .post(
             &format!("/pos/api/inventory/transfers/{}/ship", id(&tr.json)),
-            Some(&f.token),
             json!({}),
         )
         .await;
@@ -402,17 +381,16 @@ async fn stock_by_branch_sums_each_branch_and_shows_warehouses_and_in_transit(ap
     assert_eq!(v["branches"].as_array().unwrap().len(), 3);
 
     let missing = app
-        .get(
-            &format!(
-                "/pos/api/inventory/stock-by-branch?item_id={}",
-                Uuid::now_v7()
-            ),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!(
+            "/pos/api/inventory/stock-by-branch?item_id={}",
+            Uuid::now_v7()
+        ))
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let neither = app
-        .get("/pos/api/inventory/stock-by-branch", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/inventory/stock-by-branch")
         .await;
     assert_eq!(neither.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -421,28 +399,24 @@ async fn stock_by_branch_finds_the_item_of_a_catalog_part(app: TestApp) {
     tests::shop::small_catalog(&app).await;
     let f = fixture(&app, "acme").await;
     let r = app
+        .session(&f.token)
         .post(
             "/pos/api/items",
-            Some(&f.token),
             json!({"sku": "AMO-1", "name": "Amortiguador", "catalog_part_id": 43}),
         )
         .await;
     let it = id(&r.json);
     adjust(&app, &f.token, f.wh[1][0], it, 7).await;
     let v = app
-        .get(
-            "/pos/api/inventory/stock-by-branch?part_id=43",
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get("/pos/api/inventory/stock-by-branch?part_id=43")
         .await;
     assert_eq!(v.status, StatusCode::OK, "{}", v.text());
     assert_eq!(v.json["item_id"], it.to_string());
     assert_eq!(branch(&v.json, f.branches[1])["on_hand"], 7);
     let none = app
-        .get(
-            "/pos/api/inventory/stock-by-branch?part_id=992",
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get("/pos/api/inventory/stock-by-branch?part_id=992")
         .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
@@ -465,9 +439,9 @@ async fn the_second_read_is_a_cache_hit_and_an_adjustment_invalidates_it(app: Te
     assert_eq!(c4, "hit");
 
     let count = app
+        .session(&f.token)
         .post(
             "/pos/api/inventory/counts",
-            Some(&f.token),
             json!({"warehouse_id": f.wh[0][0], "lines": [{"item_id": it, "counted": 9}]}),
         )
         .await;
@@ -492,9 +466,9 @@ async fn an_adjustment_below_zero_is_409_and_changes_nothing(app: TestApp) {
     let db = app.tenant_db(&f.t).await;
     let before = stock_ledger::Entity::find().count(&db).await.unwrap();
     let r = app
+        .session(&f.token)
         .post(
             "/pos/api/inventory/adjustments",
-            Some(&f.token),
             json!({"warehouse_id": f.wh[0][0], "reason": "damage", "note": "golpe",
                    "lines": [{"item_id": a, "delta": -2}, {"item_id": b, "delta": -3}]}),
         )
@@ -514,11 +488,7 @@ async fn an_adjustment_below_zero_is_409_and_changes_nothing(app: TestApp) {
     );
 
     let never = app
-        .post(
-            "/pos/api/inventory/adjustments",
-            Some(&f.token),
-            json!({"warehouse_id": f.wh[1][0], "reason": "loss", "lines": [{"item_id": a, "delta": -1}]}),
-        )
+        .session(&f.token).post("/pos/api/inventory/adjustments", json!({"warehouse_id": f.wh[1][0], "reason": "loss", "lines": [{"item_id": a, "delta": -1}]}))
         .await;
     assert_eq!(never.status, StatusCode::CONFLICT, "no stock row at all");
 
@@ -541,11 +511,8 @@ async fn an_adjustment_below_zero_is_409_and_changes_nothing(app: TestApp) {
         ),
     ] {
         let r = app
-            .post(
-                "/pos/api/inventory/adjustments",
-                Some(&f.token),
-                body.clone(),
-            )
+            .session(&f.token)
+            .post("/pos/api/inventory/adjustments", body.clone())
             .await;
         assert_eq!(
             r.status,
@@ -567,13 +534,9 @@ async fn a_count_sets_the_balance_and_the_ledger_sums_to_it(app: TestApp) {
     adjust(&app, &f.token, w, a, 10).await;
     adjust(&app, &f.token, w, b, 4).await;
     let r = app
-        .post(
-            "/pos/api/inventory/counts",
-            Some(&f.token),
-            json!({"warehouse_id": w, "note": "inventario anual", "lines": [
+        .session(&f.token).post("/pos/api/inventory/counts", json!({"warehouse_id": w, "note": "inventario anual", "lines": [
                 {"item_id": a, "counted": 7}, {"item_id": b, "counted": 4}, {"item_id": c, "counted": 2}
-            ]}),
-        )
+            ]}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(
@@ -595,19 +558,15 @@ async fn a_count_sets_the_balance_and_the_ledger_sums_to_it(app: TestApp) {
     assert_eq!(last.ref_type, "count");
 
     let neg = app
+        .session(&f.token)
         .post(
             "/pos/api/inventory/counts",
-            Some(&f.token),
             json!({"warehouse_id": w, "lines": [{"item_id": a, "counted": -1}]}),
         )
         .await;
     assert_eq!(neg.status, StatusCode::UNPROCESSABLE_ENTITY);
     let twice = app
-        .post(
-            "/pos/api/inventory/counts",
-            Some(&f.token),
-            json!({"warehouse_id": w, "lines": [{"item_id": a, "counted": 1}, {"item_id": a, "counted": 2}]}),
-        )
+        .session(&f.token).post("/pos/api/inventory/counts", json!({"warehouse_id": w, "lines": [{"item_id": a, "counted": 1}, {"item_id": a, "counted": 2}]}))
         .await;
     assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(balance(&db, a, w).await, 7);
@@ -618,17 +577,13 @@ async fn a_cashier_cannot_adjust_or_count(app: TestApp) {
     let a = item(&app, &f.token, "A").await;
     let cashier = app.token(&app.user(&f.t, Role::Cashier, None).await).await;
     let r = app
-        .post(
-            "/pos/api/inventory/adjustments",
-            Some(&cashier),
-            json!({"warehouse_id": f.wh[0][0], "reason": "found", "lines": [{"item_id": a, "delta": 1}]}),
-        )
+        .session(&cashier).post("/pos/api/inventory/adjustments", json!({"warehouse_id": f.wh[0][0], "reason": "found", "lines": [{"item_id": a, "delta": 1}]}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let c = app
+        .session(&cashier)
         .post(
             "/pos/api/inventory/counts",
-            Some(&cashier),
             json!({"warehouse_id": f.wh[0][0], "lines": [{"item_id": a, "counted": 1}]}),
         )
         .await;
@@ -644,19 +599,11 @@ async fn a_cashier_cannot_adjust_or_count(app: TestApp) {
         )
         .await;
     let other = app
-        .post(
-            "/pos/api/inventory/adjustments",
-            Some(&scoped),
-            json!({"warehouse_id": f.wh[0][0], "reason": "found", "lines": [{"item_id": a, "delta": 1}]}),
-        )
+        .session(&scoped).post("/pos/api/inventory/adjustments", json!({"warehouse_id": f.wh[0][0], "reason": "found", "lines": [{"item_id": a, "delta": 1}]}))
         .await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     let own = app
-        .post(
-            "/pos/api/inventory/adjustments",
-            Some(&scoped),
-            json!({"warehouse_id": f.wh[1][0], "reason": "found", "lines": [{"item_id": a, "delta": 1}]}),
-        )
+        .session(&scoped).post("/pos/api/inventory/adjustments", json!({"warehouse_id": f.wh[1][0], "reason": "found", "lines": [{"item_id": a, "delta": 1}]}))
         .await;
     assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
 }
@@ -667,30 +614,22 @@ async fn another_tenants_item_and_warehouse_are_not_found(app: TestApp) {
     let it = item(&app, &a.token, "A").await;
     adjust(&app, &a.token, a.wh[0][0], it, 3).await;
     let r = app
-        .get(&format!("/pos/api/items/{it}"), Some(&b.token))
+        .session(&b.token)
+        .get(&format!("/pos/api/items/{it}"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let s = app
-        .get(
-            &format!("/pos/api/inventory/stock-by-branch?item_id={it}"),
-            Some(&b.token),
-        )
+        .session(&b.token)
+        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={it}"))
         .await;
     assert_eq!(s.status, StatusCode::NOT_FOUND);
     let adj = app
-        .post(
-            "/pos/api/inventory/adjustments",
-            Some(&b.token),
-            json!({"warehouse_id": a.wh[0][0], "reason": "found", "lines": [{"item_id": it, "delta": 1}]}),
-        )
+        .session(&b.token).post("/pos/api/inventory/adjustments", json!({"warehouse_id": a.wh[0][0], "reason": "found", "lines": [{"item_id": it, "delta": 1}]}))
         .await;
     assert_eq!(adj.status, StatusCode::NOT_FOUND);
     let p = app
-        .patch(
-            &format!("/pos/api/items/{it}"),
-            Some(&b.token),
-            json!({"name": "robado"}),
-        )
+        .session(&b.token)
+        .patch(&format!("/pos/api/items/{it}"), json!({"name": "robado"}))
         .await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
 }
@@ -703,10 +642,8 @@ async fn the_ledger_lists_movements_newest_first(app: TestApp) {
     adjust(&app, &f.token, f.wh[0][0], a, -2).await;
     adjust(&app, &f.token, f.wh[1][0], b, 1).await;
     let r = app
-        .get(
-            &format!("/pos/api/inventory/ledger?item_id={a}"),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/ledger?item_id={a}"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["total"], 2);
@@ -717,10 +654,11 @@ async fn the_ledger_lists_movements_newest_first(app: TestApp) {
     assert_eq!(rows[0]["ref_type"], "adjustment");
     assert_eq!(rows[1]["delta"], 5);
     let w = app
-        .get(
-            &format!("/pos/api/inventory/ledger?warehouse_id={}", f.wh[1][0]),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!(
+            "/pos/api/inventory/ledger?warehouse_id={}",
+            f.wh[1][0]
+        ))
         .await;
     assert_eq!(w.json["total"], 1);
     let scoped = app
@@ -729,7 +667,7 @@ async fn the_ledger_lists_movements_newest_first(app: TestApp) {
                 .await,
         )
         .await;
-    let mine = app.get("/pos/api/inventory/ledger", Some(&scoped)).await;
+    let mine = app.session(&scoped).get("/pos/api/inventory/ledger").await;
     assert_eq!(mine.json["total"], 1, "only the GDL movement");
 }
 
@@ -768,14 +706,16 @@ async fn alerts_are_listed_by_status(app: TestApp) {
         raise_alert(&db, a, f.wh[0][0], 2, status, &format!("test-{i}")).await;
     }
     let open = app
-        .get("/pos/api/inventory/alerts?status=open", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/inventory/alerts?status=open")
         .await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.text());
     assert_eq!(open.json["total"], 2);
-    let all = app.get("/pos/api/inventory/alerts", Some(&f.token)).await;
+    let all = app.session(&f.token).get("/pos/api/inventory/alerts").await;
     assert_eq!(all.json["total"], 3);
     let bad = app
-        .get("/pos/api/inventory/alerts?status=x", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/inventory/alerts?status=x")
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -894,7 +834,7 @@ async fn quantities_past_the_bound_are_422_naming_the_field_and_write_nothing(ap
         ),
     ];
     for (path, body, field) in cases {
-        let r = app.post(path, Some(&f.token), body).await;
+        let r = app.session(&f.token).post(path, body).await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -904,9 +844,9 @@ async fn quantities_past_the_bound_are_422_naming_the_field_and_write_nothing(ap
         assert_eq!(r.json["error"]["field"], field, "{}", r.text());
     }
     let r = app
+        .session(&f.token)
         .patch(
             &format!("/pos/api/items/{it}"),
-            Some(&f.token),
             json!({"min_qty": i64::MAX}),
         )
         .await;
@@ -925,9 +865,9 @@ async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and
     tests::shop::small_catalog(&app).await;
     let f = fixture(&app, "referencias").await;
     let r = app
+        .session(&f.token)
         .post(
             "/pos/api/items",
-            Some(&f.token),
             json!({"sku": "REF-1", "name": "Pieza", "catalog_part_id": 99_999_999}),
         )
         .await;
@@ -935,17 +875,17 @@ async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and
     assert_eq!(r.json["error"]["field"], "catalog_part_id");
     let it = item(&app, &f.token, "REF-2").await;
     let r = app
+        .session(&f.token)
         .patch(
             &format!("/pos/api/items/{it}"),
-            Some(&f.token),
             json!({"catalog_part_id": 99_999_999}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let r = app
+        .session(&f.token)
         .patch(
             &format!("/pos/api/items/{it}"),
-            Some(&f.token),
             json!({"catalog_part_id": 7}),
         )
         .await;
@@ -956,18 +896,19 @@ async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and
         r.text()
     );
     let r = app
+        .session(&f.token)
         .post(
             "/pos/api/vehicles/registered",
-            Some(&f.token),
             json!({"plate": "REF123A", "catalog_vehicle_id": 99_999_999}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json["error"]["field"], "catalog_vehicle_id");
-    let r = app.get("/pos/api/items", Some(&f.token)).await;
+    let r = app.session(&f.token).get("/pos/api/items").await;
     assert_eq!(r.json["total"], 1, "only REF-2 was written");
     let r = app
-        .get("/pos/api/vehicles/registered", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/vehicles/registered")
         .await;
     assert_eq!(r.json["total"], 0);
 }
@@ -999,17 +940,13 @@ async fn a_stock_view_read_before_an_invalidation_never_fills_the_cache(app: Tes
         "the stale fill is not served"
     );
     let r = app
-        .get(
-            &format!("/pos/api/inventory/stock-by-branch?item_id={it}"),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={it}"))
         .await;
     assert_eq!(r.json["on_hand"], 7, "{}", r.text());
     let r = app
-        .get(
-            &format!("/pos/api/inventory/stock-by-branch?item_id={it}"),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={it}"))
         .await;
     assert_eq!(r.headers["x-cache"], "hit");
     assert_eq!(r.json["on_hand"], 7);
@@ -1087,7 +1024,8 @@ async fn a_retried_adjustment_count_or_transfer_with_its_key_happens_once(app: T
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     assert_eq!(b.json["id"], a.json["id"], "one transfer");
     let list = app
-        .get("/pos/api/inventory/transfers", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/inventory/transfers")
         .await;
     assert_eq!(list.json["total"], 1);
 }

@@ -32,23 +32,16 @@ fn id(v: &Value) -> Uuid {
 
 async fn request(app: &TestApp, token: &str, from: Uuid, to: Uuid, lines: Value) -> Value {
     let r = app
-        .post(
-            "/pos/api/inventory/transfers",
-            Some(token),
-            json!({"from_warehouse_id": from, "to_warehouse_id": to, "lines": lines, "note": "para mañana"}),
-        )
+        .session(token).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": from, "to_warehouse_id": to, "lines": lines, "note": "para mañana"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     r.json
 }
 
 async fn step(app: &TestApp, token: &str, t: Uuid, what: &str, body: Value) -> tests::TestResponse {
-    app.post(
-        &format!("/pos/api/inventory/transfers/{t}/{what}"),
-        Some(token),
-        body,
-    )
-    .await
+    app.session(token)
+        .post(&format!("/pos/api/inventory/transfers/{t}/{what}"), body)
+        .await
 }
 
 async fn a_transfer_goes_from_requested_to_shipped_to_partially_received_to_received(app: TestApp) {
@@ -96,10 +89,8 @@ async fn a_transfer_goes_from_requested_to_shipped_to_partially_received_to_rece
     assert_eq!((out.delta, out.ref_type.as_str()), (-4, "transfer"));
     assert_eq!(out.ref_id, t.to_string());
     let v = app
-        .get(
-            &format!("/pos/api/inventory/stock-by-branch?item_id={a}"),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={a}"))
         .await;
     assert_eq!(v.json["in_transit"], 4);
 
@@ -161,16 +152,15 @@ async fn a_transfer_goes_from_requested_to_shipped_to_partially_received_to_rece
         (&json!(6), &json!(4), &json!(4))
     );
     let v = app
-        .get(
-            &format!("/pos/api/inventory/stock-by-branch?item_id={a}"),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={a}"))
         .await;
     assert_eq!(v.json["in_transit"], 0);
     assert_eq!(v.json["on_hand"], 10);
 
     let got = app
-        .get(&format!("/pos/api/inventory/transfers/{t}"), Some(&f.token))
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/transfers/{t}"))
         .await;
     assert_eq!(got.json["status"], "received");
     let audits = audit_log::Entity::find()
@@ -273,7 +263,8 @@ async fn receiving_more_than_was_shipped_is_422_and_changes_nothing(app: TestApp
         ledger_rows
     );
     let got = app
-        .get(&format!("/pos/api/inventory/transfers/{t}"), Some(&f.token))
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/transfers/{t}"))
         .await;
     assert_eq!(got.json["status"], "partially_received");
     assert_eq!(got.json["receipts"], 1);
@@ -283,16 +274,13 @@ async fn a_transfer_to_the_same_warehouse_is_422(app: TestApp) {
     let f = fixture(&app, "acme").await;
     let a = item(&app, &f.token, "A").await;
     let r = app
-        .post(
-            "/pos/api/inventory/transfers",
-            Some(&f.token),
-            json!({"from_warehouse_id": f.wh[0][0], "to_warehouse_id": f.wh[0][0], "lines": [{"item_id": a, "qty": 1}]}),
-        )
+        .session(&f.token).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": f.wh[0][0], "to_warehouse_id": f.wh[0][0], "lines": [{"item_id": a, "qty": 1}]}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json["error"]["field"], "to_warehouse_id");
     let list = app
-        .get("/pos/api/inventory/transfers", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/inventory/transfers")
         .await;
     assert_eq!(list.json["total"], 0);
 }
@@ -321,7 +309,8 @@ async fn shipping_more_than_the_stock_is_409_and_changes_nothing(app: TestApp) {
     assert_eq!(balance(&db, a, from).await, 5);
     assert_eq!(balance(&db, b, from).await, 1);
     let got = app
-        .get(&format!("/pos/api/inventory/transfers/{t}"), Some(&f.token))
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/transfers/{t}"))
         .await;
     assert_eq!(got.json["status"], "requested", "the state did not move");
     assert_eq!(got.json["lines"][0]["qty_shipped"], 0);
@@ -433,9 +422,9 @@ async fn bad_lines_and_unknown_warehouses_are_refused(app: TestApp) {
         ),
     ] {
         let r = app
+            .session(&f.token)
             .post(
                 "/pos/api/inventory/transfers",
-                Some(&f.token),
                 json!({"from_warehouse_id": from, "to_warehouse_id": to, "lines": lines}),
             )
             .await;
@@ -449,21 +438,15 @@ async fn bad_lines_and_unknown_warehouses_are_refused(app: TestApp) {
     }
     for (f_, t_) in [(from, Uuid::now_v7()), (other.wh[0][0], to)] {
         let r = app
-            .post(
-                "/pos/api/inventory/transfers",
-                Some(&f.token),
-                json!({"from_warehouse_id": f_, "to_warehouse_id": t_, "lines": [{"item_id": a, "qty": 1}]}),
-            )
+            .session(&f.token).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": f_, "to_warehouse_id": t_, "lines": [{"item_id": a, "qty": 1}]}))
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     }
     // Another tenant cannot see, ship or cancel this tenant's transfer.
     let t = id(&request(&app, &f.token, from, to, json!([{"item_id": a, "qty": 1}])).await);
     let g = app
-        .get(
-            &format!("/pos/api/inventory/transfers/{t}"),
-            Some(&other.token),
-        )
+        .session(&other.token)
+        .get(&format!("/pos/api/inventory/transfers/{t}"))
         .await;
     assert_eq!(g.status, StatusCode::NOT_FOUND);
     let c = step(&app, &other.token, t, "cancel", json!({})).await;
@@ -483,11 +466,7 @@ async fn a_cashier_requests_but_only_a_manager_ships(app: TestApp) {
     }
     let viewer = app.token(&app.user(&f.t, Role::Viewer, None).await).await;
     let v = app
-        .post(
-            "/pos/api/inventory/transfers",
-            Some(&viewer),
-            json!({"from_warehouse_id": from, "to_warehouse_id": to, "lines": [{"item_id": a, "qty": 1}]}),
-        )
+        .session(&viewer).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": from, "to_warehouse_id": to, "lines": [{"item_id": a, "qty": 1}]}))
         .await;
     assert_eq!(v.status, StatusCode::FORBIDDEN);
     let manager = app.token(&app.user(&f.t, Role::Manager, None).await).await;
@@ -549,17 +528,14 @@ async fn a_branch_scoped_user_acts_only_on_their_branches(app: TestApp) {
     )
     .await);
     let g = app
-        .get(&format!("/pos/api/inventory/transfers/{inner}"), Some(&gdl))
+        .session(&gdl)
+        .get(&format!("/pos/api/inventory/transfers/{inner}"))
         .await;
     assert_eq!(g.status, StatusCode::NOT_FOUND);
-    let list = app.get("/pos/api/inventory/transfers", Some(&gdl)).await;
+    let list = app.session(&gdl).get("/pos/api/inventory/transfers").await;
     assert_eq!(list.json["total"], 1);
     let r = app
-        .post(
-            "/pos/api/inventory/transfers",
-            Some(&gdl),
-            json!({"from_warehouse_id": f.wh[0][0], "to_warehouse_id": f.wh[0][1], "lines": [{"item_id": a, "qty": 1}]}),
-        )
+        .session(&gdl).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": f.wh[0][0], "to_warehouse_id": f.wh[0][1], "lines": [{"item_id": a, "qty": 1}]}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
@@ -586,26 +562,27 @@ async fn transfers_are_listed_by_status_and_warehouse(app: TestApp) {
     .await;
     step(&app, &f.token, t1, "ship", json!({})).await;
     let shipped = app
-        .get(
-            "/pos/api/inventory/transfers?status=shipped",
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get("/pos/api/inventory/transfers?status=shipped")
         .await;
     assert_eq!(shipped.json["total"], 1, "{}", shipped.text());
     assert_eq!(shipped.json["items"][0]["id"], t1.to_string());
     let by_wh = app
-        .get(
-            &format!("/pos/api/inventory/transfers?warehouse_id={}", f.wh[1][1]),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!(
+            "/pos/api/inventory/transfers?warehouse_id={}",
+            f.wh[1][1]
+        ))
         .await;
     assert_eq!(by_wh.json["total"], 1);
     let all = app
-        .get("/pos/api/inventory/transfers", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/inventory/transfers")
         .await;
     assert_eq!(all.json["total"], 2);
     let bad = app
-        .get("/pos/api/inventory/transfers?status=lost", Some(&f.token))
+        .session(&f.token)
+        .get("/pos/api/inventory/transfers?status=lost")
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -737,10 +714,8 @@ async fn a_partially_received_transfer_closes_short_returning_or_writing_off_the
     assert_eq!(ledger_sum(&db, a, from).await, 12);
 
     let v = app
-        .get(
-            &format!("/pos/api/inventory/stock-by-branch?item_id={a}"),
-            Some(&f.token),
-        )
+        .session(&f.token)
+        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={a}"))
         .await;
     assert_eq!(v.json["in_transit"], 0, "{}", v.text());
     for t in &transfers {

@@ -39,9 +39,9 @@ async fn stamped_small_invoice(
 ) {
     let f = fiscal_shop(app, slug).await;
     let r = app
+        .session(&f.s.owner)
         .post(
             "/pos/api/sales",
-            Some(&f.s.owner),
             json!({"branch_id": f.s.branch, "customer_id": f.customer,
                    "lines": [{"item_id": f.a, "warehouse_id": f.s.wh, "qty": 1}],
                    "payments": [{"method": "card", "amount": "450"}]}),
@@ -77,9 +77,9 @@ async fn a_cancellation_whose_answer_was_lost_is_retried_and_recorded_accepted_a
     fake.push_modes(Mode::CancelThenDrop, 1);
     fake.push_modes(Mode::ServerError, 1);
     let r = app
+        .session(&f.s.owner)
         .post(
             &format!("/pos/api/invoices/{id}/cancel"),
-            Some(&f.s.owner),
             json!({"motive": "02"}),
         )
         .await;

@@ -124,10 +124,8 @@ async fn a_return_of_an_invoiced_sale_gets_one_credit_note_for_its_refund(app: T
     );
 
     let acct = app
-        .get(
-            &format!("/pos/api/invoices/{inv_id}/payments"),
-            Some(&f.s.owner),
-        )
+        .session(&f.s.owner)
+        .get(&format!("/pos/api/invoices/{inv_id}/payments"))
         .await;
     assert_eq!(acct.status, StatusCode::OK, "{}", acct.text());
     assert_eq!(cents(&acct.json["credited"]), refund);
@@ -152,10 +150,11 @@ async fn a_partial_line_is_credited_at_its_refund_to_the_centavo(app: TestApp) {
         assert_eq!(cents(&r.json["total"]), cents(&ret["refund"]));
         totals += cents(&r.json["total"]);
         let shown = app
-            .get(
-                &format!("/pos/api/invoices/{}", r.json["id"].as_str().unwrap()),
-                Some(&f.s.owner),
-            )
+            .session(&f.s.owner)
+            .get(&format!(
+                "/pos/api/invoices/{}",
+                r.json["id"].as_str().unwrap()
+            ))
             .await;
         let lines = shown.json["lines"].as_array().unwrap();
         assert_eq!(lines.len(), 1, "{}", shown.json);
@@ -244,9 +243,9 @@ async fn credit_note_refusals_are_409_or_422_and_write_nothing(app: TestApp) {
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let other = Shop::open(&app, "nc3b").await;
     let r = app
+        .session(&other.owner)
         .post(
             &format!("/pos/api/sales/{sale}/returns/{ret_id}/credit-note"),
-            Some(&other.owner),
             json!({}),
         )
         .await;
@@ -328,10 +327,8 @@ async fn credit_notes_never_add_up_beyond_the_invoice(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let acct = app
-        .get(
-            &format!("/pos/api/invoices/{inv_id}/payments"),
-            Some(&f.s.owner),
-        )
+        .session(&f.s.owner)
+        .get(&format!("/pos/api/invoices/{inv_id}/payments"))
         .await;
     assert_eq!(cents(&acct.json["credited"]), cents(&two["refund"]));
 }
@@ -342,9 +339,9 @@ async fn a_credit_note_of_a_ppd_invoice_lowers_its_balance_and_must_fit_it(app: 
     assert_eq!(inv["payment_method"], "PPD");
     let inv_id = inv["id"].as_str().unwrap().to_owned();
     let pay = app
+        .session(&f.s.owner)
         .post(
             &format!("/pos/api/invoices/{inv_id}/payments"),
-            Some(&f.s.owner),
             json!({"amount": "1000.00", "payment_form": "03"}),
         )
         .await;
@@ -362,10 +359,8 @@ async fn a_credit_note_of_a_ppd_invoice_lowers_its_balance_and_must_fit_it(app: 
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["payment_form"], "01");
     let acct = app
-        .get(
-            &format!("/pos/api/invoices/{inv_id}/payments"),
-            Some(&f.s.owner),
-        )
+        .session(&f.s.owner)
+        .get(&format!("/pos/api/invoices/{inv_id}/payments"))
         .await;
     assert_eq!(cents(&acct.json["balance"]), 25_197);
     // A smaller return is forgiven (condonación, 15) and lowers what is owed.
@@ -376,10 +371,8 @@ async fn a_credit_note_of_a_ppd_invoice_lowers_its_balance_and_must_fit_it(app: 
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["payment_form"], "15");
     let acct = app
-        .get(
-            &format!("/pos/api/invoices/{inv_id}/payments"),
-            Some(&f.s.owner),
-        )
+        .session(&f.s.owner)
+        .get(&format!("/pos/api/invoices/{inv_id}/payments"))
         .await;
     assert_eq!(
         cents(&acct.json["balance"]),
@@ -406,7 +399,7 @@ async fn concurrent_requests_for_one_return_yield_one_credit_note(app: TestApp) 
             format!("/pos/api/sales/{sale}/returns/{ret_id}/credit-note"),
         );
         tasks.push(tokio::spawn(async move {
-            app.post(&path, Some(&token), json!({})).await
+            app.session(&token).post(&path, json!({})).await
         }));
     }
     let mut created = 0;
@@ -480,12 +473,12 @@ async fn an_invoice_is_not_cancelled_while_a_credit_note_of_it_stands(app: TestA
         let app = &app;
         let token = f.s.owner.clone();
         async move {
-            app.post(
-                &format!("/pos/api/invoices/{id}/cancel"),
-                Some(&token),
-                json!({"motive": "02"}),
-            )
-            .await
+            app.session(&token)
+                .post(
+                    &format!("/pos/api/invoices/{id}/cancel"),
+                    json!({"motive": "02"}),
+                )
+                .await
         }
     };
     let r = cancel(inv_id.clone()).await;

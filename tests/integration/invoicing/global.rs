@@ -54,9 +54,9 @@ async fn store(app: &TestApp, slug: &str) -> Store {
     let f = fiscal_shop(app, slug).await;
     // The border branch issues its own globals: it needs its place of issue too.
     let r = app
+        .session(&f.s.owner)
         .patch(
             &format!("/pos/api/branches/{}", f.s.border),
-            Some(&f.s.owner),
             json!({"postal_code": facturapi::EXPEDITION_ZIP}),
         )
         .await;
@@ -154,7 +154,7 @@ impl SaleOf<'_> {
         if customer {
             body["customer_id"] = json!(st.customer);
         }
-        let r = app.post("/pos/api/sales", Some(&st.s.owner), body).await;
+        let r = app.session(&st.s.owner).post("/pos/api/sales", body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let id: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
         let total = sale::Entity::find_by_id(id)
@@ -274,11 +274,8 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
     let today = st.sale(&[(0, 1)]).at(entities::now()).sell(&app).await;
 
     let r = app
-        .post(
-            &format!("/pos/api/sales/{}/invoice", named.id),
-            Some(&st.s.owner),
-            json!({}),
-        )
+        .session(&st.s.owner)
+        .post(&format!("/pos/api/sales/{}/invoice", named.id), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let ret = |id: Uuid, lines: Value| {
@@ -286,9 +283,9 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
         let owner = st.s.owner.clone();
         async move {
             let r = app
+                .session(&owner)
                 .post(
                     &format!("/pos/api/sales/{id}/returns"),
-                    Some(&owner),
                     json!({"lines": lines, "reason": "no le quedó"}),
                 )
                 .await;
@@ -298,9 +295,9 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
     ret(partly.id, json!([{"line_no": 2, "qty": 1}])).await;
     ret(whole.id, json!([{"line_no": 1, "qty": 1}])).await;
     let r = app
+        .session(&st.s.owner)
         .post(
             &format!("/pos/api/sales/{}/cancel", cancelled.id),
-            Some(&st.s.owner),
             json!({"reason": "error de captura"}),
         )
         .await;
@@ -430,16 +427,15 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
         );
     }
     let r = app
-        .get(
-            "/pos/api/invoices?kind=global&status=valid",
-            Some(&st.s.owner),
-        )
+        .session(&st.s.owner)
+        .get("/pos/api/invoices?kind=global&status=valid")
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["total"], 2);
     assert_eq!(r.json["items"][0]["receiver_rfc"], "XAXX010101000");
     let r = app
-        .get("/pos/api/invoices?kind=I&per_page=1", Some(&st.s.owner))
+        .session(&st.s.owner)
+        .get("/pos/api/invoices?kind=I&per_page=1")
         .await;
     assert_eq!(
         (
@@ -448,7 +444,10 @@ async fn a_day_of_mixed_sales_makes_one_global_per_branch_to_the_cent_and_a_reru
         ),
         (Some(3), Some(1))
     );
-    let r = app.get("/pos/api/invoices?kind=X", Some(&st.s.owner)).await;
+    let r = app
+        .session(&st.s.owner)
+        .get("/pos/api/invoices?kind=X")
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["error"]["field"], "kind");
 }
@@ -471,9 +470,9 @@ async fn a_period_without_sales_makes_no_global_invoice(app: TestApp) {
     // A day whose only sale came back whole is empty too.
     let gone = st.sale(&[(1, 1)]).sell(&app).await;
     let r = app
+        .session(&st.s.owner)
         .post(
             &format!("/pos/api/sales/{}/returns", gone.id),
-            Some(&st.s.owner),
             json!({"lines": [{"line_no": 1, "qty": 1}], "reason": "devuelta"}),
         )
         .await;
@@ -566,7 +565,8 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
 
     // The morning's run: one global with the three tickets, stamped.
     let r = app
-        .post("/pos/api/invoices/global", Some(&st.s.owner), json!({}))
+        .session(&st.s.owner)
+        .post("/pos/api/invoices/global", json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     app.wait_until("the global invoice", Duration::from_secs(60), || async {
@@ -579,11 +579,8 @@ async fn a_nominative_invoice_of_a_sale_in_a_global_cancels_it_with_motive_04_an
 
     // The customer of c1 comes back for an invoice with their name.
     let r = app
-        .post(
-            &format!("/pos/api/sales/{}/invoice", c1.id),
-            Some(&st.s.owner),
-            json!({}),
-        )
+        .session(&st.s.owner)
+        .post(&format!("/pos/api/sales/{}/invoice", c1.id), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let n: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
@@ -689,23 +686,24 @@ async fn bad_global_runs_are_refused_and_write_nothing(app: TestApp) {
         ),
     ];
     for (body, status, field) in cases {
-        let r = app.post(path, Some(&st.s.owner), body.clone()).await;
+        let r = app.session(&st.s.owner).post(path, body.clone()).await;
         assert_eq!(r.status, status, "{body}: {}", r.text());
         if let Some(f) = field {
             assert_eq!(r.json["error"]["field"], f, "{body}");
         }
     }
     let unknown = app
-        .post(path, Some(&st.s.owner), json!({"periodicity": "day"}))
+        .session(&st.s.owner)
+        .post(path, json!({"periodicity": "day"}))
         .await;
     assert!(unknown.status.is_client_error(), "{}", unknown.text());
     let cashier = st.s.token(&app, Role::Cashier).await;
     assert_eq!(
-        app.post(path, Some(&cashier), json!({})).await.status,
+        app.session(&cashier).post(path, json!({})).await.status,
         StatusCode::FORBIDDEN
     );
     // Without fiscal settings there is nothing to run.
-    let r = app.post(path, Some(&other.owner), json!({})).await;
+    let r = app.session(&other.owner).post(path, json!({})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.code(), "fiscal_settings_missing");
     assert!(jobs_named(db, "cfdi.global_invoice").await.is_empty());
@@ -718,9 +716,9 @@ async fn bad_global_runs_are_refused_and_write_nothing(app: TestApp) {
     // A manager's run is queued with its scope.
     let manager = st.s.token(&app, Role::Manager).await;
     let r = app
+        .session(&manager)
         .post(
             path,
-            Some(&manager),
             json!({"branch_id": st.s.border, "from": "2026-11-01", "to": "2026-11-02"}),
         )
         .await;
@@ -739,7 +737,10 @@ async fn bad_global_runs_are_refused_and_write_nothing(app: TestApp) {
 
 async fn the_global_periodicity_is_a_fiscal_setting(app: TestApp) {
     let st = store(&app, "glob6").await;
-    let r = app.get("/pos/api/settings/fiscal", Some(&st.s.owner)).await;
+    let r = app
+        .session(&st.s.owner)
+        .get("/pos/api/settings/fiscal")
+        .await;
     assert_eq!(r.json["global_periodicity"], "day", "the default");
     let base = json!({"issuer_rfc": "EKU9003173C9", "legal_name": "Escuela Kemper Urgate", "tax_regime": "601"});
     let mut body = base.clone();
@@ -841,11 +842,8 @@ async fn global_then_nominative(
     assert_eq!(r.invoices.len(), 1, "{r:?}");
     let g = wait_valid(app, db, r.invoices[0]).await;
     let r = app
-        .post(
-            &format!("/pos/api/sales/{}/invoice", named.id),
-            Some(&st.s.owner),
-            json!({}),
-        )
+        .session(&st.s.owner)
+        .post(&format!("/pos/api/sales/{}/invoice", named.id), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let n = wait_valid(app, db, r.json["id"].as_str().unwrap().parse().unwrap()).await;

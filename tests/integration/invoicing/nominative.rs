@@ -53,12 +53,9 @@ async fn counter(app: &TestApp, slug: &str) -> Counter {
 }
 
 async fn invoice(app: &TestApp, c: &Counter) -> TestResponse {
-    app.post(
-        &format!("/pos/api/sales/{}/invoice", c.sale),
-        Some(&c.s.owner),
-        json!({}),
-    )
-    .await
+    app.session(&c.s.owner)
+        .post(&format!("/pos/api/sales/{}/invoice", c.sale), json!({}))
+        .await
 }
 
 /// Asks for the counter's sale's invoice; answers its id.
@@ -205,12 +202,14 @@ async fn bad_invoice_requests_are_422_naming_the_field_and_queue_nothing(app: Te
     let c = counter(&app, "fact6").await;
     let path = format!("/pos/api/sales/{}/invoice", c.sale);
     let r = app
-        .post(&path, Some(&c.s.owner), json!({"cfdi_use": "P99"}))
+        .session(&c.s.owner)
+        .post(&path, json!({"cfdi_use": "P99"}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json["error"]["field"], "use", "{}", r.text());
     let r = app
-        .post(&path, Some(&c.s.owner), json!({"payment_form": "77"}))
+        .session(&c.s.owner)
+        .post(&path, json!({"payment_form": "77"}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     customer::Entity::update_many()
@@ -221,11 +220,11 @@ async fn bad_invoice_requests_are_422_naming_the_field_and_queue_nothing(app: Te
         .exec(&c.s.db)
         .await
         .unwrap();
-    let r = app.post(&path, Some(&c.s.owner), json!({})).await;
+    let r = app.session(&c.s.owner).post(&path, json!({})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json["error"]["field"], "customer.rfc");
     let other = Shop::open(&app, "fact6b").await;
-    let r = app.post(&path, Some(&other.owner), json!({})).await;
+    let r = app.session(&other.owner).post(&path, json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let stamps = outbox::Entity::find()
         .filter(outbox::Column::JobName.eq("cfdi.stamp"))
@@ -237,19 +236,15 @@ async fn bad_invoice_requests_are_422_naming_the_field_and_queue_nothing(app: Te
     let a = other.item("X", 10_000, None, 0).await;
     other.stock(a, other.wh, 1).await;
     let sale = app
-        .post(
-            "/pos/api/sales",
-            Some(&other.owner),
-            json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": other.wh, "qty": 1}], "payments": [{"method": "cash", "amount": "100"}]}),
-        )
+        .session(&other.owner).post("/pos/api/sales", json!({"branch_id": other.branch, "lines": [{"item_id": a, "warehouse_id": other.wh, "qty": 1}], "payments": [{"method": "cash", "amount": "100"}]}))
         .await;
     let r = app
+        .session(&other.owner)
         .post(
             &format!(
                 "/pos/api/sales/{}/invoice",
                 sale.json["id"].as_str().unwrap()
             ),
-            Some(&other.owner),
             json!({}),
         )
         .await;
@@ -263,7 +258,8 @@ async fn fiscal_settings_are_validated_and_the_key_is_never_shown_again(app: Tes
     let t = app.tenant("fiscal").await;
     let owner = app.token(&t.owner_email).await;
     assert_eq!(
-        app.get("/pos/api/settings/fiscal", Some(&owner))
+        app.session(&owner)
+            .get("/pos/api/settings/fiscal")
             .await
             .status,
         StatusCode::NOT_FOUND
@@ -276,7 +272,7 @@ async fn fiscal_settings_are_validated_and_the_key_is_never_shown_again(app: Tes
     assert_eq!(r.json["legal_name"], "ESCUELA KEMPER URGATE");
     assert_eq!(r.json["invoice_series"], "A");
     assert!(!r.text().contains(KEY));
-    let got = app.get("/pos/api/settings/fiscal", Some(&owner)).await;
+    let got = app.session(&owner).get("/pos/api/settings/fiscal").await;
     assert!(!got.text().contains(KEY) && !got.text().contains("whsec_"));
     // Absent keeps the key; null removes it.
     let mut keep = good.clone();
@@ -332,7 +328,8 @@ async fn only_owners_and_admins_read_or_write_fiscal_settings(app: TestApp) {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        app.get("/pos/api/settings/fiscal", Some(&manager))
+        app.session(&manager)
+            .get("/pos/api/settings/fiscal")
             .await
             .status,
         StatusCode::FORBIDDEN
@@ -578,7 +575,8 @@ async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(a
         StatusCode::UNAUTHORIZED
     );
     let still = app
-        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .session(&c.s.owner)
+        .get(&format!("/pos/api/invoices/{id}"))
         .await;
     assert_eq!(still.json["status"], "pending");
 
@@ -586,7 +584,8 @@ async fn a_signed_webhook_updates_the_invoice_once_and_a_forged_one_is_refused(a
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["result"], "applied");
     let v = app
-        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .session(&c.s.owner)
+        .get(&format!("/pos/api/invoices/{id}"))
         .await;
     assert_eq!(v.json["status"], "valid");
     assert_eq!(v.json["uuid"], "0A1B2C3D-0000-4000-8000-00000000ABCD");
@@ -608,7 +607,8 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
     let id = invoice_id(&app, &c).await;
     let path = format!("/pos/api/invoices/{id}/cancel");
     let r = app
-        .post(&path, Some(&c.s.owner), json!({"motive": "02"}))
+        .session(&c.s.owner)
+        .post(&path, json!({"motive": "02"}))
         .await;
     assert_eq!(
         r.status,
@@ -620,34 +620,40 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
     let _w = workers_on(&app, &fake);
     invoice_when(&app, &c.s.owner, &id, "valid").await;
     let r = app
-        .post(&path, Some(&c.s.owner), json!({"motive": "01"}))
+        .session(&c.s.owner)
+        .post(&path, json!({"motive": "01"}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json["error"]["field"], "substitution");
     let r = app
-        .post(&path, Some(&c.s.owner), json!({"motive": "09"}))
+        .session(&c.s.owner)
+        .post(&path, json!({"motive": "09"}))
         .await;
     assert_eq!(r.json["error"]["field"], "motive");
     let cashier = c.s.token(&app, Role::Cashier).await;
     assert_eq!(
-        app.post(&path, Some(&cashier), json!({"motive": "02"}))
+        app.session(&cashier)
+            .post(&path, json!({"motive": "02"}))
             .await
             .status,
         StatusCode::FORBIDDEN
     );
     let r = app
-        .post(&path, Some(&c.s.owner), json!({"motive": "02"}))
+        .session(&c.s.owner)
+        .post(&path, json!({"motive": "02"}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     assert_eq!(r.json["cancellation_status"], "requested");
     let again = app
-        .post(&path, Some(&c.s.owner), json!({"motive": "02"}))
+        .session(&c.s.owner)
+        .post(&path, json!({"motive": "02"}))
         .await;
     assert_eq!(again.code(), "cancellation_in_progress");
     // Over $1,000 to a company: the receiver must accept (Facturapi answers pending).
     app.run_jobs().await;
     let g = app
-        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .session(&c.s.owner)
+        .get(&format!("/pos/api/invoices/{id}"))
         .await;
     assert_eq!(g.json["cancellation_status"], "pending");
     // The receiver accepts; Facturapi's webhook says so.
@@ -661,7 +667,8 @@ async fn a_valid_invoice_is_cancelled_and_bad_cancellations_are_refused(app: Tes
     let r = webhook(&app, c.s.t.tenant.id, &event, &sig).await;
     assert_eq!(r.json["result"], "applied", "{}", r.text());
     let g = app
-        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .session(&c.s.owner)
+        .get(&format!("/pos/api/invoices/{id}"))
         .await;
     assert_eq!(g.json["cancellation_status"], "accepted");
     // The sale may now be invoiced again (the substitute).
@@ -675,7 +682,7 @@ async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_
     let fake = FacturapiFake::start().await;
     let id = invoice_id(&app, &c).await;
     let xml_path = format!("/pos/api/invoices/{id}/xml");
-    let r = app.get(&xml_path, Some(&c.s.owner)).await;
+    let r = app.session(&c.s.owner).get(&xml_path).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.code(), "invoice_not_stamped");
     let _w = workers_on(&app, &fake);
@@ -683,7 +690,7 @@ async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_
     let uuid = v["uuid"].as_str().unwrap().to_owned();
     // The download job the stamping queued has run too.
     app.run_jobs().await;
-    let xml = app.get(&xml_path, Some(&c.s.owner)).await;
+    let xml = app.session(&c.s.owner).get(&xml_path).await;
     assert_eq!(xml.status, StatusCode::OK, "{}", xml.text());
     assert_eq!(xml.headers["content-type"], "application/xml");
     assert!(
@@ -698,7 +705,8 @@ async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_
         xml.text()
     );
     let pdf = app
-        .get(&format!("/pos/api/invoices/{id}/pdf"), Some(&c.s.owner))
+        .session(&c.s.owner)
+        .get(&format!("/pos/api/invoices/{id}/pdf"))
         .await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.headers["content-type"], "application/pdf");
@@ -722,7 +730,7 @@ async fn a_stamped_invoice_s_xml_and_pdf_are_kept_once_and_served_to_its_tenant_
     assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 2, "{kept:?}");
     // Another business cannot read it.
     let other = Shop::open(&app, "fact9b").await;
-    let r = app.get(&xml_path, Some(&other.owner)).await;
+    let r = app.session(&other.owner).get(&xml_path).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -737,22 +745,16 @@ async fn a_failed_invoice_is_retried_by_an_operator_as_a_new_attempt_with_a_new_
         let app = &app;
         let token = c.s.owner.clone();
         async move {
-            app.post(
-                &format!("/pos/api/invoices/{id}/retry"),
-                Some(&token),
-                json!({}),
-            )
-            .await
+            app.session(&token)
+                .post(&format!("/pos/api/invoices/{id}/retry"), json!({}))
+                .await
         }
     };
     // Another business's operator does not see it.
     let other = Shop::open(&app, "fact10b").await;
     let r = app
-        .post(
-            &format!("/pos/api/invoices/{failed}/retry"),
-            Some(&other.owner),
-            json!({}),
-        )
+        .session(&other.owner)
+        .post(&format!("/pos/api/invoices/{failed}/retry"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = retry(failed.clone()).await;
@@ -799,7 +801,7 @@ async fn a_user_limited_to_another_branch_sees_and_cancels_no_invoice_of_this_on
         format!("/pos/api/invoices/{inv}/pdf"),
         format!("/pos/api/invoices/{inv}/payments"),
     ] {
-        let r = app.get(&path, Some(&elsewhere)).await;
+        let r = app.session(&elsewhere).get(&path).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
     }
     for (path, body) in [
@@ -809,17 +811,18 @@ async fn a_user_limited_to_another_branch_sees_and_cancels_no_invoice_of_this_on
         ),
         (format!("/pos/api/invoices/{inv}/retry"), json!({})),
     ] {
-        let r = app.post(&path, Some(&elsewhere), body).await;
+        let r = app.session(&elsewhere).post(&path, body).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
     }
-    let r = app.get("/pos/api/invoices", Some(&elsewhere)).await;
+    let r = app.session(&elsewhere).get("/pos/api/invoices").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["total"], 0, "{}", r.text());
     let r = app
-        .get(&format!("/pos/api/invoices/{inv}"), Some(&here))
+        .session(&here)
+        .get(&format!("/pos/api/invoices/{inv}"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let r = app.get("/pos/api/invoices", Some(&here)).await;
+    let r = app.session(&here).get("/pos/api/invoices").await;
     assert_eq!(r.json["total"], 1, "{}", r.text());
 }
 
@@ -832,16 +835,14 @@ async fn with_stamping_switched_off_an_invoice_request_is_409_and_records_nothin
     let f = fiscal_shop(&app, "apagado").await;
     let sale = f.sell(&app).await;
     let r = app
-        .post(
-            &format!("/pos/api/sales/{sale}/invoice"),
-            Some(&f.s.owner),
-            json!({}),
-        )
+        .session(&f.s.owner)
+        .post(&format!("/pos/api/sales/{sale}/invoice"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.code(), "stamping_off");
     let r = app
-        .post("/pos/api/invoices/global", Some(&f.s.owner), json!({}))
+        .session(&f.s.owner)
+        .post("/pos/api/invoices/global", json!({}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.code(), "stamping_off");
@@ -884,7 +885,8 @@ async fn a_late_pending_cancellation_event_does_not_undo_an_accepted_one(app: Te
         assert_eq!(r.status, StatusCode::OK, "{status}: {}", r.text());
     }
     let v = app
-        .get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        .session(&c.s.owner)
+        .get(&format!("/pos/api/invoices/{id}"))
         .await;
     assert_eq!(v.json["cancellation_status"], "accepted", "{}", v.text());
 }
@@ -904,16 +906,17 @@ async fn without_webhooks_the_hourly_poll_learns_a_pending_cancellation_s_answer
         .facturapi_id
         .unwrap();
     let r = app
+        .session(&c.s.owner)
         .post(
             &format!("/pos/api/invoices/{id}/cancel"),
-            Some(&c.s.owner),
             json!({"motive": "02"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     app.run_jobs().await;
     let status = || async {
-        app.get(&format!("/pos/api/invoices/{id}"), Some(&c.s.owner))
+        app.session(&c.s.owner)
+            .get(&format!("/pos/api/invoices/{id}"))
             .await
             .json["cancellation_status"]
             .clone()

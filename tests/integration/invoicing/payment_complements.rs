@@ -46,12 +46,9 @@ async fn ppd_invoice(
 }
 
 async fn pay(app: &TestApp, f: &FiscalShop, invoice: &str, body: Value) -> TestResponse {
-    app.post(
-        &format!("/pos/api/invoices/{invoice}/payments"),
-        Some(&f.s.owner),
-        body,
-    )
-    .await
+    app.session(&f.s.owner)
+        .post(&format!("/pos/api/invoices/{invoice}/payments"), body)
+        .await
 }
 
 async fn payments(f: &FiscalShop) -> u64 {
@@ -170,10 +167,8 @@ async fn payments_of_a_ppd_invoice_are_numbered_and_their_complements_stamped(ap
         "the installments' bases {bases} add up to the invoice's {invoice_base}"
     );
     let acct = app
-        .get(
-            &format!("/pos/api/invoices/{id}/payments"),
-            Some(&f.s.owner),
-        )
+        .session(&f.s.owner)
+        .get(&format!("/pos/api/invoices/{id}/payments"))
         .await;
     assert_eq!(acct.status, StatusCode::OK, "{}", acct.text());
     assert_eq!(cents(&acct.json["balance"]), 0);
@@ -237,18 +232,16 @@ async fn bad_payments_are_refused_and_write_nothing(app: TestApp) {
     // Another tenant's invoice is not found, for payments and for its account.
     let other = Shop::open(&app, "rep2b").await;
     let r = app
+        .session(&other.owner)
         .post(
             &format!("/pos/api/invoices/{id}/payments"),
-            Some(&other.owner),
             json!({"amount": "100", "payment_form": "01"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let r = app
-        .get(
-            &format!("/pos/api/invoices/{id}/payments"),
-            Some(&other.owner),
-        )
+        .session(&other.owner)
+        .get(&format!("/pos/api/invoices/{id}/payments"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
@@ -341,12 +334,9 @@ async fn concurrent_payments_never_share_an_installment_nor_overdraw(app: TestAp
                 format!("/pos/api/invoices/{id}/payments"),
             );
             tasks.push(tokio::spawn(async move {
-                app.post(
-                    &path,
-                    Some(&token),
-                    json!({"amount": amount, "payment_form": "03"}),
-                )
-                .await
+                app.session(&token)
+                    .post(&path, json!({"amount": amount, "payment_form": "03"}))
+                    .await
             }));
         }
         tasks
@@ -378,12 +368,9 @@ async fn concurrent_payments_never_share_an_installment_nor_overdraw(app: TestAp
             amount.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            app.post(
-                &path,
-                Some(&token),
-                json!({"amount": amount, "payment_form": "01"}),
-            )
-            .await
+            app.session(&token)
+                .post(&path, json!({"amount": amount, "payment_form": "01"}))
+                .await
         }));
     }
     for t in tasks {
@@ -488,10 +475,11 @@ async fn a_complement_facturapi_refuses_fails_with_its_reason(app: TestApp) {
     let failed = fake.bodies_for(&c.to_string());
     assert!(failed.iter().all(|(st, _)| *st == 400), "{failed:?}");
     let acct = app
-        .get(
-            &format!("/pos/api/invoices/{}/payments", inv["id"].as_str().unwrap()),
-            Some(&f.s.owner),
-        )
+        .session(&f.s.owner)
+        .get(&format!(
+            "/pos/api/invoices/{}/payments",
+            inv["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(acct.json["payments"][0]["complement"]["status"], "failed");
 }
@@ -555,12 +543,9 @@ async fn a_failed_complement_is_retried_in_place_and_its_payment_is_recorded_onc
     let retry = |token: String| {
         let (app, c) = (&app, c.clone());
         async move {
-            app.post(
-                &format!("/pos/api/invoices/{c}/retry"),
-                Some(&token),
-                json!({}),
-            )
-            .await
+            app.session(&token)
+                .post(&format!("/pos/api/invoices/{c}/retry"), json!({}))
+                .await
         }
     };
     let other = Shop::open(&app, "rep7b").await;

@@ -98,16 +98,16 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
     );
 
     let r = app
+        .session(&f.s.owner)
         .put(
             &format!("{PATH}/{brakes}"),
-            Some(&f.s.owner),
             json!({"product_key": "25171500", "unit_key": "kt"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["category"], "Balatas (claves SAT)");
     assert_eq!(r.json["unit_key"], "KT", "keys are kept in SAT's capitals");
-    let list = app.get(PATH, Some(&f.s.owner)).await;
+    let list = app.session(&f.s.owner).get(PATH).await;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(
         list.json,
@@ -141,11 +141,13 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
 
     // Removed: back to the business's defaults; a second removal is 404.
     let r = app
-        .delete(&format!("{PATH}/{brakes}"), Some(&f.s.owner))
+        .session(&f.s.owner)
+        .delete(&format!("{PATH}/{brakes}"))
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     let r = app
-        .delete(&format!("{PATH}/{brakes}"), Some(&f.s.owner))
+        .session(&f.s.owner)
+        .delete(&format!("{PATH}/{brakes}"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let fourth = f.invoice(&app, &f.sell(&app).await).await;
@@ -166,7 +168,7 @@ async fn bad_part_type_keys_are_refused_and_change_nothing(app: TestApp) {
     let kind = a_part_type(&app, "Filtros (claves SAT)").await;
     let put = |token: String, path: String, body: Value| {
         let app = &app;
-        async move { app.put(&path, Some(&token), body).await }
+        async move { app.session(&token).put(&path, body).await }
     };
     let at = format!("{PATH}/{kind}");
     for (body, field) in [
@@ -211,7 +213,7 @@ async fn bad_part_type_keys_are_refused_and_change_nothing(app: TestApp) {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     assert_eq!(
-        app.get(PATH, Some(&cashier)).await.status,
+        app.session(&cashier).get(PATH).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(

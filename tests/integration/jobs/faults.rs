@@ -464,11 +464,7 @@ async fn redis_stopped_under_load_loses_no_job_and_the_api_keeps_committing() {
         let r = app.get("/healthz", None).await;
         assert_eq!(r.status, http::StatusCode::OK, "{}", r.text());
         let r = app
-            .post(
-                "/pos/api/branches",
-                Some(&token),
-                serde_json::json!({"code": format!("out-{i}"), "name": format!("Sucursal {i}"), "iva_rate": "0.16"}),
-            )
+            .session(&token).post("/pos/api/branches", serde_json::json!({"code": format!("out-{i}"), "name": format!("Sucursal {i}"), "iva_rate": "0.16"}))
             .await;
         assert_eq!(r.status, http::StatusCode::CREATED, "{}", r.text());
         enqueue_sleeps(&db, &t, 40, (20, 100)).await;

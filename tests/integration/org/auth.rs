@@ -109,7 +109,7 @@ async fn a_disabled_user_cannot_log_in_and_loses_open_sessions(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "account_disabled");
-    let me = app.get("/pos/api/auth/me", Some(access)).await;
+    let me = app.session(access).get("/pos/api/auth/me").await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.text());
     let refresh = app
         .post(
@@ -124,7 +124,7 @@ async fn a_disabled_user_cannot_log_in_and_loses_open_sessions(app: TestApp) {
 async fn me_answers_with_the_user_the_tenant_and_memberships(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
-    let r = app.get("/pos/api/auth/me", Some(&token)).await;
+    let r = app.session(&token).get("/pos/api/auth/me").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["user"]["email"], "owner@acme.mx");
     assert_eq!(r.json["tenant"]["slug"], "acme");
@@ -157,7 +157,7 @@ async fn forged_expired_and_misaddressed_tokens_return_401(app: TestApp) {
     let t = app.tenant("acme").await;
     let good = app.token(&t.owner_email).await;
     assert_eq!(
-        app.get("/pos/api/auth/me", Some(&good)).await.status,
+        app.session(&good).get("/pos/api/auth/me").await.status,
         StatusCode::OK
     );
     let claims = claims_from(&good);
@@ -217,7 +217,7 @@ async fn forged_expired_and_misaddressed_tokens_return_401(app: TestApp) {
         ("garbage", "not.a.token".to_owned()),
     ];
     for (what, token) in cases {
-        let r = app.get("/pos/api/auth/me", Some(&token)).await;
+        let r = app.session(&token).get("/pos/api/auth/me").await;
         assert_eq!(
             r.status,
             StatusCode::UNAUTHORIZED,
@@ -231,10 +231,8 @@ async fn forged_expired_and_misaddressed_tokens_return_401(app: TestApp) {
         );
     }
     let expired = app
-        .get(
-            "/pos/api/auth/me",
-            Some(&sign(&with("exp", json!(now - 3600)), SECRET.as_bytes())),
-        )
+        .session(&sign(&with("exp", json!(now - 3600)), SECRET.as_bytes()))
+        .get("/pos/api/auth/me")
         .await;
     assert_eq!(expired.code(), "token_expired");
 }

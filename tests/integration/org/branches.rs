@@ -23,11 +23,7 @@ async fn an_owner_creates_reads_updates_and_deletes_a_branch(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
-        .post(
-            "/pos/api/branches",
-            Some(&token),
-            json!({"code": "tij-01", "name": "Tijuana Centro", "iva_rate": "0.08", "timezone": "America/Tijuana", "postal_code": "22000", "phone": "+52 664 123 4567"}),
-        )
+        .session(&token).post("/pos/api/branches", json!({"code": "tij-01", "name": "Tijuana Centro", "iva_rate": "0.08", "timezone": "America/Tijuana", "postal_code": "22000", "phone": "+52 664 123 4567"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json["id"].as_str().unwrap().to_owned();
@@ -36,15 +32,16 @@ async fn an_owner_creates_reads_updates_and_deletes_a_branch(app: TestApp) {
     assert_eq!(r.json["timezone"], "America/Tijuana");
 
     let got = app
-        .get(&format!("/pos/api/branches/{id}"), Some(&token))
+        .session(&token)
+        .get(&format!("/pos/api/branches/{id}"))
         .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.json["name"], "Tijuana Centro");
 
     let defaults = app
+        .session(&token)
         .post(
             "/pos/api/branches",
-            Some(&token),
             json!({"code": "GDL", "name": "Guadalajara", "iva_rate": 0.16}),
         )
         .await;
@@ -53,9 +50,9 @@ async fn an_owner_creates_reads_updates_and_deletes_a_branch(app: TestApp) {
     assert_eq!(defaults.json["timezone"], "America/Mexico_City");
 
     let upd = app
+        .session(&token)
         .patch(
             &format!("/pos/api/branches/{id}"),
-            Some(&token),
             json!({"name": "Tijuana Otay", "phone": null, "is_active": false}),
         )
         .await;
@@ -66,11 +63,13 @@ async fn an_owner_creates_reads_updates_and_deletes_a_branch(app: TestApp) {
     assert_eq!(upd.json["is_active"], false);
 
     let del = app
-        .delete(&format!("/pos/api/branches/{id}"), Some(&token))
+        .session(&token)
+        .delete(&format!("/pos/api/branches/{id}"))
         .await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get(&format!("/pos/api/branches/{id}"), Some(&token))
+        app.session(&token)
+            .get(&format!("/pos/api/branches/{id}"))
             .await
             .status,
         StatusCode::NOT_FOUND
@@ -80,19 +79,17 @@ async fn an_owner_creates_reads_updates_and_deletes_a_branch(app: TestApp) {
 async fn a_new_tenant_has_its_first_branch_and_warehouse(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
-    let list = app.get("/pos/api/branches", Some(&token)).await;
+    let list = app.session(&token).get("/pos/api/branches").await;
     assert_eq!(list.json["total"], 1);
     let branch = &list.json["items"][0];
     assert_eq!(branch["code"], "MATRIZ");
     assert_eq!(branch["iva_rate"], "0.16");
     let ws = app
-        .get(
-            &format!(
-                "/pos/api/branches/{}/warehouses",
-                branch["id"].as_str().unwrap()
-            ),
-            Some(&token),
-        )
+        .session(&token)
+        .get(&format!(
+            "/pos/api/branches/{}/warehouses",
+            branch["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(ws.json.as_array().unwrap().len(), 1);
     assert_eq!(ws.json[0]["code"], "MATRIZ-A");
@@ -101,37 +98,29 @@ async fn a_new_tenant_has_its_first_branch_and_warehouse(app: TestApp) {
 async fn a_cashier_reads_branches_but_cannot_change_them(app: TestApp) {
     let t = app.tenant("acme").await;
     let cashier = app.token(&app.user(&t, Role::Cashier, None).await).await;
-    let list = app.get("/pos/api/branches", Some(&cashier)).await;
+    let list = app.session(&cashier).get("/pos/api/branches").await;
     assert_eq!(list.status, StatusCode::OK);
     let id = list.json["items"][0]["id"].as_str().unwrap().to_owned();
     let r = app
-        .post(
-            "/pos/api/branches",
-            Some(&cashier),
-            json!({"code": "X", "name": "X"}),
-        )
+        .session(&cashier)
+        .post("/pos/api/branches", json!({"code": "X", "name": "X"}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "forbidden");
     let r = app
-        .patch(
-            &format!("/pos/api/branches/{id}"),
-            Some(&cashier),
-            json!({"name": "Mine"}),
-        )
+        .session(&cashier)
+        .patch(&format!("/pos/api/branches/{id}"), json!({"name": "Mine"}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .delete(&format!("/pos/api/branches/{id}"), Some(&cashier))
+        .session(&cashier)
+        .delete(&format!("/pos/api/branches/{id}"))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let admin = app.token(&app.user(&t, Role::Admin, None).await).await;
     let r = app
-        .post(
-            "/pos/api/branches",
-            Some(&admin),
-            json!({"code": "X", "name": "X"}),
-        )
+        .session(&admin)
+        .post("/pos/api/branches", json!({"code": "X", "name": "X"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
 }
@@ -141,15 +130,13 @@ async fn a_tenant_a_token_never_reaches_tenant_b_branches(app: TestApp) {
     let b = app.tenant("bolt").await;
     let token_a = app.token(&a.owner_email).await;
     let token_b = app.token(&b.owner_email).await;
-    let b_branch = app.get("/pos/api/branches", Some(&token_b)).await.json["items"][0]["id"]
+    let b_branch = app.session(&token_b).get("/pos/api/branches").await.json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let b_wh = app
-        .get(
-            &format!("/pos/api/branches/{b_branch}/warehouses"),
-            Some(&token_b),
-        )
+        .session(&token_b)
+        .get(&format!("/pos/api/branches/{b_branch}/warehouses"))
         .await
         .json[0]["id"]
         .as_str()
@@ -157,44 +144,41 @@ async fn a_tenant_a_token_never_reaches_tenant_b_branches(app: TestApp) {
         .to_owned();
 
     for r in [
-        app.get(&format!("/pos/api/branches/{b_branch}"), Some(&token_a))
+        app.session(&token_a)
+            .get(&format!("/pos/api/branches/{b_branch}"))
             .await,
-        app.patch(
-            &format!("/pos/api/branches/{b_branch}"),
-            Some(&token_a),
-            json!({"name": "hijacked"}),
-        )
-        .await,
-        app.delete(&format!("/pos/api/branches/{b_branch}"), Some(&token_a))
+        app.session(&token_a)
+            .patch(
+                &format!("/pos/api/branches/{b_branch}"),
+                json!({"name": "hijacked"}),
+            )
             .await,
-        app.get(
-            &format!("/pos/api/branches/{b_branch}/warehouses"),
-            Some(&token_a),
-        )
-        .await,
-        app.post(
-            &format!("/pos/api/branches/{b_branch}/warehouses"),
-            Some(&token_a),
-            json!({"code": "W", "name": "W"}),
-        )
-        .await,
-        app.get(
-            &format!("/pos/api/branches/{b_branch}/warehouses/{b_wh}"),
-            Some(&token_a),
-        )
-        .await,
-        app.delete(
-            &format!("/pos/api/branches/{b_branch}/warehouses/{b_wh}"),
-            Some(&token_a),
-        )
-        .await,
+        app.session(&token_a)
+            .delete(&format!("/pos/api/branches/{b_branch}"))
+            .await,
+        app.session(&token_a)
+            .get(&format!("/pos/api/branches/{b_branch}/warehouses"))
+            .await,
+        app.session(&token_a)
+            .post(
+                &format!("/pos/api/branches/{b_branch}/warehouses"),
+                json!({"code": "W", "name": "W"}),
+            )
+            .await,
+        app.session(&token_a)
+            .get(&format!("/pos/api/branches/{b_branch}/warehouses/{b_wh}"))
+            .await,
+        app.session(&token_a)
+            .delete(&format!("/pos/api/branches/{b_branch}/warehouses/{b_wh}"))
+            .await,
     ] {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     }
-    let list_a = app.get("/pos/api/branches", Some(&token_a)).await;
+    let list_a = app.session(&token_a).get("/pos/api/branches").await;
     assert!(!list_a.text().contains(&b_branch));
     let still = app
-        .get(&format!("/pos/api/branches/{b_branch}"), Some(&token_b))
+        .session(&token_b)
+        .get(&format!("/pos/api/branches/{b_branch}"))
         .await;
     assert_eq!(
         still.json["name"], "Matriz",
@@ -226,7 +210,8 @@ async fn invalid_branch_input_returns_422_naming_the_field_and_changes_nothing(a
         ),
     ] {
         let r = app
-            .post("/pos/api/branches", Some(&token), body.clone())
+            .session(&token)
+            .post("/pos/api/branches", body.clone())
             .await;
         assert_eq!(
             r.status,
@@ -238,42 +223,44 @@ async fn invalid_branch_input_returns_422_naming_the_field_and_changes_nothing(a
         assert_eq!(r.json["error"]["field"], field, "{body}");
     }
     let r = app
-        .post(
-            "/pos/api/branches",
-            Some(&token),
-            json!({"name": "No code"}),
-        )
+        .session(&token)
+        .post("/pos/api/branches", json!({"name": "No code"}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        app.get("/pos/api/branches", Some(&token)).await.json["total"],
+        app.session(&token).get("/pos/api/branches").await.json["total"],
         1,
         "nothing was created"
     );
-    let id = app.get("/pos/api/branches", Some(&token)).await.json["items"][0]["id"]
+    let id = app.session(&token).get("/pos/api/branches").await.json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let r = app
+        .session(&token)
         .patch(
             &format!("/pos/api/branches/{id}"),
-            Some(&token),
             json!({"name": "Ok", "iva_rate": "0.10"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        app.get(&format!("/pos/api/branches/{id}"), Some(&token))
+        app.session(&token)
+            .get(&format!("/pos/api/branches/{id}"))
             .await
             .json["name"],
         "Matriz",
         "a rejected patch changes nothing"
     );
-    let r = app.get("/pos/api/branches/not-a-uuid", Some(&token)).await;
+    let r = app
+        .session(&token)
+        .get("/pos/api/branches/not-a-uuid")
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), "invalid_path");
     let r = app
-        .get("/pos/api/branches?per_page=1000", Some(&token))
+        .session(&token)
+        .get("/pos/api/branches?per_page=1000")
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["error"]["field"], "per_page");
@@ -283,9 +270,9 @@ async fn a_duplicate_branch_code_returns_409(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
+        .session(&token)
         .post(
             "/pos/api/branches",
-            Some(&token),
             json!({"code": "matriz", "name": "Otra"}),
         )
         .await;
@@ -296,33 +283,34 @@ async fn a_duplicate_branch_code_returns_409(app: TestApp) {
 async fn a_branch_with_warehouses_cannot_be_deleted(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
-    let id = app.get("/pos/api/branches", Some(&token)).await.json["items"][0]["id"]
+    let id = app.session(&token).get("/pos/api/branches").await.json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let r = app
-        .delete(&format!("/pos/api/branches/{id}"), Some(&token))
+        .session(&token)
+        .delete(&format!("/pos/api/branches/{id}"))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "branch_has_warehouses");
     let wh = app
-        .get(&format!("/pos/api/branches/{id}/warehouses"), Some(&token))
+        .session(&token)
+        .get(&format!("/pos/api/branches/{id}/warehouses"))
         .await
         .json[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     assert_eq!(
-        app.delete(
-            &format!("/pos/api/branches/{id}/warehouses/{wh}"),
-            Some(&token)
-        )
-        .await
-        .status,
+        app.session(&token)
+            .delete(&format!("/pos/api/branches/{id}/warehouses/{wh}"))
+            .await
+            .status,
         StatusCode::NO_CONTENT
     );
     let r = app
-        .delete(&format!("/pos/api/branches/{id}"), Some(&token))
+        .session(&token)
+        .delete(&format!("/pos/api/branches/{id}"))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "last_branch");
@@ -331,14 +319,14 @@ async fn a_branch_with_warehouses_cannot_be_deleted(app: TestApp) {
 async fn warehouses_are_managed_under_their_branch(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
-    let b1 = app.get("/pos/api/branches", Some(&token)).await.json["items"][0]["id"]
+    let b1 = app.session(&token).get("/pos/api/branches").await.json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let b2 = app
+        .session(&token)
         .post(
             "/pos/api/branches",
-            Some(&token),
             json!({"code": "NORTE", "name": "Norte"}),
         )
         .await
@@ -347,9 +335,9 @@ async fn warehouses_are_managed_under_their_branch(app: TestApp) {
         .unwrap()
         .to_owned();
     let w = app
+        .session(&token)
         .post(
             &format!("/pos/api/branches/{b2}/warehouses"),
-            Some(&token),
             json!({"code": "norte-a", "name": "Bodega Norte"}),
         )
         .await;
@@ -359,43 +347,40 @@ async fn warehouses_are_managed_under_their_branch(app: TestApp) {
     let wid = w.json["id"].as_str().unwrap().to_owned();
     // Reached through the wrong branch, the warehouse does not exist.
     assert_eq!(
-        app.get(
-            &format!("/pos/api/branches/{b1}/warehouses/{wid}"),
-            Some(&token)
-        )
-        .await
-        .status,
+        app.session(&token)
+            .get(&format!("/pos/api/branches/{b1}/warehouses/{wid}"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     let dup = app
+        .session(&token)
         .post(
             &format!("/pos/api/branches/{b1}/warehouses"),
-            Some(&token),
             json!({"code": "NORTE-A", "name": "Dup"}),
         )
         .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(dup.code(), "warehouse_code_taken");
     let upd = app
+        .session(&token)
         .patch(
             &format!("/pos/api/branches/{b2}/warehouses/{wid}"),
-            Some(&token),
             json!({"name": "Bodega N", "is_active": false}),
         )
         .await;
     assert_eq!(upd.status, StatusCode::OK);
     assert_eq!(upd.json["is_active"], false);
     assert_eq!(
-        app.delete(
-            &format!("/pos/api/branches/{b2}/warehouses/{wid}"),
-            Some(&token)
-        )
-        .await
-        .status,
+        app.session(&token)
+            .delete(&format!("/pos/api/branches/{b2}/warehouses/{wid}"))
+            .await
+            .status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        app.get(&format!("/pos/api/branches/{b2}/warehouses"), Some(&token))
+        app.session(&token)
+            .get(&format!("/pos/api/branches/{b2}/warehouses"))
             .await
             .json
             .as_array()
@@ -409,9 +394,9 @@ async fn a_branch_scoped_user_sees_only_their_branches(app: TestApp) {
     let t = app.tenant("acme").await;
     let owner = app.token(&t.owner_email).await;
     let norte: uuid::Uuid = app
+        .session(&owner)
         .post(
             "/pos/api/branches",
-            Some(&owner),
             json!({"code": "NORTE", "name": "Norte"}),
         )
         .await
@@ -421,7 +406,8 @@ async fn a_branch_scoped_user_sees_only_their_branches(app: TestApp) {
         .parse()
         .unwrap();
     let matriz = app
-        .get("/pos/api/branches?per_page=10", Some(&owner))
+        .session(&owner)
+        .get("/pos/api/branches?per_page=10")
         .await
         .json["items"]
         .as_array()
@@ -435,16 +421,17 @@ async fn a_branch_scoped_user_sees_only_their_branches(app: TestApp) {
     let cashier = app
         .token(&app.user(&t, Role::Cashier, Some(vec![norte])).await)
         .await;
-    let list = app.get("/pos/api/branches", Some(&cashier)).await;
+    let list = app.session(&cashier).get("/pos/api/branches").await;
     assert_eq!(list.json["total"], 1);
     assert_eq!(list.json["items"][0]["id"], norte.to_string());
     assert_eq!(
-        app.get(&format!("/pos/api/branches/{matriz}"), Some(&cashier))
+        app.session(&cashier)
+            .get(&format!("/pos/api/branches/{matriz}"))
             .await
             .status,
         StatusCode::NOT_FOUND
     );
-    let me = app.get("/pos/api/auth/me", Some(&cashier)).await;
+    let me = app.session(&cashier).get("/pos/api/auth/me").await;
     assert_eq!(me.json["user"]["branch_ids"][0], norte.to_string());
 }
 
@@ -455,9 +442,9 @@ async fn branch_changes_are_audited_in_the_tenant_database(app: TestApp) {
     let login = app.login(&t.owner_email).await;
     let token = login["access_token"].as_str().unwrap();
     let id = app
+        .session(token)
         .post(
             "/pos/api/branches",
-            Some(token),
             json!({"code": "NORTE", "name": "Norte"}),
         )
         .await
@@ -465,13 +452,14 @@ async fn branch_changes_are_audited_in_the_tenant_database(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    app.patch(
-        &format!("/pos/api/branches/{id}"),
-        Some(token),
-        json!({"iva_rate": "0.08"}),
-    )
-    .await;
-    app.delete(&format!("/pos/api/branches/{id}"), Some(token))
+    app.session(token)
+        .patch(
+            &format!("/pos/api/branches/{id}"),
+            json!({"iva_rate": "0.08"}),
+        )
+        .await;
+    app.session(token)
+        .delete(&format!("/pos/api/branches/{id}"))
         .await;
     let db = app.tenant_db(&t).await;
     let rows = audit_log::Entity::find()
@@ -500,42 +488,49 @@ async fn the_branch_list_pages_and_filters(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     for i in 0..4 {
-        app.post(
-            "/pos/api/branches",
-            Some(&token),
-            json!({"code": format!("S{i}"), "name": format!("Sucursal {i}")}),
-        )
-        .await;
+        app.session(&token)
+            .post(
+                "/pos/api/branches",
+                json!({"code": format!("S{i}"), "name": format!("Sucursal {i}")}),
+            )
+            .await;
     }
     let id = app
-        .get("/pos/api/branches?per_page=50", Some(&token))
+        .session(&token)
+        .get("/pos/api/branches?per_page=50")
         .await
         .json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    app.patch(
-        &format!("/pos/api/branches/{id}"),
-        Some(&token),
-        json!({"is_active": false}),
-    )
-    .await;
+    app.session(&token)
+        .patch(
+            &format!("/pos/api/branches/{id}"),
+            json!({"is_active": false}),
+        )
+        .await;
     let p = app
-        .get("/pos/api/branches?page=2&per_page=2", Some(&token))
+        .session(&token)
+        .get("/pos/api/branches?page=2&per_page=2")
         .await;
     assert_eq!(p.json["total"], 5);
     assert_eq!(p.json["page"], 2);
     assert_eq!(p.json["items"].as_array().unwrap().len(), 2);
-    let active = app.get("/pos/api/branches?active=true", Some(&token)).await;
+    let active = app
+        .session(&token)
+        .get("/pos/api/branches?active=true")
+        .await;
     assert_eq!(active.json["total"], 4);
     let inactive = app
-        .get("/pos/api/branches?active=false", Some(&token))
+        .session(&token)
+        .get("/pos/api/branches?active=false")
         .await;
     assert_eq!(inactive.json["total"], 1);
-    let bad = app.get("/pos/api/branches?page=0", Some(&token)).await;
+    let bad = app.session(&token).get("/pos/api/branches?page=0").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let junk = app
-        .get("/pos/api/branches?active=perhaps", Some(&token))
+        .session(&token)
+        .get("/pos/api/branches?active=perhaps")
         .await;
     assert_eq!(junk.status, StatusCode::BAD_REQUEST);
     assert_eq!(junk.code(), "invalid_query");

@@ -63,7 +63,7 @@ async fn creating_a_tenant_makes_its_database_branch_warehouse_and_owner(app: Te
     assert_eq!(t.tenant.db_name, "nexus_t_acme_norte");
     assert!(database_exists(&app, "nexus_t_acme_norte").await);
     let token = app.token(&t.owner_email).await;
-    let me = app.get("/pos/api/auth/me", Some(&token)).await;
+    let me = app.session(&token).get("/pos/api/auth/me").await;
     assert_eq!(me.json["user"]["role"], "owner");
     assert_eq!(me.json["tenant"]["rfc"], "EKU9003173C9");
     let listed = entities::org::tenants::list(&app.app.platform)
@@ -221,7 +221,7 @@ async fn a_suspended_tenant_is_refused_at_login_and_on_every_request(app: TestAp
     let mut am: tenant::ActiveModel = t.tenant.clone().into();
     am.status = Set(tenant::STATUS_SUSPENDED.into());
     am.update(&app.app.platform).await.unwrap();
-    let r = app.get("/pos/api/branches", Some(&token)).await;
+    let r = app.session(&token).get("/pos/api/branches").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "tenant_suspended");
     let r = app

@@ -60,12 +60,12 @@ async fn new_item(app: &TestApp, t: &TestTenant, sku: &str, retail: Option<i64>)
 }
 
 async fn set_prices(app: &TestApp, token: &str, item: Uuid, prices: Value) -> TestResponse {
-    app.put(
-        &format!("/pos/api/items/{item}/prices"),
-        Some(token),
-        json!({ "prices": prices }),
-    )
-    .await
+    app.session(token)
+        .put(
+            &format!("/pos/api/items/{item}/prices"),
+            json!({ "prices": prices }),
+        )
+        .await
 }
 
 fn resolved<'a>(v: &'a Value, branch: Uuid, list: &str) -> &'a Value {
@@ -100,7 +100,8 @@ async fn a_list_price_and_a_branch_override_resolve_per_branch(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["prices"].as_array().unwrap().len(), 3);
     let r = app
-        .get(&format!("/pos/api/items/{it}/prices"), Some(&manager))
+        .session(&manager)
+        .get(&format!("/pos/api/items/{it}/prices"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let j = &r.json;
@@ -155,15 +156,16 @@ async fn a_usd_price_converts_at_the_rate_in_force(mut app: TestApp) {
     assert_eq!(p["currency"], "USD");
 
     let r = app
+        .session(&owner)
         .put(
             "/pos/api/settings/exchange-rate",
-            Some(&owner),
             json!({"rate": "17.2345", "note": "DOF"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
-        .get(&format!("/pos/api/items/{it}/prices"), Some(&owner))
+        .session(&owner)
+        .get(&format!("/pos/api/items/{it}/prices"))
         .await;
     assert_eq!(r.json["exchange_rate"], "17.2345");
     // 10.01 × 17.2345 = 172.517345 → 172.52
@@ -219,7 +221,8 @@ async fn bad_prices_are_refused_naming_the_field(app: TestApp) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.get(&format!("/pos/api/items/{it}/prices"), Some(&other))
+        app.session(&other)
+            .get(&format!("/pos/api/items/{it}/prices"))
             .await
             .status,
         StatusCode::NOT_FOUND
@@ -236,7 +239,8 @@ async fn the_rate_history_keeps_every_rate_and_the_last_is_in_force(mut app: Tes
     let t = app.tenant("acme").await;
     let owner = app.token(&t.owner_email).await;
     let r = app
-        .get("/pos/api/settings/exchange-rate", Some(&owner))
+        .session(&owner)
+        .get("/pos/api/settings/exchange-rate")
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json["source"], "configured");
@@ -245,26 +249,22 @@ async fn the_rate_history_keeps_every_rate_and_the_last_is_in_force(mut app: Tes
 
     for rate in ["17.5", "18.123456"] {
         let r = app
-            .put(
-                "/pos/api/settings/exchange-rate",
-                Some(&owner),
-                json!({"rate": rate}),
-            )
+            .session(&owner)
+            .put("/pos/api/settings/exchange-rate", json!({"rate": rate}))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
     let r = app
-        .get("/pos/api/settings/exchange-rate?per_page=1", Some(&owner))
+        .session(&owner)
+        .get("/pos/api/settings/exchange-rate?per_page=1")
         .await;
     assert_eq!(r.json["source"], "set");
     assert_eq!(r.json["rate"], "18.123456");
     assert_eq!(r.json["history"]["total"], 2);
     assert_eq!(r.json["history"]["items"][0]["rate"], "18.123456");
     let r = app
-        .get(
-            "/pos/api/settings/exchange-rate?page=2&per_page=1",
-            Some(&owner),
-        )
+        .session(&owner)
+        .get("/pos/api/settings/exchange-rate?page=2&per_page=1")
         .await;
     assert_eq!(r.json["history"]["items"][0]["rate"], "17.5");
 
@@ -272,15 +272,13 @@ async fn the_rate_history_keeps_every_rate_and_the_last_is_in_force(mut app: Tes
         let u = app.user(&t, role, None).await;
         let tok = app.token(&u).await;
         let r = app
-            .put(
-                "/pos/api/settings/exchange-rate",
-                Some(&tok),
-                json!({"rate": "1"}),
-            )
+            .session(&tok)
+            .put("/pos/api/settings/exchange-rate", json!({"rate": "1"}))
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}");
         assert_eq!(
-            app.get("/pos/api/settings/exchange-rate", Some(&tok))
+            app.session(&tok)
+                .get("/pos/api/settings/exchange-rate")
                 .await
                 .status,
             StatusCode::OK
@@ -288,11 +286,8 @@ async fn the_rate_history_keeps_every_rate_and_the_last_is_in_force(mut app: Tes
     }
     for bad in ["0", "abc", "17.1234567"] {
         let r = app
-            .put(
-                "/pos/api/settings/exchange-rate",
-                Some(&owner),
-                json!({"rate": bad}),
-            )
+            .session(&owner)
+            .put("/pos/api/settings/exchange-rate", json!({"rate": bad}))
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert_eq!(r.json["error"]["field"], "rate");
@@ -323,7 +318,8 @@ async fn branch_rows(app: &TestApp, t: &TestTenant, item: Uuid, list: &str) -> V
 
 async fn sync_status(app: &TestApp, token: &str, id: &str) -> Value {
     let r = app
-        .get(&format!("/pos/api/inventory/sync-prices/{id}"), Some(token))
+        .session(token)
+        .get(&format!("/pos/api/inventory/sync-prices/{id}"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     r.json
@@ -338,7 +334,8 @@ async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_w
     branch(&app, &owner, "GDL").await;
     // Every active branch, the tenant's first one included.
     let mut branches: Vec<Uuid> = app
-        .get("/pos/api/branches?active=true", Some(&owner))
+        .session(&owner)
+        .get("/pos/api/branches?active=true")
         .await
         .json["items"]
         .as_array()
@@ -388,13 +385,14 @@ async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_w
     let cashier = app.user(&t, Role::Cashier, None).await;
     let cashier = app.token(&cashier).await;
     let r = app
-        .post("/pos/api/inventory/sync-prices", Some(&cashier), json!({}))
+        .session(&cashier)
+        .post("/pos/api/inventory/sync-prices", json!({}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
+        .session(&owner)
         .post(
             "/pos/api/inventory/sync-prices",
-            Some(&owner),
             json!({"mode": "everything"}),
         )
         .await;
@@ -402,9 +400,9 @@ async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_w
     assert_eq!(r.json["error"]["field"], "mode");
 
     let r = app
+        .session(&owner)
         .post(
             "/pos/api/inventory/sync-prices",
-            Some(&owner),
             json!({"price_list": "mostrador"}),
         )
         .await;
@@ -436,7 +434,8 @@ async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_w
     assert!(branch_rows(&app, &t, b, "mostrador").await.is_empty());
     // Every branch sells at the list price, and a later change of it reaches every branch.
     let r = app
-        .get(&format!("/pos/api/items/{a}/prices"), Some(&owner))
+        .session(&owner)
+        .get(&format!("/pos/api/items/{a}/prices"))
         .await;
     assert_eq!(
         resolved(&r.json, branches[0], "mostrador")["unit_price"],
@@ -451,7 +450,8 @@ async fn sync_prices_makes_every_branch_follow_the_list_price_and_a_second_run_w
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
-        .get(&format!("/pos/api/items/{a}/prices"), Some(&owner))
+        .session(&owner)
+        .get(&format!("/pos/api/items/{a}/prices"))
         .await;
     for b in &branches {
         let p = resolved(&r.json, *b, "mostrador");
@@ -524,9 +524,9 @@ async fn fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found(app:
     )
     .await;
     let r = app
+        .session(&owner)
         .post(
             "/pos/api/inventory/sync-prices",
-            Some(&owner),
             json!({"mode": "fill_missing", "item_ids": [it], "branch_ids": [mty, gdl]}),
         )
         .await;
@@ -552,9 +552,9 @@ async fn fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found(app:
     assert_eq!(done["request"]["mode"], "fill_missing");
 
     let r = app
+        .session(&owner)
         .post(
             "/pos/api/inventory/sync-prices",
-            Some(&owner),
             json!({"branch_ids": [Uuid::now_v7()]}),
         )
         .await;
@@ -563,10 +563,8 @@ async fn fill_missing_keeps_overrides_and_another_tenants_sync_is_not_found(app:
     let b = app.tenant("bravo").await;
     let other = app.token(&b.owner_email).await;
     let r = app
-        .get(
-            &format!("/pos/api/inventory/sync-prices/{id}"),
-            Some(&other),
-        )
+        .session(&other)
+        .get(&format!("/pos/api/inventory/sync-prices/{id}"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
@@ -590,9 +588,9 @@ async fn a_sync_that_died_after_a_batch_resumes_without_counting_a_row_twice(app
     let b1 = branch(&app, &owner, "MTY").await;
     let b2 = branch(&app, &owner, "GDL").await;
     let r = app
+        .session(&owner)
         .post(
             "/pos/api/inventory/sync-prices",
-            Some(&owner),
             json!({"price_list": "flotilla", "branch_ids": [b1, b2]}),
         )
         .await;
@@ -693,19 +691,15 @@ async fn the_nil_branch_is_not_found_and_a_branch_scoped_manager_sets_no_list_pr
     let it = new_item(&app, &t, "NIL-1", None).await;
     let path = format!("/pos/api/items/{it}/prices");
     let r = app
+        .session(&owner)
         .put(
             &path,
-            Some(&owner),
             json!({"prices": [{"price_list": "mostrador", "amount": "100.00", "currency": "MXN"}]}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
-        .put(
-            &path,
-            Some(&owner),
-            json!({"prices": [{"price_list": "mostrador", "branch_id": Uuid::nil(), "amount": "1.00", "currency": "MXN"}]}),
-        )
+        .session(&owner).put(&path, json!({"prices": [{"price_list": "mostrador", "branch_id": Uuid::nil(), "amount": "1.00", "currency": "MXN"}]}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let db = app.tenant_db(&t).await;
@@ -721,20 +715,16 @@ async fn the_nil_branch_is_not_found_and_a_branch_scoped_manager_sets_no_list_pr
     let scoped = app.user(&t, Role::Manager, Some(vec![b])).await;
     let scoped = app.token(&scoped).await;
     let r = app
+        .session(&scoped)
         .put(
             &path,
-            Some(&scoped),
             json!({"prices": [{"price_list": "mostrador", "amount": "5.00", "currency": "MXN"}]}),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     assert_eq!(r.code(), "branch_scope");
     let r = app
-        .put(
-            &path,
-            Some(&scoped),
-            json!({"prices": [{"price_list": "mostrador", "branch_id": b, "amount": "95.00", "currency": "MXN"}]}),
-        )
+        .session(&scoped).put(&path, json!({"prices": [{"price_list": "mostrador", "branch_id": b, "amount": "95.00", "currency": "MXN"}]}))
         .await;
     assert_eq!(
         r.status,

@@ -29,7 +29,7 @@ async fn a_stamped_invoice_s_files_go_to_the_bucket_and_are_served_from_it(mut a
     invoice_when(&app, &f.s.owner, &id, "valid").await;
     let path = format!("/pos/api/invoices/{id}/xml");
     app.run_jobs().await;
-    let xml = app.get(&path, Some(&f.s.owner)).await;
+    let xml = app.session(&f.s.owner).get(&path).await;
     assert_eq!(xml.status, StatusCode::OK, "{}", xml.text());
     let invoice: Uuid = id.parse().unwrap();
     let key = |format: &str| FileStore::invoice_key(f.s.t.tenant.id, invoice, format);

@@ -42,9 +42,9 @@ async fn unknown_fields_return_422_and_change_nothing(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
+        .session(&token)
         .post(
             "/pos/api/branches",
-            Some(&token),
             json!({"code": "NORTE", "name": "Norte", "tenant_id": t.tenant.id}),
         )
         .await;
@@ -56,7 +56,7 @@ async fn unknown_fields_return_422_and_change_nothing(app: TestApp) {
             .unwrap()
             .contains("tenant_id")
     );
-    let list = app.get("/pos/api/branches", Some(&token)).await;
+    let list = app.session(&token).get("/pos/api/branches").await;
     assert_eq!(list.json["total"], 1, "nothing was created");
     let r = app
         .post(
@@ -145,7 +145,8 @@ async fn metrics_count_requests_by_route_template(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let id = t.tenant.id; // any uuid: a 404 still counts under the template
-    app.get(&format!("/pos/api/branches/{id}"), Some(&token))
+    app.session(&token)
+        .get(&format!("/pos/api/branches/{id}"))
         .await;
     let r = app.get("/metrics", None).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -396,7 +397,7 @@ async fn a_page_past_the_bound_is_422_on_every_paged_list(app: TestApp) {
             ("page=18446744073709551615", "page"),
             ("per_page=0", "per_page"),
         ] {
-            let r = app.get(&format!("{path}?{query}"), Some(&owner)).await;
+            let r = app.session(&owner).get(&format!("{path}?{query}")).await;
             assert_eq!(
                 r.status,
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -48,7 +48,7 @@ async fn operators_sign_in_without_a_tenant_and_cannot_act_in_a_business(app: Te
     let token = login["access_token"].as_str().unwrap();
 
     // No business data through an operator session.
-    let r = app.get("/pos/api/branches", Some(token)).await;
+    let r = app.session(token).get("/pos/api/branches").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     assert_eq!(r.code(), "operator_session");
 
@@ -515,12 +515,12 @@ async fn ops_on_the_api_sends_operators_to_the_console(app: TestApp) {
     let t = app.tenant("acme").await;
     let owner = app.token(&t.owner_email).await;
     let op = operator_token(&app).await;
-    let r = app.get("/ops", Some(&op)).await;
+    let r = app.session(&op).get("/ops").await;
     assert_eq!(r.status, StatusCode::TEMPORARY_REDIRECT, "{}", r.text());
     assert_eq!(r.headers["location"], "http://127.0.0.1:8081/");
     let r = app.get("/ops/", None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = app.get("/ops", Some(&owner)).await;
+    let r = app.session(&owner).get("/ops").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let browser = app
         .send(

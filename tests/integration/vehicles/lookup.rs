@@ -89,7 +89,8 @@ fn driven(app: &TestApp, fake: &VpicFake) -> tests::run::Driving {
 
 async fn vin(app: &TestApp, token: &str, path: &str) -> Value {
     let r = app
-        .get(&format!("/pos/api/vehicles/vin/{path}"), Some(token))
+        .session(token)
+        .get(&format!("/pos/api/vehicles/vin/{path}"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     r.json
@@ -228,7 +229,8 @@ async fn a_vin_with_the_letter_o_is_refused_with_its_position(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
-        .get("/pos/api/vehicles/vin/1HGCM82633AOO4352", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/vin/1HGCM82633AOO4352")
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert_eq!(r.code(), "invalid_vin");
@@ -236,7 +238,8 @@ async fn a_vin_with_the_letter_o_is_refused_with_its_position(app: TestApp) {
     assert!(msg.contains("position 12") && msg.contains('O'), "{msg}");
     for bad in ["IHGCM82633A004352", "1HGCM82633A00435Q"] {
         let r = app
-            .get(&format!("/pos/api/vehicles/vin/{bad}"), Some(&token))
+            .session(&token)
+            .get(&format!("/pos/api/vehicles/vin/{bad}"))
             .await;
         assert_eq!(r.code(), "invalid_vin", "{bad}");
     }
@@ -259,7 +262,8 @@ async fn vins_of_the_wrong_length_or_with_symbols_are_refused(app: TestApp) {
         ("1HGCM82633A00435%C3%91", "position 17"),
     ] {
         let r = app
-            .get(&format!("/pos/api/vehicles/vin/{bad}"), Some(&token))
+            .session(&token)
+            .get(&format!("/pos/api/vehicles/vin/{bad}"))
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text());
         assert_eq!(r.code(), "invalid_vin");
@@ -267,18 +271,14 @@ async fn vins_of_the_wrong_length_or_with_symbols_are_refused(app: TestApp) {
         assert!(msg.contains(expect), "{bad}: {msg}");
     }
     let r = app
-        .get(
-            "/pos/api/vehicles/vin/1HGCM82633A004352?colour=red",
-            Some(&token),
-        )
+        .session(&token)
+        .get("/pos/api/vehicles/vin/1HGCM82633A004352?colour=red")
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), "invalid_query");
     let r = app
-        .get(
-            "/pos/api/vehicles/vin/1HGCM82633A004352?year=1850",
-            Some(&token),
-        )
+        .session(&token)
+        .get("/pos/api/vehicles/vin/1HGCM82633A004352?year=1850")
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app
@@ -426,7 +426,8 @@ async fn without_a_configured_decoder_a_vin_answers_unavailable_and_enqueues_not
 
 async fn register(app: &TestApp, token: &str, body: Value) -> Value {
     let r = app
-        .post("/pos/api/vehicles/registered", Some(token), body)
+        .session(token)
+        .post("/pos/api/vehicles/registered", body)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     r.json
@@ -448,10 +449,11 @@ async fn a_plate_written_with_dashes_and_lower_case_finds_the_registered_vehicle
     assert_eq!(v["vin"], vpic::NISSAN_VERSA);
     for written in ["abc-123-a", "ABC 123 A", "abc123a"] {
         let r = app
-            .get(
-                &format!("/pos/api/vehicles/plate/{}", written.replace(' ', "%20")),
-                Some(&token),
-            )
+            .session(&token)
+            .get(&format!(
+                "/pos/api/vehicles/plate/{}",
+                written.replace(' ', "%20")
+            ))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{written}: {}", r.text());
         assert_eq!(r.json["id"], v["id"]);
@@ -463,7 +465,8 @@ async fn an_unknown_plate_is_404_plate_not_found_asking_for_the_vin(app: TestApp
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
-        .get("/pos/api/vehicles/plate/XYZ-987-B", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/plate/XYZ-987-B")
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     assert_eq!(r.code(), "plate_not_found");
@@ -476,7 +479,8 @@ async fn a_malformed_plate_is_400_invalid_plate(app: TestApp) {
     let token = app.token(&t.owner_email).await;
     for bad in ["HOLAMUNDO", "AB1", "ABO-123", "ABCDEFGH12345"] {
         let r = app
-            .get(&format!("/pos/api/vehicles/plate/{bad}"), Some(&token))
+            .session(&token)
+            .get(&format!("/pos/api/vehicles/plate/{bad}"))
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text());
         assert_eq!(r.code(), "invalid_plate");
@@ -488,9 +492,9 @@ async fn registering_a_plate_or_vin_twice_is_a_conflict(app: TestApp) {
     let token = app.token(&t.owner_email).await;
     register(&app, &token, json!({"plate": "ABC-123-A"})).await;
     let r = app
+        .session(&token)
         .post(
             "/pos/api/vehicles/registered",
-            Some(&token),
             json!({"plate": "abc 123 a", "make": "Nissan"}),
         )
         .await;
@@ -498,9 +502,9 @@ async fn registering_a_plate_or_vin_twice_is_a_conflict(app: TestApp) {
     assert_eq!(r.code(), "plate_registered");
     register(&app, &token, json!({"vin": vpic::HONDA_ACCORD})).await;
     let r = app
+        .session(&token)
         .post(
             "/pos/api/vehicles/registered",
-            Some(&token),
             json!({"plate": "JKL-1234", "vin": "1hgcm82633a004352"}),
         )
         .await;
@@ -508,24 +512,24 @@ async fn registering_a_plate_or_vin_twice_is_a_conflict(app: TestApp) {
     assert_eq!(r.code(), "vin_registered");
     // Neither plate nor VIN, or a bad one: 422 naming the field.
     let r = app
-        .post(
-            "/pos/api/vehicles/registered",
-            Some(&token),
-            json!({"make": "VW"}),
-        )
+        .session(&token)
+        .post("/pos/api/vehicles/registered", json!({"make": "VW"}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["error"]["field"], "plate");
     let r = app
+        .session(&token)
         .post(
             "/pos/api/vehicles/registered",
-            Some(&token),
             json!({"vin": "1HGCM82633AOO4352"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["error"]["field"], "vin");
-    let list = app.get("/pos/api/vehicles/registered", Some(&token)).await;
+    let list = app
+        .session(&token)
+        .get("/pos/api/vehicles/registered")
+        .await;
     assert_eq!(list.json["total"], 2);
 }
 
@@ -537,31 +541,34 @@ async fn another_tenants_vehicle_is_not_found(app: TestApp) {
     let v = register(&app, &token_a, json!({"plate": "ABC-123-A"})).await;
     let path = format!("/pos/api/vehicles/registered/{}", v["id"].as_str().unwrap());
     assert_eq!(
-        app.get(&path, Some(&token_b)).await.status,
+        app.session(&token_b).get(&path).await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.patch(&path, Some(&token_b), json!({"notes": "mío"}))
+        app.session(&token_b)
+            .patch(&path, json!({"notes": "mío"}))
             .await
             .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.delete(&path, Some(&token_b)).await.status,
+        app.session(&token_b).delete(&path).await.status,
         StatusCode::NOT_FOUND
     );
     let r = app
-        .get("/pos/api/vehicles/plate/ABC123A", Some(&token_b))
+        .session(&token_b)
+        .get("/pos/api/vehicles/plate/ABC123A")
         .await;
     assert_eq!(r.code(), "plate_not_found");
     let list = app
-        .get("/pos/api/vehicles/registered", Some(&token_b))
+        .session(&token_b)
+        .get("/pos/api/vehicles/registered")
         .await;
     assert_eq!(list.json["total"], 0);
     // Bravo may register the same plate: plates are unique per business.
     register(&app, &token_b, json!({"plate": "ABC123A"})).await;
     assert_eq!(
-        app.get(&path, Some(&token_a)).await.json["notes"],
+        app.session(&token_a).get(&path).await.json["notes"],
         Value::Null
     );
 }
@@ -570,9 +577,9 @@ async fn unknown_json_fields_are_refused(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
     let r = app
+        .session(&token)
         .post(
             "/pos/api/vehicles/registered",
-            Some(&token),
             json!({"plate": "ABC-123-A", "tenant_id": "00000000-0000-0000-0000-000000000000"}),
         )
         .await;
@@ -580,9 +587,9 @@ async fn unknown_json_fields_are_refused(app: TestApp) {
     assert_eq!(r.code(), "invalid_body");
     let v = register(&app, &token, json!({"plate": "ABC-123-A"})).await;
     let r = app
+        .session(&token)
         .patch(
             &format!("/pos/api/vehicles/registered/{}", v["id"].as_str().unwrap()),
-            Some(&token),
             json!({"colour": "rojo"}),
         )
         .await;
@@ -604,45 +611,48 @@ async fn registered_vehicles_are_listed_changed_and_deleted_with_an_audit_trail(
     .await;
 
     let all = app
-        .get("/pos/api/vehicles/registered?per_page=2", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/registered?per_page=2")
         .await;
     assert_eq!(all.json["total"], 3);
     assert_eq!(all.json["items"].as_array().unwrap().len(), 2);
     let ab = app
-        .get("/pos/api/vehicles/registered?plate=ab", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/registered?plate=ab")
         .await;
     assert_eq!(ab.json["total"], 2);
     let abc = app
-        .get("/pos/api/vehicles/registered?plate=abc-1", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/registered?plate=abc-1")
         .await;
     assert_eq!(abc.json["total"], 1);
     let by_vin = app
-        .get("/pos/api/vehicles/registered?vin=1hg", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/registered?vin=1hg")
         .await;
     assert_eq!(by_vin.json["total"], 1);
     let bad = app
-        .get("/pos/api/vehicles/registered?plate=a%25", Some(&token))
+        .session(&token)
+        .get("/pos/api/vehicles/registered?plate=a%25")
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let path = format!("/pos/api/vehicles/registered/{}", a["id"].as_str().unwrap());
     let upd = app
-        .patch(
-            &path,
-            Some(&token),
-            json!({"plate": "abc-123-b", "vin": vpic::NISSAN_VERSA, "make": null, "year": 2019, "catalog_vehicle_id": 42}),
-        )
+        .session(&token).patch(&path, json!({"plate": "abc-123-b", "vin": vpic::NISSAN_VERSA, "make": null, "year": 2019, "catalog_vehicle_id": 42}))
         .await;
     assert_eq!(upd.status, StatusCode::OK, "{}", upd.text());
     assert_eq!(upd.json["plate"], "ABC123B");
     assert_eq!(upd.json["make"], Value::Null);
     assert_eq!(upd.json["catalog_vehicle_id"], 42);
     let clash = app
-        .patch(&path, Some(&token), json!({"plate": "ABD1234"}))
+        .session(&token)
+        .patch(&path, json!({"plate": "ABD1234"}))
         .await;
     assert_eq!(clash.code(), "plate_registered");
     let r = app
-        .patch(&path, Some(&token), json!({"plate": null, "vin": null}))
+        .session(&token)
+        .patch(&path, json!({"plate": null, "vin": null}))
         .await;
     assert_eq!(
         r.status,
@@ -650,10 +660,10 @@ async fn registered_vehicles_are_listed_changed_and_deleted_with_an_audit_trail(
         "a vehicle keeps a plate or VIN"
     );
 
-    let del = app.delete(&path, Some(&token)).await;
+    let del = app.session(&token).delete(&path).await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get(&path, Some(&token)).await.status,
+        app.session(&token).get(&path).await.status,
         StatusCode::NOT_FOUND
     );
 
@@ -685,15 +695,13 @@ async fn a_viewer_reads_vehicles_but_cannot_register_them(app: TestApp) {
     let viewer = app.user(&t, Role::Viewer, None).await;
     let viewer = app.token(&viewer).await;
     let r = app
-        .post(
-            "/pos/api/vehicles/registered",
-            Some(&viewer),
-            json!({"plate": "XYZ-987"}),
-        )
+        .session(&viewer)
+        .post("/pos/api/vehicles/registered", json!({"plate": "XYZ-987"}))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        app.get("/pos/api/vehicles/plate/ABC123A", Some(&viewer))
+        app.session(&viewer)
+            .get("/pos/api/vehicles/plate/ABC123A")
             .await
             .status,
         StatusCode::OK
@@ -703,7 +711,7 @@ async fn a_viewer_reads_vehicles_but_cannot_register_them(app: TestApp) {
     register(&app, &mechanic, json!({"plate": "XYZ-987"})).await;
     let path = format!("/pos/api/vehicles/registered/{}", v["id"].as_str().unwrap());
     assert_eq!(
-        app.delete(&path, Some(&mechanic)).await.status,
+        app.session(&mechanic).delete(&path).await.status,
         StatusCode::FORBIDDEN,
         "deleting needs a manager"
     );
