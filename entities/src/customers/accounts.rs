@@ -113,6 +113,14 @@ impl Statement {
     pub const MAX_OPEN: u64 = 200;
 }
 
+/// The customer, or [`Error::NotFound`].
+async fn find_customer(db: &impl ConnectionTrait, id: Uuid) -> Result<customer::Model> {
+    customer::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound { entity: "customer" })
+}
+
 /// Adds a credit sale to the customer's account, refusing it when the balance plus this charge
 /// would pass the credit limit. Runs in the sale's transaction.
 ///
@@ -140,10 +148,7 @@ pub async fn charge(
         .exec(txn)
         .await?;
     if added.rows_affected != 1 {
-        let c = customer::Entity::find_by_id(customer_id)
-            .one(txn)
-            .await?
-            .ok_or(Error::NotFound { entity: "customer" })?;
+        let c = find_customer(txn, customer_id).await?;
         let available = std::cmp::max(c.credit_limit_cents - c.balance_cents, 0);
         return Err(Error::conflict(
             "credit_limit_exceeded",
@@ -274,10 +279,7 @@ pub async fn pay(
         .exec(txn)
         .await?;
     if taken.rows_affected != 1 {
-        let c = customer::Entity::find_by_id(customer_id)
-            .one(txn)
-            .await?
-            .ok_or(Error::NotFound { entity: "customer" })?;
+        let c = find_customer(txn, customer_id).await?;
         return Err(Error::validation(
             "amount",
             format!(
@@ -402,10 +404,7 @@ pub async fn statement(
     customer_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Statement> {
-    let customer = customer::Entity::find_by_id(customer_id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound { entity: "customer" })?;
+    let customer = find_customer(db, customer_id).await?;
     let age = |created: DateTime<Utc>| std::cmp::max((at - created).num_days(), 0);
     // Every open charge is aged (only the amounts and dates are read); the oldest are listed.
     let all: Vec<(i64, DateTime<Utc>)> = open_charges(customer_id)
@@ -446,13 +445,7 @@ pub async fn entries(
     kind: Option<Kind>,
     page: PageRequest,
 ) -> Result<Page<account_entry::Model>> {
-    if customer::Entity::find_by_id(customer_id)
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(Error::NotFound { entity: "customer" });
-    }
+    find_customer(db, customer_id).await?;
     let mut q = account_entry::Entity::find()
         .filter(account_entry::Column::CustomerId.eq(customer_id))
         .order_by_desc(account_entry::Column::CreatedAt)

@@ -44,9 +44,8 @@ async fn direct(app: &TestApp, t: &TestTenant) -> DatabaseConnection {
     entities::db::connect(&url, 2).await.unwrap()
 }
 
-/// Commits `n` noop jobs and marks them sent, as the relay does before a push; answers the
-/// envelopes a worker receives.
-async fn sent_noops(db: &DatabaseConnection, t: &TestTenant, n: u64) -> Vec<Envelope> {
+/// Commits `n` noop jobs of the tenant in one transaction.
+async fn commit_noops(db: &DatabaseConnection, t: &TestTenant, n: u64) {
     let txn = entities::db::begin_write(db).await.unwrap();
     for n in 0..n {
         jobs::outbox::enqueue(
@@ -60,6 +59,12 @@ async fn sent_noops(db: &DatabaseConnection, t: &TestTenant, n: u64) -> Vec<Enve
         .unwrap();
     }
     txn.commit().await.unwrap();
+}
+
+/// Commits `n` noop jobs and marks them sent, as the relay does before a push; answers the
+/// envelopes a worker receives.
+async fn sent_noops(db: &DatabaseConnection, t: &TestTenant, n: u64) -> Vec<Envelope> {
+    commit_noops(db, t, n).await;
     let rows = outbox::unsent(Queue::Maintenance.name())
         .all(db)
         .await
@@ -186,21 +191,7 @@ async fn with_real_pools_a_down_tenant_buries_nothing_and_the_others_jobs_run(ap
     .await;
     // The other tenant's jobs run while it is down.
     let up_db = app.tenant_db(&up).await;
-    {
-        let txn = entities::db::begin_write(&up_db).await.unwrap();
-        for n in 0..10 {
-            jobs::outbox::enqueue(
-                &txn,
-                &Noop {
-                    tenant_id: up.tenant.id,
-                    n,
-                },
-            )
-            .await
-            .unwrap();
-        }
-        txn.commit().await.unwrap();
-    }
+    commit_noops(&up_db, &up, 10).await;
     app.app.waker.wake(up.tenant.id);
     wait_until(
         "the other tenant's ten jobs",
