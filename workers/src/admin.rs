@@ -115,7 +115,8 @@ async fn count_tenant(
         let db = registry.connection(t).await?;
         let now = entities::now();
         let before = now - chrono::Duration::from_std(UNSTARTED_AFTER).unwrap_or_default();
-        let lease_before = now - chrono::Duration::seconds(30);
+        let lease_before =
+            now - chrono::Duration::from_std(crate::relay::LEASE_LAPSED).unwrap_or_default();
         for q in Queue::ALL {
             let s = out.entry(q.name()).or_default();
             s.outbox += outbox::unsent(q.name()).count(&db).await?;

@@ -65,13 +65,6 @@ pub struct TenantBreakers {
     down: Mutex<HashMap<Uuid, Down>>,
 }
 
-/// What a probe of a down tenant must do before its deferred rows are put back.
-#[derive(Debug)]
-pub(crate) struct Probe {
-    /// The tenant.
-    pub tenant_id: Uuid,
-}
-
 impl TenantBreakers {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Down>> {
         // Every change is a single insert, remove or field update: a panic cannot leave a
@@ -114,14 +107,14 @@ impl TenantBreakers {
     }
 
     /// The down tenants whose next probe is due, marked as being probed.
-    pub(crate) fn due_probes(&self) -> Vec<Probe> {
+    pub(crate) fn due_probes(&self) -> Vec<Uuid> {
         let now = Instant::now();
         self.lock()
             .iter_mut()
             .filter(|(_, d)| !d.probing && d.probe_at <= now)
             .map(|(id, d)| {
                 d.probing = true;
-                Probe { tenant_id: *id }
+                *id
             })
             .collect()
     }
@@ -158,6 +151,12 @@ impl TenantBreakers {
         for row in rows {
             self.failed(tenant, row, error.clone());
         }
+    }
+
+    /// How many tenants are down now.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.lock().len()
     }
 
     /// The tenants down now.

@@ -34,6 +34,10 @@ pub enum RelayError {
     Backend(#[from] jobs::BackendError),
 }
 
+/// A `running` run whose lease is older than this lost its worker: the reconciler puts its row
+/// back in line, and operators count it as unstarted.
+pub const LEASE_LAPSED: Duration = Duration::from_secs(30);
+
 /// Settings of the relay.
 #[derive(Debug, Clone, Copy)]
 pub struct RelayConfig {
@@ -241,7 +245,7 @@ impl Relay {
         let since = last.map_or(chrono::DateTime::UNIX_EPOCH, |at| {
             at - chrono::Duration::from_std(span).unwrap_or_default()
         });
-        let lease_before = now - chrono::Duration::seconds(30);
+        let lease_before = now - chrono::Duration::from_std(LEASE_LAPSED).unwrap_or_default();
         for q in Queue::ALL {
             let n = outbox::requeue_lost(&db, q.name(), since, before, lease_before).await?;
             if n > 0 {

@@ -381,8 +381,7 @@ impl Runtime {
     /// went back. [`crate::pool::run`] calls it every [`Self::PROBE_EVERY`].
     pub async fn recover_tenants(&self) -> u64 {
         let mut requeued = 0;
-        for probe in self.breakers.due_probes() {
-            let id = probe.tenant_id;
+        for id in self.breakers.due_probes() {
             match tokio::time::timeout(Self::PROBE_TIMEOUT, self.probe(id)).await {
                 Ok(Ok(db)) => {
                     let rows = self.breakers.recovered(id);
@@ -399,7 +398,7 @@ impl Runtime {
             }
         }
         if let Some(m) = &self.metrics {
-            m.tenants_down(self.breakers.down().len());
+            m.tenants_down(self.breakers.count());
         }
         requeued
     }

@@ -315,10 +315,7 @@ pub async fn pay(
             Money(left)
         )));
     }
-    let balance_cents = customer::Entity::find_by_id(customer_id)
-        .one(txn)
-        .await?
-        .map_or(0, |c| c.balance_cents);
+    let balance_cents = find_customer(txn, customer_id).await?.balance_cents;
     Entry::new("customer.payment")
         .actor(actor.user_id)
         .target("customer", customer_id)
