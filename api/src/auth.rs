@@ -4,6 +4,7 @@
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use entities::org::staff::{self, OverrideAction};
 use entities::{Error as DomainError, Role};
 use entities::{org::accounts, org::sessions, org::tables::tenant, org::tenants};
 use sea_orm::DatabaseConnection;
@@ -26,6 +27,9 @@ pub struct Principal {
     pub role: Role,
     /// Branches the user is limited to; `None` means all.
     pub branch_scope: Option<Vec<Uuid>>,
+    /// A manager's authorisation of this one request (`X-Manager-Override`): `role` is then the
+    /// manager's where it is above the user's own.
+    pub authorized: Option<staff::Authorized>,
 }
 
 impl Principal {
@@ -54,6 +58,18 @@ impl TenantCtx {
         entities::org::branches::Actor {
             user_id: Some(self.principal.user_id),
             request_id: crate::request_id::current(),
+        }
+    }
+
+    /// The user acting at the counter: for selling, refunding and drawers.
+    #[must_use]
+    pub fn seller(&self) -> entities::org::seller::Seller {
+        entities::org::seller::Seller {
+            user_id: self.principal.user_id,
+            role: self.principal.role,
+            branch_scope: self.principal.branch_scope.clone(),
+            request_id: crate::request_id::current(),
+            authorized_by: self.principal.authorized.map(|a| a.manager_id),
         }
     }
 }
@@ -113,6 +129,12 @@ pub async fn load_principal(
     let membership = accounts::membership(db, user_id, tenant_id)
         .await?
         .ok_or_else(gone)?;
+    if membership.disabled_at.is_some() {
+        return Err(ApiError::unauthenticated(
+            "membership_disabled",
+            "your access to this business is disabled",
+        ));
+    }
     let tenant = tenants::find(db, tenant_id).await.map_err(|_| gone())?;
     if tenant.status != tenant::STATUS_ACTIVE {
         return Err(ApiError::forbidden(
@@ -127,7 +149,57 @@ pub async fn load_principal(
         session_id,
         role,
         branch_scope,
+        authorized: None,
     })
+}
+
+/// The header a cashier's terminal sends a manager's single-use authorisation in.
+pub const OVERRIDE_HEADER: &str = "x-manager-override";
+
+/// The actions a manager's authorisation may be used for on a route.
+fn override_actions(method: &axum::http::Method, path: &str) -> &'static [OverrideAction] {
+    use OverrideAction as A;
+    match (method.as_str(), path) {
+        ("POST", "/pos/api/sales" | "/pos/api/quotes" | "/pos/api/quotes/{id}/convert") => {
+            &[A::Discount, A::PriceList]
+        }
+        ("POST", "/pos/api/sales/{id}/cancel") => &[A::Cancel],
+        ("POST", "/pos/api/sales/{id}/returns") => &[A::Return],
+        _ => &[],
+    }
+}
+
+/// Applies a manager's authorisation sent with the request: used once, for this user, on a route
+/// of its action; the principal then acts with the manager's role.
+async fn apply_override(
+    parts: &Parts,
+    state: &AppState,
+    p: &mut Principal,
+) -> Result<(), ApiError> {
+    let Some(value) = parts.headers.get(OVERRIDE_HEADER) else {
+        return Ok(());
+    };
+    let token = value.to_str().map_err(|_| {
+        ApiError::forbidden("override_invalid", "the authorisation header is not text")
+    })?;
+    let path = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let actions = override_actions(&parts.method, &path);
+    if actions.is_empty() {
+        return Err(ApiError::forbidden(
+            "override_invalid",
+            "a manager's authorisation applies to sales, quotes, cancellations and returns only",
+        ));
+    }
+    let a = staff::use_override(&state.platform, p.tenant.id, p.user_id, token, actions).await?;
+    if !p.role.is_manager() {
+        p.role = a.role;
+    }
+    p.authorized = Some(a);
+    Ok(())
 }
 
 /// The cookie the operator console keeps its access token in.
@@ -176,7 +248,8 @@ impl FromRequestParts<AppState> for Principal {
                  business account",
             ));
         }
-        let p = load_principal(state, claims.sub, claims.tid, claims.sid).await?;
+        let mut p = load_principal(state, claims.sub, claims.tid, claims.sid).await?;
+        apply_override(parts, state, &mut p).await?;
         admitted(parts, &p)?;
         parts.extensions.insert(p.clone());
         Ok(p)

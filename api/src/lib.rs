@@ -47,6 +47,8 @@ pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
         (name = "system", description = "Health, readiness, metrics and this document"),
         (name = "catalog", description = "The shared parts catalog: search by text, number and fitment; part detail"),
         (name = "inventory", description = "Items, stock by branch, adjustments, counts, the stock ledger, low-stock alerts and transfers between warehouses"),
+        (name = "drawers", description = "Cash drawer sessions (corte de caja): opening float, cash in and out, closing count by denomination, X and Z reports"),
+        (name = "users", description = "The business's staff: invitations, roles, branch scope, disabling, password resets"),
         (name = "vehicles", description = "Vehicles: the catalog's year → make → model → engine cascade, VIN decoding (with NHTSA vPIC), plate look-up, the business's registered vehicles"),
     )
 )]
@@ -80,6 +82,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::pricing::router())
         .merge(routes::customers::router())
         .merge(routes::counter::router())
+        .merge(routes::cash::router())
         .merge(routes::invoicing::router())
         .merge(routes::system::router())
 }

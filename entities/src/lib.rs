@@ -6,7 +6,7 @@
 //! tables of both, the queries and invariants on them, and the registry that hands out tenant
 //! database handles. It knows nothing of HTTP or of the job runtime.
 //!
-//! One folder per business area (`org`, `catalog`, `vehicles`, `inventory`, `pricing`,
+//! One folder per business area (`org`, `cash`, `catalog`, `vehicles`, `inventory`, `pricing`,
 //! `customers`, `counter`, `invoicing`, `notifications`, `jobs`), each with a `tables` module of
 //! sea-orm definitions apart from its hand-written rules and queries; pure rules without a
 //! database (money, CFDI arithmetic, RFC, VIN, plates) in [`rules`]. `docs/ARCHITECTURE.md` is
@@ -21,6 +21,7 @@ pub mod rules;
 pub mod text_enum;
 
 // Business areas: each holds its `tables` (sea-orm definitions) and its rules and queries.
+pub mod cash;
 pub mod catalog;
 pub mod counter;
 pub mod customers;

@@ -32,7 +32,9 @@ mod m20261125_000011_tenant_category_sat_keys;
 mod m20261125_000012_tenant_invoice_lines;
 mod m20261206_000013_tenant_returned_qty_guard;
 mod m20261206_000014_tenant_job_runs_by_outbox;
+mod m20261207_000006_platform_staff;
 mod m20261207_000015_tenant_customer_accounts;
+mod m20261207_000016_tenant_cash_drawers;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -47,6 +49,7 @@ impl MigratorTrait for PlatformMigrator {
             Box::new(m20261124_000003_platform_schedule_ticks::Migration),
             Box::new(m20261124_000004_platform_catalog::Migration),
             Box::new(m20261124_000005_platform_vin_decodes::Migration),
+            Box::new(m20261207_000006_platform_staff::Migration),
         ]
     }
 }
@@ -75,6 +78,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261206_000013_tenant_returned_qty_guard::Migration),
             Box::new(m20261206_000014_tenant_job_runs_by_outbox::Migration),
             Box::new(m20261207_000015_tenant_customer_accounts::Migration),
+            Box::new(m20261207_000016_tenant_cash_drawers::Migration),
         ]
     }
 }

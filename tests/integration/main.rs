@@ -6,6 +6,7 @@
     reason = "tests: a failed step is a failed test"
 )]
 
+mod cash;
 mod catalog;
 mod counter;
 mod customers;

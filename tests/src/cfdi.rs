@@ -68,6 +68,7 @@ pub async fn fiscal_shop(app: &TestApp, slug: &str) -> FiscalShop {
         price_list: Set("mostrador".into()),
         credit_limit_cents: Set(10_000_000),
         balance_cents: Set(0),
+        store_credit_cents: Set(0),
         notes: Set(None),
         is_active: Set(true),
         created_at: Set(now),

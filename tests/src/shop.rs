@@ -1,5 +1,6 @@
 //! A store ready to sell: a tenant with its first branch and warehouse, a second warehouse in
-//! another branch, items with prices and stock written straight through the domain layer.
+//! another branch, items with prices and stock written straight through the domain layer. Both
+//! branches take cash without a drawer session unless a test asks for drawers.
 
 use entities::Role;
 use entities::inventory::movements::{self, Movement, Reference, reason};
@@ -66,6 +67,18 @@ impl Shop {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let border_wh: Uuid = r.json["id"].as_str().expect("id").parse().expect("uuid");
+        // Most suites sell for cash without caring which drawer it goes to; the drawer suite
+        // turns the requirement back on where it tests it.
+        for b in [first.id, border] {
+            let r = app
+                .patch(
+                    &format!("/pos/api/branches/{b}"),
+                    Some(&owner),
+                    json!({"cash_drawer_required": false}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        }
         Self {
             t,
             db,

@@ -1,5 +1,6 @@
 //! Routers, one folder per business area; each area's `router()` merges its files' routes.
 
+pub mod cash;
 pub mod catalog;
 pub mod counter;
 pub mod customers;

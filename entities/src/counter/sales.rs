@@ -15,9 +15,10 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::cash::drawers::{self, Tender};
+use crate::cash::tables::drawer_movement;
 use crate::customers::accounts;
 use crate::inventory::movements::{self, Movement, Reference, reason};
-use crate::org::audit::Entry;
 use crate::pricing::prices::{self, DEFAULT_LIST};
 use crate::rules::money::{Currency, LineAmounts, MAX_CENTS, Money, Rate, Totals, line_amounts};
 use crate::{Error, Page, PageRequest, Result, Role};
@@ -32,48 +33,7 @@ pub const MAX_LINES: usize = 200;
 
 pub use crate::counter::tables::sale::Status;
 
-/// Who sells: the user, their role and branch scope, for limits and the audit trail.
-#[derive(Debug, Clone)]
-pub struct Seller {
-    /// The user.
-    pub user_id: Uuid,
-    /// Their role in the tenant.
-    pub role: Role,
-    /// Branches they are limited to; `None` is all.
-    pub branch_scope: Option<Vec<Uuid>>,
-    /// The request id, for the audit trail.
-    pub request_id: Option<String>,
-}
-
-impl Seller {
-    fn can_see(&self, branch: Uuid) -> bool {
-        self.branch_scope
-            .as_ref()
-            .is_none_or(|ids| ids.contains(&branch))
-    }
-
-    fn entry(&self, action: &str, id: Uuid) -> Entry {
-        Entry::new(action)
-            .actor(Some(self.user_id))
-            .target("sale", id)
-            .request(None, self.request_id.clone())
-    }
-
-    /// Refuses roles that do not sell (mechanics, viewers).
-    ///
-    /// # Errors
-    /// [`Error::Forbidden`].
-    pub fn require_seller(&self) -> Result<()> {
-        if self.role.is_manager() || self.role == Role::Cashier {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                code: "forbidden",
-                message: format!("the {} role does not sell", self.role),
-            })
-        }
-    }
-}
+pub use crate::org::seller::Seller;
 
 /// A line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +186,8 @@ pub enum Method {
     UsdCash,
     /// On the customer's credit (paid later), within their credit limit.
     Credit,
+    /// The customer's store credit (saldo a favor) from earlier refunds.
+    StoreCredit,
 }
 
 impl Method {
@@ -238,11 +200,24 @@ impl Method {
             Self::Transfer => "transfer",
             Self::UsdCash => "usd_cash",
             Self::Credit => "credit",
+            Self::StoreCredit => "store_credit",
         }
     }
 
     const fn is_cash(self) -> bool {
         matches!(self, Self::Cash | Self::UsdCash)
+    }
+
+    /// The means the money goes through a drawer by; none for what goes to the customer's
+    /// account or store credit.
+    const fn in_drawer(self) -> Option<drawer_movement::Method> {
+        match self {
+            Self::Cash => Some(drawer_movement::Method::Cash),
+            Self::UsdCash => Some(drawer_movement::Method::UsdCash),
+            Self::Card => Some(drawer_movement::Method::Card),
+            Self::Transfer => Some(drawer_movement::Method::Transfer),
+            Self::Credit | Self::StoreCredit => None,
+        }
     }
 }
 
@@ -276,6 +251,9 @@ pub struct NewSale {
     pub quote_id: Option<Uuid>,
     /// The rate of a quote still valid (its prices are honoured at its rate).
     pub fixed_rate: Option<Rate>,
+    /// The drawer session the money goes through; the seller's own open one in the branch when
+    /// none is named.
+    pub drawer_session_id: Option<Uuid>,
 }
 
 /// A sale with its lines and payments.
@@ -408,15 +386,14 @@ fn settle(
             (Currency::Mxn, Rate::ONE)
         };
         let mxn = r.to_mxn(p.amount_minor);
-        if p.method == Method::Credit {
-            // The limit is checked against the account's balance when the sale is charged to it
-            // (`accounts::charge`, under the customer's row lock), not per payment here.
-            if customer.is_none() {
-                return Err(Error::validation(
-                    format!("payments[{i}].method"),
-                    "credit needs a customer",
-                ));
-            }
+        // The limit (and the store credit available) is checked against the customer's row when
+        // the sale is charged to it (`accounts::charge`, `accounts::spend_store_credit`, under
+        // the row lock), not per payment here.
+        if matches!(p.method, Method::Credit | Method::StoreCredit) && customer.is_none() {
+            return Err(Error::validation(
+                format!("payments[{i}].method"),
+                format!("{} needs a customer", p.method.as_str()),
+            ));
         }
         if !p.method.is_cash() {
             non_cash += mxn;
@@ -437,7 +414,7 @@ fn settle(
     if non_cash > total {
         return Err(Error::validation(
             "payments",
-            "card, transfer and credit payments cannot exceed the total: change is only given on cash",
+            "card, transfer, credit and store credit payments cannot exceed the total: change is only given on cash",
         ));
     }
     Ok((paid, paid - total, rows))
@@ -466,6 +443,13 @@ pub async fn checkout(
     };
     let (lines, totals) = price_lines(txn, &branch, list, rate, &new.lines, seller.role).await?;
     let (paid, change, pays) = settle(&new.payments, totals.total.0, rate, customer.as_ref())?;
+    let takes_cash = pays.iter().any(|(p, ..)| p.method.is_cash());
+    let in_drawer = pays.iter().any(|(p, ..)| p.method.in_drawer().is_some());
+    let session = if in_drawer || new.drawer_session_id.is_some() {
+        drawers::for_money(txn, seller, &branch, new.drawer_session_id, takes_cash).await?
+    } else {
+        None
+    };
     let note = new
         .note
         .map(|n| n.trim().to_owned())
@@ -533,6 +517,7 @@ pub async fn checkout(
         paid_cents: Set(paid),
         change_cents: Set(change),
         refunded_cents: Set(0),
+        drawer_session_id: Set(session.as_ref().map(|s| s.id)),
         quote_id: Set(new.quote_id),
         note: Set(note),
         cancelled_at: Set(None),
@@ -547,6 +532,28 @@ pub async fn checkout(
         .sum();
     if let (true, Some(c)) = (on_credit > 0, customer.as_ref()) {
         accounts::charge(txn, c.id, id, on_credit, seller.user_id).await?;
+    }
+    let from_store_credit: i64 = pays
+        .iter()
+        .filter(|(p, ..)| p.method == Method::StoreCredit)
+        .map(|(_, _, minor, _)| *minor)
+        .sum();
+    if let (true, Some(c)) = (from_store_credit > 0, customer.as_ref()) {
+        accounts::spend_store_credit(txn, c.id, id, from_store_credit, seller.user_id).await?;
+    }
+    if let Some(s) = &session {
+        let tendered: Vec<Tender> = pays
+            .iter()
+            .filter_map(|(p, cur, minor, r)| {
+                p.method.in_drawer().map(|method| Tender {
+                    method,
+                    currency: *cur,
+                    amount: *minor,
+                    rate: *r,
+                })
+            })
+            .collect();
+        drawers::record_sale(txn, s.id, id, seller.user_id, &tendered, change).await?;
     }
     // The rows are built once: inserted, and returned as the answer without reading them back.
     let line_models: Vec<sale_line::Model> = lines
@@ -600,7 +607,7 @@ pub async fn checkout(
     .exec_without_returning(txn)
     .await?;
     seller
-        .entry("sale.created", id)
+        .entry("sale.created", "sale", id)
         .details(json!({
             "folio": sale.folio,
             "total": Money(sale.total_cents).to_string(),
@@ -707,6 +714,169 @@ pub async fn list_sales(
     page.fetch(db, q).await
 }
 
+/// How the part of a refund not taken off the customer's account is paid back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundMethod {
+    /// Notes and coins from the drawer (MXN, or USD at the sale's rate).
+    Cash,
+    /// A reversal on the card terminal.
+    Card,
+    /// A bank transfer back to the customer.
+    Transfer,
+    /// Store credit (saldo a favor) the customer spends later; needs the sale's customer.
+    StoreCredit,
+}
+
+impl RefundMethod {
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Cash => "cash",
+            Self::Card => "card",
+            Self::Transfer => "transfer",
+            Self::StoreCredit => "store_credit",
+        }
+    }
+
+    /// How a sale's money came in, refunded the same way: the largest payment's method that is
+    /// not on account, cash when there is none.
+    fn like(payments: &[payment::Model]) -> Self {
+        payments
+            .iter()
+            .filter(|p| p.method != Method::Credit.as_str())
+            .max_by_key(|p| p.amount_mxn_cents)
+            .map_or(Self::Cash, |p| match p.method.as_str() {
+                "card" => Self::Card,
+                "transfer" => Self::Transfer,
+                "store_credit" => Self::StoreCredit,
+                _ => Self::Cash,
+            })
+    }
+}
+
+/// How a refund is paid back; every field has a default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefundAsk {
+    /// How; the way the sale was mostly paid when none.
+    pub method: Option<RefundMethod>,
+    /// MXN (default), or USD for cash.
+    pub currency: Option<Currency>,
+    /// The drawer session the money leaves from; the caller's own open one in the sale's branch
+    /// when none.
+    pub drawer_session_id: Option<Uuid>,
+}
+
+/// A refund paid back: how, in what currency, how much, through which drawer session.
+struct PaidBack {
+    method: Option<RefundMethod>,
+    currency: Option<Currency>,
+    minor: i64,
+    session_id: Option<Uuid>,
+}
+
+/// Pays back `rest` MXN of a return the way asked, in its transaction: from a drawer session, as a
+/// card or transfer reversal (through the session when there is one), or as store credit.
+async fn pay_back(
+    txn: &impl ConnectionTrait,
+    seller: &Seller,
+    doc: &SaleDoc,
+    return_id: Uuid,
+    rest: i64,
+    ask: RefundAsk,
+) -> Result<PaidBack> {
+    let method = ask
+        .method
+        .unwrap_or_else(|| RefundMethod::like(&doc.payments));
+    let currency = ask.currency.unwrap_or(Currency::Mxn);
+    if currency == Currency::Usd && method != RefundMethod::Cash {
+        return Err(Error::validation(
+            "refund_currency",
+            "only cash is paid back in USD",
+        ));
+    }
+    if rest <= 0 {
+        return Ok(PaidBack {
+            method: None,
+            currency: None,
+            minor: 0,
+            session_id: None,
+        });
+    }
+    let rate = match currency {
+        Currency::Usd => Rate(doc.sale.exchange_rate_micros),
+        Currency::Mxn => Rate::ONE,
+    };
+    let minor = match currency {
+        Currency::Usd => rate.from_mxn(rest),
+        Currency::Mxn => rest,
+    };
+    let drawer_method = match (method, currency) {
+        (RefundMethod::StoreCredit, _) => {
+            let customer_id = doc.sale.customer_id.ok_or_else(|| {
+                Error::validation(
+                    "refund_method",
+                    "store credit needs the sale to have a customer",
+                )
+            })?;
+            accounts::give_store_credit(
+                txn,
+                customer_id,
+                doc.sale.id,
+                return_id,
+                rest,
+                seller.user_id,
+            )
+            .await?;
+            return Ok(PaidBack {
+                method: Some(method),
+                currency: Some(currency),
+                minor,
+                session_id: None,
+            });
+        }
+        (RefundMethod::Cash, Currency::Mxn) => drawer_movement::Method::Cash,
+        (RefundMethod::Cash, Currency::Usd) => drawer_movement::Method::UsdCash,
+        (RefundMethod::Card, _) => drawer_movement::Method::Card,
+        (RefundMethod::Transfer, _) => drawer_movement::Method::Transfer,
+    };
+    let branch = branch::Entity::find_by_id(doc.sale.branch_id)
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound { entity: "branch" })?;
+    let session = drawers::for_money(
+        txn,
+        seller,
+        &branch,
+        ask.drawer_session_id,
+        method == RefundMethod::Cash,
+    )
+    .await?;
+    if let Some(s) = &session {
+        drawers::record_refund(
+            txn,
+            s.id,
+            doc.sale.id,
+            return_id,
+            seller.user_id,
+            Tender {
+                method: drawer_method,
+                currency,
+                amount: minor,
+                rate,
+            },
+        )
+        .await?;
+    }
+    Ok(PaidBack {
+        method: Some(method),
+        currency: Some(currency),
+        minor,
+        session_id: session.map(|s| s.id),
+    })
+}
+
 /// A return or cancellation made.
 #[derive(Debug, Clone)]
 pub struct ReturnDoc {
@@ -749,6 +919,7 @@ pub async fn return_items(
     lines: &[(i32, i64)],
     reason_text: &str,
     cancel: bool,
+    refund_ask: RefundAsk,
 ) -> Result<ReturnDoc> {
     if !seller.role.is_manager() {
         return Err(Error::Forbidden {
@@ -885,6 +1056,7 @@ pub async fn return_items(
     // What is still owed on a credit sale is taken off the account first; only the rest is paid
     // back.
     let to_account = accounts::credit_return(txn, sale_id, id, refund, seller.user_id).await?;
+    let paid = pay_back(txn, seller, &doc, id, refund - to_account, refund_ask).await?;
     let ret = sale_return::ActiveModel {
         id: Set(id),
         sale_id: Set(sale_id),
@@ -892,6 +1064,10 @@ pub async fn return_items(
         reason: Set(reason_text.to_owned()),
         refund_cents: Set(refund),
         account_credit_cents: Set(to_account),
+        refund_method: Set(paid.method.map(|m| m.as_str().to_owned())),
+        refund_currency: Set(paid.currency.map(|c| c.code().to_owned())),
+        refund_minor: Set(paid.minor),
+        drawer_session_id: Set(paid.session_id),
         savings_cents: Set(savings),
         created_by: Set(Some(seller.user_id)),
         created_at: Set(now),
@@ -939,12 +1115,15 @@ pub async fn return_items(
             } else {
                 "sale.returned"
             },
+            "sale",
             sale_id,
         )
         .details(json!({
             "return_id": id,
             "refund": Money(refund).to_string(),
             "to_account": Money(to_account).to_string(),
+            "refund_method": paid.method.map(RefundMethod::as_str),
+            "refund_currency": paid.currency.map(Currency::code),
             "reason": reason_text,
         }))
         .record_tenant(txn)

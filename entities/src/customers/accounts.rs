@@ -121,6 +121,23 @@ async fn find_customer(db: &impl ConnectionTrait, id: Uuid) -> Result<customer::
         .ok_or(Error::NotFound { entity: "customer" })
 }
 
+/// Takes `amount` from a customer's column only where it holds that much, in one conditional
+/// update (the row lock on PostgreSQL): answers whether it did.
+async fn take(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    col: customer::Column,
+    amount: i64,
+) -> Result<bool> {
+    let taken = customer::Entity::update_many()
+        .col_expr(col, Expr::col(col).sub(amount))
+        .filter(customer::Column::Id.eq(customer_id))
+        .filter(col.gte(amount))
+        .exec(txn)
+        .await?;
+    Ok(taken.rows_affected == 1)
+}
+
 /// Adds a credit sale to the customer's account, refusing it when the balance plus this charge
 /// would pass the credit limit. Runs in the sale's transaction.
 ///
@@ -269,16 +286,7 @@ pub async fn pay(
     }
     let reference = clean("reference", new.reference, 100)?;
     let note = clean("note", new.note, 500)?;
-    let taken = customer::Entity::update_many()
-        .col_expr(
-            customer::Column::BalanceCents,
-            Expr::col(customer::Column::BalanceCents).sub(amount),
-        )
-        .filter(customer::Column::Id.eq(customer_id))
-        .filter(customer::Column::BalanceCents.gte(amount))
-        .exec(txn)
-        .await?;
-    if taken.rows_affected != 1 {
+    if !take(txn, customer_id, customer::Column::BalanceCents, amount).await? {
         let c = find_customer(txn, customer_id).await?;
         return Err(Error::validation(
             "amount",
@@ -390,6 +398,110 @@ pub async fn credit_return(
         .exec(txn)
         .await?;
     Ok(credit)
+}
+
+/// A store-credit entry (given or spent) of `amount_cents` tied to a sale and maybe a return.
+fn store_credit_entry(
+    customer_id: Uuid,
+    kind: Kind,
+    sale_id: Uuid,
+    return_id: Option<Uuid>,
+    amount_cents: i64,
+    by: Uuid,
+) -> account_entry::ActiveModel {
+    account_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer_id),
+        kind: Set(kind),
+        sale_id: Set(Some(sale_id)),
+        return_id: Set(return_id),
+        amount_cents: Set(amount_cents),
+        open_cents: Set(0),
+        method: Set(None),
+        reference: Set(None),
+        note: Set(None),
+        created_by: Set(Some(by)),
+        created_at: Set(crate::now()),
+    }
+}
+
+/// Pays a refund as store credit (saldo a favor) the customer spends on later sales. Runs in the
+/// return's transaction.
+///
+/// # Errors
+/// [`Error::NotFound`] `customer`; database errors.
+pub async fn give_store_credit(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    sale_id: Uuid,
+    return_id: Uuid,
+    amount_cents: i64,
+    by: Uuid,
+) -> Result<account_entry::Model> {
+    let r = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::StoreCreditCents,
+            Expr::col(customer::Column::StoreCreditCents).add(amount_cents),
+        )
+        .filter(customer::Column::Id.eq(customer_id))
+        .exec(txn)
+        .await?;
+    if r.rows_affected != 1 {
+        return Err(Error::NotFound { entity: "customer" });
+    }
+    Ok(store_credit_entry(
+        customer_id,
+        Kind::StoreCredit,
+        sale_id,
+        Some(return_id),
+        amount_cents,
+        by,
+    )
+    .insert(txn)
+    .await?)
+}
+
+/// Spends store credit on a sale, refusing more than the customer has (a conditional update, so
+/// two sales at once cannot spend it twice). Runs in the sale's transaction.
+///
+/// # Errors
+/// [`Error::Conflict`] `store_credit_insufficient` naming what is available;
+/// [`Error::NotFound`] `customer`.
+pub async fn spend_store_credit(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    sale_id: Uuid,
+    amount_cents: i64,
+    by: Uuid,
+) -> Result<account_entry::Model> {
+    if !take(
+        txn,
+        customer_id,
+        customer::Column::StoreCreditCents,
+        amount_cents,
+    )
+    .await?
+    {
+        let c = find_customer(txn, customer_id).await?;
+        return Err(Error::conflict(
+            "store_credit_insufficient",
+            format!(
+                "the customer has {} of store credit; {} cannot be paid with it",
+                Money(c.store_credit_cents),
+                Money(amount_cents)
+            ),
+        ));
+    }
+    Ok(store_credit_entry(
+        customer_id,
+        Kind::CreditUsed,
+        sale_id,
+        None,
+        amount_cents,
+        by,
+    )
+    .insert(txn)
+    .await?)
 }
 
 /// The customer's statement at `at`: open charges oldest first, and their aging.

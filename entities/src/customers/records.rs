@@ -274,6 +274,7 @@ pub async fn create_customer(
         price_list: Set(list.to_owned()),
         credit_limit_cents: Set(new.credit_limit.unwrap_or(Money::ZERO).0),
         balance_cents: Set(0),
+        store_credit_cents: Set(0),
         notes: Set(check_notes(new.notes)?),
         is_active: Set(true),
         created_at: Set(now),

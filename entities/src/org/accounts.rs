@@ -188,6 +188,8 @@ pub async fn add_membership(
         tenant_id: Set(tenant_id),
         role: Set(role.as_str().to_owned()),
         branch_ids: Set(branch_ids.map(|ids| serde_json::json!(ids))),
+        disabled_at: Set(None),
+        pin_hash: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -68,10 +68,17 @@ impl Entry {
         self
     }
 
-    /// Sets the details.
+    /// Adds details: an object's keys join those added before (a later key wins), anything else
+    /// replaces them.
     #[must_use]
     pub fn details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = match (self.details.take(), details) {
+            (Some(serde_json::Value::Object(mut before)), serde_json::Value::Object(more)) => {
+                before.extend(more);
+                Some(serde_json::Value::Object(before))
+            }
+            (_, d) => Some(d),
+        };
         self
     }
 

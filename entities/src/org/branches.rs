@@ -73,6 +73,8 @@ pub struct NewBranch {
     pub postal_code: Option<String>,
     /// Phone.
     pub phone: Option<String>,
+    /// Whether cash needs an open drawer session; true by default.
+    pub cash_drawer_required: Option<bool>,
 }
 
 /// Changes to a branch; `None` leaves a field as it is, `Some(None)` clears an optional one.
@@ -94,6 +96,8 @@ pub struct BranchPatch {
     pub phone: Option<Option<String>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
+    /// Require (or stop requiring) an open drawer session for cash.
+    pub cash_drawer_required: Option<bool>,
 }
 
 fn check_code(code: &str) -> Result<String> {
@@ -211,6 +215,7 @@ pub async fn create_branch(
         postal_code: Set(check_postal_code(new.postal_code)?),
         phone: Set(check_phone(new.phone)?),
         is_active: Set(true),
+        cash_drawer_required: Set(new.cash_drawer_required.unwrap_or(true)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -311,6 +316,10 @@ pub async fn update_branch(
     if let Some(active) = patch.is_active {
         changed.insert("is_active".into(), json!(active));
         am.is_active = Set(active);
+    }
+    if let Some(required) = patch.cash_drawer_required {
+        changed.insert("cash_drawer_required".into(), json!(required));
+        am.cash_drawer_required = Set(required);
     }
     am.updated_at = Set(crate::now());
     let b = am

@@ -6,6 +6,8 @@ pub mod audit;
 pub mod branches;
 pub mod password;
 pub mod role;
+pub mod seller;
 pub mod sessions;
+pub mod staff;
 pub mod tables;
 pub mod tenants;

@@ -197,6 +197,14 @@ impl Rate {
         let exact = Decimal::from(foreign_minor) * Decimal::new(self.0, 6);
         round_cents(exact).to_i64().unwrap_or(i64::MAX)
     }
+
+    /// Converts MXN centavos to minor units of the foreign currency, rounded (a refund paid in
+    /// dollars at the sale's rate).
+    #[must_use]
+    pub fn from_mxn(self, mxn_cents: i64) -> i64 {
+        let exact = Decimal::from(mxn_cents) / Decimal::new(self.0.max(1), 6);
+        round_cents(exact).to_i64().unwrap_or(i64::MAX)
+    }
 }
 
 impl fmt::Display for Rate {

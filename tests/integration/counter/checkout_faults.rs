@@ -42,6 +42,7 @@ fn owner_seller(user: Uuid) -> Seller {
         role: Role::Owner,
         branch_scope: None,
         request_id: None,
+        authorized_by: None,
     }
 }
 
@@ -132,6 +133,7 @@ async fn thousands_of_random_carts_total_the_sum_of_their_rounded_lines_and_roun
                 note: None,
                 quote_id: None,
                 fixed_rate: Some(rate),
+                drawer_session_id: None,
             },
             rate,
         )
@@ -281,6 +283,7 @@ async fn statements_per_checkout_do_not_grow_with_the_number_of_lines(app: TestA
                 note: None,
                 quote_id: None,
                 fixed_rate: None,
+                drawer_session_id: None,
             },
             Rate(17_000_000),
         )

@@ -44,6 +44,7 @@ async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
         price_list: Set(list.into()),
         credit_limit_cents: Set(0),
         balance_cents: Set(0),
+        store_credit_cents: Set(0),
         notes: Set(None),
         is_active: Set(true),
         created_at: Set(now),

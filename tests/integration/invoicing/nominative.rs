@@ -357,6 +357,7 @@ async fn many_invoices(app: &TestApp, c: &Counter, n: usize) -> Vec<String> {
         role: Role::Owner,
         branch_scope: None,
         request_id: None,
+        authorized_by: None,
     };
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -383,6 +384,7 @@ async fn many_invoices(app: &TestApp, c: &Counter, n: usize) -> Vec<String> {
                 note: None,
                 quote_id: None,
                 fixed_rate: None,
+                drawer_session_id: None,
             },
             entities::rules::money::Rate(17_000_000),
         )

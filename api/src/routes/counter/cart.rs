@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath};
-use crate::routes::counter::sales::{percent_bp, seller};
+use crate::routes::counter::sales::percent_bp;
 use crate::state::AppState;
 
 /// The cart routes.
@@ -65,7 +65,7 @@ pub struct CartView {
 
 async fn render(state: &AppState, ctx: &TenantCtx) -> ApiResult<Json<CartView>> {
     let rate = prices::current_rate(&ctx.db, state.config.usd_rate).await?;
-    let v = carts::view(&ctx.db, &seller(ctx), rate).await?;
+    let v = carts::view(&ctx.db, &ctx.seller(), rate).await?;
     Ok(Json(CartView {
         id: v.cart.id,
         branch_id: v.cart.branch_id,
@@ -121,7 +121,7 @@ pub async fn open_cart(
 ) -> ApiResult<Json<CartView>> {
     carts::open(
         &ctx.db,
-        &seller(&ctx),
+        &ctx.seller(),
         req.branch_id,
         req.customer_id,
         req.price_list.as_deref(),
@@ -181,7 +181,7 @@ pub async fn add_line(
     };
     carts::add_line(
         &ctx.db,
-        &seller(&ctx),
+        &ctx.seller(),
         req.item_id,
         req.warehouse_id,
         req.qty,
@@ -223,7 +223,7 @@ pub async fn update_line(
         Some(_) => Some(percent_bp("discount", req.discount)?),
         None => None,
     };
-    carts::update_line(&ctx.db, &seller(&ctx), id, req.qty, d).await?;
+    carts::update_line(&ctx.db, &ctx.seller(), id, req.qty, d).await?;
     render(&state, &ctx).await
 }
 

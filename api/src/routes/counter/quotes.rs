@@ -27,7 +27,7 @@ use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, body_as};
 use crate::routes::counter::sales::{
-    LineRequest, PaymentRequest, checked_out, checkout_in, payments, seller,
+    LineRequest, PaymentRequest, checked_out, checkout_in, payments,
 };
 use crate::state::AppState;
 
@@ -253,7 +253,7 @@ pub async fn create_quote(
         valid_days: req.valid_days,
         note: req.note,
     };
-    let seller = seller(&ctx);
+    let seller = ctx.seller();
     let tenant_id = ctx.principal.tenant.id;
     let written = crate::idempotency::write_once(
         &ctx.db,
@@ -370,6 +370,9 @@ pub struct ConvertQuote {
     /// For an expired quote: sell at today's prices instead of refusing.
     #[serde(default)]
     pub reprice: bool,
+    /// The drawer session the money goes through; your own open one in the quote's branch when
+    /// absent.
+    pub drawer_session_id: Option<Uuid>,
 }
 
 /// Sells a quote: at its prices and rate while it is valid (stock is checked now); an expired
@@ -384,7 +387,7 @@ pub struct ConvertQuote {
     responses(
         (status = 201, description = "The sale", body = crate::routes::counter::sales::SaleView),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`quote_expired`, `quote_not_open`, `insufficient_stock`", body = ErrorBody),
+        (status = 409, description = "`quote_expired`, `quote_not_open`, `insufficient_stock`, `drawer_not_open`, `drawer_closed`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -429,6 +432,7 @@ pub async fn convert_quote(
                     note: req.note.clone(),
                     quote_id: Some(id),
                     fixed_rate: valid.then_some(Rate(d.quote.exchange_rate_micros)),
+                    drawer_session_id: req.drawer_session_id,
                 })
             }
             .await?;
@@ -457,7 +461,7 @@ pub async fn cancel_quote(
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
     visible(&ctx, id).await?;
-    let d = quotes::cancel(&ctx.db, &seller(&ctx), id).await?;
+    let d = quotes::cancel(&ctx.db, &ctx.seller(), id).await?;
     let delivery = delivery_of(&ctx, id).await?;
     Ok(Json(doc_view(ctx.principal.tenant.id, &d, delivery)))
 }

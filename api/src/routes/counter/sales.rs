@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use entities::counter::sales::{
-    self, CheckoutOutcome, LineInput, Method, NewSale, PaymentInput, SaleDoc, SaleFilter, Seller,
+    self, CheckoutOutcome, LineInput, Method, NewSale, PaymentInput, SaleDoc, SaleFilter,
 };
 use entities::rules::money::{Currency, Money, Rate};
 use entities::{PageRequest, sea_orm};
@@ -46,16 +46,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ticket))
         .routes(routes!(return_lines))
         .routes(routes!(cancel_sale))
-}
-
-/// The seller of a request.
-pub(crate) fn seller(ctx: &TenantCtx) -> Seller {
-    Seller {
-        user_id: ctx.principal.user_id,
-        role: ctx.principal.role,
-        branch_scope: ctx.principal.branch_scope.clone(),
-        request_id: crate::request_id::current(),
-    }
 }
 
 /// A percentage as basis points: `"12.5"` → 1250.
@@ -105,7 +95,8 @@ impl LineRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
-    /// `cash`, `card`, `transfer`, `usd_cash` or `credit`.
+    /// `cash`, `card`, `transfer`, `usd_cash`, `credit` (the customer's account) or
+    /// `store_credit` (the customer's saldo a favor).
     #[schema(value_type = String, example = "cash")]
     pub method: Method,
     /// Amount in the payment's currency (`"500.00"`).
@@ -183,6 +174,9 @@ pub struct CheckoutRequest {
     pub payments: Vec<PaymentRequest>,
     /// Note on the ticket.
     pub note: Option<String>,
+    /// The drawer session the money goes through; your own open one in the branch when absent.
+    /// Cash needs one where the branch requires drawers (the default).
+    pub drawer_session_id: Option<Uuid>,
 }
 
 /// A sale line.
@@ -332,6 +326,8 @@ pub struct SaleSummary {
     pub refunded: Money,
     /// Quote it came from.
     pub quote_id: Option<Uuid>,
+    /// The drawer session its money went through.
+    pub drawer_session_id: Option<Uuid>,
     /// Note.
     pub note: Option<String>,
     /// Sold at.
@@ -361,6 +357,7 @@ impl From<&sale::Model> for SaleSummary {
             change: Money(s.change_cents),
             refunded: Money(s.refunded_cents),
             quote_id: s.quote_id,
+            drawer_session_id: s.drawer_session_id,
             note: s.note.clone(),
             created_at: s.created_at,
             cancelled_at: s.cancelled_at,
@@ -436,7 +433,7 @@ pub(crate) async fn checkout_in(
     after: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, &CheckoutOutcome) -> ApiResult<()>,
 ) -> ApiResult<(serde_json::Value, Vec<Uuid>)> {
     let tenant_id = ctx.principal.tenant.id;
-    let out = sales::checkout(txn, &seller(ctx), new, state.config.usd_rate).await?;
+    let out = sales::checkout(txn, &ctx.seller(), new, state.config.usd_rate).await?;
     if let Some(cart_id) = close_cart {
         sales::close_cart(txn, cart_id).await?;
     }
@@ -509,7 +506,7 @@ pub(crate) async fn checked_out(
         (status = 201, description = "Sold", body = SaleView),
         (status = 403, description = "Role may not sell, or a discount beyond its limit", body = ErrorBody),
         (status = 404, description = "Branch, customer, item or warehouse not found", body = ErrorBody),
-        (status = 409, description = "`insufficient_stock`, `idempotency_key_in_use`, `cart_empty`", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`, `idempotency_key_in_use`, `cart_empty`, `credit_limit_exceeded`, `store_credit_insufficient`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
         (status = 422, description = "Invalid field, or the key was used with another body", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -556,6 +553,7 @@ async fn prepare(ctx: &TenantCtx, req: CheckoutRequest) -> ApiResult<(NewSale, O
                 note: req.note,
                 quote_id: None,
                 fixed_rate: None,
+                drawer_session_id: req.drawer_session_id,
             },
             Some(c.id),
         ));
@@ -581,6 +579,7 @@ async fn prepare(ctx: &TenantCtx, req: CheckoutRequest) -> ApiResult<(NewSale, O
             note: req.note,
             quote_id: None,
             fixed_rate: None,
+            drawer_session_id: req.drawer_session_id,
         },
         None,
     ))
@@ -939,6 +938,54 @@ pub struct ReturnRequest {
     pub lines: Vec<ReturnLine>,
     /// Why.
     pub reason: String,
+    /// How what is not taken off the customer's account is paid back; the way the sale was
+    /// mostly paid when absent.
+    pub refund_method: Option<RefundMethod>,
+    /// `MXN` (default), or `USD` for cash at the sale's rate.
+    #[schema(value_type = Option<String>, example = "MXN")]
+    pub refund_currency: Option<String>,
+    /// The drawer session the money leaves from; your own open one in the sale's branch when
+    /// absent (a manager refunding at a cashier's drawer names it).
+    pub drawer_session_id: Option<Uuid>,
+}
+
+/// How a refund is paid back.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundMethod {
+    /// Notes and coins from the drawer.
+    Cash,
+    /// A reversal on the card terminal.
+    Card,
+    /// A bank transfer back.
+    Transfer,
+    /// Store credit (saldo a favor) for the sale's customer.
+    StoreCredit,
+}
+
+impl From<RefundMethod> for sales::RefundMethod {
+    fn from(m: RefundMethod) -> Self {
+        match m {
+            RefundMethod::Cash => Self::Cash,
+            RefundMethod::Card => Self::Card,
+            RefundMethod::Transfer => Self::Transfer,
+            RefundMethod::StoreCredit => Self::StoreCredit,
+        }
+    }
+}
+
+fn refund_ask(
+    method: Option<RefundMethod>,
+    currency: Option<&str>,
+    drawer_session_id: Option<Uuid>,
+) -> ApiResult<sales::RefundAsk> {
+    Ok(sales::RefundAsk {
+        method: method.map(Into::into),
+        currency: currency
+            .map(|c| Currency::parse("refund_currency", c))
+            .transpose()?,
+        drawer_session_id,
+    })
 }
 
 /// A line to return.
@@ -958,6 +1005,15 @@ pub struct ReturnLine {
 pub struct CancelRequest {
     /// Why.
     pub reason: String,
+    /// How what is not taken off the customer's account is paid back; the way the sale was
+    /// mostly paid when absent.
+    pub refund_method: Option<RefundMethod>,
+    /// `MXN` (default), or `USD` for cash at the sale's rate.
+    #[schema(value_type = Option<String>, example = "MXN")]
+    pub refund_currency: Option<String>,
+    /// The drawer session the money leaves from; your own open one in the sale's branch when
+    /// absent.
+    pub drawer_session_id: Option<Uuid>,
 }
 
 /// A return or cancellation made.
@@ -974,6 +1030,16 @@ pub struct ReturnView {
     /// sale); the rest is paid back.
     #[schema(value_type = String)]
     pub to_account: Money,
+    /// How the rest was paid back: `cash`, `card`, `transfer` or `store_credit`; absent when
+    /// nothing was.
+    pub refund_method: Option<String>,
+    /// The currency it was paid back in.
+    pub refund_currency: Option<String>,
+    /// What was paid back, in `refund_currency` (`"0.00"` when nothing was).
+    #[schema(value_type = String)]
+    pub refunded_amount: Money,
+    /// The drawer session the money left from.
+    pub drawer_session_id: Option<Uuid>,
     /// Savings taken back.
     #[schema(value_type = String)]
     pub savings: Money,
@@ -987,6 +1053,7 @@ struct ReturnAsk<'a> {
     lines: Vec<(i32, i64)>,
     reason: &'a str,
     cancel: bool,
+    refund: sales::RefundAsk,
     scope: String,
     raw: &'a serde_json::Value,
 }
@@ -1002,6 +1069,7 @@ async fn run_return(
         lines,
         reason,
         cancel,
+        refund,
         scope,
         raw,
     } = ask;
@@ -1012,12 +1080,17 @@ async fn run_return(
         raw,
         StatusCode::CREATED,
         async |txn| {
-            let r = sales::return_items(txn, &seller(ctx), id, &lines, reason, cancel).await?;
+            let r =
+                sales::return_items(txn, &ctx.seller(), id, &lines, reason, cancel, refund).await?;
             let body = serde_json::to_value(ReturnView {
                 id: r.ret.id,
                 kind: r.ret.kind.clone(),
                 refund: Money(r.ret.refund_cents),
                 to_account: Money(r.ret.account_credit_cents),
+                refund_method: r.ret.refund_method.clone(),
+                refund_currency: r.ret.refund_currency.clone(),
+                refunded_amount: Money(r.ret.refund_minor),
+                drawer_session_id: r.ret.drawer_session_id,
                 savings: Money(r.ret.savings_cents),
                 sale: (&r.sale).into(),
             })
@@ -1047,7 +1120,7 @@ async fn run_return(
         (status = 201, body = ReturnView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`sale_cancelled`", body = ErrorBody),
+        (status = 409, description = "`sale_cancelled`, `drawer_not_open`, `drawer_closed`", body = ErrorBody),
         (status = 422, description = "More units than are left on a line", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -1066,6 +1139,11 @@ pub async fn return_lines(
         lines,
         reason: &req.reason,
         cancel: false,
+        refund: refund_ask(
+            req.refund_method,
+            req.refund_currency.as_deref(),
+            req.drawer_session_id,
+        )?,
         scope: format!("sales.return:{id}"),
         raw: &raw,
     };
@@ -1084,7 +1162,7 @@ pub async fn return_lines(
         (status = 201, body = ReturnView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`sale_cancelled` or `nothing_to_return`", body = ErrorBody),
+        (status = 409, description = "`sale_cancelled`, `nothing_to_return`, `drawer_not_open`, `drawer_closed`", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -1101,6 +1179,11 @@ pub async fn cancel_sale(
         lines: Vec::new(),
         reason: &req.reason,
         cancel: true,
+        refund: refund_ask(
+            req.refund_method,
+            req.refund_currency.as_deref(),
+            req.drawer_session_id,
+        )?,
         scope: format!("sales.cancel:{id}"),
         raw: &raw,
     };

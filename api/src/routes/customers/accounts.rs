@@ -10,6 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entities::PageRequest;
+use entities::cash::drawers;
+use entities::cash::tables::drawer_movement;
 use entities::customers::accounts::{self, NewPayment, Statement};
 use entities::customers::tables::account_entry::{self, Kind, PayMethod};
 use entities::rules::money::Money;
@@ -128,6 +130,10 @@ pub enum EntryKind {
     Payment,
     /// Units of a credit sale came back: the balance fell.
     ReturnCredit,
+    /// A refund paid as store credit: the store credit grew.
+    StoreCredit,
+    /// Store credit spent on a sale.
+    CreditUsed,
 }
 
 impl From<EntryKind> for Kind {
@@ -136,6 +142,8 @@ impl From<EntryKind> for Kind {
             EntryKind::Charge => Kind::Charge,
             EntryKind::Payment => Kind::Payment,
             EntryKind::ReturnCredit => Kind::ReturnCredit,
+            EntryKind::StoreCredit => Kind::StoreCredit,
+            EntryKind::CreditUsed => Kind::CreditUsed,
         }
     }
 }
@@ -146,6 +154,8 @@ impl From<Kind> for EntryKind {
             Kind::Charge => EntryKind::Charge,
             Kind::Payment => EntryKind::Payment,
             Kind::ReturnCredit => EntryKind::ReturnCredit,
+            Kind::StoreCredit => EntryKind::StoreCredit,
+            Kind::CreditUsed => EntryKind::CreditUsed,
         }
     }
 }
@@ -168,6 +178,16 @@ impl From<PaymentMethod> for PayMethod {
             PaymentMethod::Cash => PayMethod::Cash,
             PaymentMethod::Transfer => PayMethod::Transfer,
             PaymentMethod::Card => PayMethod::Card,
+        }
+    }
+}
+
+impl From<PaymentMethod> for drawer_movement::Method {
+    fn from(m: PaymentMethod) -> Self {
+        match m {
+            PaymentMethod::Cash => Self::Cash,
+            PaymentMethod::Transfer => Self::Transfer,
+            PaymentMethod::Card => Self::Card,
         }
     }
 }
@@ -290,6 +310,11 @@ pub struct PaymentRequest {
     /// Note (at most 500 characters).
     #[schema(max_length = 500)]
     pub note: Option<String>,
+    /// The drawer session the money goes into; when absent, your open one in `branch_id`, or
+    /// else your latest open one. Cash needs one where the branch requires drawers.
+    pub drawer_session_id: Option<Uuid>,
+    /// The branch taking the payment, to find your drawer session there.
+    pub branch_id: Option<Uuid>,
 }
 
 /// A payment taken, and the account after it.
@@ -363,7 +388,7 @@ pub async fn customer_account_entries(
         (status = 201, body = PaymentView),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The same Idempotency-Key is in flight", body = ErrorBody),
+        (status = 409, description = "`idempotency_key_in_use`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
         (status = 422, description = "A field is invalid, or the payment is above the balance; `field` names it", body = ErrorBody),
     )
 )]
@@ -381,6 +406,8 @@ pub async fn take_customer_payment(
         note: req.note,
     };
     let actor = ctx.actor();
+    let seller = ctx.seller();
+    let (method, drawer_session_id, branch_id) = (req.method, req.drawer_session_id, req.branch_id);
     let written = crate::idempotency::write_once(
         &ctx.db,
         &headers,
@@ -389,6 +416,25 @@ pub async fn take_customer_payment(
         StatusCode::CREATED,
         async |txn| {
             let p = accounts::pay(txn, &actor, id, new).await?;
+            let session = drawers::for_account_payment(
+                txn,
+                &seller,
+                drawer_session_id,
+                branch_id,
+                method == PaymentMethod::Cash,
+            )
+            .await?;
+            if let Some(s) = &session {
+                drawers::record_account_payment(
+                    txn,
+                    s.id,
+                    p.entry.id,
+                    seller.user_id,
+                    method.into(),
+                    p.entry.amount_cents,
+                )
+                .await?;
+            }
             let allocations: Vec<_> = p
                 .applied
                 .iter()

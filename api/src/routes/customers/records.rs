@@ -62,6 +62,10 @@ pub struct CustomerView {
     /// decimal string; `GET /pos/api/customers/{id}/account` has the detail.
     #[schema(value_type = String, example = "1250.00")]
     pub balance: Money,
+    /// Store credit (saldo a favor) from refunds, MXN, spent with the `store_credit` payment
+    /// method.
+    #[schema(value_type = String, example = "0.00")]
+    pub store_credit: Money,
     /// Notes.
     pub notes: Option<String>,
     /// Whether the customer is sold to.
@@ -85,6 +89,7 @@ impl From<customer::Model> for CustomerView {
             price_list: c.price_list,
             credit_limit: Money(c.credit_limit_cents),
             balance: Money(c.balance_cents),
+            store_credit: Money(c.store_credit_cents),
             notes: c.notes,
             is_active: c.is_active,
             created_at: c.created_at,

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{ClientIp, Principal, load_operator, load_principal};
+use crate::auth::{ClientIp, Principal, TenantCtx, load_operator, load_principal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::AppJson;
 use crate::request_id;
@@ -118,6 +118,62 @@ pub struct MeResponse {
     pub tenant: TenantView,
     /// Every tenant the user belongs to, with the role there.
     pub memberships: Vec<MembershipView>,
+    /// What the role may do here, so a frontend greys out the rest.
+    pub limits: LimitsView,
+    /// The branches the user works in (every branch when not limited).
+    pub branches: Vec<BranchBrief>,
+}
+
+/// What a role may do in the business.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitsView {
+    /// The largest line discount, in percent (`"10"`).
+    #[schema(example = "10")]
+    pub max_discount: String,
+    /// Whether the role sells (and takes payments).
+    pub sells: bool,
+    /// What needs a manager's authorisation at this user's terminal
+    /// (`POST /pos/api/auth/override`): `discount` past `max_discount`, `price_list`, `cancel`,
+    /// `return`. Empty for managers and up.
+    pub needs_manager: Vec<String>,
+    /// Every endpoint the role may call, as `METHOD /path`.
+    pub endpoints: Vec<String>,
+}
+
+/// A branch, briefly.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BranchBrief {
+    /// Branch id.
+    pub id: Uuid,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Whether it takes new work.
+    pub is_active: bool,
+}
+
+fn limits_of(role: entities::Role) -> LimitsView {
+    let sells = crate::access::Who::Sellers.admits(role);
+    LimitsView {
+        max_discount: rust_decimal::Decimal::new(i64::from(role.max_discount_bp()), 2)
+            .normalize()
+            .to_string(),
+        sells,
+        needs_manager: if sells && !role.is_manager() {
+            ["discount", "price_list", "cancel", "return"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        } else {
+            Vec::new()
+        },
+        endpoints: crate::access::RULES
+            .iter()
+            .filter(|r| r.who.admits(role))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect(),
+    }
 }
 
 /// One tenant a user belongs to.
@@ -330,7 +386,12 @@ pub async fn sign_in(
             "this account is disabled",
         ));
     }
-    let memberships = accounts::memberships_of(&state.platform, user.id).await?;
+    // A disabled membership is as if the person did not belong to that business.
+    let memberships: Vec<_> = accounts::memberships_of(&state.platform, user.id)
+        .await?
+        .into_iter()
+        .filter(|(m, _)| m.disabled_at.is_none())
+        .collect();
     let no_tenant_asked = req.tenant.as_deref().is_none_or(|t| t.trim().is_empty());
     let operator = accounts::is_operator(&state.platform, user.id).await?;
     if wants_ops || (operator && memberships.is_empty() && no_tenant_asked) {
@@ -505,10 +566,24 @@ pub async fn logout(
         (status = 401, description = "No valid access token", body = ErrorBody),
     )
 )]
-pub async fn me(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> ApiResult<Json<MeResponse>> {
+pub async fn me(State(state): State<AppState>, ctx: TenantCtx) -> ApiResult<Json<MeResponse>> {
+    let principal = &ctx.principal;
+    let branches = entities::org::branches::list_branches(
+        &ctx.db,
+        entities::PageRequest::new(Some(1), Some(200))?,
+        None,
+        principal.branch_scope.as_deref(),
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|b| BranchBrief {
+        id: b.id,
+        code: b.code,
+        name: b.name,
+        is_active: b.is_active,
+    })
+    .collect();
     let u = accounts::find_user(&state.platform, principal.user_id).await?;
     let memberships = accounts::memberships_of(&state.platform, u.id)
         .await?
@@ -519,8 +594,10 @@ pub async fn me(
         })
         .collect();
     Ok(Json(MeResponse {
-        user: user_view(&u, &principal),
+        user: user_view(&u, principal),
         tenant: TenantView::from(&principal.tenant),
         memberships,
+        limits: limits_of(principal.role),
+        branches,
     }))
 }

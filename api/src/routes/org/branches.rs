@@ -50,6 +50,8 @@ pub struct BranchView {
     pub phone: Option<String>,
     /// Whether the branch takes new work.
     pub is_active: bool,
+    /// Whether cash is taken only through an open drawer session (`POST /pos/api/drawers`).
+    pub cash_drawer_required: bool,
     /// Created.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Last change.
@@ -68,6 +70,7 @@ impl From<branch::Model> for BranchView {
             postal_code: b.postal_code,
             phone: b.phone,
             is_active: b.is_active,
+            cash_drawer_required: b.cash_drawer_required,
             created_at: b.created_at,
             updated_at: b.updated_at,
         }
@@ -150,6 +153,8 @@ pub struct CreateBranchRequest {
     pub postal_code: Option<String>,
     /// Phone.
     pub phone: Option<String>,
+    /// Whether cash needs an open drawer session (default true).
+    pub cash_drawer_required: Option<bool>,
 }
 
 /// Changes to a branch; absent fields stay, `null` clears an optional one.
@@ -179,6 +184,8 @@ pub struct UpdateBranchRequest {
     pub phone: Option<Option<String>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
+    /// Require an open drawer session for cash sales and refunds, or let them go without one.
+    pub cash_drawer_required: Option<bool>,
 }
 
 /// A new warehouse.
@@ -273,6 +280,7 @@ pub async fn create_branch(
         address: req.address,
         postal_code: req.postal_code,
         phone: req.phone,
+        cash_drawer_required: req.cash_drawer_required,
     };
     let b = branches::create_branch(&ctx.db, &ctx.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(b.into())))
@@ -316,6 +324,7 @@ pub async fn update_branch(
         postal_code: req.postal_code,
         phone: req.phone,
         is_active: req.is_active,
+        cash_drawer_required: req.cash_drawer_required,
     };
     Ok(Json(
         branches::update_branch(&ctx.db, &ctx.actor(), id, patch)

@@ -49,6 +49,8 @@ pub struct Model {
     pub change_cents: i64,
     /// Refunded by returns and cancellation.
     pub refunded_cents: i64,
+    /// The drawer session its money went through.
+    pub drawer_session_id: Option<Uuid>,
     /// The quote it came from.
     pub quote_id: Option<Uuid>,
     pub note: Option<String>,

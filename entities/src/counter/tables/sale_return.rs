@@ -16,6 +16,15 @@ pub struct Model {
     /// The part of the refund that went to the customer's account (a credit sale's unpaid
     /// charge) instead of back in cash.
     pub account_credit_cents: i64,
+    /// How the rest of the refund was paid back: `cash`, `card`, `transfer` or `store_credit`;
+    /// none when all of it went to the account.
+    pub refund_method: Option<String>,
+    /// `MXN`, or `USD` for cash paid back in dollars.
+    pub refund_currency: Option<String>,
+    /// What was paid back, in minor units of `refund_currency`.
+    pub refund_minor: i64,
+    /// The drawer session the money left from.
+    pub drawer_session_id: Option<Uuid>,
     pub savings_cents: i64,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,

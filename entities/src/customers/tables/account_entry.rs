@@ -1,5 +1,5 @@
-//! An entry of a customer's account: a charge (a credit sale), a payment on account (abono), or a
-//! credit from a return of a credit sale.
+//! An entry of a customer's account: a charge (a credit sale), a payment on account (abono), a
+//! credit from a return of a credit sale, or store credit (saldo a favor) given or spent.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,6 +12,11 @@ crate::text_enum! {
         Payment = "payment",
         /// Units of a credit sale came back: the balance falls, that sale's charge first.
         ReturnCredit = "return_credit",
+        /// A refund paid as store credit (saldo a favor): the balance is untouched, the
+        /// customer's store credit grows.
+        StoreCredit = "store_credit",
+        /// Store credit spent as payment of a sale: the store credit falls.
+        CreditUsed = "credit_used",
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Model {
     /// What the customer owes on account, MXN centavos: credit sales less payments and return
     /// credits. Changed only with its entry, by a conditional update (see `customers::accounts`).
     pub balance_cents: i64,
+    /// Store credit (saldo a favor) from refunds, MXN centavos, spent as a payment method.
+    /// Changed only with its entry, by a conditional update (see `customers::accounts`).
+    pub store_credit_cents: i64,
     pub notes: Option<String>,
     /// Inactive customers are not sold to.
     pub is_active: bool,

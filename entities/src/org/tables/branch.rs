@@ -22,6 +22,8 @@ pub struct Model {
     pub phone: Option<String>,
     /// Inactive branches keep their history but take no new work.
     pub is_active: bool,
+    /// Whether cash is taken only through an open drawer session (true unless relaxed).
+    pub cash_drawer_required: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,10 @@ pub struct Model {
     pub role: String,
     /// Branch ids the user is limited to (a JSON array); `None` means every branch.
     pub branch_ids: Option<Json>,
+    /// Set while the user may not act in this tenant (their other tenants are untouched).
+    pub disabled_at: Option<DateTimeUtc>,
+    /// Argon2 hash of the PIN a manager authorises a cashier's action with, in this tenant.
+    pub pin_hash: Option<String>,
     /// When the membership was created.
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -11,11 +11,13 @@
 pub mod api_key;
 pub mod audit_log;
 pub mod branch;
+pub mod manager_override;
 pub mod membership;
 pub mod operator;
 pub mod platform_audit_log;
 pub mod refresh_token;
 pub mod refresh_token_family;
+pub mod setup_token;
 pub mod tenant;
 pub mod user;
 pub mod warehouse;

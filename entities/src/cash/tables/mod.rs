@@ -1,0 +1,10 @@
+//! Tables of cash drawers (tenant database).
+//!
+//! Each module is one table as sea-orm models it: `Model`, `Column`, `Relation`.
+
+// Tables are sea-orm definitions whose column names say what they hold: a column gets a doc
+// comment where its name is not enough (units, allowed values, why it exists), not filler.
+#![allow(missing_docs)]
+
+pub mod drawer_movement;
+pub mod drawer_session;
