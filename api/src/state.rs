@@ -33,6 +33,9 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Origins allowed by CORS; empty disables CORS, `*` allows any.
     pub cors_origins: Vec<String>,
+    /// Where customers reach this deployment (`NEXUS_PUBLIC_URL`, no trailing slash): links sent
+    /// to them are absolute when set, paths otherwise.
+    pub public_url: Option<String>,
     /// Load balancers whose `X-Forwarded-For` names the client ([`crate::auth::ClientIp`]).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Failed logins allowed per account within [`Self::login_window`].
@@ -74,6 +77,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("refresh_ttl", &self.refresh_ttl)
             .field("body_limit", &self.body_limit)
             .field("cors_origins", &self.cors_origins)
+            .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +95,7 @@ impl ApiConfig {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             body_limit: 1024 * 1024,
             cors_origins: Vec::new(),
+            public_url: None,
             trusted_proxies: Vec::new(),
             login_failures_per_account: 5,
             login_failures_per_ip: 20,

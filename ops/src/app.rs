@@ -485,6 +485,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.body_limit = config.body_limit;
     api_config.files = config.file_store()?;
     api_config.cors_origins = config.cors_origins.clone();
+    api_config.public_url = config.public_url.clone();
     api_config.trusted_proxies = config.trusted_proxies.clone();
     api_config.ops_port = config.ops_addr.map(|a| a.port());
     api_config.vin_enrichment = config.vpic_url.is_some();

@@ -921,18 +921,36 @@ async fn serve(cfg: Config, demo: bool, with_workers: bool) -> Result<()> {
     // `serve` migrates on start; `api` leaves it to `nexus migrate`.
     let migrate = with_workers;
     let app = app::build(cfg, prometheus::Registry::new(), migrate).await?;
-    if migrate && (demo || provision::is_empty(&app.platform).await?) {
-        let password = provision::ensure_demo(&app.platform, &app.tenants).await?;
-        if let Some(r) = crate::catalog::generate::ensure_demo_catalog(&app.platform).await? {
+    if migrate {
+        let first = provision::is_empty(&app.platform).await?;
+        if (first || demo)
+            && let Some(r) = crate::catalog::generate::ensure_demo_catalog(&app.platform).await?
+        {
             println!(
                 "demo catalog loaded: {} parts fitting {} vehicles (nexus catalog generate makes bigger ones)",
                 r.parts, r.vehicles
             );
         }
-        println!(
-            "demo tenant ready: log in at http://{addr}/pos/api/auth/login with email {} and password {password}",
-            provision::DEMO_EMAIL
-        );
+        let data_dir = app.config.data_dir.clone();
+        if let Some(d) =
+            crate::demo::ensure(&app.platform, &app.tenants, &data_dir, first || demo).await?
+        {
+            if d.created {
+                println!(
+                    "demo store ready: 2 branches, {} items with stock and prices, 3 customers, 5 days of sales",
+                    crate::demo::ITEMS
+                );
+            }
+            if let Some(car) = d.car {
+                println!("  its parts are stocked first for a {car}: try the vehicle cascade");
+            }
+            println!(
+                "demo logins (sign in at http://{addr}/pos/api/auth/login; new ones with --demo):"
+            );
+            for (email, password) in &d.logins.0 {
+                println!("  {email}  {password}");
+            }
+        }
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -60,6 +60,9 @@ pub struct Config {
     pub refresh_ttl: Duration,
     /// `NEXUS_CORS_ORIGINS`: comma-separated origins, or `*`; unset disables CORS.
     pub cors_origins: Vec<String>,
+    /// `NEXUS_PUBLIC_URL`: the address customers reach this deployment at (`https://pos.tienda.mx`);
+    /// links sent to them (a quote's page) are absolute when set.
+    pub public_url: Option<String>,
     /// `NEXUS_TRUSTED_PROXIES`: comma-separated addresses of the load balancers in front of the
     /// API; only a request from one of them has its client address taken from
     /// `X-Forwarded-For`. Unset: the connection's address, always.
@@ -381,6 +384,12 @@ impl Config {
                 check_http_url("NEXUS_CORS_ORIGINS", o)?;
             }
         }
+        let public_url = get("NEXUS_PUBLIC_URL")
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| !v.is_empty());
+        if let Some(u) = &public_url {
+            check_http_url("NEXUS_PUBLIC_URL", u)?;
+        }
         let trusted_proxies = get("NEXUS_TRUSTED_PROXIES")
             .map(|v| {
                 v.split(',')
@@ -575,6 +584,7 @@ impl Config {
             access_ttl: Duration::from_secs(access_secs),
             refresh_ttl: Duration::from_secs(refresh_days * 24 * 3600),
             cors_origins,
+            public_url,
             trusted_proxies,
             body_limit,
             tenant_max_connections,

@@ -7,6 +7,7 @@ pub mod checkout_bench;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod demo;
 pub mod pipeline_bench;
 pub mod probes;
 pub mod provision;

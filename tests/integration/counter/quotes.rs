@@ -28,6 +28,7 @@ shape_tests!(
     a_cancelled_or_expired_quote_is_not_sent,
     the_public_page_shows_discounts_the_note_and_grouped_amounts,
     a_retried_quote_with_its_key_makes_one_quote_and_a_bad_one_none,
+    links_sent_to_customers_are_absolute_when_the_public_url_is_set,
 );
 
 async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
@@ -576,4 +577,36 @@ async fn a_retried_quote_with_its_key_makes_one_quote_and_a_bad_one_none(app: Te
     let r = owner.get("/pos/api/quotes?status=lost").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json["error"]["field"], "status");
+}
+
+async fn links_sent_to_customers_are_absolute_when_the_public_url_is_set(mut app: TestApp) {
+    app.reconfigure(&[("NEXUS_PUBLIC_URL", "https://pos.refaccionaria.mx/")])
+        .await;
+    let s = Shop::open(&app, "enlace").await;
+    let a = s.item("A", 10_000, None, 0).await;
+    let c = customer_on(&s, "mostrador", Some("+526641234567")).await;
+    let r = app
+        .session(&s.owner)
+        .post(
+            "/pos/api/quotes",
+            json!({"branch_id": s.branch, "customer_id": c, "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}]}),
+        )
+        .await;
+    let url = r.json["public_url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("https://pos.refaccionaria.mx/q/"), "{url}");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = app
+        .session(&s.owner)
+        .post(&format!("/pos/api/quotes/{id}/send"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let n = notification::Entity::find()
+        .one(&s.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.payload["url"], url);
+    // The page itself answers at the path.
+    let path = url.trim_start_matches("https://pos.refaccionaria.mx");
+    assert_eq!(app.get(path, None).await.status, StatusCode::OK);
 }

@@ -5,7 +5,7 @@ use entities::{org::accounts, org::tables::tenant};
 use http::StatusCode;
 use ops::provision::{self, TenantSpec};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
-use serde_json::json;
+use serde_json::{Value, json};
 use tests::app::PASSWORD;
 use tests::{Shape, TestApp, shape_tests};
 
@@ -15,6 +15,7 @@ shape_tests!(
     an_existing_user_can_own_a_second_tenant_with_the_password_unchanged,
     migrating_again_is_harmless,
     the_demo_tenant_gets_a_fresh_working_password_on_each_demo_start,
+    a_first_start_opens_a_demo_store_one_can_sell_from_at_once,
     idle_tenant_pools_are_closed_and_reopened_on_demand,
     a_suspended_tenant_is_refused_at_login_and_on_every_request,
 );
@@ -233,4 +234,156 @@ async fn a_suspended_tenant_is_refused_at_login_and_on_every_request(app: TestAp
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "tenant_suspended");
+}
+
+async fn login_as(app: &TestApp, email: &str, password: &str) -> Option<String> {
+    let r = app
+        .post(
+            "/pos/api/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await;
+    (r.status == StatusCode::OK).then(|| r.json["access_token"].as_str().unwrap().to_owned())
+}
+
+async fn a_first_start_opens_a_demo_store_one_can_sell_from_at_once(app: TestApp) {
+    let data = tempfile::tempdir().unwrap();
+    ops::catalog::generate::ensure_demo_catalog(&app.app.platform)
+        .await
+        .unwrap();
+    let demo = ops::demo::ensure(&app.app.platform, &app.app.tenants, data.path(), true)
+        .await
+        .unwrap()
+        .expect("a demo on a first start");
+    assert!(demo.created);
+    assert!(
+        demo.car.is_some(),
+        "a car with brake, filter and ignition parts"
+    );
+    assert_eq!(demo.logins.0.len(), 3);
+    let password = |email: &str| {
+        demo.logins
+            .0
+            .iter()
+            .find(|(e, _)| e == email)
+            .map(|(_, p)| p.clone())
+            .unwrap()
+    };
+    let cashier = login_as(
+        &app,
+        ops::demo::CASHIER_EMAIL,
+        &password(ops::demo::CASHIER_EMAIL),
+    )
+    .await
+    .expect("the printed cashier login works");
+    let manager = login_as(
+        &app,
+        ops::demo::MANAGER_EMAIL,
+        &password(ops::demo::MANAGER_EMAIL),
+    )
+    .await
+    .expect("the printed manager login works");
+    let s = app.session(&manager);
+    assert_eq!(s.get("/pos/api/branches").await.json["total"], 2);
+    assert_eq!(s.get("/pos/api/items?per_page=1").await.json["total"], 200);
+    let sales = s.get("/pos/api/sales?per_page=200").await;
+    assert_eq!(sales.json["total"], 20, "five days of past sales");
+    let oldest: chrono::DateTime<chrono::Utc> = sales.json["items"][19]["created_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        entities::now() - oldest > chrono::Duration::days(3),
+        "{oldest}"
+    );
+    let customers = s.get("/pos/api/customers").await;
+    assert_eq!(customers.json["total"], 3);
+    assert!(
+        customers.text().contains("CACX7605101P8"),
+        "one with fiscal data"
+    );
+    assert!(customers.text().contains("flotilla"), "a fleet");
+    let item = s.get("/pos/api/items?per_page=1").await.json["items"][0].clone();
+    let item_id = item["id"].as_str().unwrap().to_owned();
+    assert!(
+        item["catalog_part_id"].is_number(),
+        "items are linked to catalog parts"
+    );
+    let prices = s.get(&format!("/pos/api/items/{item_id}/prices")).await;
+    for list in ["mostrador", "taller", "flotilla", "mayoreo"] {
+        assert!(
+            prices.text().contains(list),
+            "{list} missing: {}",
+            prices.text()
+        );
+    }
+    let stock = s
+        .get(&format!(
+            "/pos/api/inventory/stock-by-branch?item_id={item_id}"
+        ))
+        .await;
+    assert_eq!(stock.status, StatusCode::OK, "{}", stock.text());
+
+    // The cashier opens a drawer and sells for cash at once.
+    let c = app.session(&cashier);
+    let me = c.get("/pos/api/auth/me").await;
+    let branch = me.json["branches"][0]["id"].as_str().unwrap().to_owned();
+    let wh = s
+        .get(&format!("/pos/api/branches/{branch}/warehouses"))
+        .await
+        .json
+        .as_array()
+        .map(|a| a[0]["id"].clone())
+        .unwrap_or_else(|| Value::Null);
+    let r = c
+        .post(
+            "/pos/api/drawers",
+            json!({"branch_id": branch, "float_mxn": "500.00"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = c
+        .post(
+            "/pos/api/sales",
+            json!({
+                "branch_id": branch,
+                "lines": [{"item_id": item_id, "warehouse_id": wh, "qty": 1}],
+                "payments": [{"method": "cash", "amount": "100000.00"}],
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    // A restart keeps the logins; --demo gives new ones.
+    let again = ops::demo::ensure(&app.app.platform, &app.app.tenants, data.path(), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.logins, demo.logins);
+    let fresh = ops::demo::ensure(&app.app.platform, &app.app.tenants, data.path(), true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(fresh.logins, demo.logins);
+    assert!(
+        login_as(
+            &app,
+            ops::demo::CASHIER_EMAIL,
+            &password(ops::demo::CASHIER_EMAIL)
+        )
+        .await
+        .is_none()
+    );
+    let (email, p) = fresh
+        .logins
+        .0
+        .iter()
+        .find(|(e, _)| e == ops::demo::MANAGER_EMAIL)
+        .unwrap();
+    let manager = login_as(&app, email, p).await.expect("the new login works");
+    let items = app.session(&manager).get("/pos/api/items?per_page=1").await;
+    assert_eq!(items.json["total"], 200, "nothing doubled");
 }

@@ -1,5 +1,6 @@
-//! The operator console in a real browser: headless Chromium, driven over WebDriver, signs in
-//! through the form, sees a failed job with its reason, presses Retry, and opens the queue board.
+//! Pages Nexus serves, in a real browser: headless Chromium, driven over WebDriver. The operator
+//! console signs in through the form, sees a failed job with its reason, presses Retry, and opens
+//! the queue board; `/docs` renders the API document, composed schemas included.
 //!
 //! Needs `chromedriver` and Chromium (Debian: `chromium chromium-driver`; `.ci/run` installs
 //! them). Without them the test is skipped with a note, unless `NEXUS_TEST_CHROMEDRIVER` names
@@ -19,7 +20,10 @@ use tests::{PASSWORD, TestApp, shape_tests};
 use uuid::Uuid;
 use workers::runtime::{Handlers, JobCtx, JobError, RetryPolicy, Runtime};
 
-shape_tests!(an_operator_retries_a_failed_job_from_the_console_in_chromium);
+shape_tests!(
+    an_operator_retries_a_failed_job_from_the_console_in_chromium,
+    the_docs_page_renders_composed_schemas_in_chromium_offline,
+);
 
 /// The W3C WebDriver name of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -305,4 +309,33 @@ async fn an_operator_retries_a_failed_job_from_the_console_in_chromium(app: Test
     b.goto(&format!("{console}/")).await;
     b.wait_for(&app.queues.queue_name(Queue::Cfdi), Duration::from_secs(30))
         .await;
+}
+
+async fn the_docs_page_renders_composed_schemas_in_chromium_offline(app: TestApp) {
+    let Some(driver) = chromedriver() else {
+        eprintln!("note: browser test skipped: no chromedriver (apt install chromium-driver)");
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.app.router.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let b = Browser::start(&driver).await;
+    b.goto(&format!("{api}/docs")).await;
+    // Redoc has rendered the operations once the sale's summary shows.
+    let page = b.wait_for("Makes a sale", Duration::from_secs(30)).await;
+    // The sale's answer is an allOf (the summary flattened into the view with lines and
+    // payments): its fields from both parts are on the page.
+    for field in ["folio", "drawer_session_id", "returned_qty", "amount_mxn"] {
+        assert!(
+            page.contains(field),
+            "`{field}` missing from the rendered /docs"
+        );
+    }
 }

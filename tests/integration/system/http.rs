@@ -293,6 +293,7 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("get", "/metrics"),
         ("get", "/api-docs/openapi.json"),
         ("get", "/docs"),
+        ("get", "/docs/redoc.standalone.js"),
     ];
     for (method, path) in expected {
         assert!(

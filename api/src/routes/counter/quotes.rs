@@ -138,7 +138,7 @@ pub struct QuoteView {
     /// configured; kept until it is), `sent` (the provider took it) or `failed` (refused, with
     /// the reason on the message); absent when never sent.
     pub delivery: Option<String>,
-    /// The public link (path; prefix the store's address).
+    /// The public link: absolute when `NEXUS_PUBLIC_URL` is set, a path otherwise.
     pub public_url: String,
     /// Created.
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -146,8 +146,32 @@ pub struct QuoteView {
     pub lines: Vec<QuoteLineView>,
 }
 
-fn view(
+/// Where a tenant's public links point: `NEXUS_PUBLIC_URL` and the tenant.
+struct Linker {
+    base: Option<String>,
     tenant_id: Uuid,
+}
+
+impl Linker {
+    fn of(state: &AppState, ctx: &TenantCtx) -> Self {
+        Self {
+            base: state.config.public_url.clone(),
+            tenant_id: ctx.principal.tenant.id,
+        }
+    }
+
+    /// The quote page's link, absolute when the deployment's address is known.
+    fn quote(&self, token: &str) -> String {
+        let path = quotes::public_path(self.tenant_id, token);
+        match &self.base {
+            Some(b) => format!("{b}{path}"),
+            None => path,
+        }
+    }
+}
+
+fn view(
+    link: &Linker,
     q: &quote::Model,
     status: quotes::Status,
     delivery: Option<messages::Status>,
@@ -171,15 +195,15 @@ fn view(
         sale_id: q.sale_id,
         queued_at: q.queued_at,
         delivery: delivery.map(|d| d.to_string()),
-        public_url: quotes::public_path(tenant_id, &q.token),
+        public_url: link.quote(&q.token),
         created_at: q.created_at,
         lines: lines.iter().map(Into::into).collect(),
     }
 }
 
-fn doc_view(tenant_id: Uuid, d: &QuoteDoc, delivery: Option<messages::Status>) -> QuoteView {
+fn doc_view(link: &Linker, d: &QuoteDoc, delivery: Option<messages::Status>) -> QuoteView {
     view(
-        tenant_id,
+        link,
         &d.quote,
         d.status(entities::now()),
         delivery,
@@ -254,7 +278,7 @@ pub async fn create_quote(
         note: req.note,
     };
     let seller = ctx.seller();
-    let tenant_id = ctx.principal.tenant.id;
+    let link = Linker::of(&state, &ctx);
     let written = crate::idempotency::write_once(
         &ctx.db,
         &headers,
@@ -263,7 +287,7 @@ pub async fn create_quote(
         StatusCode::CREATED,
         async |txn| {
             let d = quotes::create(txn, &seller, new, state.config.usd_rate).await?;
-            let body = serde_json::to_value(doc_view(tenant_id, &d, None))
+            let body = serde_json::to_value(doc_view(&link, &d, None))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((body, ()))
         },
@@ -308,6 +332,7 @@ impl crate::page::Listed for QuoteView {
     security(("bearer" = []))
 )]
 pub async fn list_quotes(
+    State(state): State<AppState>,
     ctx: TenantCtx,
     AppQuery(q): AppQuery<QuoteQuery>,
 ) -> ApiResult<Json<QuotePage>> {
@@ -327,12 +352,12 @@ pub async fn list_quotes(
     )
     .await?;
     let now = entities::now();
-    let tid = ctx.principal.tenant.id;
+    let link = Linker::of(&state, &ctx);
     let ids: Vec<String> = p.items.iter().map(|q| q.id.to_string()).collect();
     let mut delivery = messages::latest_statuses(&ctx.db, "quote", &ids).await?;
     Ok(Json(QuotePage::from_rows(p, |qm| {
         let d = delivery.remove(&qm.id.to_string());
-        view(tid, &qm, quotes::effective_status(&qm, now), d, &[])
+        view(&link, &qm, quotes::effective_status(&qm, now), d, &[])
     })))
 }
 
@@ -353,10 +378,14 @@ async fn visible(ctx: &TenantCtx, id: Uuid) -> ApiResult<QuoteDoc> {
     responses((status = 200, body = QuoteView), (status = 404, body = ErrorBody)),
     security(("bearer" = []))
 )]
-pub async fn get_quote(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<QuoteView>> {
+pub async fn get_quote(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<Json<QuoteView>> {
     let d = visible(&ctx, id).await?;
     let delivery = delivery_of(&ctx, id).await?;
-    Ok(Json(doc_view(ctx.principal.tenant.id, &d, delivery)))
+    Ok(Json(doc_view(&Linker::of(&state, &ctx), &d, delivery)))
 }
 
 /// Converting a quote.
@@ -457,13 +486,14 @@ pub async fn convert_quote(
     security(("bearer" = []))
 )]
 pub async fn cancel_quote(
+    State(state): State<AppState>,
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<QuoteView>> {
     visible(&ctx, id).await?;
     let d = quotes::cancel(&ctx.db, &ctx.seller(), id).await?;
     let delivery = delivery_of(&ctx, id).await?;
-    Ok(Json(doc_view(ctx.principal.tenant.id, &d, delivery)))
+    Ok(Json(doc_view(&Linker::of(&state, &ctx), &d, delivery)))
 }
 
 /// Sending a quote.
@@ -555,7 +585,7 @@ pub async fn send_quote(
                 "folio": d.quote.folio,
                 "total": Money(d.quote.total_cents).to_string(),
                 "valid_until": d.quote.valid_until,
-                "url": quotes::public_path(tid, &d.quote.token),
+                "url": Linker::of(&state, &ctx).quote(&d.quote.token),
             }),
         },
     )

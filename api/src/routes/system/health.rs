@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(openapi_json))
         .routes(routes!(docs))
+        .routes(routes!(docs_renderer))
 }
 
 /// The serialised OpenAPI document, shared with its handler.
@@ -149,11 +150,28 @@ pub async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> Response {
         .into_response()
 }
 
-/// A browsable page of the OpenAPI document; it loads nothing from the internet.
+/// A browsable page of the OpenAPI document, rendered by Redoc served from this process: it loads
+/// nothing from the internet.
 #[utoipa::path(
     get, path = "/docs", tag = "system",
     responses((status = 200, description = "HTML page", content_type = "text/html"))
 )]
 pub async fn docs() -> Html<&'static str> {
     Html(include_str!("../../docs.html"))
+}
+
+/// Redoc's standalone bundle (vendored, `api/assets/redoc/README.md`), for `/docs`.
+#[utoipa::path(
+    get, path = "/docs/redoc.standalone.js", tag = "system",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript"))
+)]
+pub async fn docs_renderer() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../../assets/redoc/redoc.standalone.js"),
+    )
+        .into_response()
 }
