@@ -87,9 +87,9 @@ fn save(data_dir: &Path, logins: &Logins) -> Result<()> {
     Ok(())
 }
 
-/// Makes sure the demo store exists. On an empty platform, or when `fresh` (the `--demo` flag), it
-/// is created if missing and every demo login gets a new password; otherwise the logins saved by
-/// the first start are read back.
+/// Makes sure the demo store exists. When `fresh` (a first start on an empty platform, or the
+/// `--demo` flag) it is created if missing and every demo login gets a new password; otherwise
+/// the logins saved by the first start are read back, and a platform without a demo gets none.
 ///
 /// # Errors
 /// Database failures; a demo tenant without its users.
@@ -102,6 +102,10 @@ pub async fn ensure(
     let exists = entities::org::tenants::find_by_slug(platform, DEMO_SLUG)
         .await
         .is_ok();
+    if !exists && !fresh {
+        // A platform with businesses of its own gets no demo unless asked.
+        return Ok(None);
+    }
     if exists && !fresh {
         let Ok(text) = std::fs::read_to_string(logins_file(data_dir)) else {
             return Ok(None);
@@ -430,6 +434,10 @@ async fn past_sales(
     items: &[Uuid],
     credit_customer: Option<Uuid>,
 ) -> Result<()> {
+    if items.is_empty() {
+        // An empty catalog links no items: there is nothing to have sold.
+        return Ok(());
+    }
     let seller = Seller {
         user_id: cashier,
         role: Role::Cashier,

@@ -16,6 +16,7 @@ shape_tests!(
     migrating_again_is_harmless,
     the_demo_tenant_gets_a_fresh_working_password_on_each_demo_start,
     a_first_start_opens_a_demo_store_one_can_sell_from_at_once,
+    a_platform_with_its_own_businesses_gets_no_demo_unless_asked,
     idle_tenant_pools_are_closed_and_reopened_on_demand,
     a_suspended_tenant_is_refused_at_login_and_on_every_request,
 );
@@ -386,4 +387,30 @@ async fn a_first_start_opens_a_demo_store_one_can_sell_from_at_once(app: TestApp
     let manager = login_as(&app, email, p).await.expect("the new login works");
     let items = app.session(&manager).get("/pos/api/items?per_page=1").await;
     assert_eq!(items.json["total"], 200, "nothing doubled");
+}
+
+async fn a_platform_with_its_own_businesses_gets_no_demo_unless_asked(app: TestApp) {
+    let data = tempfile::tempdir().unwrap();
+    app.tenant("propia").await;
+    let none = ops::demo::ensure(&app.app.platform, &app.app.tenants, data.path(), false)
+        .await
+        .unwrap();
+    assert!(none.is_none());
+    assert_eq!(
+        entities::org::tenants::list(&app.app.platform)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Asked for, with no catalog loaded: the store opens without items or past sales.
+    let demo = ops::demo::ensure(&app.app.platform, &app.app.tenants, data.path(), true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(demo.created);
+    let (email, password) = demo.logins.0[1].clone();
+    let token = login_as(&app, &email, &password).await.unwrap();
+    let sales = app.session(&token).get("/pos/api/sales").await;
+    assert_eq!(sales.json["total"], 0);
 }
