@@ -447,14 +447,28 @@ pub async fn vehicles_by_names(
 /// # Errors
 /// [`Error::Validation`] naming `field`; database errors.
 pub async fn require_part(db: &impl ConnectionTrait, field: &str, id: i64) -> Result<()> {
+    part_with_brand(db, field, id).await.map(|_| ())
+}
+
+/// A catalog part and its brand's name, for an item that copies them.
+///
+/// # Errors
+/// [`Error::Validation`] naming `field` when there is no such part; database errors.
+pub async fn part_with_brand(
+    db: &impl ConnectionTrait,
+    field: &str,
+    id: i64,
+) -> Result<(crate::catalog::part::Model, Option<String>)> {
     use sea_orm::EntityTrait;
-    match crate::catalog::part::Entity::find_by_id(id).one(db).await? {
-        Some(_) => Ok(()),
-        None => Err(Error::validation(
-            field,
-            format!("no catalog part has id {id}"),
-        )),
-    }
+    let part = crate::catalog::part::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::validation(field, format!("no catalog part has id {id}")))?;
+    let brand = crate::catalog::brand::Entity::find_by_id(part.brand_id)
+        .one(db)
+        .await?
+        .map(|b| b.name);
+    Ok((part, brand))
 }
 
 /// Checks that a reference to the shared catalog names a vehicle that exists (a registered

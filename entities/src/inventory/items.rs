@@ -33,7 +33,7 @@ pub struct NewItem {
     pub part_number: Option<String>,
     /// SAT ClaveProdServ: 8 digits.
     pub sat_product_key: Option<String>,
-    /// SAT ClaveUnidad: 3 letters or digits (`H87`).
+    /// SAT ClaveUnidad: 2 or 3 letters or digits (`H87`, `KT`).
     pub sat_unit_key: Option<String>,
     /// Last cost in MXN (at most 2 decimals); 0 by default.
     pub cost: Option<Decimal>,
@@ -83,6 +83,8 @@ pub struct ItemFilter {
     pub q: Option<String>,
     /// Only active (`true`) or inactive (`false`) items.
     pub active: Option<bool>,
+    /// Only the item linked to this catalog part.
+    pub catalog_part_id: Option<i64>,
 }
 
 fn entry(actor: &Actor, action: &str, id: Uuid) -> Entry {
@@ -142,10 +144,13 @@ fn check_product_key(v: Option<String>) -> Result<Option<String>> {
 
 fn check_unit_key(v: Option<String>) -> Result<Option<String>> {
     match v.map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty()) {
-        Some(k) if k.len() == 3 && k.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(Some(k)),
+        // SAT's ClaveUnidad catalogue has two- and three-character keys (`KT` kit, `H87` piece).
+        Some(k) if (2..=3).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            Ok(Some(k))
+        }
         Some(_) => Err(Error::validation(
             "sat_unit_key",
-            "sat_unit_key must be 3 letters or digits (ClaveUnidad, e.g. H87)",
+            "sat_unit_key must be 2 or 3 letters or digits (ClaveUnidad, e.g. H87 or KT)",
         )),
         None => Ok(None),
     }
@@ -276,6 +281,9 @@ pub async fn list_items(
     let mut q = item::Entity::find().order_by_asc(item::Column::Sku);
     if let Some(a) = filter.active {
         q = q.filter(item::Column::IsActive.eq(a));
+    }
+    if let Some(p) = filter.catalog_part_id {
+        q = q.filter(item::Column::CatalogPartId.eq(p));
     }
     if let Some(text) = filter
         .q

@@ -23,6 +23,7 @@ shape_tests!(
     a_cashier_reads_items_but_cannot_create_them,
     stock_by_branch_sums_each_branch_and_shows_warehouses_and_in_transit,
     stock_by_branch_finds_the_item_of_a_catalog_part,
+    an_item_made_from_a_catalog_part_copies_what_is_not_given,
     the_second_read_is_a_cache_hit_and_an_adjustment_invalidates_it,
     an_adjustment_below_zero_is_409_and_changes_nothing,
     a_count_sets_the_balance_and_the_ledger_sums_to_it,
@@ -236,7 +237,7 @@ async fn invalid_item_input_is_422_naming_the_field(app: TestApp) {
             "sat_product_key",
         ),
         (
-            json!({"sku": "A", "name": "x", "sat_unit_key": "H8"}),
+            json!({"sku": "A", "name": "x", "sat_unit_key": "H8X7"}),
             "sat_unit_key",
         ),
         (json!({"sku": "A", "name": "x", "cost": "1.234"}), "cost"),
@@ -1028,4 +1029,56 @@ async fn a_retried_adjustment_count_or_transfer_with_its_key_happens_once(app: T
         .get("/pos/api/inventory/transfers")
         .await;
     assert_eq!(list.json["total"], 1);
+}
+
+async fn an_item_made_from_a_catalog_part_copies_what_is_not_given(app: TestApp) {
+    use entities::catalog::{brand, part};
+    use sea_orm::EntityTrait;
+    tests::shop::small_catalog(&app).await;
+    let p = part::Entity::find_by_id(7i64)
+        .one(&app.app.platform)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = brand::Entity::find_by_id(p.brand_id)
+        .one(&app.app.platform)
+        .await
+        .unwrap()
+        .unwrap();
+    let t = app.tenant("copia").await;
+    let token = app.token(&t.owner_email).await;
+    let s = app.session(&token);
+    let r = s
+        .post(
+            "/pos/api/items",
+            json!({"sku": "CAT-7", "catalog_part_id": 7}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json["name"], p.name);
+    assert_eq!(r.json["brand"], b.name);
+    assert_eq!(r.json["part_number"], p.number);
+    assert_eq!(r.json["sat_product_key"], json!(p.sat_product_key));
+    if let Some(c) = p.retail_price_cents {
+        assert_eq!(
+            r.json["retail_price"],
+            entities::rules::money::Money(c).to_string()
+        );
+    }
+    // What is sent wins over the catalog's.
+    let r = s
+        .post(
+            "/pos/api/items",
+            json!({"sku": "CAT-8", "catalog_part_id": 8, "name": "Nombre propio"}),
+        )
+        .await;
+    assert_eq!(r.json["name"], "Nombre propio");
+    // Without a part, a name is needed.
+    let r = s.post("/pos/api/items", json!({"sku": "SIN"})).await;
+    assert_eq!(r.json["error"]["field"], "name", "{}", r.text());
+    let found = s.get("/pos/api/items?catalog_part_id=7").await;
+    assert_eq!(found.json["total"], 1);
+    assert_eq!(found.json["items"][0]["sku"], "CAT-7");
+    let none = s.get("/pos/api/items?catalog_part_id=9").await;
+    assert_eq!(none.json["total"], 0);
 }

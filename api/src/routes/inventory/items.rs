@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::TenantCtx;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, double_option};
 use crate::state::AppState;
 
@@ -106,6 +106,9 @@ pub struct ItemQuery {
     pub q: Option<String>,
     /// Only active (`true`) or inactive (`false`) items.
     pub active: Option<bool>,
+    /// Only the item linked to this catalog part.
+    #[param(minimum = 1)]
+    pub catalog_part_id: Option<i64>,
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
@@ -120,10 +123,11 @@ pub struct ItemQuery {
 pub struct CreateItemRequest {
     /// SKU (letters, digits, `-`, `_`, `.`, `/`; upper-cased), unique.
     pub sku: String,
-    /// The shared catalog's part; one item per part.
+    /// The shared catalog's part; one item per part. Its name, description, brand, number, SAT
+    /// keys and retail price are copied into the fields not sent.
     pub catalog_part_id: Option<i64>,
-    /// Name.
-    pub name: String,
+    /// Name (1–200 characters); the catalog part's when absent, required without one.
+    pub name: Option<String>,
     /// Description.
     pub description: Option<String>,
     /// Brand.
@@ -132,7 +136,7 @@ pub struct CreateItemRequest {
     pub part_number: Option<String>,
     /// SAT ClaveProdServ, 8 digits.
     pub sat_product_key: Option<String>,
-    /// SAT ClaveUnidad, 3 characters (`H87`).
+    /// SAT ClaveUnidad, 2 or 3 characters (`H87`, `KT`).
     pub sat_unit_key: Option<String>,
     /// Last cost in MXN as a decimal string, at most 2 decimals; `"0"` by default.
     #[schema(value_type = Option<String>, example = "123.45")]
@@ -215,6 +219,7 @@ pub async fn list_items(
         ItemFilter {
             q: q.q,
             active: q.active,
+            catalog_part_id: q.catalog_part_id,
         },
     )
     .await?;
@@ -237,20 +242,44 @@ pub async fn create_item(
     axum::extract::State(state): axum::extract::State<AppState>,
     AppJson(req): AppJson<CreateItemRequest>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
-    if let Some(part) = req.catalog_part_id {
-        entities::catalog::lookup::require_part(&state.platform, "catalog_part_id", part).await?;
-    }
+    let part = match req.catalog_part_id {
+        Some(id) => Some(
+            entities::catalog::lookup::part_with_brand(&state.platform, "catalog_part_id", id)
+                .await?,
+        ),
+        None => None,
+    };
+    let (part, brand) = match part {
+        Some((p, b)) => (Some(p), b),
+        None => (None, None),
+    };
+    let name = req
+        .name
+        .or_else(|| part.as_ref().map(|p| p.name.clone()))
+        .ok_or_else(|| ApiError::invalid("name", "name is required without a catalog_part_id"))?;
     let new = NewItem {
         sku: req.sku,
         catalog_part_id: req.catalog_part_id,
-        name: req.name,
-        description: req.description,
-        brand: req.brand,
-        part_number: req.part_number,
-        sat_product_key: req.sat_product_key,
-        sat_unit_key: req.sat_unit_key,
+        name,
+        description: req
+            .description
+            .or_else(|| part.as_ref().and_then(|p| p.description.clone())),
+        brand: req.brand.or(brand),
+        part_number: req
+            .part_number
+            .or_else(|| part.as_ref().map(|p| p.number.clone())),
+        sat_product_key: req
+            .sat_product_key
+            .or_else(|| part.as_ref().and_then(|p| p.sat_product_key.clone())),
+        sat_unit_key: req
+            .sat_unit_key
+            .or_else(|| part.as_ref().and_then(|p| p.sat_unit_key.clone())),
         cost: req.cost,
-        retail_price: req.retail_price,
+        retail_price: req.retail_price.or_else(|| {
+            part.as_ref()
+                .and_then(|p| p.retail_price_cents)
+                .map(|c| Decimal::new(c, 2))
+        }),
         min_qty: req.min_qty,
         max_qty: req.max_qty,
     };
