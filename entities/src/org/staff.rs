@@ -414,8 +414,8 @@ pub async fn update(
 /// another business resets their own password; a business cannot lock them out of the others.
 ///
 /// # Errors
-/// [`Error::NotFound`] `user`; [`Error::Forbidden`] `owner_only`; [`Error::Conflict`]
-/// `member_elsewhere`.
+/// [`Error::NotFound`] `user`; [`Error::Forbidden`] `cannot_change_self`, `owner_only`;
+/// [`Error::Conflict`] `member_elsewhere`.
 pub async fn reset_password(
     txn: &impl ConnectionTrait,
     admin: &Admin,
@@ -423,6 +423,12 @@ pub async fn reset_password(
     temporary: bool,
 ) -> Result<Credential> {
     let current = member(txn, admin.tenant_id, user_id).await?;
+    if user_id == admin.user_id {
+        return Err(Error::Forbidden {
+            code: "cannot_change_self",
+            message: "you cannot reset your own password here: it would end the session you are using; ask another owner or admin".into(),
+        });
+    }
     let (role, _) = current.role_and_scope()?;
     admin.may_touch(role)?;
     let elsewhere = membership::Entity::find()

@@ -199,6 +199,16 @@ async fn nobody_changes_their_own_role_and_an_admin_does_not_touch_an_owner(app:
         )
         .await;
     assert_eq!(r.code(), "cannot_change_self", "{}", r.text());
+    let r = app
+        .session(&owner)
+        .post(
+            &format!("/pos/api/users/{owner_id}/reset-password"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "cannot_change_self", "{}", r.text());
+    let me = app.session(&owner).get("/pos/api/auth/me").await;
+    assert_eq!(me.status, StatusCode::OK, "the session lives on");
     let r = invite(
         &app,
         &admin,

@@ -445,7 +445,7 @@ pub async fn update_user(
     responses(
         (status = 200, body = CreatedUserView),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "`owner_only`", body = ErrorBody),
+        (status = 403, description = "`cannot_change_self`, `owner_only`", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "`member_elsewhere`", body = ErrorBody),
         (status = 422, body = ErrorBody),
