@@ -35,6 +35,7 @@ mod m20261206_000014_tenant_job_runs_by_outbox;
 mod m20261207_000006_platform_staff;
 mod m20261207_000015_tenant_customer_accounts;
 mod m20261207_000016_tenant_cash_drawers;
+mod m20261207_000017_tenant_customer_search;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -79,6 +80,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261206_000014_tenant_job_runs_by_outbox::Migration),
             Box::new(m20261207_000015_tenant_customer_accounts::Migration),
             Box::new(m20261207_000016_tenant_cash_drawers::Migration),
+            Box::new(m20261207_000017_tenant_customer_search::Migration),
         ]
     }
 }

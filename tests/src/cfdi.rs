@@ -70,6 +70,7 @@ pub async fn fiscal_shop(app: &TestApp, slug: &str) -> FiscalShop {
         balance_cents: Set(0),
         store_credit_cents: Set(0),
         notes: Set(None),
+        search_text: Set(None),
         is_active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),

@@ -6,7 +6,7 @@
 //! a price list other than `mostrador` or credit is decided by the caller (the API); here only
 //! the values are checked.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, Set,
@@ -266,6 +266,7 @@ pub async fn create_customer(
     let am = customer::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(check_name(&new.name)?),
+        search_text: Set(Some(search_text(&check_name(&new.name)?, rfc.as_deref()))),
         rfc: Set(rfc),
         tax_regime: Set(tax_regime),
         zip: Set(check_zip(new.zip)?),
@@ -319,6 +320,11 @@ fn contains_pattern(text: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
+/// What a customer is searched by: name and RFC, lower-cased without accents.
+fn search_text(name: &str, rfc: Option<&str>) -> String {
+    crate::catalog::text::fold(&format!("{name} {}", rfc.unwrap_or_default()))
+}
+
 /// Lists customers by name.
 ///
 /// # Errors
@@ -333,10 +339,10 @@ pub async fn list_customers(
         .order_by_asc(customer::Column::Id);
     if let Some(text) = blank_to_none(filter.q) {
         // Lower-cased on both sides: PostgreSQL's LIKE is case-sensitive, SQLite's is not.
-        let lower = |c: customer::Column| Expr::expr(Func::lower(Expr::col(c)));
-        let mut any = Condition::any()
-            .add(lower(customer::Column::Name).like(contains_pattern(&text)))
-            .add(lower(customer::Column::Rfc).like(contains_pattern(&text)));
+        // Folded on both sides: `jose nunez` finds `José Núñez` on either database.
+        let mut any = Condition::any().add(
+            customer::Column::SearchText.like(contains_pattern(&crate::catalog::text::fold(&text))),
+        );
         // A phone is stored as +52…: search by its digits.
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         if digits.len() >= 3 {
@@ -425,6 +431,17 @@ pub async fn update_customer(
     if let Some(a) = patch.is_active {
         changed.insert("is_active".into(), json!(a));
         am.is_active = Set(a);
+    }
+    if changed.contains_key("name") || changed.contains_key("rfc") {
+        let name = match &am.name {
+            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+            sea_orm::ActiveValue::NotSet => String::new(),
+        };
+        let rfc = match &am.rfc {
+            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+            sea_orm::ActiveValue::NotSet => None,
+        };
+        am.search_text = Set(Some(search_text(&name, rfc.as_deref())));
     }
     am.updated_at = Set(crate::now());
     let c = am.update(&txn).await?;

@@ -47,6 +47,7 @@ async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
         balance_cents: Set(0),
         store_credit_cents: Set(0),
         notes: Set(None),
+        search_text: Set(None),
         is_active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),

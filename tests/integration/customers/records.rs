@@ -252,6 +252,30 @@ async fn the_list_filters_by_text_price_list_and_activity(app: TestApp) {
     assert_eq!(names(&r.json), ["Ana Taller", "Taller Hernández"]);
     let r = app.session(&token).get("/pos/api/customers?q=eku900").await;
     assert_eq!(names(&r.json), ["Flotillas del Norte"]);
+    // Accents and case are folded on both databases, in the query and in the name.
+    for q in ["hernandez", "HERNÁNDEZ", "hérnandez"] {
+        let r = app
+            .session(&token)
+            .get(&format!("/pos/api/customers?q={}", urlencode(q)))
+            .await;
+        assert_eq!(names(&r.json), ["Taller Hernández"], "{q}");
+    }
+    let renamed = app
+        .session(&token)
+        .patch(
+            &format!("/pos/api/customers/{}", inactive["id"].as_str().unwrap()),
+            json!({"name": "Ana Núñez"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK);
+    let r = app.session(&token).get("/pos/api/customers?q=nunez").await;
+    assert_eq!(names(&r.json), ["Ana Núñez"]);
+    app.session(&token)
+        .patch(
+            &format!("/pos/api/customers/{}", inactive["id"].as_str().unwrap()),
+            json!({"name": "Ana Taller"}),
+        )
+        .await;
     let r = app
         .session(&token)
         .get("/pos/api/customers?q=1234-56")
@@ -672,4 +696,17 @@ async fn text_with_a_control_character_is_refused_naming_the_field(app: TestApp)
         json!({"name": "Juan", "notes": "línea 1\nlínea 2\tfin"}),
     )
     .await;
+}
+
+/// Percent-encodes a query value (UTF-8 bytes outside the unreserved set).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

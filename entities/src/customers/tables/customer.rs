@@ -28,6 +28,8 @@ pub struct Model {
     /// Changed only with its entry, by a conditional update (see `customers::accounts`).
     pub store_credit_cents: i64,
     pub notes: Option<String>,
+    /// The name and RFC lower-cased without accents, for search (`customers::records`).
+    pub search_text: Option<String>,
     /// Inactive customers are not sold to.
     pub is_active: bool,
     pub created_at: DateTimeUtc,
