@@ -106,6 +106,8 @@ pub const RULES: &[Rule] = &[
     rule("PATCH", "/pos/api/cart/lines/{id}", Who::Sellers),
     rule("DELETE", "/pos/api/cart/lines/{id}", Who::Sellers),
     rule("GET", "/pos/api/catalog/parts/{id}", Who::Members),
+    rule("GET", "/pos/api/catalog/categories", Who::Members),
+    rule("GET", "/pos/api/catalog/brands", Who::Members),
     rule("GET", "/pos/api/catalog/search", Who::Members),
     rule("GET", "/pos/api/customers", Who::Members),
     rule("POST", "/pos/api/customers", Who::Recorders),

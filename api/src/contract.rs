@@ -82,6 +82,32 @@ fn common_errors(op: &Operation) -> Vec<(&'static str, &'static str)> {
 pub fn document(doc: &mut OpenApi) {
     document_statuses(doc);
     document_request_rules(doc);
+    document_idempotency_keys(doc);
+}
+
+/// The rule `idempotency::write_once` applies to the `Idempotency-Key` header, in every operation
+/// that takes one: 1 to 255 visible ASCII characters.
+fn document_idempotency_keys(doc: &mut OpenApi) {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    for item in doc.paths.paths.values_mut() {
+        for op in [item.post.as_mut(), item.put.as_mut(), item.patch.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            for p in op.parameters.iter_mut().flatten() {
+                if p.name.eq_ignore_ascii_case("idempotency-key") {
+                    p.schema = Some(RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(255))
+                            .pattern(Some("^[!-~]+$"))
+                            .build(),
+                    )));
+                }
+            }
+        }
+    }
 }
 
 fn document_statuses(doc: &mut OpenApi) {

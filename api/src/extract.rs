@@ -22,11 +22,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let raw = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+        let mut raw = match axum::Json::<serde_json::Value>::from_request(req, state).await {
             Ok(axum::Json(v)) => v,
             Err(rejection) => return Err(json_rejection(rejection)),
         };
         refuse_control_characters(&raw)?;
+        integral_numbers(&mut raw);
         serde_json::from_value(raw)
             .map(Self)
             .map_err(|e| ApiError::Unprocessable {
@@ -34,6 +35,28 @@ where
                 message: e.to_string(),
                 field: None,
             })
+    }
+}
+
+/// Writes every number with a zero fraction (`660.0`) as the integer it is. JSON has one number
+/// type and JSON Schema counts `660.0` as an integer, so a client (or a generator reading the
+/// API document) may send it for a quantity; serde would refuse it as a float.
+fn integral_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // Below 2^53 every integral f64 is exact, so the cast keeps the value.
+                #[expect(clippy::cast_possible_truncation, reason = "integral and below 2^53")]
+                let i = f as i64;
+                *n = serde_json::Number::from(i);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 
@@ -120,7 +143,9 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 /// [`ApiError::Unprocessable`].
 pub fn body_as<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
     refuse_control_characters(raw)?;
-    serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
+    let mut v = raw.clone();
+    integral_numbers(&mut v);
+    serde_json::from_value(v).map_err(|e| ApiError::Unprocessable {
         code: "invalid_body",
         message: e.to_string(),
         field: None,

@@ -36,6 +36,18 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A short listing answered whole, as one page (the catalog's categories and brands).
+    #[must_use]
+    pub fn whole(items: Vec<T>) -> Self {
+        let n = u64::try_from(items.len()).unwrap_or(u64::MAX);
+        Self {
+            items,
+            page: 1,
+            per_page: n.max(1),
+            total: n,
+        }
+    }
+
     /// The page of views of a page of rows, each row turned into its view by `view`.
     pub fn from_rows<U>(rows: entities::Page<U>, view: impl FnMut(U) -> T) -> Self {
         Self {

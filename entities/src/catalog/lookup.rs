@@ -1,7 +1,9 @@
 //! Reads of the catalog for the counter: the year → make → model → engine cascade and a part
 //! with its fitment and numbers.
 
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+};
 use serde::Serialize;
 
 use super::docs::ph;
@@ -105,6 +107,79 @@ fn named(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<Named>> {
             })
         })
         .collect()
+}
+
+/// A maker named by id (`"12"`) or by name (`"Nissan"`, any case and accents), as the counter
+/// types it.
+///
+/// # Errors
+/// [`Error::Validation`] on `field` when no maker has that id or name.
+pub async fn make_id(db: &impl ConnectionTrait, field: &str, given: &str) -> Result<i32> {
+    let given = given.trim();
+    if let Ok(id) = given.parse::<i32>() {
+        return Ok(id);
+    }
+    let folded = crate::catalog::text::fold(given);
+    crate::catalog::make::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|m| crate::catalog::text::fold(&m.name) == folded)
+        .map(|m| m.id)
+        .ok_or_else(|| Error::validation(field, format!("no maker is named {given:?}")))
+}
+
+/// A model of a maker named by id or by name.
+///
+/// # Errors
+/// [`Error::Validation`] on `field` when the maker has no model with that id or name.
+pub async fn model_id(
+    db: &impl ConnectionTrait,
+    field: &str,
+    make_id: i32,
+    given: &str,
+) -> Result<i32> {
+    let given = given.trim();
+    if let Ok(id) = given.parse::<i32>() {
+        return Ok(id);
+    }
+    let folded = crate::catalog::text::fold(given);
+    crate::catalog::model::Entity::find()
+        .filter(crate::catalog::model::Column::MakeId.eq(make_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|m| crate::catalog::text::fold(&m.name) == folded)
+        .map(|m| m.id)
+        .ok_or_else(|| Error::validation(field, format!("this maker has no model named {given:?}")))
+}
+
+/// The catalog's part categories, by name.
+///
+/// # Errors
+/// Database errors.
+pub async fn categories(db: &impl ConnectionTrait) -> Result<Vec<crate::catalog::category::Model>> {
+    Ok(crate::catalog::category::Entity::find()
+        .order_by_asc(crate::catalog::category::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// The catalog's part brands, by name.
+///
+/// # Errors
+/// Database errors.
+pub async fn brands(db: &impl ConnectionTrait) -> Result<Vec<Named>> {
+    Ok(crate::catalog::brand::Entity::find()
+        .order_by_asc(crate::catalog::brand::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| Named {
+            id: b.id,
+            name: b.name,
+        })
+        .collect())
 }
 
 /// The makers with vehicles in a year, by name.

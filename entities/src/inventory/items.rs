@@ -431,7 +431,12 @@ mod tests {
             check_unit_key(Some("h87".into())).unwrap().as_deref(),
             Some("H87")
         );
-        assert!(check_unit_key(Some("H8".into())).is_err());
+        assert_eq!(
+            check_unit_key(Some("kt".into())).unwrap().as_deref(),
+            Some("KT")
+        );
+        assert!(check_unit_key(Some("H".into())).is_err());
+        assert!(check_unit_key(Some("H87X".into())).is_err());
     }
 
     #[test]

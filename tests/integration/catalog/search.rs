@@ -309,6 +309,36 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
         "year is required: {}",
         r.text()
     );
+    // The counter may type names instead of ids, in any case and without accents.
+    let r = app
+        .session(&token)
+        .get("/pos/api/vehicles/engines?year=2015&make=nissan&model=SENTRA")
+        .await;
+    assert_eq!(r.json.as_array().map(Vec::len), Some(3), "{}", r.text());
+    let r = app
+        .session(&token)
+        .get("/pos/api/vehicles/models?year=2015&make=Nissan")
+        .await;
+    assert!(r.text().contains("Sentra"), "{}", r.text());
+    let r = app
+        .session(&token)
+        .get("/pos/api/vehicles/models?year=2015&make=Patito")
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "make");
+    let cats = app.session(&token).get("/pos/api/catalog/categories").await;
+    assert_eq!(cats.status, StatusCode::OK, "{}", cats.text());
+    assert!(cats.text().contains("Balata"), "{}", cats.text());
+    assert_eq!(
+        cats.json["total"],
+        cats.json["items"].as_array().unwrap().len()
+    );
+    let brands = app.session(&token).get("/pos/api/catalog/brands").await;
+    assert!(
+        brands.json["total"].as_u64().unwrap() > 0,
+        "{}",
+        brands.text()
+    );
 }
 
 async fn a_part_shows_its_fitment_and_interchange(app: TestApp) {

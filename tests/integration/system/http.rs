@@ -197,6 +197,8 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("patch", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
         ("delete", "/pos/api/branches/{id}/warehouses/{warehouse_id}"),
         ("get", "/pos/api/catalog/search"),
+        ("get", "/pos/api/catalog/categories"),
+        ("get", "/pos/api/catalog/brands"),
         ("get", "/pos/api/catalog/parts/{id}"),
         ("get", "/pos/api/vehicles/years"),
         ("get", "/pos/api/vehicles/makes"),

@@ -46,7 +46,7 @@ fn the_openapi_document_equals_the_committed_snapshot() {
 fn request_schemas_say_that_unknown_fields_and_control_characters_are_refused() {
     let doc = serde_json::to_value(api::openapi()).expect("the document serialises");
     let s = &doc["components"]["schemas"];
-    let payment = &s["PaymentRequest"];
+    let payment = &s["AccountPaymentRequest"];
     assert_eq!(payment["additionalProperties"], false);
     assert_eq!(
         payment["properties"]["note"]["pattern"],
@@ -58,4 +58,54 @@ fn request_schemas_say_that_unknown_fields_and_control_characters_are_refused() 
     let view = &s["CustomerView"];
     assert!(view["additionalProperties"].is_null());
     assert!(view["properties"]["name"]["pattern"].is_null());
+}
+
+/// utoipa keys components by the Rust name alone: two request types of one name in different
+/// areas would silently describe one body with the other's fields (it happened to three names).
+#[test]
+fn no_two_schemas_of_the_api_share_a_name() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let mut derives = false;
+                for line in text.lines() {
+                    let t = line.trim();
+                    if t.starts_with("#[derive(") && t.contains("ToSchema") {
+                        derives = true;
+                    } else if derives
+                        && (t.starts_with("pub struct ") || t.starts_with("pub enum "))
+                    {
+                        let name = t
+                            .split_whitespace()
+                            .nth(2)
+                            .unwrap()
+                            .trim_end_matches(['{', '(', ';'])
+                            .split('<')
+                            .next()
+                            .unwrap()
+                            .to_owned();
+                        out.push((name, p.display().to_string()));
+                        derives = false;
+                    } else if !t.starts_with("#[") && !t.starts_with("///") {
+                        derives = false;
+                    }
+                }
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src");
+    let mut names = Vec::new();
+    walk(&root, &mut names);
+    assert!(
+        names.len() > 100,
+        "the scan found the schemas: {}",
+        names.len()
+    );
+    names.sort();
+    let dup: Vec<_> = names.windows(2).filter(|w| w[0].0 == w[1].0).collect();
+    assert!(dup.is_empty(), "schemas sharing a name: {dup:?}");
 }

@@ -31,6 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(models))
         .routes(routes!(engines))
         .routes(routes!(get_vehicle))
+        .routes(routes!(categories))
+        .routes(routes!(brands))
 }
 
 /// Which search backend answered.
@@ -405,12 +407,25 @@ pub async fn years(
     Ok((cacheable(), Json(lookup::years(&state.platform).await?)))
 }
 
+/// A model year the cascade knows how to ask for: 1900 to 2100.
+fn model_year(year: i16) -> ApiResult<i16> {
+    if (1900..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(crate::error::ApiError::invalid(
+            "year",
+            "a model year is from 1900 to 2100",
+        ))
+    }
+}
+
 /// The year of the cascade.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct YearParams {
-    /// Model year.
+    /// Model year (1900–2100).
+    #[param(minimum = 1900, maximum = 2100)]
     pub year: i16,
 }
 
@@ -425,7 +440,7 @@ pub async fn makes(
     _who: Principal,
     AppQuery(p): AppQuery<YearParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<NamedItem>>)> {
-    let makes = lookup::makes(&state.platform, p.year).await?;
+    let makes = lookup::makes(&state.platform, model_year(p.year)?).await?;
     Ok((
         cacheable(),
         Json(makes.into_iter().map(Into::into).collect()),
@@ -437,10 +452,12 @@ pub async fn makes(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MakeParams {
-    /// Model year.
+    /// Model year (1900–2100).
+    #[param(minimum = 1900, maximum = 2100)]
     pub year: i16,
-    /// Maker id.
-    pub make: i32,
+    /// Maker: its id (`"12"`) or its name (`"Nissan"`, any case or accents).
+    #[param(example = "Nissan")]
+    pub make: String,
 }
 
 /// Models of a maker in a year.
@@ -454,7 +471,8 @@ pub async fn models(
     _who: Principal,
     AppQuery(p): AppQuery<MakeParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<NamedItem>>)> {
-    let models = lookup::models(&state.platform, p.year, p.make).await?;
+    let make = lookup::make_id(&state.platform, "make", &p.make).await?;
+    let models = lookup::models(&state.platform, model_year(p.year)?, make).await?;
     Ok((
         cacheable(),
         Json(models.into_iter().map(Into::into).collect()),
@@ -466,12 +484,15 @@ pub async fn models(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ModelParams {
-    /// Model year.
+    /// Model year (1900–2100).
+    #[param(minimum = 1900, maximum = 2100)]
     pub year: i16,
-    /// Maker id.
-    pub make: i32,
-    /// Model id.
-    pub model: i32,
+    /// Maker: its id or its name.
+    #[param(example = "Nissan")]
+    pub make: String,
+    /// Model of that maker: its id or its name (`"Versa"`).
+    #[param(example = "Versa")]
+    pub model: String,
 }
 
 /// Engines (vehicles) of a model in a year: the last step, whose `id` is the `vehicle_id` of
@@ -486,7 +507,9 @@ pub async fn engines(
     _who: Principal,
     AppQuery(p): AppQuery<ModelParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<CatalogVehicle>>)> {
-    let v = lookup::engines(&state.platform, p.year, p.make, p.model).await?;
+    let make = lookup::make_id(&state.platform, "make", &p.make).await?;
+    let model = lookup::model_id(&state.platform, "model", make, &p.model).await?;
+    let v = lookup::engines(&state.platform, model_year(p.year)?, make, model).await?;
     Ok((cacheable(), Json(v.into_iter().map(Into::into).collect())))
 }
 
@@ -505,4 +528,71 @@ pub async fn get_vehicle(
         cacheable(),
         Json(lookup::vehicle(&state.platform, id).await?.into()),
     ))
+}
+
+/// A part category of the catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryItem {
+    /// Id, the `category_id` of searches.
+    pub id: i32,
+    /// Spanish name, as the counter says it.
+    pub name: String,
+    /// English name (ACES PCdb).
+    pub name_en: Option<String>,
+}
+
+/// A page of categories.
+pub type CategoryPage = crate::page::Page<CategoryItem>;
+
+impl crate::page::Listed for CategoryItem {
+    const PAGE: &'static str = "CategoryPage";
+    const PAGE_DOC: &'static str = "The catalog's part categories.";
+    const ITEMS_DOC: &'static str = "Categories by name.";
+}
+
+/// A page of brands.
+pub type BrandPage = crate::page::Page<NamedItem>;
+
+impl crate::page::Listed for NamedItem {
+    const PAGE: &'static str = "BrandPage";
+    const PAGE_DOC: &'static str = "The catalog's part brands.";
+    const ITEMS_DOC: &'static str = "Brands by name.";
+}
+
+/// Every part category of the catalog, by name (for a category filter of searches).
+#[utoipa::path(
+    get, path = "/pos/api/catalog/categories", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, body = CategoryPage), (status = 401, body = ErrorBody))
+)]
+pub async fn categories(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+) -> ApiResult<(HeaderMap, Json<CategoryPage>)> {
+    let items: Vec<CategoryItem> = lookup::categories(&state.platform)
+        .await?
+        .into_iter()
+        .map(|c| CategoryItem {
+            id: c.id,
+            name: c.name,
+            name_en: c.name_en,
+        })
+        .collect();
+    Ok((cacheable(), Json(CategoryPage::whole(items))))
+}
+
+/// Every part brand of the catalog, by name (for a brand filter of searches).
+#[utoipa::path(
+    get, path = "/pos/api/catalog/brands", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, body = BrandPage), (status = 401, body = ErrorBody))
+)]
+pub async fn brands(
+    state: axum::extract::State<AppState>,
+    _who: Principal,
+) -> ApiResult<(HeaderMap, Json<BrandPage>)> {
+    let items: Vec<NamedItem> = lookup::brands(&state.platform)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok((cacheable(), Json(BrandPage::whole(items))))
 }

@@ -102,6 +102,7 @@ pub struct OpenCart {
     /// Customer (their list prices the cart).
     pub customer_id: Option<Uuid>,
     /// Another list than the customer's (manager and up).
+    #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
 }
 

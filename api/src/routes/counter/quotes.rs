@@ -230,6 +230,7 @@ pub struct CreateQuote {
     /// Customer.
     pub customer_id: Option<Uuid>,
     /// Another list than the customer's (manager and up).
+    #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// Lines.
     pub lines: Vec<LineRequest>,
@@ -310,6 +311,7 @@ pub struct QuoteQuery {
     /// One customer.
     pub customer_id: Option<Uuid>,
     /// `open`, `expired`, `converted` or `cancelled`.
+    #[param(pattern = "^(open|expired|converted|cancelled)$")]
     pub status: Option<String>,
 }
 

@@ -164,6 +164,7 @@ pub struct CheckoutRequest {
     /// The customer, when known.
     pub customer_id: Option<Uuid>,
     /// Another price list than the customer's (manager and up).
+    #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// Direct lines.
     pub lines: Option<Vec<LineRequest>>,
@@ -601,6 +602,7 @@ pub struct SaleQuery {
     /// One customer.
     pub customer_id: Option<Uuid>,
     /// One status.
+    #[param(pattern = "^(completed|partially_returned|returned|cancelled)$")]
     pub status: Option<String>,
     /// Sold at or after (RFC 3339).
     pub from: Option<chrono::DateTime<chrono::Utc>>,
@@ -631,6 +633,14 @@ pub async fn list_sales(
     AppQuery(q): AppQuery<SaleQuery>,
 ) -> ApiResult<Json<SalePage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
+    if let Some(st) = q.status.as_deref()
+        && st.parse::<sales::Status>().is_err()
+    {
+        return Err(ApiError::invalid(
+            "status",
+            "status: completed, partially_returned, returned or cancelled",
+        ));
+    }
     let p = sales::list_sales(
         &ctx.db,
         &SaleFilter {
@@ -937,6 +947,7 @@ pub struct ReturnRequest {
     /// Lines and units.
     pub lines: Vec<ReturnLine>,
     /// Why.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
     /// How what is not taken off the customer's account is paid back; the way the sale was
     /// mostly paid when absent.
@@ -1004,6 +1015,7 @@ pub struct ReturnLine {
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     /// Why.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
     /// How what is not taken off the customer's account is paid back; the way the sale was
     /// mostly paid when absent.

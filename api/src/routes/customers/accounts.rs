@@ -298,7 +298,7 @@ pub struct EntryQuery {
 /// A payment on account (abono).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PaymentRequest {
+pub struct AccountPaymentRequest {
     /// Amount in MXN (`"500.00"`): above zero and at most the balance.
     #[schema(example = "500.00")]
     pub amount: String,
@@ -319,7 +319,7 @@ pub struct PaymentRequest {
 
 /// A payment taken, and the account after it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentView {
+pub struct AccountPaymentView {
     /// The payment's entry, with the charges it paid.
     pub entry: AccountEntryView,
     /// What the customer owes now, MXN.
@@ -383,9 +383,9 @@ pub async fn customer_account_entries(
         ("id" = Uuid, Path, description = "Customer id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
     ),
-    request_body = PaymentRequest,
+    request_body = AccountPaymentRequest,
     responses(
-        (status = 201, body = PaymentView),
+        (status = 201, body = AccountPaymentView),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "`idempotency_key_in_use`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
@@ -398,7 +398,7 @@ pub async fn take_customer_payment(
     headers: HeaderMap,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    let req: PaymentRequest = crate::extract::body_as(&raw)?;
+    let req: AccountPaymentRequest = crate::extract::body_as(&raw)?;
     let new = NewPayment {
         amount: Money::parse("amount", &req.amount)?,
         method: req.method.into(),
@@ -445,7 +445,7 @@ pub async fn take_customer_payment(
                     amount_cents: a.amount_cents,
                 })
                 .collect();
-            let view = PaymentView {
+            let view = AccountPaymentView {
                 entry: entry_view(p.entry, &allocations),
                 balance: Money(p.balance_cents),
             };

@@ -121,6 +121,7 @@ pub struct CustomerQuery {
     /// Name, RFC or WhatsApp number contains this.
     pub q: Option<String>,
     /// Only customers of this price list.
+    #[param(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// Only active (`true`) or inactive (`false`) customers.
     pub active: Option<bool>,
@@ -143,6 +144,7 @@ pub struct CreateCustomerRequest {
     /// WhatsApp number; 10 digits are taken as Mexican (`+52`).
     pub whatsapp_phone: Option<String>,
     /// Price list (`mostrador` by default; others need a manager).
+    #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// Credit limit in MXN, decimal string (`"0"` by default; above zero needs a manager).
     #[schema(example = "5000.00")]
@@ -178,6 +180,7 @@ pub struct UpdateCustomerRequest {
     #[schema(value_type = Option<String>)]
     pub whatsapp_phone: Option<Option<String>>,
     /// New price list (other than `mostrador` needs a manager).
+    #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// New credit limit (above zero needs a manager).
     pub credit_limit: Option<String>,

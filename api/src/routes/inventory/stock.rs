@@ -555,6 +555,7 @@ pub async fn ledger(
 #[serde(deny_unknown_fields)]
 pub struct AlertQuery {
     /// `open` or `resolved`.
+    #[param(pattern = "^(open|resolved)$")]
     pub status: Option<String>,
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 1_000_000)]

@@ -147,6 +147,7 @@ impl crate::page::Listed for TransferView {
 #[serde(deny_unknown_fields)]
 pub struct TransferQuery {
     /// One state.
+    #[param(pattern = "^(requested|shipped|partially_received|received|cancelled|closed)$")]
     pub status: Option<String>,
     /// Leaving from or arriving at this warehouse.
     pub warehouse_id: Option<Uuid>,
@@ -426,6 +427,7 @@ pub struct CloseShortRequest {
     #[schema(value_type = String, example = "return")]
     pub disposition: transfers::ShortDisposition,
     /// Why (1 to 500 characters), kept in the ledger and the audit trail.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 

@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A cancellation request.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CancelRequest {
+pub struct InvoiceCancelRequest {
     /// SAT motive: `01` errors with relation (needs `substitution`), `02` errors without
     /// relation, `03` the operation did not happen, `04` nominative operation in a global invoice.
     pub motive: String,
@@ -50,7 +50,7 @@ pub struct CancelRequest {
     path = "/pos/api/invoices/{id}/cancel",
     tag = "invoicing",
     params(("id" = Uuid, Path, description = "Invoice id")),
-    request_body = CancelRequest,
+    request_body = InvoiceCancelRequest,
     responses(
         (status = 202, body = InvoiceView),
         (status = 403, body = ErrorBody),
@@ -64,7 +64,7 @@ pub async fn cancel_invoice(
     State(state): State<AppState>,
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
-    AppJson(req): AppJson<CancelRequest>,
+    AppJson(req): AppJson<InvoiceCancelRequest>,
 ) -> ApiResult<(StatusCode, Json<InvoiceView>)> {
     super::follow_up::require_stamping(&state)?;
     super::access::visible_invoice(&ctx, id).await?;

@@ -137,6 +137,7 @@ pub struct InvoiceQuery {
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// `I`, `E`, `P`, or `global` (the global invoices to the general public).
+    #[param(pattern = "^(I|E|P|global)$")]
     pub kind: Option<String>,
     /// `pending`, `valid` or `failed`.
     pub status: Option<String>,

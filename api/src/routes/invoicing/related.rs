@@ -141,7 +141,7 @@ pub async fn credit_note(
 /// A payment received against a PPD invoice.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PaymentRequest {
+pub struct InvoicePaymentRequest {
     /// Amount received, MXN (`"500.00"`): above zero, at most the balance.
     #[schema(value_type = String, example = "500.00")]
     pub amount: Decimal,
@@ -182,7 +182,7 @@ impl From<&invoice::Model> for ComplementView {
 
 /// A payment (parcialidad) of a PPD invoice.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PaymentView {
+pub struct InvoicePaymentView {
     /// Id.
     pub id: Uuid,
     /// The invoice paid.
@@ -210,7 +210,7 @@ pub struct PaymentView {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl PaymentView {
+impl InvoicePaymentView {
     fn new(p: &invoice_payment::Model, complement: Option<&invoice::Model>) -> Self {
         Self {
             id: p.id,
@@ -241,9 +241,9 @@ impl PaymentView {
         ("id" = Uuid, Path, description = "Invoice id (the PPD invoice)"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer"),
     ),
-    request_body = PaymentRequest,
+    request_body = InvoicePaymentRequest,
     responses(
-        (status = 201, description = "Recorded; its complement is queued for stamping", body = PaymentView),
+        (status = 201, description = "Recorded; its complement is queued for stamping", body = InvoicePaymentView),
         (status = 404, body = ErrorBody),
         (status = 409, description = "`invoice_not_ppd`, `invoice_not_valid`, `invoice_cancelled`, `cancellation_in_progress`, `payment_in_progress`, `idempotency_key_in_use`", body = ErrorBody),
         (status = 422, description = "`amount` (not above zero, or above the balance), `payment_form` (99 or not in c_FormaPago), `paid_at` (in the future)", body = ErrorBody),
@@ -257,7 +257,7 @@ pub async fn record_payment(
     AppPath(id): AppPath<Uuid>,
     AppJson(raw): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    let req: PaymentRequest = body_as(&raw)?;
+    let req: InvoicePaymentRequest = body_as(&raw)?;
     let inv = visible_invoice(&ctx, id).await?;
     let amount = Money::from_decimal("amount", req.amount)?;
     let tenant_id = ctx.principal.tenant.id;
@@ -280,8 +280,9 @@ pub async fn record_payment(
             )
             .await?;
             super::follow_up::enqueue_stamp(&state, txn, tenant_id, rec.complement.id).await?;
-            let body = serde_json::to_value(PaymentView::new(&rec.payment, Some(&rec.complement)))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let body =
+                serde_json::to_value(InvoicePaymentView::new(&rec.payment, Some(&rec.complement)))
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((StatusCode::CREATED, body, true))
         },
     )
@@ -331,7 +332,7 @@ pub struct InvoiceAccount {
     #[schema(value_type = String)]
     pub balance: Money,
     /// Payments by installment, each with its complement's status.
-    pub payments: Vec<PaymentView>,
+    pub payments: Vec<InvoicePaymentView>,
     /// Credit notes, standing or not (a failed or cancelled one does not count).
     pub credit_notes: Vec<CreditNoteLine>,
 }
@@ -354,7 +355,7 @@ pub async fn list_payments(
     let payments = related::payments_of(&ctx.db, inv.id)
         .await?
         .iter()
-        .map(|(p, c)| PaymentView::new(p, c.as_ref()))
+        .map(|(p, c)| InvoicePaymentView::new(p, c.as_ref()))
         .collect();
     let credit_notes = related::credit_notes_of(&ctx.db, inv.id)
         .await?

@@ -116,6 +116,7 @@ pub struct ItemPricesView {
 #[serde(deny_unknown_fields)]
 pub struct PriceInputRequest {
     /// `mostrador`, `taller`, `flotilla` or `mayoreo`.
+    #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: String,
     /// The branch to override; absent for the list price of every branch.
     pub branch_id: Option<Uuid>,
@@ -365,6 +366,7 @@ pub async fn set_exchange_rate(
 #[serde(deny_unknown_fields)]
 pub struct SyncPricesRequest {
     /// One list; every list when absent.
+    #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// These items; every item with a list price when absent.
     pub item_ids: Option<Vec<Uuid>>,
