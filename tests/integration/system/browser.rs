@@ -44,6 +44,20 @@ fn chromedriver() -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Serves `router` on a free loopback port for the browser; answers its base URL.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    base
+}
+
 /// A chromedriver process and one browser session; both end on drop.
 struct Browser {
     driver: std::process::Child,
@@ -269,16 +283,7 @@ async fn an_operator_retries_a_failed_job_from_the_console_in_chromium(app: Test
     .await;
 
     // The console on a real port.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let console = format!("http://{}", listener.local_addr().unwrap());
-    let router = app.app.console(app.queues.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let console = serve(app.app.console(app.queues.clone())).await;
 
     let b = Browser::start(&driver).await;
     b.goto(&format!("{console}/nexus/jobs")).await;
@@ -316,16 +321,7 @@ async fn the_docs_page_renders_composed_schemas_in_chromium_offline(app: TestApp
         eprintln!("note: browser test skipped: no chromedriver (apt install chromium-driver)");
         return;
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    let router = app.app.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let api = serve(app.app.router.clone()).await;
     let b = Browser::start(&driver).await;
     b.goto(&format!("{api}/docs")).await;
     // Redoc has rendered the operations once the sale's summary shows.
