@@ -310,6 +310,20 @@ async fn a_cashier_reads_items_but_cannot_create_them(app: TestApp) {
     let owner = app.token(&t.owner_email).await;
     let it = item(&app, &owner, "A-1").await;
     let cashier = app.token(&app.user(&t, Role::Cashier, None).await).await;
+    // Margins are for managers: a cashier reads the item without its cost.
+    let seen = app
+        .session(&cashier)
+        .get(&format!("/pos/api/items/{it}"))
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.json.get("cost").is_none(), "{}", seen.text());
+    let listed = app.session(&cashier).get("/pos/api/items").await;
+    assert!(listed.json["items"][0].get("cost").is_none());
+    let by_owner = app
+        .session(&owner)
+        .get(&format!("/pos/api/items/{it}"))
+        .await;
+    assert!(by_owner.json["cost"].is_string(), "{}", by_owner.text());
     let r = app
         .session(&cashier)
         .post("/pos/api/items", json!({"sku": "B", "name": "x"}))

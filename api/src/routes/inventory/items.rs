@@ -47,9 +47,11 @@ pub struct ItemView {
     pub sat_product_key: Option<String>,
     /// SAT ClaveUnidad.
     pub sat_unit_key: Option<String>,
-    /// Last cost in MXN, e.g. `"123.45"`.
-    #[schema(value_type = String, example = "123.45")]
-    pub cost: Money,
+    /// Last cost in MXN, e.g. `"123.45"`; absent for roles that do not see margins (cashier,
+    /// mechanic, viewer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "123.45")]
+    pub cost: Option<Money>,
     /// Maker's list price in MXN.
     #[schema(value_type = Option<String>, example = "199.00")]
     pub retail_price: Option<Money>,
@@ -77,7 +79,7 @@ impl From<item::Model> for ItemView {
             part_number: i.part_number,
             sat_product_key: i.sat_product_key,
             sat_unit_key: i.sat_unit_key,
-            cost: Money(i.cost_cents),
+            cost: Some(Money(i.cost_cents)),
             retail_price: i.retail_price_cents.map(Money),
             min_qty: i.min_qty,
             max_qty: i.max_qty,
@@ -85,6 +87,16 @@ impl From<item::Model> for ItemView {
             created_at: i.created_at,
             updated_at: i.updated_at,
         }
+    }
+}
+
+impl ItemView {
+    /// The view as `role` may see it: the cost only for managers and up, who set prices.
+    fn seen_by(mut self, role: entities::Role) -> Self {
+        if !role.is_manager() {
+            self.cost = None;
+        }
+        self
     }
 }
 
@@ -223,7 +235,10 @@ pub async fn list_items(
         },
     )
     .await?;
-    Ok(Json(ItemPage::from_rows(rows, Into::into)))
+    let role = ctx.principal.role;
+    Ok(Json(ItemPage::from_rows(rows, |i| {
+        ItemView::from(i).seen_by(role)
+    })))
 }
 
 /// Creates an item (owner, admin, manager).
@@ -294,7 +309,9 @@ pub async fn create_item(
     responses((status = 200, body = ItemView), (status = 404, body = ErrorBody))
 )]
 pub async fn get_item(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiResult<Json<ItemView>> {
-    Ok(Json(items::get_item(&ctx.db, id).await?.into()))
+    Ok(Json(
+        ItemView::from(items::get_item(&ctx.db, id).await?).seen_by(ctx.principal.role),
+    ))
 }
 
 /// Changes an item (owner, admin, manager).
