@@ -87,8 +87,8 @@ pub struct PricedLine {
 /// Prices lines for a branch and list at a rate, checking discounts against the seller's role.
 ///
 /// # Errors
-/// [`Error::Validation`] naming the line; [`Error::NotFound`] `item` for an unknown or inactive
-/// item; [`Error::Forbidden`] `discount_not_allowed`.
+/// [`Error::Validation`] naming the line; [`Error::NotFound`] `item` for an unknown item;
+/// [`Error::Conflict`] `item_inactive`; [`Error::Forbidden`] `discount_not_allowed`.
 pub async fn price_lines(
     db: &impl ConnectionTrait,
     branch: &branch::Model,
@@ -133,9 +133,21 @@ pub async fn price_lines(
     let mut totals = Totals::default();
     let mut out = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
-        let r = resolved
-            .get(&l.item_id)
-            .ok_or(Error::NotFound { entity: "item" })?;
+        let Some(r) = resolved.get(&l.item_id) else {
+            // Not priced: an inactive item is told apart from one that does not exist.
+            let inactive = crate::inventory::tables::item::Entity::find_by_id(l.item_id)
+                .one(db)
+                .await?
+                .is_some_and(|it| !it.is_active);
+            return Err(if inactive {
+                Error::conflict(
+                    "item_inactive",
+                    format!("lines[{i}]: the item is inactive; it is not sold"),
+                )
+            } else {
+                Error::NotFound { entity: "item" }
+            });
+        };
         let (unit, retail) = l.fixed_price.unwrap_or((r.unit_cents, r.retail_unit_cents));
         let amounts = line_amounts(
             &format!("lines[{i}]"),
@@ -294,23 +306,35 @@ pub struct LowBalance {
 /// The branch, when it exists, is active and in the seller's scope.
 ///
 /// # Errors
-/// [`Error::NotFound`] `branch`.
+/// [`Error::NotFound`] `branch` (also outside the seller's scope); [`Error::Conflict`]
+/// `branch_inactive`.
 pub async fn selling_branch(
     db: &impl ConnectionTrait,
     seller: &Seller,
     id: Uuid,
 ) -> Result<branch::Model> {
-    branch::Entity::find_by_id(id)
+    let b = branch::Entity::find_by_id(id)
         .one(db)
         .await?
-        .filter(|b| b.is_active && seller.can_see(b.id))
-        .ok_or(Error::NotFound { entity: "branch" })
+        .filter(|b| seller.can_see(b.id))
+        .ok_or(Error::NotFound { entity: "branch" })?;
+    if !b.is_active {
+        return Err(Error::conflict(
+            "branch_inactive",
+            format!(
+                "branch {} is inactive; it takes no new sales or quotes",
+                b.code
+            ),
+        ));
+    }
+    Ok(b)
 }
 
 /// The customer and the price list a document uses.
 ///
 /// # Errors
-/// [`Error::NotFound`] `customer`; [`Error::Forbidden`] for a list other than the customer's
+/// [`Error::NotFound`] `customer`; [`Error::Conflict`] `customer_inactive`;
+/// [`Error::Forbidden`] for a list other than the customer's
 /// below manager; [`Error::Validation`] for an unknown list.
 pub async fn customer_and_list(
     db: &impl ConnectionTrait,
@@ -319,13 +343,22 @@ pub async fn customer_and_list(
     asked: Option<&str>,
 ) -> Result<(Option<customer::Model>, &'static str)> {
     let customer = match customer_id {
-        Some(id) => Some(
-            customer::Entity::find_by_id(id)
+        Some(id) => {
+            let c = customer::Entity::find_by_id(id)
                 .one(db)
                 .await?
-                .filter(|c| c.is_active)
-                .ok_or(Error::NotFound { entity: "customer" })?,
-        ),
+                .ok_or(Error::NotFound { entity: "customer" })?;
+            if !c.is_active {
+                return Err(Error::conflict(
+                    "customer_inactive",
+                    format!(
+                        "{} is an inactive customer; reactivate them to sell to them",
+                        c.name
+                    ),
+                ));
+            }
+            Some(c)
+        }
         None => None,
     };
     let own = match &customer {

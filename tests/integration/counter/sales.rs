@@ -35,6 +35,7 @@ shape_tests!(
     another_tenants_sale_and_items_are_not_found,
     two_identical_returns_of_one_sale_sent_at_once_succeed_once,
     a_cancelled_sale_reprints_in_spanish_with_its_returns_rfc_cashier_rate_and_reference,
+    an_inactive_item_customer_or_branch_is_named_inactive_not_missing,
 );
 
 async fn a_checkout_sells_from_two_branches_warehouses_and_writes_everything_in_one_go(
@@ -809,4 +810,65 @@ async fn a_cancelled_sale_reprints_in_spanish_with_its_returns_rfc_cashier_rate_
             "{w} of the long name is printed: {text}"
         );
     }
+}
+
+async fn an_inactive_item_customer_or_branch_is_named_inactive_not_missing(app: TestApp) {
+    let s = Shop::open(&app, "inactivos").await;
+    let a = s.item("A", 10_000, None, 0).await;
+    s.stock(a, s.wh, 5).await;
+    let owner = app.session(&s.owner);
+    let sell = |branch: uuid::Uuid, customer: Option<String>| {
+        json!({
+            "branch_id": branch,
+            "customer_id": customer,
+            "lines": [{"item_id": a, "warehouse_id": s.wh, "qty": 1}],
+            "payments": cash("100"),
+        })
+    };
+    let c = owner
+        .post("/pos/api/customers", json!({"name": "Cliente Dormido"}))
+        .await;
+    let cid = c.json["id"].as_str().unwrap().to_owned();
+    owner
+        .patch(
+            &format!("/pos/api/customers/{cid}"),
+            json!({"is_active": false}),
+        )
+        .await;
+    let r = owner
+        .post("/pos/api/sales", sell(s.branch, Some(cid)))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "customer_inactive");
+    owner
+        .patch(&format!("/pos/api/items/{a}"), json!({"is_active": false}))
+        .await;
+    let r = owner.post("/pos/api/sales", sell(s.branch, None)).await;
+    assert_eq!(r.code(), "item_inactive", "{}", r.text());
+    owner
+        .patch(&format!("/pos/api/items/{a}"), json!({"is_active": true}))
+        .await;
+    owner
+        .patch(
+            &format!("/pos/api/branches/{}", s.border),
+            json!({"is_active": false}),
+        )
+        .await;
+    let r = owner.post("/pos/api/sales", sell(s.border, None)).await;
+    assert_eq!(r.code(), "branch_inactive", "{}", r.text());
+    // Nothing was sold by the refusals; the item still sells.
+    assert_eq!(s.on_hand(a, s.wh).await, 5);
+    let r = owner.post("/pos/api/sales", sell(s.branch, None)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = owner
+        .post(
+            "/pos/api/sales",
+            sell(s.branch, Some(uuid::Uuid::now_v7().to_string())),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "a missing customer is still not found"
+    );
 }

@@ -507,7 +507,7 @@ pub(crate) async fn checked_out(
         (status = 201, description = "Sold", body = SaleView),
         (status = 403, description = "Role may not sell, or a discount beyond its limit", body = ErrorBody),
         (status = 404, description = "Branch, customer, item or warehouse not found", body = ErrorBody),
-        (status = 409, description = "`insufficient_stock`, `idempotency_key_in_use`, `cart_empty`, `credit_limit_exceeded`, `store_credit_insufficient`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`, `item_inactive`, `customer_inactive`, `branch_inactive`, `idempotency_key_in_use`, `cart_empty`, `credit_limit_exceeded`, `store_credit_insufficient`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
         (status = 422, description = "Invalid field, or the key was used with another body", body = ErrorBody),
     ),
     security(("bearer" = []))
