@@ -257,17 +257,6 @@ fn open_charges(customer_id: Uuid) -> sea_orm::Select<account_entry::Entity> {
         .order_by_asc(account_entry::Column::Id)
 }
 
-fn clean(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
-    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    if v.as_ref().is_some_and(|s| s.chars().count() > max) {
-        return Err(Error::validation(
-            field,
-            format!("{field} is at most {max} characters"),
-        ));
-    }
-    Ok(v)
-}
-
 /// Records a payment on account: the balance falls by it and the oldest open charges are paid
 /// first. Audited.
 ///
@@ -284,8 +273,8 @@ pub async fn pay(
     if amount <= 0 {
         return Err(Error::validation("amount", "a payment is above zero"));
     }
-    let reference = clean("reference", new.reference, 100)?;
-    let note = clean("note", new.note, 500)?;
+    let reference = crate::rules::text::optional("reference", new.reference, 100)?;
+    let note = crate::rules::text::optional("note", new.note, 500)?;
     if !take(txn, customer_id, customer::Column::BalanceCents, amount).await? {
         let c = find_customer(txn, customer_id).await?;
         return Err(Error::validation(

@@ -121,16 +121,6 @@ fn check_name(name: &str) -> Result<String> {
     Ok(n.to_owned())
 }
 
-fn check_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
-    match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > max => Err(Error::validation(
-            field,
-            format!("{field} must be at most {max} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
 fn check_product_key(v: Option<String>) -> Result<Option<String>> {
     match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
         Some(k) if k.len() == 8 && k.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(k)),
@@ -215,9 +205,17 @@ pub async fn create_item(
         sku: Set(check_sku(&new.sku)?),
         catalog_part_id: Set(check_part_id(new.catalog_part_id)?),
         name: Set(check_name(&new.name)?),
-        description: Set(check_text("description", new.description, 4000)?),
-        brand: Set(check_text("brand", new.brand, 100)?),
-        part_number: Set(check_text("part_number", new.part_number, 100)?),
+        description: Set(crate::rules::text::optional(
+            "description",
+            new.description,
+            4000,
+        )?),
+        brand: Set(crate::rules::text::optional("brand", new.brand, 100)?),
+        part_number: Set(crate::rules::text::optional(
+            "part_number",
+            new.part_number,
+            100,
+        )?),
         sat_product_key: Set(check_product_key(new.sat_product_key)?),
         sat_unit_key: Set(check_unit_key(new.sat_unit_key)?),
         cost_cents: Set(Money::from_decimal("cost", new.cost.unwrap_or_default())?.0),
@@ -348,17 +346,17 @@ pub async fn update_item(
         am.name = Set(v);
     }
     if let Some(v) = patch.description {
-        let v = check_text("description", v, 4000)?;
+        let v = crate::rules::text::optional("description", v, 4000)?;
         changed.insert("description".into(), json!(v));
         am.description = Set(v);
     }
     if let Some(v) = patch.brand {
-        let v = check_text("brand", v, 100)?;
+        let v = crate::rules::text::optional("brand", v, 100)?;
         changed.insert("brand".into(), json!(v));
         am.brand = Set(v);
     }
     if let Some(v) = patch.part_number {
-        let v = check_text("part_number", v, 100)?;
+        let v = crate::rules::text::optional("part_number", v, 100)?;
         changed.insert("part_number".into(), json!(v));
         am.part_number = Set(v);
     }

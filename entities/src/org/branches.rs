@@ -183,16 +183,6 @@ fn check_phone(phone: Option<String>) -> Result<Option<String>> {
     }
 }
 
-fn check_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
-    match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > max => Err(Error::validation(
-            field,
-            format!("{field} must be at most {max} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
 /// Creates a branch.
 ///
 /// # Errors
@@ -211,7 +201,7 @@ pub async fn create_branch(
         timezone: Set(check_timezone(
             new.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE),
         )?),
-        address: Set(check_text("address", new.address, 500)?),
+        address: Set(crate::rules::text::optional("address", new.address, 500)?),
         postal_code: Set(check_postal_code(new.postal_code)?),
         phone: Set(check_phone(new.phone)?),
         is_active: Set(true),
@@ -299,7 +289,7 @@ pub async fn update_branch(
         am.timezone = Set(tz);
     }
     if let Some(a) = patch.address {
-        let a = check_text("address", a, 500)?;
+        let a = crate::rules::text::optional("address", a, 500)?;
         changed.insert("address".into(), json!(a));
         am.address = Set(a);
     }

@@ -1,9 +1,10 @@
 //! Pure rules, with no database: money and its rounding, CFDI arithmetic, RFC, VIN and plate
-//! syntax. Each has unit and property tests beside it.
+//! syntax, optional free text. Each has unit and property tests beside it.
 
 pub mod cfdi;
 pub mod money;
 pub mod plate;
 pub mod quantity;
 pub mod rfc;
+pub mod text;
 pub mod vin;

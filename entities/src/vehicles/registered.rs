@@ -104,16 +104,6 @@ fn check_year(y: Option<i32>) -> Result<Option<i32>> {
     }
 }
 
-fn check_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
-    match blank_to_none(v) {
-        Some(s) if s.chars().count() > max => Err(Error::validation(
-            field,
-            format!("{field} must be at most {max} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
 fn check_catalog_id(v: Option<i64>) -> Result<Option<i64>> {
     match v {
         Some(id) if id <= 0 => Err(Error::validation(
@@ -196,10 +186,10 @@ pub async fn create_vehicle(
         catalog_vehicle_id: Set(check_catalog_id(new.catalog_vehicle_id)?),
         customer_id: Set(new.customer_id),
         year: Set(check_year(new.year)?),
-        make: Set(check_text("make", new.make, 100)?),
-        model: Set(check_text("model", new.model, 100)?),
-        engine: Set(check_text("engine", new.engine, 100)?),
-        notes: Set(check_text("notes", new.notes, 2000)?),
+        make: Set(crate::rules::text::optional("make", new.make, 100)?),
+        model: Set(crate::rules::text::optional("model", new.model, 100)?),
+        engine: Set(crate::rules::text::optional("engine", new.engine, 100)?),
+        notes: Set(crate::rules::text::optional("notes", new.notes, 2000)?),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -340,7 +330,7 @@ pub async fn update_vehicle(
         ("notes", patch.notes, 2000, &mut am.notes),
     ] {
         if let Some(v) = value {
-            let v = check_text(field, v, max)?;
+            let v = crate::rules::text::optional(field, v, max)?;
             changed.insert(field.into(), json!(v));
             *slot = Set(v);
         }
