@@ -150,22 +150,6 @@ const MEANS: [(Method, Currency); 4] = [
     (Method::Transfer, Currency::Mxn),
 ];
 
-fn clean_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
-    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    if let Some(s) = &v {
-        if s.chars().count() > max {
-            return Err(Error::validation(
-                field,
-                format!("at most {max} characters"),
-            ));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(Error::validation(field, "no control characters"));
-        }
-    }
-    Ok(v)
-}
-
 /// The session, or [`Error::NotFound`] `drawer_session` (also for one outside the caller's
 /// branch scope).
 ///
@@ -209,35 +193,32 @@ async fn record(txn: &impl ConnectionTrait, rows: Vec<drawer_movement::ActiveMod
     Ok(())
 }
 
-/// A movement row; `amount` in minor units of `currency` at `rate`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one row's columns, named at each call"
-)]
-fn movement(
-    session_id: Uuid,
-    kind: Kind,
-    method: Method,
-    currency: Currency,
-    amount: i64,
-    rate: Rate,
-    by: Uuid,
-    reason: Option<String>,
-) -> drawer_movement::ActiveModel {
+/// A movement row of `t` by `by`; the caller sets what it refers to.
+fn movement(session_id: Uuid, kind: Kind, t: Tender, by: Uuid) -> drawer_movement::ActiveModel {
     drawer_movement::ActiveModel {
         id: sea_orm::NotSet,
         session_id: Set(session_id),
         kind: Set(kind),
-        method: Set(method),
-        currency: Set(currency.code().to_owned()),
-        amount_minor: Set(amount),
-        amount_mxn_cents: Set(rate.to_mxn(amount)),
+        method: Set(t.method),
+        currency: Set(t.currency.code().to_owned()),
+        amount_minor: Set(t.amount),
+        amount_mxn_cents: Set(t.rate.to_mxn(t.amount)),
         sale_id: Set(None),
         return_id: Set(None),
         entry_id: Set(None),
-        reason: Set(reason),
+        reason: Set(None),
         created_by: Set(by),
         created_at: Set(crate::now()),
+    }
+}
+
+/// MXN cash of `amount` centavos.
+const fn pesos(amount: i64) -> Tender {
+    Tender {
+        method: Method::Cash,
+        currency: Currency::Mxn,
+        amount,
+        rate: Rate::ONE,
     }
 }
 
@@ -266,10 +247,10 @@ pub async fn open(
             format!("branch {} is inactive", b.code),
         ));
     }
-    let register = clean_text("register", new.register, 40)?
+    let register = crate::rules::text::optional("register", new.register, 40)?
         .unwrap_or_else(|| DEFAULT_REGISTER.to_owned())
         .to_lowercase();
-    let note = clean_text("note", new.note, 500)?;
+    let note = crate::rules::text::optional("note", new.note, 500)?;
     for (field, m) in [("float_mxn", new.float_mxn), ("float_usd", new.float_usd)] {
         if m.0 < 0 || m.0 > MAX_CENTS {
             return Err(Error::validation(field, "a float is zero or more"));
@@ -319,25 +300,18 @@ pub async fn open(
         rows.push(movement(
             id,
             Kind::Float,
-            Method::Cash,
-            Currency::Mxn,
-            new.float_mxn.0,
-            Rate::ONE,
+            pesos(new.float_mxn.0),
             seller.user_id,
-            None,
         ));
     }
     if new.float_usd.0 > 0 {
-        rows.push(movement(
-            id,
-            Kind::Float,
-            Method::UsdCash,
-            Currency::Usd,
-            new.float_usd.0,
+        let dollars = Tender {
+            method: Method::UsdCash,
+            currency: Currency::Usd,
+            amount: new.float_usd.0,
             rate,
-            seller.user_id,
-            None,
-        ));
+        };
+        rows.push(movement(id, Kind::Float, dollars, seller.user_id));
     }
     record(txn, rows).await?;
     seller
@@ -400,20 +374,18 @@ pub async fn for_money(
         }
         return Ok(None);
     };
-    // Re-read under the shared lock with the condition closing changes: a session closed
-    // meanwhile is not found here.
-    let locked = drawer_session::Entity::find_by_id(s.id)
+    lock_open(txn, s.id).await.map(Some)
+}
+
+/// The session re-read under the shared lock with the condition closing changes, so it stays
+/// open until the caller commits; a session closed meanwhile is `drawer_closed`.
+async fn lock_open(txn: &impl ConnectionTrait, id: Uuid) -> Result<drawer_session::Model> {
+    drawer_session::Entity::find_by_id(id)
         .filter(drawer_session::Column::Status.eq(Status::Open))
         .lock_shared()
         .one(txn)
-        .await?;
-    match locked {
-        Some(s) => Ok(Some(s)),
-        None => Err(Error::conflict(
-            "drawer_closed",
-            format!("drawer session {} is closed", s.id),
-        )),
-    }
+        .await?
+        .ok_or_else(|| Error::conflict("drawer_closed", format!("drawer session {id} is closed")))
 }
 
 /// Money that went through a drawer in one means.
@@ -444,31 +416,13 @@ pub async fn record_sale(
     let mut rows: Vec<_> = tendered
         .iter()
         .map(|t| {
-            let mut m = movement(
-                session_id,
-                Kind::Sale,
-                t.method,
-                t.currency,
-                t.amount,
-                t.rate,
-                by,
-                None,
-            );
+            let mut m = movement(session_id, Kind::Sale, *t, by);
             m.sale_id = Set(Some(sale_id));
             m
         })
         .collect();
     if change_cents > 0 {
-        let mut m = movement(
-            session_id,
-            Kind::Change,
-            Method::Cash,
-            Currency::Mxn,
-            -change_cents,
-            Rate::ONE,
-            by,
-            None,
-        );
+        let mut m = movement(session_id, Kind::Change, pesos(-change_cents), by);
         m.sale_id = Set(Some(sale_id));
         rows.push(m);
     }
@@ -487,16 +441,11 @@ pub async fn record_refund(
     by: Uuid,
     paid: Tender,
 ) -> Result<()> {
-    let mut m = movement(
-        session_id,
-        Kind::Refund,
-        paid.method,
-        paid.currency,
-        -paid.amount,
-        paid.rate,
-        by,
-        None,
-    );
+    let out = Tender {
+        amount: -paid.amount,
+        ..paid
+    };
+    let mut m = movement(session_id, Kind::Refund, out, by);
     m.sale_id = Set(Some(sale_id));
     m.return_id = Set(Some(return_id));
     record(txn, vec![m]).await
@@ -516,20 +465,17 @@ pub async fn for_account_payment(
     branch_id: Option<Uuid>,
     cash: bool,
 ) -> Result<Option<drawer_session::Model>> {
-    let branch_of = async |id: Uuid| {
-        branch::Entity::find_by_id(id)
+    if let Some(id) = asked {
+        let s = get(txn, seller, id).await?;
+        require_keeper(seller, &s)?;
+        return lock_open(txn, id).await.map(Some);
+    }
+    if let Some(id) = branch_id {
+        let b = branch::Entity::find_by_id(id)
             .one(txn)
             .await?
             .filter(|b| seller.can_see(b.id))
-            .ok_or(Error::NotFound { entity: "branch" })
-    };
-    if let Some(id) = asked {
-        let s = get(txn, seller, id).await?;
-        let b = branch_of(s.branch_id).await?;
-        return for_money(txn, seller, &b, Some(id), cash).await;
-    }
-    if let Some(id) = branch_id {
-        let b = branch_of(id).await?;
+            .ok_or(Error::NotFound { entity: "branch" })?;
         return for_money(txn, seller, &b, None, cash).await;
     }
     let mine = drawer_session::Entity::find()
@@ -539,8 +485,7 @@ pub async fn for_account_payment(
         .one(txn)
         .await?;
     if let Some(s) = mine {
-        let b = branch_of(s.branch_id).await?;
-        return for_money(txn, seller, &b, Some(s.id), cash).await;
+        return lock_open(txn, s.id).await.map(Some);
     }
     if cash {
         let mut q = branch::Entity::find()
@@ -571,16 +516,11 @@ pub async fn record_account_payment(
     method: Method,
     amount_cents: i64,
 ) -> Result<()> {
-    let mut m = movement(
-        session_id,
-        Kind::AccountPayment,
+    let paid = Tender {
         method,
-        Currency::Mxn,
-        amount_cents,
-        Rate::ONE,
-        by,
-        None,
-    );
+        ..pesos(amount_cents)
+    };
+    let mut m = movement(session_id, Kind::AccountPayment, paid, by);
     m.entry_id = Set(Some(entry_id));
     record(txn, vec![m]).await
 }
@@ -603,17 +543,9 @@ pub async fn move_cash(
     if mv.amount.0 <= 0 || mv.amount.0 > MAX_CENTS {
         return Err(Error::validation("amount", "an amount is above zero"));
     }
-    let reason = clean_text("reason", Some(mv.reason), 200)?
+    let reason = crate::rules::text::optional("reason", Some(mv.reason), 200)?
         .ok_or_else(|| Error::validation("reason", "say why the cash moves"))?;
-    let b = branch::Entity::find_by_id(s.branch_id)
-        .one(txn)
-        .await?
-        .ok_or(Error::NotFound { entity: "branch" })?;
-    let s = for_money(txn, seller, &b, Some(s.id), true)
-        .await?
-        .ok_or(Error::NotFound {
-            entity: "drawer_session",
-        })?;
+    let s = lock_open(txn, s.id).await?;
     let (method, r) = match mv.currency {
         Currency::Mxn => (Method::Cash, Rate::ONE),
         Currency::Usd => (Method::UsdCash, rate),
@@ -641,18 +573,15 @@ pub async fn move_cash(
     } else {
         Kind::CashOut
     };
-    let row = movement(
-        s.id,
-        kind,
+    let moved = Tender {
         method,
-        mv.currency,
-        signed,
-        r,
-        seller.user_id,
-        Some(reason.clone()),
-    )
-    .insert(txn)
-    .await?;
+        currency: mv.currency,
+        amount: signed,
+        rate: r,
+    };
+    let mut row = movement(s.id, kind, moved, seller.user_id);
+    row.reason = Set(Some(reason.clone()));
+    let row = row.insert(txn).await?;
     seller
         .entry(
             if mv.inward {
@@ -735,7 +664,13 @@ fn by_kind(moves: &[drawer_movement::Model]) -> Vec<KindTotal> {
 pub async fn report(db: &impl ConnectionTrait, seller: &Seller, id: Uuid) -> Result<Report> {
     let session = get(db, seller, id).await?;
     let moves = movements_of(db, id).await?;
-    let mut tallies = tallies(&moves);
+    assemble(session, &moves)
+}
+
+/// The report of a session from its movements.
+fn assemble(session: drawer_session::Model, moves: &[drawer_movement::Model]) -> Result<Report> {
+    let id = session.id;
+    let mut tallies = tallies(moves);
     let counted: BTreeMap<String, i64> = session
         .counted
         .as_deref()
@@ -761,7 +696,7 @@ pub async fn report(db: &impl ConnectionTrait, seller: &Seller, id: Uuid) -> Res
     sales.sort_unstable();
     sales.dedup();
     Ok(Report {
-        by_kind: by_kind(&moves),
+        by_kind: by_kind(moves),
         tallies,
         sales: i64::try_from(sales.len()).unwrap_or(i64::MAX),
         counts,
@@ -841,7 +776,7 @@ pub async fn close(
             return Err(Error::validation(field, "a total is zero or more"));
         }
     }
-    let note = clean_text("note", closing.note, 500)?;
+    let note = crate::rules::text::optional("note", closing.note, 500)?;
     // The exclusive row lock with the condition sales lock on: sales in flight commit first, and
     // later ones find the session closed.
     let taken = drawer_session::Entity::update_many()
@@ -890,7 +825,7 @@ pub async fn close(
     if note.is_some() {
         am.note = Set(note);
     }
-    am.update(txn).await?;
+    let closed = am.update(txn).await?;
     seller
         .entry("drawer.closed", "drawer_session", id)
         .details(json!({
@@ -900,7 +835,8 @@ pub async fn close(
         }))
         .record_tenant(txn)
         .await?;
-    report(txn, seller, id).await
+    // The movements read under the lock are all the session will ever have.
+    assemble(closed, &moves)
 }
 
 /// Filters of the sessions list.

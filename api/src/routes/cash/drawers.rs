@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entities::PageRequest;
 use entities::cash::drawers::{self, CashMove, Closing, Count, OpenDrawer, Report, SessionFilter};
@@ -23,7 +23,6 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, body_as};
-use crate::idempotency::Written;
 use crate::state::AppState;
 
 /// The drawer routes.
@@ -455,14 +454,6 @@ fn money_or_zero(field: &str, v: Option<&str>) -> ApiResult<Money> {
         .unwrap_or(Money::ZERO))
 }
 
-/// An answer written once under `Idempotency-Key`.
-fn answer(written: Written<()>) -> Response {
-    match written {
-        Written::Replayed(resp) => resp,
-        Written::Done(status, body, ()) => (status, Json(body)).into_response(),
-    }
-}
-
 fn to_body(v: &impl Serialize) -> ApiResult<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
@@ -511,7 +502,7 @@ pub async fn open_drawer(
         },
     )
     .await?;
-    Ok(answer(written))
+    Ok(written.response())
 }
 
 /// Lists drawer sessions in the caller's branches, newest first.
@@ -635,7 +626,7 @@ pub async fn move_drawer_cash(
         },
     )
     .await?;
-    Ok(answer(written))
+    Ok(written.response())
 }
 
 /// Closes a session with what was counted (whoever opened it, or a manager): cash by
@@ -704,5 +695,5 @@ pub async fn close_drawer(
         },
     )
     .await?;
-    Ok(answer(written))
+    Ok(written.response())
 }
