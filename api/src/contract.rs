@@ -89,30 +89,36 @@ pub fn document(doc: &mut OpenApi) {
 /// that takes one: 1 to 255 visible ASCII characters.
 fn document_idempotency_keys(doc: &mut OpenApi) {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
-    for item in doc.paths.paths.values_mut() {
-        for op in [item.post.as_mut(), item.put.as_mut(), item.patch.as_mut()]
-            .into_iter()
-            .flatten()
-        {
-            for p in op.parameters.iter_mut().flatten() {
-                if p.name.eq_ignore_ascii_case("idempotency-key") {
-                    p.schema = Some(RefOr::T(Schema::Object(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .min_length(Some(1))
-                            .max_length(Some(255))
-                            .pattern(Some("^[!-~]+$"))
-                            .build(),
-                    )));
-                }
+    for op in operations_mut(doc) {
+        for p in op.parameters.iter_mut().flatten() {
+            if p.name.eq_ignore_ascii_case("idempotency-key") {
+                p.schema = Some(RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .pattern(Some("^[!-~]+$"))
+                        .build(),
+                )));
             }
         }
     }
 }
 
 fn document_statuses(doc: &mut OpenApi) {
-    for item in doc.paths.paths.values_mut() {
-        for op in [
+    for op in operations_mut(doc) {
+        for (status, description) in common_errors(op) {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| error_response(description));
+        }
+    }
+}
+
+fn operations_mut(doc: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
+    doc.paths.paths.values_mut().flat_map(|item| {
+        [
             item.get.as_mut(),
             item.post.as_mut(),
             item.put.as_mut(),
@@ -121,15 +127,7 @@ fn document_statuses(doc: &mut OpenApi) {
         ]
         .into_iter()
         .flatten()
-        {
-            for (status, description) in common_errors(op) {
-                op.responses
-                    .responses
-                    .entry(status.to_owned())
-                    .or_insert_with(|| error_response(description));
-            }
-        }
-    }
+    })
 }
 
 fn operations(doc: &OpenApi) -> impl Iterator<Item = &Operation> {

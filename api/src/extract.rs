@@ -137,15 +137,14 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 }
 
 /// Reads a JSON body kept raw (for the idempotency hash) as `T`: 422 `invalid_body` when it does
-/// not fit and `control_character` for such text, as [`AppJson`] answers.
+/// not fit and `control_character` for such text, as [`AppJson`] answers. `raw` is what
+/// `AppJson<serde_json::Value>` read, so its integral numbers are integers already.
 ///
 /// # Errors
 /// [`ApiError::Unprocessable`].
 pub fn body_as<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
     refuse_control_characters(raw)?;
-    let mut v = raw.clone();
-    integral_numbers(&mut v);
-    serde_json::from_value(v).map_err(|e| ApiError::Unprocessable {
+    serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
         code: "invalid_body",
         message: e.to_string(),
         field: None,

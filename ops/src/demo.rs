@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use chrono::Duration;
+use entities::catalog::docs::ph;
 use entities::catalog::schema::{brand, part};
 use entities::counter::sales::{self, LineInput, Method, NewSale, PaymentInput, Seller};
 use entities::customers::records::{self, NewCustomer};
@@ -252,18 +253,13 @@ async fn chosen_parts(
         let rows = platform
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
-                match backend {
-                    sea_orm::DatabaseBackend::Postgres => {
-                        "SELECT DISTINCT f.part_id FROM catalog_fitment f \
-                         JOIN catalog_vehicles v ON v.id = f.vehicle_id \
-                         WHERE v.model_id = $1 AND v.year = $2 ORDER BY f.part_id LIMIT 80"
-                    }
-                    _ => {
-                        "SELECT DISTINCT f.part_id FROM catalog_fitment f \
-                         JOIN catalog_vehicles v ON v.id = f.vehicle_id \
-                         WHERE v.model_id = ? AND v.year = ? ORDER BY f.part_id LIMIT 80"
-                    }
-                },
+                format!(
+                    "SELECT DISTINCT f.part_id FROM catalog_fitment f \
+                     JOIN catalog_vehicles v ON v.id = f.vehicle_id \
+                     WHERE v.model_id = {} AND v.year = {} ORDER BY f.part_id LIMIT 80",
+                    ph(backend, 1),
+                    ph(backend, 2)
+                ),
                 [model_id.into(), year.into()],
             ))
             .await?;
@@ -381,7 +377,7 @@ async fn stock_store(
             zip: Some("64000".into()),
             email: Some("maria.lopez@example.com".into()),
             whatsapp_phone: Some("+528112345678".into()),
-            ..customer_defaults()
+            ..NewCustomer::default()
         },
         NewCustomer {
             name: "Transportes del Norte".into(),
@@ -391,14 +387,14 @@ async fn stock_store(
             price_list: Some("flotilla".into()),
             credit_limit: Some(Money(5_000_000)),
             notes: Some("Flotilla de 12 camionetas de reparto".into()),
-            ..customer_defaults()
+            ..NewCustomer::default()
         },
         NewCustomer {
             name: "Taller Mecánico Hernández".into(),
             whatsapp_phone: Some("+528187654321".into()),
             price_list: Some("taller".into()),
             credit_limit: Some(Money(3_000_000)),
-            ..customer_defaults()
+            ..NewCustomer::default()
         },
     ] {
         let on_credit = c.name.starts_with("Taller");
@@ -409,20 +405,6 @@ async fn stock_store(
     }
     past_sales(db, matriz, matriz_wh, cashier, &items, credit_customer).await?;
     Ok(car.map(|(_, year, label)| format!("{year} {label}")))
-}
-
-fn customer_defaults() -> NewCustomer {
-    NewCustomer {
-        name: String::new(),
-        rfc: None,
-        tax_regime: None,
-        zip: None,
-        email: None,
-        whatsapp_phone: None,
-        price_list: None,
-        credit_limit: None,
-        notes: None,
-    }
 }
 
 /// Four sales a day over the last five days, by card and one a day on credit, dated back.

@@ -9,7 +9,6 @@ use entities::registry::{TenantDbLocation, TenantRegistry};
 use entities::{Role, sea_orm};
 use entities::{org::audit::Entry, org::tables::tenant};
 use migration::{MigratorTrait, PlatformMigrator, TenantMigrator};
-use rand::RngCore;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Statement};
 
 use crate::config::Config;
@@ -332,16 +331,10 @@ pub const DEMO_SLUG: &str = "demo";
 /// Login of the demo owner.
 pub const DEMO_EMAIL: &str = "demo@nexus.local";
 
-/// A random password for generated accounts: 20 URL-safe characters.
+/// A random password for generated accounts: 20 letters and digits that cannot be misread.
 #[must_use]
 pub fn random_password() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut bytes = [0u8; 20];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
+    entities::org::password::readable(20)
 }
 
 /// Makes sure the demo tenant exists and its owner has a fresh password, which is returned so

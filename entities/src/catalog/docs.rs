@@ -79,7 +79,8 @@ impl PartDoc {
 }
 
 /// The `n`th (1-based) bind placeholder of a backend.
-pub(crate) fn ph(backend: DatabaseBackend, n: usize) -> String {
+#[must_use]
+pub fn ph(backend: DatabaseBackend, n: usize) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("${n}"),
         _ => "?".to_owned(),

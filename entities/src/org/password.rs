@@ -18,6 +18,18 @@ fn argon2() -> Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// A password of `len` letters and digits that cannot be misread (no 0/O, 1/l/I), for one a
+/// person is given to type: a temporary one, a generated login.
+#[must_use]
+pub fn readable(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
 /// Checks the password policy.
 ///
 /// # Errors

@@ -59,11 +59,13 @@ pub fn hash_token(token: &str) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_token() -> String {
+/// 256 random bits as URL-safe text after `prefix` (`nxr_` refresh tokens, `nxs_` set-up links,
+/// `nxo_` manager overrides): only its hash is stored.
+pub(crate) fn new_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!(
-        "nxr_{}",
+        "{prefix}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
 }
@@ -73,7 +75,7 @@ async fn insert_token(
     family_id: Uuid,
     ttl: chrono::Duration,
 ) -> Result<Issued> {
-    let token = new_token();
+    let token = new_token("nxr_");
     let now = crate::now();
     let expires_at = now + ttl;
     refresh_token::ActiveModel {

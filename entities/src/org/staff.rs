@@ -6,9 +6,7 @@
 //!
 //! Every change is written with its platform audit entry in one platform transaction.
 
-use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use rand::{Rng, RngCore};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -131,24 +129,6 @@ pub struct StaffFilter {
     pub active: Option<bool>,
 }
 
-fn random_token(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
-
-/// A 14-character password from letters and digits that cannot be misread (no 0/O, 1/l/I).
-fn temporary_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    (0..14)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
-}
-
 /// Checks a branch scope against the business's branches.
 fn check_scope(branch_ids: Option<Vec<Uuid>>, known: &[Uuid]) -> Result<Option<Vec<Uuid>>> {
     let Some(mut ids) = branch_ids else {
@@ -235,7 +215,7 @@ async fn new_setup_token(
     purpose: &str,
     by: Uuid,
 ) -> Result<Credential> {
-    let token = random_token("nxs_");
+    let token = sessions::new_token("nxs_");
     let now = crate::now();
     let expires_at = now + Duration::hours(SETUP_TTL_HOURS);
     // A new link replaces any earlier one of the person.
@@ -283,10 +263,10 @@ pub async fn invite(
             let full_name = new
                 .full_name
                 .ok_or_else(|| Error::validation("full_name", "a new person needs a full_name"))?;
-            let temporary = new.temporary_password.then(temporary_password);
+            let temporary = new.temporary_password.then(|| password::readable(14));
             // Without a temporary password nobody knows this one: the person chooses theirs
             // through the set-up link.
-            let secret = temporary.clone().unwrap_or_else(|| random_token(""));
+            let secret = temporary.clone().unwrap_or_else(|| sessions::new_token(""));
             let u = accounts::create_user(
                 txn,
                 NewUser {
@@ -443,10 +423,10 @@ pub async fn reset_password(
         ));
     }
     let (secret, credential) = if temporary {
-        let p = temporary_password();
+        let p = password::readable(14);
         (p.clone(), Some(Credential::TemporaryPassword(p)))
     } else {
-        (random_token(""), None)
+        (sessions::new_token(""), None)
     };
     let hash = password::hash(secret).await?;
     let mut am: user::ActiveModel = current.user.into();
@@ -639,7 +619,7 @@ pub async fn grant_override(
             message: "a manager does not authorise themselves; act with your own session".into(),
         });
     }
-    let token = random_token("nxo_");
+    let token = sessions::new_token("nxo_");
     let now = crate::now();
     let expires_at = now + Duration::seconds(OVERRIDE_TTL_SECONDS);
     manager_override::ActiveModel {
@@ -722,7 +702,7 @@ mod tests {
     #[test]
     fn a_temporary_password_has_no_characters_that_read_alike() {
         for _ in 0..50 {
-            let p = temporary_password();
+            let p = password::readable(14);
             assert_eq!(p.chars().count(), 14);
             assert!(!p.chars().any(|c| "0O1lI".contains(c)), "{p}");
             assert!(password::check_policy(&p).is_ok());
