@@ -53,6 +53,16 @@ pub enum ApiError {
         /// For a person.
         message: String,
     },
+    /// 404 for a request field naming something that does not exist; the body names the field.
+    #[error("{message}")]
+    MissingRef {
+        /// Stable code.
+        code: &'static str,
+        /// For a person.
+        message: String,
+        /// The field.
+        field: String,
+    },
     /// 409: the request contradicts current state.
     #[error("{message}")]
     Conflict {
@@ -122,7 +132,9 @@ impl ApiError {
             Self::Unauthenticated { code, .. } => (StatusCode::UNAUTHORIZED, code),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::NotFoundWith { code, .. } => (StatusCode::NOT_FOUND, code),
+            Self::NotFoundWith { code, .. } | Self::MissingRef { code, .. } => {
+                (StatusCode::NOT_FOUND, code)
+            }
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
@@ -164,6 +176,15 @@ impl From<entities::Error> for ApiError {
                 message: format!("{field}: {message}"),
                 field: Some(field),
             },
+            E::Missing {
+                field,
+                code,
+                message,
+            } => Self::MissingRef {
+                code,
+                message: format!("{field}: {message}"),
+                field,
+            },
             E::Conflict { code, message } => Self::Conflict { code, message },
             E::Forbidden { code, message } => Self::Forbidden { code, message },
             E::Db(e) => Self::Internal(e.to_string()),
@@ -188,7 +209,7 @@ pub struct ErrorDetail {
     pub message: String,
     /// The request id, also in the `x-request-id` header.
     pub request_id: String,
-    /// The offending field of a 422, when there is one.
+    /// The offending field of a 422, or of a 404 for a reference to something missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
@@ -206,6 +227,7 @@ impl IntoResponse for ApiError {
         };
         let field = match &self {
             Self::Unprocessable { field, .. } => field.clone(),
+            Self::MissingRef { field, .. } => Some(field.clone()),
             _ => None,
         };
         let body = ErrorBody {

@@ -1,6 +1,6 @@
 //! Extractors whose rejections speak the error envelope.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// JSON body: 400 for unreadable JSON, 422 for JSON of the wrong shape (unknown or missing
-/// fields, wrong types) or text with a control character other than a newline or a tab
-/// (`control_character`, naming the field), 413 past the body limit.
+/// JSON body: 400 for unreadable JSON, 422 `invalid_body` naming the field for JSON of the wrong
+/// shape (unknown or missing fields, wrong types) or `control_character` for text with a control
+/// character other than a newline or a tab, 413 past the body limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
@@ -22,19 +22,59 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mut raw = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+        let raw = match axum::Json::<serde_json::Value>::from_request(req, state).await {
             Ok(axum::Json(v)) => v,
             Err(rejection) => return Err(json_rejection(rejection)),
         };
-        refuse_control_characters(&raw)?;
-        integral_numbers(&mut raw);
-        serde_json::from_value(raw)
-            .map(Self)
-            .map_err(|e| ApiError::Unprocessable {
-                code: "invalid_body",
-                message: e.to_string(),
-                field: None,
-            })
+        value_as(raw).map(Self)
+    }
+}
+
+/// A JSON value read as `T` by the rules of [`AppJson`]: control characters refused, integral
+/// numbers taken as integers, the field that does not fit named. For a handler that reads its
+/// body itself (an optional body).
+///
+/// # Errors
+/// [`ApiError::Unprocessable`].
+pub fn value_as<T: DeserializeOwned>(mut raw: serde_json::Value) -> Result<T, ApiError> {
+    refuse_control_characters(&raw)?;
+    integral_numbers(&mut raw);
+    from_json(raw)
+}
+
+/// `raw` read as `T`, or 422 `invalid_body` naming the field that does not fit.
+fn from_json<T: DeserializeOwned>(raw: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(raw).map_err(|e| unfit("invalid_body", &e))
+}
+
+/// The 422 of input that does not fit its type: the field is the path serde stopped at (an
+/// unknown field's own name), or below it the field a "missing field" message names, so a form
+/// can mark it.
+fn unfit<E: std::fmt::Display>(code: &'static str, e: &serde_path_to_error::Error<E>) -> ApiError {
+    let inner = e.inner().to_string();
+    let mut field = match e.path().to_string() {
+        p if p == "." => String::new(),
+        p => p,
+    };
+    // The path of a missing field stops at its parent; an unknown one's ends at it already.
+    let named = inner
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    if let Some(name) = named {
+        if !field.is_empty() {
+            field.push('.');
+        }
+        field.push_str(name);
+    }
+    let message = if field.is_empty() {
+        inner
+    } else {
+        format!("{field}: {inner}")
+    };
+    ApiError::Unprocessable {
+        code,
+        message,
+        field: (!field.is_empty()).then_some(field),
     }
 }
 
@@ -144,14 +184,12 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 /// [`ApiError::Unprocessable`].
 pub fn body_as<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
     refuse_control_characters(raw)?;
-    serde_json::from_value(raw.clone()).map_err(|e| ApiError::Unprocessable {
-        code: "invalid_body",
-        message: e.to_string(),
-        field: None,
-    })
+    from_json(raw.clone())
 }
 
-/// Query string: 400 `invalid_query` when it does not parse.
+/// Query string: 422 `invalid_query` naming the parameter that is missing, unknown or of the
+/// wrong type, as a body field of the wrong type is answered, so a client has one rule for input
+/// that does not fit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppQuery<T>(pub T);
 
@@ -162,14 +200,12 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Self(q.0))
-            .map_err(|e: QueryRejection| ApiError::BadRequest {
-                code: "invalid_query",
-                message: e.body_text(),
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Self)
+            .map_err(|e| unfit("invalid_query", &e))
     }
 }
 
@@ -193,6 +229,20 @@ where
                 message: e.body_text(),
             })
     }
+}
+
+/// [`double_option`] for a decimal, which a request writes as a string (`"199.00"`): a JSON
+/// number is refused, since the document says string and a float would round.
+///
+/// # Errors
+/// The deserializer's, for anything but `null` or a decimal string.
+pub fn double_option_decimal<'de, D>(
+    d: D,
+) -> Result<Option<Option<rust_decimal::Decimal>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    rust_decimal::serde::str_option::deserialize(d).map(Some)
 }
 
 /// Deserialises a field that may be absent (leave as is), `null` (clear) or a value (set).

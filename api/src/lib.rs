@@ -7,6 +7,7 @@ pub mod auth;
 pub mod contract;
 pub mod error;
 pub mod extract;
+pub mod formats;
 pub mod idempotency;
 pub mod jwt;
 pub mod metrics;

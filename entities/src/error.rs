@@ -14,6 +14,17 @@ pub enum Error {
         /// What was looked for, e.g. `branch`.
         entity: &'static str,
     },
+    /// A request names something that does not exist (a catalog part id, a maker's name, a
+    /// set-up link): the request is well formed, what it points at is missing.
+    #[error("{field}: {message}")]
+    Missing {
+        /// The request field that names it.
+        field: String,
+        /// Stable snake_case code, e.g. `catalog_part_not_found`.
+        code: &'static str,
+        /// What is missing, for a person.
+        message: String,
+    },
     /// Input broke a rule; `field` names the offending field.
     #[error("{field}: {message}")]
     Validation {
@@ -52,6 +63,19 @@ impl Error {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation {
             field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for a reference to something that does not exist.
+    pub fn missing(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Missing {
+            field: field.into(),
+            code,
             message: message.into(),
         }
     }

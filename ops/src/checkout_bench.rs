@@ -190,7 +190,10 @@ pub async fn run(s: Settings) -> Result<Report> {
     )
     .await?;
     ok("warehouses", &r)?;
-    let wh = r.1[0]["id"].as_str().context("a warehouse")?.to_owned();
+    let wh = r.1["items"][0]["id"]
+        .as_str()
+        .context("a warehouse")?
+        .to_owned();
 
     eprintln!("making {} items with prices and stock…", s.items);
     let run_id = uuid::Uuid::now_v7().simple().to_string();
@@ -318,7 +321,7 @@ pub async fn run(s: Settings) -> Result<Report> {
     let (mut miss, mut hit) = (Vec::new(), Vec::new());
     let mut hits = 0;
     for id in items.iter().take(500) {
-        let url = format!("{base}/pos/api/inventory/stock-by-branch?item_id={id}");
+        let url = format!("{base}/pos/api/items/{id}/stock");
         for round in 0..2 {
             let t = Instant::now();
             let r = call(&http, get.clone(), &url, &token, None).await?;

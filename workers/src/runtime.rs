@@ -71,6 +71,7 @@ impl From<entities::Error> for JobError {
     fn from(e: entities::Error) -> Self {
         match e {
             entities::Error::NotFound { .. }
+            | entities::Error::Missing { .. }
             | entities::Error::Validation { .. }
             | entities::Error::Conflict { .. }
             | entities::Error::Forbidden { .. } => Self::Permanent(e.to_string()),

@@ -736,15 +736,7 @@ fn count_cash(counts: &[Count]) -> Result<(i64, i64)> {
                 "a count is from 0 to 100000",
             ));
         }
-        if counts[..i]
-            .iter()
-            .any(|o| o.currency == c.currency && o.denomination == c.denomination)
-        {
-            return Err(Error::validation(
-                format!("counts[{i}].denomination"),
-                "each denomination is counted once",
-            ));
-        }
+        // A denomination counted twice (two stacks of 500s) adds up.
         let v = c.denomination * c.count;
         match c.currency {
             Currency::Mxn => mxn += v,
@@ -933,12 +925,12 @@ mod tests {
     }
 
     #[test]
-    fn a_denomination_counted_twice_is_refused() {
+    fn a_denomination_counted_in_two_stacks_adds_up() {
         let c = Count {
             currency: Currency::Usd,
             denomination: 100,
-            count: 1,
+            count: 3,
         };
-        assert!(count_cash(&[c, c]).is_err());
+        assert_eq!(count_cash(&[c, c]).ok(), Some((0, 600)));
     }
 }

@@ -126,7 +126,13 @@ pub async fn make_id(db: &impl ConnectionTrait, field: &str, given: &str) -> Res
         .into_iter()
         .find(|m| crate::catalog::text::fold(&m.name) == folded)
         .map(|m| m.id)
-        .ok_or_else(|| Error::validation(field, format!("no maker is named {given:?}")))
+        .ok_or_else(|| {
+            Error::missing(
+                field,
+                "make_not_found",
+                format!("no maker is named {given:?}"),
+            )
+        })
 }
 
 /// A model of a maker named by id or by name.
@@ -151,7 +157,13 @@ pub async fn model_id(
         .into_iter()
         .find(|m| crate::catalog::text::fold(&m.name) == folded)
         .map(|m| m.id)
-        .ok_or_else(|| Error::validation(field, format!("this maker has no model named {given:?}")))
+        .ok_or_else(|| {
+            Error::missing(
+                field,
+                "model_not_found",
+                format!("this maker has no model named {given:?}"),
+            )
+        })
 }
 
 /// The catalog's part categories, by name.
@@ -516,6 +528,72 @@ pub async fn vehicles_by_names(
     })
 }
 
+/// Most vehicles [`vehicles_by_maker_year`] answers: every engine of a maker's year fits in it
+/// (a Nissan year is about 40), and a picker longer than that is not a shortcut any more.
+pub const MAKER_YEAR_LIMIT: u64 = 200;
+
+/// The catalog vehicles of a maker in a model year, by model and engine, when all a VIN says
+/// locally is its year and its manufacturer (`"Nissan Mexicana"` from WMI `3N1`). The catalog
+/// maker is the one whose name the manufacturer's name is or starts with as a whole word, so
+/// `"Nissan Mexicana"` finds Nissan and `"General Motors"` finds nothing (its brands are many).
+///
+/// # Errors
+/// Database errors.
+pub async fn vehicles_by_maker_year(
+    db: &impl ConnectionTrait,
+    manufacturer: &str,
+    year: i16,
+) -> Result<Vec<VehicleView>> {
+    use super::text::fold;
+    use sea_orm::EntityTrait;
+    let folded = fold(manufacturer.trim());
+    let makes = crate::catalog::make::Entity::find().all(db).await?;
+    let Some(make) = makes
+        .iter()
+        .filter(|m| {
+            let name = fold(&m.name);
+            !name.is_empty()
+                && (folded == name
+                    || folded
+                        .strip_prefix(name.as_str())
+                        .is_some_and(|rest| rest.starts_with(' ')))
+        })
+        // "Mercedes-Benz" before "Mercedes" when both would match.
+        .max_by_key(|m| m.name.len())
+    else {
+        return Ok(Vec::new());
+    };
+    let b = db.get_database_backend();
+    vehicles_of(
+        &rows(
+            db,
+            format!(
+                "{VEHICLE_SELECT} WHERE v.year = {} AND v.make_id = {} \
+                 ORDER BY md.name, v.liters_x10, v.cylinders, v.submodel, v.id LIMIT {MAKER_YEAR_LIMIT}",
+                ph(b, 1),
+                ph(b, 2)
+            ),
+            vec![year.into(), make.id.into()],
+        )
+        .await?,
+    )
+}
+
+/// One catalog vehicle, or `None` when no vehicle has the id.
+///
+/// # Errors
+/// Database errors.
+pub async fn find_vehicle(db: &impl ConnectionTrait, id: i64) -> Result<Option<VehicleView>> {
+    let Ok(id) = i32::try_from(id) else {
+        return Ok(None);
+    };
+    match vehicle(db, id).await {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Checks that a reference to the shared catalog names a part that exists (a tenant's item
 /// linked to it).
 ///
@@ -538,34 +616,16 @@ pub async fn part_with_brand(
     let part = crate::catalog::part::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| Error::validation(field, format!("no catalog part has id {id}")))?;
+        .ok_or_else(|| {
+            Error::missing(
+                field,
+                "catalog_part_not_found",
+                format!("no catalog part has id {id}"),
+            )
+        })?;
     let brand = crate::catalog::brand::Entity::find_by_id(part.brand_id)
         .one(db)
         .await?
         .map(|b| b.name);
     Ok((part, brand))
-}
-
-/// Checks that a reference to the shared catalog names a vehicle that exists (a registered
-/// vehicle's model).
-///
-/// # Errors
-/// [`Error::Validation`] naming `field`; database errors.
-pub async fn require_vehicle(db: &impl ConnectionTrait, field: &str, id: i64) -> Result<()> {
-    use sea_orm::EntityTrait;
-    let found = match i32::try_from(id) {
-        Ok(id) => crate::catalog::vehicle::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .is_some(),
-        Err(_) => false,
-    };
-    if found {
-        Ok(())
-    } else {
-        Err(Error::validation(
-            field,
-            format!("no catalog vehicle has id {id}"),
-        ))
-    }
 }

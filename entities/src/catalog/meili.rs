@@ -141,6 +141,12 @@ impl MeiliSearch {
         {
             return Ok(empty);
         }
+        if query.part_ids.is_some() {
+            // The index has no business's stock in it; the SQL backends take the list.
+            return Err(SearchError::Unavailable(
+                "a search within listed parts is answered by SQL".into(),
+            ));
+        }
         let q = query.text.as_ref().map(meili_q).unwrap_or_default();
         let filter = meili_filter(query);
         let offset = usize::try_from((page.page.saturating_sub(1)).saturating_mul(page.per_page))
@@ -228,6 +234,7 @@ mod tests {
             vehicle_ids: Some(vec![3, 7]),
             category_id: Some(2),
             brand_id: Some(9),
+            part_ids: None,
             page: PageRequest {
                 page: 1,
                 per_page: 10,

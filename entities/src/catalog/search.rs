@@ -49,6 +49,9 @@ pub struct ResolvedQuery {
     pub category_id: Option<i32>,
     /// Brand filter.
     pub brand_id: Option<i32>,
+    /// `Some(ids)`, ascending, to search only these parts (a business's parts in stock); only
+    /// the SQL backends take it: [`crate::catalog::meili::MeiliSearch`] answers it unavailable.
+    pub part_ids: Option<Vec<i64>>,
     /// The page.
     pub page: PageRequest,
 }
@@ -147,9 +150,11 @@ pub async fn resolve(
             Ok(ParsedQuery::parse(q))
         })
         .transpose()?;
+    // A blank engine (an empty form field) is no filter, as a blank `q` is no text.
     let liters_x10 = query
         .engine
         .as_deref()
+        .filter(|e| !e.trim().is_empty())
         .map(|e| {
             let e = e.trim().trim_end_matches(['L', 'l']).trim();
             e.parse::<f64>()
@@ -216,6 +221,7 @@ pub async fn resolve(
         vehicle_ids,
         category_id: query.category_id,
         brand_id: query.brand_id,
+        part_ids: None,
         page,
     })
 }
@@ -327,7 +333,9 @@ async fn sqlite_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result
     let backend = db.get_database_backend();
     let page = query.page;
     let empty = SearchPage::empty(page);
-    if query.vehicle_ids.as_ref().is_some_and(Vec::is_empty) {
+    if query.vehicle_ids.as_ref().is_some_and(Vec::is_empty)
+        || query.part_ids.as_ref().is_some_and(Vec::is_empty)
+    {
         return Ok(empty);
     }
     let Some(expr) = fts5_query(query) else {
@@ -335,12 +343,20 @@ async fn sqlite_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result
     };
     let limit = i64::try_from(page.per_page).unwrap_or(i64::MAX);
     let offset = i64::try_from((page.page - 1) * page.per_page).unwrap_or(i64::MAX);
+    // Integers read from a database, written in: a bound list would need a placeholder each.
+    let only = |col: &str| match &query.part_ids {
+        Some(ids) => format!(" {col} IN ({})", id_list(ids)),
+        None => String::new(),
+    };
     let (total, ids) = match expr {
         None => {
             let total: i64 = db
                 .query_one_raw(Statement::from_string(
                     backend,
-                    "SELECT count(*) AS n FROM catalog_parts",
+                    format!(
+                        "SELECT count(*) AS n FROM catalog_parts{}",
+                        only("WHERE id")
+                    ),
                 ))
                 .await?
                 .map(|r| r.try_get("", "n"))
@@ -349,7 +365,10 @@ async fn sqlite_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result
             let rows = db
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
-                    "SELECT id FROM catalog_parts ORDER BY id LIMIT ? OFFSET ?",
+                    format!(
+                        "SELECT id FROM catalog_parts{} ORDER BY id LIMIT ? OFFSET ?",
+                        only("WHERE id")
+                    ),
                     [limit.into(), offset.into()],
                 ))
                 .await?;
@@ -359,7 +378,11 @@ async fn sqlite_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result
             let total: i64 = db
                 .query_one_raw(Statement::from_sql_and_values(
                     backend,
-                    "SELECT count(*) AS n FROM catalog_parts_fts WHERE catalog_parts_fts MATCH ?",
+                    format!(
+                        "SELECT count(*) AS n FROM catalog_parts_fts \
+                         WHERE catalog_parts_fts MATCH ?{}",
+                        only("AND rowid")
+                    ),
                     [expr.clone().into()],
                 ))
                 .await?
@@ -376,8 +399,9 @@ async fn sqlite_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
                     format!(
-                        "SELECT rowid AS id FROM catalog_parts_fts WHERE catalog_parts_fts MATCH ? \
-                         ORDER BY {order} LIMIT ? OFFSET ?"
+                        "SELECT rowid AS id FROM catalog_parts_fts WHERE catalog_parts_fts MATCH ?{} \
+                         ORDER BY {order} LIMIT ? OFFSET ?",
+                        only("AND rowid")
                     ),
                     [expr.into(), limit.into(), offset.into()],
                 ))
@@ -446,6 +470,28 @@ fn hit(r: &sea_orm::QueryResult) -> std::result::Result<SearchHit, sea_orm::DbEr
     })
 }
 
+/// Ids written as SQL (`1,2,3`): only integers, so nothing a user types reaches the text.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The ids in both ascending lists, ascending.
+fn sorted_intersection(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(x);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Parts a fitment filter may list inside a PostgreSQL query; a wider filter joins fitment.
 const FIT_LIMIT: usize = 20_000;
 
@@ -483,7 +529,9 @@ pub const COUNT_LIMIT: i64 = 2_000;
 async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<SearchPage> {
     let backend = db.get_database_backend();
     let page = query.page;
-    if query.vehicle_ids.as_ref().is_some_and(Vec::is_empty) {
+    if query.vehicle_ids.as_ref().is_some_and(Vec::is_empty)
+        || query.part_ids.as_ref().is_some_and(Vec::is_empty)
+    {
         return Ok(SearchPage::empty(page));
     }
     let mut values: Vec<Value> = Vec::new();
@@ -513,37 +561,16 @@ async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<Sea
         conds.push(format!("({})", ors.join(" OR ")));
         rank = Some(ranks.join(", "));
     }
-    let mut fitting_from: Option<String> = None;
+    // The parts to start from: those that fit (when they are few enough to list) and, for a
+    // business's stock, those it has, both ascending.
+    let mut only: Option<Vec<i64>> = query.part_ids.clone();
     if let Some(vehicles) = &query.vehicle_ids {
-        let fitting = fitting_parts(db, vehicles).await?;
-        match fitting {
-            Some(ids) if ids.is_empty() => return Ok(SearchPage::empty(page)),
-            // Fitment alone: the ids are the answer, in id order.
-            Some(ids) if !text && query.category_id.is_none() && query.brand_id.is_none() => {
-                let from = usize::try_from((page.page - 1) * page.per_page).unwrap_or(usize::MAX);
-                let to = from.saturating_add(usize::try_from(page.per_page).unwrap_or(usize::MAX));
-                let slice = ids
-                    .get(from.min(ids.len())..to.min(ids.len()))
-                    .unwrap_or(&[]);
-                let mut items = hits_by_id(db, slice).await?;
-                items.sort_by_key(|h| h.id);
-                return Ok(SearchPage {
-                    items,
-                    page: page.page,
-                    per_page: page.per_page,
-                    total: ids.len() as u64,
-                    total_exact: true,
+        match fitting_parts(db, vehicles).await? {
+            Some(fit) => {
+                only = Some(match only {
+                    Some(have) => sorted_intersection(&have, &fit),
+                    None => fit,
                 });
-            }
-            // The few thousand parts that fit, written into the query (integers read from the
-            // database) as the rows to start from: the planner then probes them by primary key
-            // and checks the text on each (11 ms), instead of matching the text everywhere and
-            // filtering by the list (44 ms for "balata" and one vehicle at 1.5 M parts).
-            Some(ids) => {
-                fitting_from = Some(format!(
-                    "unnest('{{{}}}'::bigint[]) f(id)",
-                    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-                ));
             }
             None => {
                 let first = values.len() + 1;
@@ -554,6 +581,40 @@ async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<Sea
                 ));
             }
         }
+    }
+    let mut fitting_from: Option<String> = None;
+    match only {
+        Some(ids) if ids.is_empty() => return Ok(SearchPage::empty(page)),
+        // The list alone: the ids are the answer, in id order.
+        Some(ids)
+            if !text
+                && conds.is_empty()
+                && query.category_id.is_none()
+                && query.brand_id.is_none() =>
+        {
+            let from = usize::try_from((page.page - 1) * page.per_page).unwrap_or(usize::MAX);
+            let to = from.saturating_add(usize::try_from(page.per_page).unwrap_or(usize::MAX));
+            let slice = ids
+                .get(from.min(ids.len())..to.min(ids.len()))
+                .unwrap_or(&[]);
+            let mut items = hits_by_id(db, slice).await?;
+            items.sort_by_key(|h| h.id);
+            return Ok(SearchPage {
+                items,
+                page: page.page,
+                per_page: page.per_page,
+                total: ids.len() as u64,
+                total_exact: true,
+            });
+        }
+        // The few thousand parts, written into the query (integers read from the database) as
+        // the rows to start from: the planner then probes them by primary key and checks the
+        // text on each (11 ms), instead of matching the text everywhere and filtering by the
+        // list (44 ms for "balata" and one vehicle at 1.5 M parts).
+        Some(ids) => {
+            fitting_from = Some(format!("unnest('{{{}}}'::bigint[]) f(id)", id_list(&ids)));
+        }
+        None => {}
     }
     let needs_parts = !text || query.category_id.is_some() || query.brand_id.is_some();
     if let Some(c) = query.category_id {
@@ -622,6 +683,17 @@ async fn pg_search(db: &DatabaseConnection, query: &ResolvedQuery) -> Result<Sea
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_intersection_of_two_ascending_lists_keeps_what_both_have_in_order() {
+        assert_eq!(
+            super::sorted_intersection(&[1, 3, 5, 8, 13], &[2, 3, 4, 8, 9, 13, 21]),
+            vec![3, 8, 13]
+        );
+        assert!(super::sorted_intersection(&[1, 2], &[]).is_empty());
+        assert_eq!(super::id_list(&[7, 42]), "7,42");
+    }
+
     use super::*;
 
     #[test]

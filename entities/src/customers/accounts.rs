@@ -277,10 +277,11 @@ pub async fn pay(
     let note = crate::rules::text::optional("note", new.note, 500)?;
     if !take(txn, customer_id, customer::Column::BalanceCents, amount).await? {
         let c = find_customer(txn, customer_id).await?;
-        return Err(Error::validation(
-            "amount",
+        // The amount is well formed; it is the balance now that it exceeds.
+        return Err(Error::conflict(
+            "payment_exceeds_balance",
             format!(
-                "the customer owes {}; a payment on account is at most that",
+                "amount: the customer owes {}; a payment on account is at most that",
                 Money(c.balance_cents)
             ),
         ));

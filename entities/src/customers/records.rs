@@ -93,14 +93,7 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
 }
 
 fn check_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 {
-        return Err(Error::validation(
-            "name",
-            "name must be 1 to 200 characters",
-        ));
-    }
-    Ok(n.to_owned())
+    crate::rules::text::required("name", name, 200)
 }
 
 /// Checks and normalises an RFC (upper case); generic RFCs are accepted.
@@ -157,24 +150,7 @@ fn check_email(email: Option<String>) -> Result<Option<String>> {
     let Some(e) = blank_to_none(email) else {
         return Ok(None);
     };
-    let e = e.to_lowercase();
-    let ok = e.len() <= 254
-        && !e.chars().any(char::is_whitespace)
-        && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if ok {
-        Ok(Some(e))
-    } else {
-        Err(Error::validation(
-            "email",
-            "email must look like name@example.mx",
-        ))
-    }
+    crate::org::accounts::normalize_email(&e).map(Some)
 }
 
 /// Normalises a phone number to E.164. Ten digits are a Mexican number (`+52` is added); an old
@@ -377,6 +353,7 @@ pub async fn update_customer(
         changed.insert("name".into(), json!(n));
         am.name = Set(n);
     }
+    let both_given = patch.rfc.is_some() && patch.tax_regime.is_some();
     if let Some(v) = patch.rfc {
         let v = check_rfc(v)?;
         changed.insert("rfc".into(), json!(v));
@@ -393,10 +370,19 @@ pub async fn update_customer(
             sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
             sea_orm::ActiveValue::NotSet => None,
         };
+        // Two halves of one request that disagree are bad input; a half that disagrees with
+        // the other half already stored conflicts with the record.
         check_fiscal_pair(
             stored(&am.rfc).as_deref(),
             stored(&am.tax_regime).as_deref(),
-        )?;
+        )
+        .map_err(|e| match e {
+            Error::Validation { field, message } if !both_given => Error::conflict(
+                "fiscal_pair_mismatch",
+                format!("{field}: {message} (the customer's stored RFC and regime; send both)"),
+            ),
+            other => other,
+        })?;
     }
     if let Some(v) = patch.zip {
         let v = check_zip(v)?;

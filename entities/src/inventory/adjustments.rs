@@ -121,8 +121,9 @@ pub async fn check_items(db: &impl ConnectionTrait, items: &[Uuid]) -> Result<()
         .map(|i| i.id)
         .collect();
     if let Some((i, id)) = items.iter().enumerate().find(|(_, id)| !found.contains(id)) {
-        return Err(Error::validation(
+        return Err(Error::missing(
             format!("lines[{i}].item_id"),
+            "item_not_found",
             format!("item {id} does not exist"),
         ));
     }

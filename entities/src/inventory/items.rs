@@ -111,14 +111,7 @@ fn check_sku(sku: &str) -> Result<String> {
 }
 
 fn check_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 {
-        return Err(Error::validation(
-            "name",
-            "name must be 1 to 200 characters",
-        ));
-    }
-    Ok(n.to_owned())
+    crate::rules::text::required("name", name, 200)
 }
 
 fn check_product_key(v: Option<String>) -> Result<Option<String>> {

@@ -16,6 +16,99 @@ use crate::{
     inventory::tables::stock_ledger, org::tables::branch, org::tables::warehouse,
 };
 
+/// What a business has of one catalog part, for a search hit: the item it sells it as and the
+/// units on hand in one branch and in the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartStock {
+    /// The active item linked to the part (the first by SKU when several are).
+    pub item_id: Uuid,
+    /// Its SKU.
+    pub sku: String,
+    /// Units on hand in the branch asked about, over every item linked to the part; `None` when
+    /// no branch was named.
+    pub here: Option<i64>,
+    /// Units on hand in every other branch.
+    pub elsewhere: i64,
+}
+
+/// The stock of the business's active items linked to `parts`, by catalog part; a part the
+/// business does not sell is absent. Two reads whatever the number of hits.
+///
+/// # Errors
+/// Database errors.
+pub async fn stock_of_parts(
+    db: &impl ConnectionTrait,
+    parts: &[i64],
+    here: Option<Uuid>,
+) -> Result<HashMap<i64, PartStock>> {
+    let mut out = HashMap::new();
+    if parts.is_empty() {
+        return Ok(out);
+    }
+    let items = item::Entity::find()
+        .filter(item::Column::CatalogPartId.is_in(parts.iter().copied()))
+        .filter(item::Column::IsActive.eq(true))
+        .order_by_asc(item::Column::Sku)
+        .all(db)
+        .await?;
+    let levels = stock::Entity::find()
+        .filter(stock::Column::ItemId.is_in(items.iter().map(|i| i.id)))
+        .all(db)
+        .await?;
+    let part_of: HashMap<Uuid, i64> = items
+        .iter()
+        .filter_map(|i| i.catalog_part_id.map(|p| (i.id, p)))
+        .collect();
+    for i in &items {
+        if let Some(part) = i.catalog_part_id {
+            out.entry(part).or_insert_with(|| PartStock {
+                item_id: i.id,
+                sku: i.sku.clone(),
+                here: here.map(|_| 0),
+                elsewhere: 0,
+            });
+        }
+    }
+    for level in levels {
+        let Some(entry) = part_of.get(&level.item_id).and_then(|p| out.get_mut(p)) else {
+            continue;
+        };
+        match (&mut entry.here, here) {
+            (Some(n), Some(branch)) if level.branch_id == branch => *n += level.qty,
+            _ => entry.elsewhere += level.qty,
+        }
+    }
+    Ok(out)
+}
+
+/// The catalog parts the business has on hand (linked to an active item with units in any
+/// warehouse, or in `branch`'s when given), ascending: the list an "in stock only" search is
+/// made within.
+///
+/// # Errors
+/// Database errors.
+pub async fn parts_in_stock(db: &impl ConnectionTrait, branch: Option<Uuid>) -> Result<Vec<i64>> {
+    let b = db.get_database_backend();
+    let mut values: Vec<Value> = vec![true.into()];
+    let mut sql = format!(
+        "SELECT DISTINCT i.catalog_part_id AS part FROM items i JOIN stock s ON s.item_id = i.id \
+         WHERE i.catalog_part_id IS NOT NULL AND i.is_active = {} AND s.qty > 0",
+        ph(b, 1)
+    );
+    if let Some(branch) = branch {
+        values.push(branch.into());
+        sql.push_str(&format!(" AND s.branch_id = {}", ph(b, 2)));
+    }
+    sql.push_str(" ORDER BY part");
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(b, sql, values))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "part"))
+        .collect::<std::result::Result<Vec<_>, _>>()?)
+}
+
 /// Transfer states in which shipped stock is on its way to the destination.
 pub const IN_TRANSIT_STATES: [&str; 2] = ["shipped", "partially_received"];
 

@@ -110,13 +110,13 @@ async fn warehouse_branches(
 ///
 /// # Errors
 /// [`Error::Validation`] naming the field or line (same warehouse, no lines, a quantity not
-/// above zero, an item twice or unknown, an inactive warehouse); [`Error::NotFound`]
+/// above zero, an unknown item, an inactive warehouse); [`Error::NotFound`]
 /// `warehouse` (unknown, or outside `scope`: the user must see the origin or the destination).
 pub async fn request_transfer(
     txn: &impl ConnectionTrait,
     actor: &Actor,
     scope: Option<&[Uuid]>,
-    new: NewTransfer,
+    mut new: NewTransfer,
 ) -> Result<TransferDetail> {
     if new.from_warehouse_id == new.to_warehouse_id {
         return Err(Error::validation(
@@ -130,16 +130,20 @@ pub async fn request_transfer(
             format!("a transfer has 1 to {MAX_LINES} lines"),
         ));
     }
-    let mut seen = HashSet::new();
     for (i, l) in new.lines.iter().enumerate() {
         crate::rules::quantity::units(format!("lines[{i}].qty"), l.qty)?;
-        if !seen.insert(l.item_id) {
-            return Err(Error::validation(
-                format!("lines[{i}].item_id"),
-                "an item appears once per transfer",
-            ));
+    }
+    // An item named on two lines is one line of their sum: a transfer moves each item once.
+    let mut merged: Vec<TransferLine> = Vec::with_capacity(new.lines.len());
+    for l in &new.lines {
+        match merged.iter_mut().find(|m| m.item_id == l.item_id) {
+            Some(m) => {
+                m.qty = crate::rules::quantity::units("lines", m.qty.saturating_add(l.qty))?;
+            }
+            None => merged.push(*l),
         }
     }
+    new.lines = merged;
     let note = new
         .note
         .map(|s| s.trim().to_owned())

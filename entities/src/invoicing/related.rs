@@ -803,9 +803,9 @@ pub async fn record_payment(
     let customer = receiver_of(&inv, USE_PAYMENTS, &zip)?;
     let bal = balance_of(db, &inv).await?;
     if ask.amount > bal.balance {
-        return Err(Error::validation(
-            "amount",
-            format!("the invoice owes {}", bal.balance),
+        return Err(Error::conflict(
+            "payment_exceeds_balance",
+            format!("amount: the invoice owes {}", bal.balance),
         ));
     }
     let installment = invoice_payment::Entity::find()

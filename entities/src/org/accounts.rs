@@ -18,8 +18,10 @@ use crate::{
 /// # Errors
 /// [`Error::Validation`] on `email`.
 pub fn normalize_email(email: &str) -> Result<String> {
+    // Counted in characters as typed, as the API document's `maxLength` counts them.
+    let short = email.trim().chars().count() <= 254;
     let e = email.trim().to_lowercase();
-    let valid = e.len() <= 254
+    let valid = short
         && e.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && !domain.contains('@')

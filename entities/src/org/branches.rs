@@ -117,14 +117,7 @@ fn check_code(code: &str) -> Result<String> {
 }
 
 fn check_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 {
-        return Err(Error::validation(
-            "name",
-            "name must be 1 to 200 characters",
-        ));
-    }
-    Ok(n.to_owned())
+    crate::rules::text::required("name", name, 200)
 }
 
 /// Checks an IVA rate in basis points: only 16 % and the border 8 % are branch rates.

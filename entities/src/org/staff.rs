@@ -143,8 +143,9 @@ fn check_scope(branch_ids: Option<Vec<Uuid>>, known: &[Uuid]) -> Result<Option<V
     ids.sort_unstable();
     ids.dedup();
     if let Some(bad) = ids.iter().find(|id| !known.contains(id)) {
-        return Err(Error::validation(
+        return Err(Error::missing(
             "branch_ids",
+            "branch_not_found",
             format!("branch {bad} is not a branch of this business"),
         ));
     }
@@ -260,9 +261,10 @@ pub async fn invite(
     let (user, created) = match accounts::find_user_by_email(txn, &email).await? {
         Some(u) => (u, None),
         None => {
+            // Without a name, the address's local part stands in until someone edits it.
             let full_name = new
                 .full_name
-                .ok_or_else(|| Error::validation("full_name", "a new person needs a full_name"))?;
+                .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
             let temporary = new.temporary_password.then(|| password::readable(14));
             // Without a temporary password nobody knows this one: the person chooses theirs
             // through the set-up link.
@@ -469,8 +471,9 @@ pub async fn set_up(
         .exec(txn)
         .await?;
     if taken.rows_affected != 1 {
-        return Err(Error::validation(
+        return Err(Error::missing(
             "token",
+            "setup_link_not_found",
             "this set-up link is unknown, used or expired; ask an admin for a new one",
         ));
     }

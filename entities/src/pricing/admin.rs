@@ -100,11 +100,9 @@ pub async fn set_prices(
             Some(b) => b,
             None => Uuid::nil(),
         };
+        // A list and branch named twice takes the later price, as two requests in a row would.
         if !seen.insert((list, branch_id)) {
-            return Err(Error::validation(
-                f("branch_id"),
-                "this list and branch appear twice",
-            ));
+            rows.retain(|r: &(_, Uuid, Money, Currency)| (r.0, r.1) != (list, branch_id));
         }
         rows.push((list, branch_id, amount, currency));
     }

@@ -17,6 +17,21 @@ pub fn optional(field: &str, v: Option<String>, max: usize) -> Result<Option<Str
     }
 }
 
+/// Required text: trimmed, refused blank or past `max` characters.
+///
+/// # Errors
+/// [`Error::Validation`] on `field`.
+pub fn required(field: &str, v: &str, max: usize) -> Result<String> {
+    let t = v.trim();
+    if t.is_empty() || t.chars().count() > max {
+        return Err(Error::validation(
+            field,
+            format!("{field} must be 1 to {max} characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +44,12 @@ mod tests {
             Some(Some("ñañ".into()))
         );
         assert!(optional("n", Some("abcd".into()), 3).is_err());
+    }
+
+    #[test]
+    fn required_text_is_trimmed_and_refused_blank_or_too_long() {
+        assert_eq!(required("n", " ñañ ", 3).ok().as_deref(), Some("ñañ"));
+        assert!(required("n", " \t ", 3).is_err());
+        assert!(required("n", "abcd", 3).is_err());
     }
 }

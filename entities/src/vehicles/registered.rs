@@ -238,12 +238,13 @@ pub async fn find_by_plate(
         .await?)
 }
 
-/// Normalises a search prefix: upper-case letters and digits, separators dropped.
-fn prefix(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
+/// Normalises a search prefix: upper-case letters and digits, separators dropped where the
+/// value is written with them (a plate; a VIN never is).
+fn prefix(field: &str, v: Option<String>, max: usize, separators: bool) -> Result<Option<String>> {
     let Some(v) = v else { return Ok(None) };
     let p: String = v
         .chars()
-        .filter(|c| !(c.is_whitespace() || *c == '-' || *c == '.'))
+        .filter(|c| !(separators && (c.is_whitespace() || *c == '-' || *c == '.')))
         .map(|c| c.to_ascii_uppercase())
         .collect();
     // Letters and digits only, so the prefix cannot carry LIKE wildcards.
@@ -268,10 +269,15 @@ pub async fn list_vehicles(
     let mut q = Entity::find()
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id);
-    if let Some(p) = prefix("plate", filter.plate_prefix, crate::rules::plate::MAX_LEN)? {
+    if let Some(p) = prefix(
+        "plate",
+        filter.plate_prefix,
+        crate::rules::plate::MAX_LEN,
+        true,
+    )? {
         q = q.filter(Column::Plate.starts_with(p));
     }
-    if let Some(v) = prefix("vin", filter.vin_prefix, crate::rules::vin::VIN_LEN)? {
+    if let Some(v) = prefix("vin", filter.vin_prefix, crate::rules::vin::VIN_LEN, false)? {
         q = q.filter(Column::Vin.starts_with(v));
     }
     if let Some(c) = filter.customer_id {
@@ -297,6 +303,7 @@ pub async fn update_vehicle(
     let mut vin = current.vin.clone();
     let mut am: customer_vehicle::ActiveModel = current.into();
     let mut changed = serde_json::Map::new();
+    let both_given = patch.plate.is_some() && patch.vin.is_some();
     if let Some(p) = patch.plate {
         plate = check_plate(p)?;
         changed.insert("plate".into(), json!(plate));
@@ -307,7 +314,18 @@ pub async fn update_vehicle(
         changed.insert("vin".into(), json!(vin));
         am.vin = Set(vin.clone());
     }
-    need_plate_or_vin(plate.as_ref(), vin.as_ref())?;
+    // Clearing both in one request is bad input; clearing the one the vehicle still had
+    // conflicts with the record.
+    need_plate_or_vin(plate.as_ref(), vin.as_ref()).map_err(|e| {
+        if both_given {
+            e
+        } else {
+            Error::conflict(
+                "plate_or_vin_needed",
+                "plate: the vehicle would keep neither its plate nor its VIN; give the other first",
+            )
+        }
+    })?;
     if let Some(c) = patch.catalog_vehicle_id {
         let c = check_catalog_id(c)?;
         changed.insert("catalog_vehicle_id".into(), json!(c));
@@ -416,13 +434,14 @@ mod tests {
     #[test]
     fn search_prefixes_cannot_carry_wildcards() {
         assert_eq!(
-            prefix("plate", Some("abc-1".into()), 10)
+            prefix("plate", Some("abc-1".into()), 10, true)
                 .unwrap()
                 .as_deref(),
             Some("ABC1")
         );
-        assert!(prefix("plate", Some("AB%".into()), 10).is_err());
-        assert!(prefix("plate", Some("A_".into()), 10).is_err());
-        assert_eq!(prefix("plate", Some(" ".into()), 10).unwrap(), None);
+        assert!(prefix("plate", Some("AB%".into()), 10, true).is_err());
+        assert!(prefix("plate", Some("A_".into()), 10, true).is_err());
+        assert_eq!(prefix("plate", Some(" ".into()), 10, true).unwrap(), None);
+        assert!(prefix("vin", Some("0.5".into()), 17, false).is_err());
     }
 }

@@ -2,6 +2,8 @@
 //! synonyms, fitment filters), the vehicle cascade, part detail, and bad input.
 
 use http::StatusCode;
+use serde_json::json;
+use tests::shop::Shop;
 use tests::{TestApp, shape_tests};
 
 shape_tests!(
@@ -14,6 +16,7 @@ shape_tests!(
     bad_search_input_gets_a_clear_error_and_changes_nothing,
     a_demo_start_loads_a_small_catalog_once,
     search_answers_from_meilisearch_and_falls_back_to_sql_when_it_does_not_answer,
+    hits_say_what_the_business_has_here_and_elsewhere_and_in_stock_keeps_only_those,
 );
 
 async fn generate(app: &TestApp, parts: &str) {
@@ -259,14 +262,13 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
             .unwrap()
             .contains("max-age")
     );
-    let years = r.json.as_array().unwrap();
+    let years = r.json["items"].as_array().unwrap();
     assert!(years.iter().any(|y| y == 2015));
     let r = app
         .session(&token)
         .get("/pos/api/vehicles/makes?year=2015")
         .await;
-    let nissan = r
-        .json
+    let nissan = r.json["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -278,8 +280,7 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
         .session(&token)
         .get(&format!("/pos/api/vehicles/models?year=2015&make={make}"))
         .await;
-    let sentra = r
-        .json
+    let sentra = r.json["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -293,7 +294,8 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
             "/pos/api/vehicles/engines?year=2015&make={make}&model={model}"
         ))
         .await;
-    let engines = r.json.as_array().unwrap();
+    let engines = r.json["items"].as_array().unwrap();
+    assert_eq!(r.json["total"], 3);
     assert_eq!(engines.len(), 3, "{}", r.text());
     assert!(engines.iter().any(|e| e["engine"] == "1.8L L4 gasolina"));
     let id = engines[0]["id"].as_i64().unwrap();
@@ -305,16 +307,23 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
     let r = app.session(&token).get("/pos/api/vehicles/makes").await;
     assert_eq!(
         r.status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "year is required: {}",
         r.text()
     );
+    assert_eq!(r.code(), "invalid_query");
+    assert_eq!(r.json["error"]["field"], "year");
     // The counter may type names instead of ids, in any case and without accents.
     let r = app
         .session(&token)
         .get("/pos/api/vehicles/engines?year=2015&make=nissan&model=SENTRA")
         .await;
-    assert_eq!(r.json.as_array().map(Vec::len), Some(3), "{}", r.text());
+    assert_eq!(
+        r.json["items"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        r.text()
+    );
     let r = app
         .session(&token)
         .get("/pos/api/vehicles/models?year=2015&make=Nissan")
@@ -324,7 +333,8 @@ async fn the_cascade_goes_from_years_to_engines_and_is_cacheable(app: TestApp) {
         .session(&token)
         .get("/pos/api/vehicles/models?year=2015&make=Patito")
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(r.code(), "make_not_found");
     assert_eq!(r.json["error"]["field"], "make");
     let cats = app.session(&token).get("/pos/api/catalog/categories").await;
     assert_eq!(cats.status, StatusCode::OK, "{}", cats.text());
@@ -383,9 +393,10 @@ async fn bad_search_input_gets_a_clear_error_and_changes_nothing(app: TestApp) {
     let r = search(&app, &token, "colour=red").await;
     assert_eq!(
         r.status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "unknown parameters are refused"
     );
+    assert_eq!(r.json["error"]["field"], "colour");
     let r = search(&app, &token, &format!("q={}", "x".repeat(201))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for evil in [
@@ -467,4 +478,114 @@ async fn search_answers_from_meilisearch_and_falls_back_to_sql_when_it_does_not_
     fake.heal();
     let r = search(&app, &token, "q=balata&per_page=5").await;
     assert_eq!(r.headers["x-search-backend"], "meilisearch");
+}
+
+/// The hit of part `id` in a search answer.
+fn hit_of(r: &tests::TestResponse, id: i64) -> serde_json::Value {
+    r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("part {id} is not in {}", r.text()))
+}
+
+async fn hits_say_what_the_business_has_here_and_elsewhere_and_in_stock_keeps_only_those(
+    app: TestApp,
+) {
+    generate(&app, "200").await;
+    let shop = Shop::open(&app, "acme").await;
+    let r = search(&app, &shop.owner, "q=balata&per_page=200").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let found = ids(&r);
+    assert!(found.len() >= 3, "{}", r.text());
+    assert!(
+        r.json["items"][0]["retail_price"].is_string(),
+        "{}",
+        r.text()
+    );
+    assert!(r.json["items"][0]["stock"].is_null(), "nothing is sold yet");
+    let (stocked, empty, unsold) = (found[0], found[1], found[2]);
+    let mut items = Vec::new();
+    for (i, part) in [stocked, empty].into_iter().enumerate() {
+        let r = app
+            .session(&shop.owner)
+            .post(
+                "/pos/api/items",
+                json!({"sku": format!("BAL-{i}"), "catalog_part_id": part}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        items.push(
+            r.json["id"]
+                .as_str()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        );
+    }
+    shop.stock(items[0], shop.wh, 4).await;
+    shop.stock(items[0], shop.border_wh, 2).await;
+
+    let at = |branch: uuid::Uuid, extra: &str| {
+        format!("q=balata&per_page=200&branch_id={branch}{extra}")
+    };
+    let r = search(&app, &shop.owner, &at(shop.branch, "")).await;
+    let hit = |id: i64| hit_of(&r, id);
+    assert_eq!(hit(stocked)["stock"]["here"], 4, "{}", r.text());
+    assert_eq!(hit(stocked)["stock"]["elsewhere"], 2);
+    assert_eq!(hit(stocked)["stock"]["sku"], "BAL-0");
+    assert_eq!(hit(stocked)["stock"]["item_id"], items[0].to_string());
+    assert_eq!(hit(empty)["stock"]["here"], 0);
+    assert_eq!(hit(empty)["stock"]["elsewhere"], 0);
+    assert!(hit(unsold)["stock"].is_null());
+    let border = hit_of(
+        &search(&app, &shop.owner, &at(shop.border, "")).await,
+        stocked,
+    );
+    assert_eq!(border["stock"]["here"], 2);
+    assert_eq!(border["stock"]["elsewhere"], 4);
+    // Without a branch, everything is elsewhere and nothing is here.
+    let all = hit_of(
+        &search(&app, &shop.owner, "q=balata&per_page=200").await,
+        stocked,
+    );
+    assert!(all["stock"]["here"].is_null());
+    assert_eq!(all["stock"]["elsewhere"], 6);
+
+    // "In stock only" keeps the part with units, with or without text, per branch.
+    for query in [
+        "q=balata&in_stock=true".to_owned(),
+        "in_stock=true".to_owned(),
+        at(shop.border, "&in_stock=true"),
+    ] {
+        let r = search(&app, &shop.owner, &query).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text());
+        assert_eq!(ids(&r), vec![stocked], "{query}: {}", r.text());
+        assert_eq!(r.json["total"], 1);
+        assert_eq!(r.headers["x-search-backend"], "sql");
+    }
+    let r = search(&app, &shop.owner, "q=filtro&in_stock=true").await;
+    assert_eq!(r.json["total"], 0, "{}", r.text());
+    shop.stock(items[0], shop.border_wh, -2).await;
+    let r = search(&app, &shop.owner, &at(shop.border, "&in_stock=true")).await;
+    assert_eq!(r.json["total"], 0, "none left there: {}", r.text());
+
+    // Another business's stock is not this one's, and a branch it cannot see is not found.
+    let other = Shop::open(&app, "otra").await;
+    let r = search(&app, &other.owner, "q=balata&per_page=200").await;
+    assert!(
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["stock"].is_null()),
+        "{}",
+        r.text()
+    );
+    let r = search(&app, &other.owner, &at(shop.branch, "")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let r = search(&app, &other.owner, "in_stock=true").await;
+    assert_eq!(r.json["total"], 0);
 }

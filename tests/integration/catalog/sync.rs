@@ -241,6 +241,7 @@ fn query(q: Option<&str>) -> ResolvedQuery {
         vehicle_ids: None,
         category_id: None,
         brand_id: None,
+        part_ids: None,
         page: PageRequest {
             page: 1,
             per_page: 20,

@@ -90,11 +90,16 @@ async fn adding_units_without_a_discount_keeps_the_line_s_discount(app: TestApp)
     assert_eq!(line["qty"], 2);
     // 2 × 100.00 less 5 % = 190.00: the discount was kept.
     assert_eq!(cart.json["total"], "190.00", "{}", cart.text());
+    // The line says its percentage and its amount apart, in the API's one format.
+    assert_eq!(line["discount_percent"], "5");
+    assert_eq!(line["discount"], "10.00");
+    assert_eq!(line["iva_rate"], "0.16");
+    assert_eq!(line["unit_price"], "100.00");
     let r = app
         .session(&cashier)
         .post(
             "/pos/api/cart/lines",
-            json!({"item_id": a, "warehouse_id": s.wh, "qty": 1, "discount": "0"}),
+            json!({"item_id": a, "warehouse_id": s.wh, "qty": 1, "discount_percent": "0"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());

@@ -304,7 +304,7 @@ async fn a_sale_drops_the_cached_stock_of_what_it_sold(app: TestApp) {
     let s = Shop::open(&app, "cache").await;
     let a = s.item("A", 10_000, None, 0).await;
     s.stock(a, s.wh, 5).await;
-    let path = format!("/pos/api/inventory/stock-by-branch?item_id={a}");
+    let path = format!("/pos/api/items/{a}/stock");
     let first = app.session(&s.owner).get(&path).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
     let second = app.session(&s.owner).get(&path).await;
@@ -338,7 +338,7 @@ async fn with_redis_down_sales_succeed_and_their_jobs_wait_in_the_outbox() {
     let s = Shop::open(&app, "sinredis").await;
     let a = s.item("A", 10_000, None, 3).await;
     s.stock(a, s.wh, 5).await;
-    let path = format!("/pos/api/inventory/stock-by-branch?item_id={a}");
+    let path = format!("/pos/api/items/{a}/stock");
     app.session(&s.owner).get(&path).await;
     redis.stop();
     for i in 0..3 {

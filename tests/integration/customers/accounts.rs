@@ -149,8 +149,8 @@ async fn payments_on_account_pay_the_oldest_charges_first_and_never_pass_the_bal
     let bad: [(Value, StatusCode, &str); 6] = [
         (
             json!({"amount": "3000.01", "method": "cash"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "amount",
+            StatusCode::CONFLICT,
+            "",
         ),
         (
             json!({"amount": "0", "method": "cash"}),
@@ -251,7 +251,8 @@ async fn payments_on_account_pay_the_oldest_charges_first_and_never_pass_the_bal
         .session(&cashier)
         .get(&format!("/pos/api/customers/{c}/account/entries?kind=gift"))
         .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "kind");
 
     // Paying off the rest leaves nothing open; a payment beyond it is refused.
     let r = app
@@ -264,7 +265,8 @@ async fn payments_on_account_pay_the_oldest_charges_first_and_never_pass_the_bal
         .session(&cashier)
         .post(&path, json!({"amount": "0.01", "method": "cash"}))
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "payment_exceeds_balance");
     books_agree(&s, c).await;
 }
 

@@ -351,8 +351,8 @@ async fn a_customers_vehicles_are_listed(app: TestApp) {
         ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let mut plates: Vec<&str> = r
-        .json
+    assert_eq!(r.json["total"], r.json["items"].as_array().unwrap().len());
+    let mut plates: Vec<&str> = r.json["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -520,6 +520,14 @@ async fn savings_are_summed_per_customer_without_cancelled_sales_and_less_return
     let r = app.session(&token).get(&format!("{path}?from=ayer")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["error"]["field"], "from");
+    // A period that ends before it starts holds no sale.
+    let r = app
+        .session(&token)
+        .get(&format!("{path}?from=2026-11-10&to=2026-11-01"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["sales"], 0);
+    assert_eq!(r.json["savings"], "0.00");
 }
 
 async fn the_savings_report_has_per_branch_rows_and_top_customers_without_cancelled_sales(
@@ -621,8 +629,9 @@ async fn the_savings_report_has_per_branch_rows_and_top_customers_without_cancel
     assert_eq!(r.json["top_customers"].as_array().unwrap().len(), 1);
 }
 
-/// A company RFC (12 characters) with regime 612 (personas físicas) is refused on create and on a
-/// patch of either half, by the rule the fiscal settings use; nothing is written.
+/// A company RFC (12 characters) with regime 612 (personas físicas) is refused on create (422), on
+/// a patch of either half against the stored other (409) and of both (422), by the rule the
+/// fiscal settings use; nothing is written.
 async fn an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_nothing(
     app: TestApp,
 ) {
@@ -651,8 +660,9 @@ async fn an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_n
             json!({"tax_regime": "612"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
-    assert_eq!(r.json["error"]["field"], "tax_regime");
+    // Half a pair that disagrees with the stored other half conflicts with the record.
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "fiscal_pair_mismatch");
     let r = app
         .session(&owner)
         .patch(
@@ -662,10 +672,24 @@ async fn an_rfc_and_a_regime_that_do_not_fit_each_other_are_refused_and_change_n
         .await;
     assert_eq!(
         r.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "a person's RFC with the stored company regime 601: {}",
         r.text()
     );
+    let r = app
+        .session(&owner)
+        .patch(
+            &format!("/pos/api/customers/{id}"),
+            json!({"rfc": "PEGJ800101AB1", "tax_regime": "601"}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "both halves in one request that disagree: {}",
+        r.text()
+    );
+    assert_eq!(r.json["error"]["field"], "tax_regime");
     let r = app
         .session(&owner)
         .get(&format!("/pos/api/customers/{id}"))

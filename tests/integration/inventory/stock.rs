@@ -15,7 +15,7 @@ use uuid::Uuid;
 shape_tests!(
     a_retried_adjustment_count_or_transfer_with_its_key_happens_once,
     a_stock_view_read_before_an_invalidation_never_fills_the_cache,
-    a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and_writes_nothing,
+    a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_404_and_writes_nothing,
     quantities_past_the_bound_are_422_naming_the_field_and_write_nothing,
     an_item_is_created_read_listed_and_changed_with_an_audit_trail,
     invalid_item_input_is_422_naming_the_field,
@@ -130,9 +130,7 @@ pub async fn ledger_sum(db: &DatabaseConnection, item: Uuid, wh: Uuid) -> i64 {
 async fn stock_view(app: &TestApp, token: &str, item: Uuid) -> (Value, String) {
     let r = app
         .session(token)
-        .get(&format!(
-            "/pos/api/inventory/stock-by-branch?item_id={item}"
-        ))
+        .get(&format!("/pos/api/items/{item}/stock"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let cache = r
@@ -397,17 +395,9 @@ async fn stock_by_branch_sums_each_branch_and_shows_warehouses_and_in_transit(ap
 
     let missing = app
         .session(&f.token)
-        .get(&format!(
-            "/pos/api/inventory/stock-by-branch?item_id={}",
-            Uuid::now_v7()
-        ))
+        .get(&format!("/pos/api/items/{}/stock", Uuid::now_v7()))
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    let neither = app
-        .session(&f.token)
-        .get("/pos/api/inventory/stock-by-branch")
-        .await;
-    assert_eq!(neither.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn stock_by_branch_finds_the_item_of_a_catalog_part(app: TestApp) {
@@ -424,14 +414,14 @@ async fn stock_by_branch_finds_the_item_of_a_catalog_part(app: TestApp) {
     adjust(&app, &f.token, f.wh[1][0], it, 7).await;
     let v = app
         .session(&f.token)
-        .get("/pos/api/inventory/stock-by-branch?part_id=43")
+        .get("/pos/api/catalog/parts/43/stock")
         .await;
     assert_eq!(v.status, StatusCode::OK, "{}", v.text());
     assert_eq!(v.json["item_id"], it.to_string());
     assert_eq!(branch(&v.json, f.branches[1])["on_hand"], 7);
     let none = app
         .session(&f.token)
-        .get("/pos/api/inventory/stock-by-branch?part_id=992")
+        .get("/pos/api/catalog/parts/992/stock")
         .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
@@ -507,34 +497,33 @@ async fn an_adjustment_below_zero_is_409_and_changes_nothing(app: TestApp) {
         .await;
     assert_eq!(never.status, StatusCode::CONFLICT, "no stock row at all");
 
-    for (body, field) in [
+    for (body, field, status) in [
         (
             json!({"warehouse_id": f.wh[0][0], "reason": "theft", "lines": [{"item_id": a, "delta": 1}]}),
             "reason",
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             json!({"warehouse_id": f.wh[0][0], "reason": "found", "lines": [{"item_id": a, "delta": 0}]}),
             "lines[0].delta",
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             json!({"warehouse_id": f.wh[0][0], "reason": "found", "lines": [{"item_id": a, "delta": 1}, {"item_id": Uuid::now_v7(), "delta": 1}]}),
             "lines[1].item_id",
+            StatusCode::NOT_FOUND,
         ),
         (
             json!({"warehouse_id": f.wh[0][0], "reason": "found", "lines": []}),
             "lines",
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ] {
         let r = app
             .session(&f.token)
             .post("/pos/api/inventory/adjustments", body.clone())
             .await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            r.text()
-        );
+        assert_eq!(r.status, status, "{body}: {}", r.text());
         assert_eq!(r.json["error"]["field"], field, "{}", r.text());
     }
     assert_eq!(balance(&db, a, f.wh[0][0]).await, 5);
@@ -635,7 +624,7 @@ async fn another_tenants_item_and_warehouse_are_not_found(app: TestApp) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let s = app
         .session(&b.token)
-        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={it}"))
+        .get(&format!("/pos/api/items/{it}/stock"))
         .await;
     assert_eq!(s.status, StatusCode::NOT_FOUND);
     let adj = app
@@ -873,8 +862,8 @@ async fn quantities_past_the_bound_are_422_naming_the_field_and_write_nothing(ap
 }
 
 /// An item linked to a catalog part, or a registered vehicle linked to a catalog vehicle, that
-/// does not exist is 422 naming the field, on create and on change, and nothing is written.
-async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and_writes_nothing(
+/// does not exist is 404 naming the field, on create and on change, and nothing is written.
+async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_404_and_writes_nothing(
     app: TestApp,
 ) {
     tests::shop::small_catalog(&app).await;
@@ -886,7 +875,8 @@ async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and
             json!({"sku": "REF-1", "name": "Pieza", "catalog_part_id": 99_999_999}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(r.code(), "catalog_part_not_found");
     assert_eq!(r.json["error"]["field"], "catalog_part_id");
     let it = item(&app, &f.token, "REF-2").await;
     let r = app
@@ -896,7 +886,7 @@ async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and
             json!({"catalog_part_id": 99_999_999}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     let r = app
         .session(&f.token)
         .patch(
@@ -917,7 +907,8 @@ async fn a_reference_to_a_catalog_part_or_vehicle_that_does_not_exist_is_422_and
             json!({"plate": "REF123A", "catalog_vehicle_id": 99_999_999}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(r.code(), "catalog_vehicle_not_found");
     assert_eq!(r.json["error"]["field"], "catalog_vehicle_id");
     let r = app.session(&f.token).get("/pos/api/items").await;
     assert_eq!(r.json["total"], 1, "only REF-2 was written");
@@ -956,12 +947,12 @@ async fn a_stock_view_read_before_an_invalidation_never_fills_the_cache(app: Tes
     );
     let r = app
         .session(&f.token)
-        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={it}"))
+        .get(&format!("/pos/api/items/{it}/stock"))
         .await;
     assert_eq!(r.json["on_hand"], 7, "{}", r.text());
     let r = app
         .session(&f.token)
-        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={it}"))
+        .get(&format!("/pos/api/items/{it}/stock"))
         .await;
     assert_eq!(r.headers["x-cache"], "hit");
     assert_eq!(r.json["on_hand"], 7);

@@ -90,7 +90,7 @@ async fn a_transfer_goes_from_requested_to_shipped_to_partially_received_to_rece
     assert_eq!(out.ref_id, t.to_string());
     let v = app
         .session(&f.token)
-        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={a}"))
+        .get(&format!("/pos/api/items/{a}/stock"))
         .await;
     assert_eq!(v.json["in_transit"], 4);
 
@@ -153,7 +153,7 @@ async fn a_transfer_goes_from_requested_to_shipped_to_partially_received_to_rece
     );
     let v = app
         .session(&f.token)
-        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={a}"))
+        .get(&format!("/pos/api/items/{a}/stock"))
         .await;
     assert_eq!(v.json["in_transit"], 0);
     assert_eq!(v.json["on_hand"], 10);
@@ -409,16 +409,17 @@ async fn bad_lines_and_unknown_warehouses_are_refused(app: TestApp) {
     let other = fixture(&app, "bravo").await;
     let a = item(&app, &f.token, "A").await;
     let (from, to) = (f.wh[0][0], f.wh[1][0]);
-    for (lines, field) in [
-        (json!([]), "lines"),
-        (json!([{"item_id": a, "qty": 0}]), "lines[0].qty"),
+    for (lines, field, status) in [
+        (json!([]), "lines", StatusCode::UNPROCESSABLE_ENTITY),
         (
-            json!([{"item_id": a, "qty": 1}, {"item_id": a, "qty": 1}]),
-            "lines[1].item_id",
+            json!([{"item_id": a, "qty": 0}]),
+            "lines[0].qty",
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             json!([{"item_id": a, "qty": 1}, {"item_id": Uuid::now_v7(), "qty": 1}]),
             "lines[1].item_id",
+            StatusCode::NOT_FOUND,
         ),
     ] {
         let r = app
@@ -428,14 +429,21 @@ async fn bad_lines_and_unknown_warehouses_are_refused(app: TestApp) {
                 json!({"from_warehouse_id": from, "to_warehouse_id": to, "lines": lines}),
             )
             .await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{lines}: {}",
-            r.text()
-        );
+        assert_eq!(r.status, status, "{lines}: {}", r.text());
         assert_eq!(r.json["error"]["field"], field);
     }
+    // An item named twice is one line of the sum.
+    let r = app
+        .session(&f.token)
+        .post(
+            "/pos/api/inventory/transfers",
+            json!({"from_warehouse_id": from, "to_warehouse_id": to,
+                   "lines": [{"item_id": a, "qty": 1}, {"item_id": a, "qty": 2}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json["lines"].as_array().unwrap().len(), 1, "{}", r.text());
+    assert_eq!(r.json["lines"][0]["qty_requested"], 3, "{}", r.text());
     for (f_, t_) in [(from, Uuid::now_v7()), (other.wh[0][0], to)] {
         let r = app
             .session(&f.token).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": f_, "to_warehouse_id": t_, "lines": [{"item_id": a, "qty": 1}]}))
@@ -715,7 +723,7 @@ async fn a_partially_received_transfer_closes_short_returning_or_writing_off_the
 
     let v = app
         .session(&f.token)
-        .get(&format!("/pos/api/inventory/stock-by-branch?item_id={a}"))
+        .get(&format!("/pos/api/items/{a}/stock"))
         .await;
     assert_eq!(v.json["in_transit"], 0, "{}", v.text());
     for t in &transfers {

@@ -660,12 +660,17 @@ async fn bad_global_runs_are_refused_and_write_nothing(app: TestApp) {
     let path = "/pos/api/invoices/global";
     let cases = [
         (
-            json!({"from": "2026-11-20", "to": "2026-11-10"}),
+            json!({"from": "2026-11-20", "days": 0}),
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some("from"),
+            Some("days"),
         ),
         (
-            json!({"from": "2024-01-01", "to": "2026-01-01"}),
+            json!({"from": "2024-01-01", "days": 367}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("days"),
+        ),
+        (
+            json!({"from": "2026-11-01", "to": "2026-11-02"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("to"),
         ),
@@ -719,7 +724,7 @@ async fn bad_global_runs_are_refused_and_write_nothing(app: TestApp) {
         .session(&manager)
         .post(
             path,
-            json!({"branch_id": st.s.border, "from": "2026-11-01", "to": "2026-11-02"}),
+            json!({"branch_id": st.s.border, "from": "2026-11-01", "days": 2}),
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
@@ -731,6 +736,11 @@ async fn bad_global_runs_are_refused_and_write_nothing(app: TestApp) {
     assert_eq!(
         job.from.map(|d| d.to_string()).as_deref(),
         Some("2026-11-01")
+    );
+    assert_eq!(
+        job.to.map(|d| d.to_string()).as_deref(),
+        Some("2026-11-02"),
+        "two days from the first"
     );
     assert_eq!(queued[0].queue, "cfdi");
 }

@@ -121,8 +121,8 @@ async fn payments_of_a_ppd_invoice_are_numbered_and_their_complements_stamped(ap
         json!({"amount": "0.01", "payment_form": "01"}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
-    assert_eq!(r.json["error"]["field"], "amount");
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "payment_exceeds_balance");
 
     let i_body = stamped_body(&fake, &id);
     let invoice_base = base_of(&i_body);
@@ -191,7 +191,6 @@ async fn bad_payments_are_refused_and_write_nothing(app: TestApp) {
     for (body, field) in [
         (json!({"amount": "0", "payment_form": "01"}), "amount"),
         (json!({"amount": "-5", "payment_form": "01"}), "amount"),
-        (json!({"amount": "1251.98", "payment_form": "01"}), "amount"),
         (json!({"amount": "10.005", "payment_form": "01"}), "amount"),
         (
             json!({"amount": "100", "payment_form": "99"}),
@@ -215,6 +214,16 @@ async fn bad_payments_are_refused_and_write_nothing(app: TestApp) {
         );
         assert_eq!(r.json["error"]["field"], field, "{body}: {}", r.text());
     }
+    // A well-formed amount above what is owed conflicts with the invoice's balance.
+    let r = pay(
+        &app,
+        &f,
+        &id,
+        json!({"amount": "1251.98", "payment_form": "01"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "payment_exceeds_balance");
     let r = pay(
         &app,
         &f,
@@ -309,9 +318,9 @@ async fn a_payment_replayed_with_its_idempotency_key_is_recorded_once(app: TestA
     // A refused request frees its key: the corrected retry goes through with it.
     let big = json!({"amount": "5000.00", "payment_form": "03"});
     let r = post_with_key(&app, &path, &f.s.owner, "abono-2", &big).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     let r = post_with_key(&app, &path, &f.s.owner, "abono-2", &big).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     let second = json!({"amount": "50.00", "payment_form": "01"});
     let r = post_with_key(&app, &path, &f.s.owner, "abono-3", &second).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -377,8 +386,11 @@ async fn concurrent_payments_never_share_an_installment_nor_overdraw(app: TestAp
         let r = t.await.unwrap();
         match r.status {
             StatusCode::CREATED => {}
-            StatusCode::UNPROCESSABLE_ENTITY => assert_eq!(r.json["error"]["field"], "amount"),
-            StatusCode::CONFLICT => assert_eq!(r.code(), "payment_in_progress", "{}", r.text()),
+            StatusCode::CONFLICT => assert!(
+                ["payment_in_progress", "payment_exceeds_balance"].contains(&r.code()),
+                "{}",
+                r.text()
+            ),
             other => panic!("{other}: {}", r.text()),
         }
     }

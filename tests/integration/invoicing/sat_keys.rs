@@ -111,8 +111,10 @@ async fn an_invoice_line_takes_its_item_s_keys_else_its_part_s_else_its_part_typ
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(
         list.json,
-        json!([{"category_id": brakes, "category": "Balatas (claves SAT)", "product_key": "25171500",
-                "unit_key": "KT", "updated_at": r.json["updated_at"]}])
+        json!({"items": [{"category_id": brakes, "category": "Balatas (claves SAT)",
+                          "product_key": "25171500", "unit_key": "KT",
+                          "updated_at": r.json["updated_at"]}],
+               "page": 1, "per_page": 1, "total": 1})
     );
 
     // The part type fills what neither the item nor its part names.

@@ -45,6 +45,20 @@ async fn an_owner_creates_reads_updates_and_deletes_a_branch(app: TestApp) {
             json!({"code": "GDL", "name": "Guadalajara", "iva_rate": 0.16}),
         )
         .await;
+    assert_eq!(
+        defaults.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a rate is a decimal string, not a number that would round: {}",
+        defaults.text()
+    );
+    assert_eq!(defaults.json["error"]["field"], "iva_rate");
+    let defaults = app
+        .session(&token)
+        .post(
+            "/pos/api/branches",
+            json!({"code": "GDL", "name": "Guadalajara", "iva_rate": "0.16"}),
+        )
+        .await;
     assert_eq!(defaults.status, StatusCode::CREATED, "{}", defaults.text());
     assert_eq!(defaults.json["iva_rate"], "0.16");
     assert_eq!(defaults.json["timezone"], "America/Mexico_City");
@@ -91,8 +105,9 @@ async fn a_new_tenant_has_its_first_branch_and_warehouse(app: TestApp) {
             branch["id"].as_str().unwrap()
         ))
         .await;
-    assert_eq!(ws.json.as_array().unwrap().len(), 1);
-    assert_eq!(ws.json[0]["code"], "MATRIZ-A");
+    assert_eq!(ws.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(ws.json["total"], 1);
+    assert_eq!(ws.json["items"][0]["code"], "MATRIZ-A");
 }
 
 async fn a_cashier_reads_branches_but_cannot_change_them(app: TestApp) {
@@ -138,7 +153,7 @@ async fn a_tenant_a_token_never_reaches_tenant_b_branches(app: TestApp) {
         .session(&token_b)
         .get(&format!("/pos/api/branches/{b_branch}/warehouses"))
         .await
-        .json[0]["id"]
+        .json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -297,7 +312,7 @@ async fn a_branch_with_warehouses_cannot_be_deleted(app: TestApp) {
         .session(&token)
         .get(&format!("/pos/api/branches/{id}/warehouses"))
         .await
-        .json[0]["id"]
+        .json["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -382,7 +397,7 @@ async fn warehouses_are_managed_under_their_branch(app: TestApp) {
         app.session(&token)
             .get(&format!("/pos/api/branches/{b2}/warehouses"))
             .await
-            .json
+            .json["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -532,6 +547,7 @@ async fn the_branch_list_pages_and_filters(app: TestApp) {
         .session(&token)
         .get("/pos/api/branches?active=perhaps")
         .await;
-    assert_eq!(junk.status, StatusCode::BAD_REQUEST);
+    assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(junk.code(), "invalid_query");
+    assert_eq!(junk.json["error"]["field"], "active");
 }

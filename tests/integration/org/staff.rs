@@ -88,11 +88,8 @@ async fn an_owner_invites_a_cashier_who_sets_a_password_once_and_signs_in(app: T
             json!({"token": token, "password": "otra-clave-2026"}),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "a link works once"
-    );
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "a link works once");
+    assert_eq!(r.code(), "setup_link_not_found");
     assert_eq!(r.json["error"]["field"], "token");
 
     let again = invite(
@@ -128,10 +125,15 @@ async fn an_owner_invites_a_cashier_who_sets_a_password_once_and_signs_in(app: T
     let r = invite(
         &app,
         &owner,
-        json!({"email": "nuevo@x.mx", "role": "cashier"}),
+        json!({"email": "sin.nombre@x.mx", "role": "cashier"}),
     )
     .await;
-    assert_eq!(r.json["error"]["field"], "full_name", "{}", r.text());
+    assert_eq!(
+        r.json["user"]["full_name"],
+        "sin.nombre",
+        "a new person without a name takes the address's: {}",
+        r.text()
+    );
     let r = invite(&app, &owner, json!({"email": "nuevo@x.mx", "full_name": "N", "role": "cashier", "branch_ids": [Uuid::now_v7()]})).await;
     assert_eq!(r.json["error"]["field"], "branch_ids", "{}", r.text());
     let r = invite(
@@ -142,7 +144,12 @@ async fn an_owner_invites_a_cashier_who_sets_a_password_once_and_signs_in(app: T
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let list = app.session(&owner).get("/pos/api/users").await;
-    assert_eq!(list.json["total"], 2, "{}", list.text());
+    assert_eq!(
+        list.json["total"],
+        3,
+        "the refused invitations added nobody: {}",
+        list.text()
+    );
 }
 
 async fn a_temporary_password_is_answered_once_and_signs_in(app: TestApp) {

@@ -9,6 +9,7 @@ use tests::{TestApp, shape_tests};
 shape_tests!(
     malformed_json_returns_400_in_the_envelope,
     unknown_fields_return_422_and_change_nothing,
+    input_of_the_wrong_type_gets_422_naming_the_field_in_a_body_or_a_query,
     an_oversized_body_returns_413,
     a_request_id_is_echoed_or_made_up,
     unknown_routes_and_methods_answer_in_the_envelope,
@@ -38,6 +39,72 @@ async fn malformed_json_returns_400_in_the_envelope(app: TestApp) {
     assert_eq!(r.code(), "json_content_type_required");
 }
 
+async fn input_of_the_wrong_type_gets_422_naming_the_field_in_a_body_or_a_query(app: TestApp) {
+    let t = app.tenant("acme").await;
+    let token = app.token(&t.owner_email).await;
+    // A body: the wrong type, nested, and a missing field.
+    let r = app
+        .session(&token)
+        .post(
+            "/pos/api/inventory/transfers",
+            json!({"from_warehouse_id": uuid::Uuid::nil(), "to_warehouse_id": uuid::Uuid::nil(),
+                   "lines": [{"item_id": uuid::Uuid::nil(), "qty": "many"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.code(), "invalid_body");
+    assert_eq!(r.json["error"]["field"], "lines[0].qty", "{}", r.text());
+    let r = app
+        .session(&token)
+        .post("/pos/api/branches", json!({"name": "Norte"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "code", "{}", r.text());
+    // A query: the same status, its own code, the parameter named.
+    for (query, field) in [
+        ("per_page=lots", "per_page"),
+        ("active=perhaps", "active"),
+        ("colour=red", "colour"),
+    ] {
+        let r = app
+            .session(&token)
+            .get(&format!("/pos/api/branches?{query}"))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            r.text()
+        );
+        assert_eq!(r.code(), "invalid_query");
+        assert_eq!(r.json["error"]["field"], field, "{query}: {}", r.text());
+        assert!(
+            r.json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field)
+        );
+    }
+    // Money is a decimal string: a JSON number would round, so it is refused.
+    let r = app
+        .session(&token)
+        .post(
+            "/pos/api/items",
+            json!({"sku": "N-1", "name": "N", "cost": 12.5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "cost", "{}", r.text());
+    // A value of the right type but out of range answers the same status.
+    let r = app.session(&token).get("/pos/api/branches?page=0").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "page");
+    assert_eq!(
+        app.session(&token).get("/pos/api/branches").await.json["total"],
+        1
+    );
+}
+
 async fn unknown_fields_return_422_and_change_nothing(app: TestApp) {
     let t = app.tenant("acme").await;
     let token = app.token(&t.owner_email).await;
@@ -56,6 +123,7 @@ async fn unknown_fields_return_422_and_change_nothing(app: TestApp) {
             .unwrap()
             .contains("tenant_id")
     );
+    assert_eq!(r.json["error"]["field"], "tenant_id");
     let list = app.session(&token).get("/pos/api/branches").await;
     assert_eq!(list.json["total"], 1, "nothing was created");
     let r = app
@@ -277,7 +345,8 @@ async fn the_openapi_document_covers_every_route(app: TestApp) {
         ("post", "/pos/api/items"),
         ("get", "/pos/api/items/{id}"),
         ("patch", "/pos/api/items/{id}"),
-        ("get", "/pos/api/inventory/stock-by-branch"),
+        ("get", "/pos/api/items/{id}/stock"),
+        ("get", "/pos/api/catalog/parts/{id}/stock"),
         ("post", "/pos/api/inventory/adjustments"),
         ("post", "/pos/api/inventory/counts"),
         ("get", "/pos/api/inventory/ledger"),

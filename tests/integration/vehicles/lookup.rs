@@ -34,6 +34,8 @@ shape_tests!(
     a_throttled_call_is_retried_after_retry_after_and_then_succeeds,
     a_vin_vpic_does_not_know_is_unavailable_and_a_mexico_only_vin_decodes_partially,
     without_a_configured_decoder_a_vin_answers_unavailable_and_enqueues_nothing,
+    with_vpic_off_a_vin_still_leads_to_the_catalog_vehicles_of_its_maker_and_year,
+    a_plate_registered_with_a_catalog_vehicle_answers_its_year_make_and_model,
     a_plate_written_with_dashes_and_lower_case_finds_the_registered_vehicle,
     an_unknown_plate_is_404_plate_not_found_asking_for_the_vin,
     a_malformed_plate_is_400_invalid_plate,
@@ -189,6 +191,7 @@ async fn wait_ms_answers_with_the_finished_enrichment(mut app: TestApp) {
     assert_eq!(found[0]["model"], "Versa");
     assert_eq!(found[0]["year"], 2019);
     assert_eq!(found[0]["liters"], "1.6");
+    assert_eq!(r["catalog_match"], "vpic");
 
     // The wait is capped, and a wait on a finished decode returns at once.
     let started = std::time::Instant::now();
@@ -274,8 +277,9 @@ async fn vins_of_the_wrong_length_or_with_symbols_are_refused(app: TestApp) {
         .session(&token)
         .get("/pos/api/vehicles/vin/1HGCM82633A004352?colour=red")
         .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.code(), "invalid_query");
+    assert_eq!(r.json["error"]["field"], "colour");
     let r = app
         .session(&token)
         .get("/pos/api/vehicles/vin/1HGCM82633A004352?year=1850")
@@ -422,6 +426,101 @@ async fn without_a_configured_decoder_a_vin_answers_unavailable_and_enqueues_not
             .unwrap(),
         0
     );
+}
+
+async fn with_vpic_off_a_vin_still_leads_to_the_catalog_vehicles_of_its_maker_and_year(
+    mut app: TestApp,
+) {
+    app.cli(&["catalog", "generate", "--parts", "10"])
+        .await
+        .unwrap();
+    app.reconfigure(&[("NEXUS_VPIC_URL", "off")]).await;
+    let t = app.tenant("acme").await;
+    let token = app.token(&t.owner_email).await;
+    // 3N1: Nissan Mexicana; position 10 `K` with a letter at position 7: 2019.
+    let r = vin(&app, &token, vpic::NISSAN_VERSA).await;
+    assert_eq!(r["enrichment"]["status"], "unavailable");
+    assert_eq!(r["catalog_match"], "maker_year", "{r}");
+    let found = r["catalog_vehicles"].as_array().unwrap();
+    assert!(!found.is_empty(), "{r}");
+    assert!(
+        found
+            .iter()
+            .all(|v| v["make"] == "Nissan" && v["year"] == 2019),
+        "{r}"
+    );
+    assert!(found.iter().any(|v| v["model"] == "Versa"), "{r}");
+    // The ids are the cascade's, so a search by one of them works.
+    let id = found[0]["id"].as_i64().unwrap();
+    let s = app
+        .session(&token)
+        .get(&format!("/pos/api/catalog/search?vehicle_id={id}"))
+        .await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.text());
+    // A maker the catalog does not carry under that name leads nowhere, and says so.
+    let r = vin(&app, &token, vpic::HONDA_ACCORD).await;
+    assert_eq!(r["model_year"], 2003);
+    if r["catalog_vehicles"].as_array().unwrap().is_empty() {
+        assert_eq!(r["catalog_match"], "none", "{r}");
+    } else {
+        assert_eq!(r["catalog_match"], "maker_year", "{r}");
+    }
+}
+
+async fn a_plate_registered_with_a_catalog_vehicle_answers_its_year_make_and_model(app: TestApp) {
+    app.cli(&["catalog", "generate", "--parts", "10"])
+        .await
+        .unwrap();
+    let t = app.tenant("acme").await;
+    let token = app.token(&t.owner_email).await;
+    let engines = app
+        .session(&token)
+        .get("/pos/api/vehicles/engines?year=2019&make=Nissan&model=Versa")
+        .await;
+    let cv = engines.json["items"][0].clone();
+    assert!(cv["id"].is_i64(), "{}", engines.text());
+    let v = register(
+        &app,
+        &token,
+        json!({"plate": "XYZ-987-B", "catalog_vehicle_id": cv["id"]}),
+    )
+    .await;
+    assert_eq!(v["year"], 2019);
+    assert_eq!(v["make"], "Nissan");
+    assert_eq!(v["model"], "Versa");
+    assert_eq!(v["engine"], cv["engine"]);
+    let r = app
+        .session(&token)
+        .get("/pos/api/vehicles/plate/xyz987b")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json["catalog_vehicle_id"], cv["id"]);
+    assert_eq!(r.json["model"], "Versa");
+    assert_eq!(r.json["year"], 2019);
+    // What the counter typed wins over the catalog's words.
+    let w = register(
+        &app,
+        &token,
+        json!({"plate": "XYZ-988-B", "catalog_vehicle_id": cv["id"], "model": "Versa Sense"}),
+    )
+    .await;
+    assert_eq!(w["model"], "Versa Sense");
+    assert_eq!(w["make"], "Nissan");
+    // An id the catalog does not have is not found and registers nothing.
+    let r = app
+        .session(&token)
+        .post(
+            "/pos/api/vehicles/registered",
+            json!({"plate": "XYZ-989-B", "catalog_vehicle_id": 999_999_999}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "catalog_vehicle_id");
+    let none = app
+        .session(&token)
+        .get("/pos/api/vehicles/plate/XYZ989B")
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
 
 async fn register(app: &TestApp, token: &str, body: Value) -> Value {

@@ -10,7 +10,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entities::PageRequest;
-use entities::cash::drawers::{self, CashMove, Closing, Count, OpenDrawer, Report, SessionFilter};
+use entities::cash::drawers::{
+    self, CashMove, Closing, Count, MXN_DENOMINATIONS, OpenDrawer, Report, SessionFilter,
+    USD_DENOMINATIONS,
+};
 use entities::cash::tables::{drawer_movement, drawer_session};
 use entities::pricing::prices;
 use entities::rules::money::{Currency, Money};
@@ -226,6 +229,84 @@ pub struct CountView {
     pub count: i64,
 }
 
+/// Notes or coins of one value as a close counts them: `CountView` with the denominations that
+/// exist in the document, per currency, so a generated client offers only those.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountRequest {
+    /// `MXN` or `USD`.
+    pub currency: String,
+    /// The value of one (`"500"`, `"0.50"`).
+    pub denomination: String,
+    /// How many.
+    pub count: i64,
+}
+
+/// The ways a denomination of `cents` may be written (`500`, `500.0`, `500.00`; `0.5`, `0.50`),
+/// as one alternation.
+fn denomination_pattern(values: &[i64]) -> String {
+    let forms: Vec<String> = values
+        .iter()
+        .map(|v| {
+            let (whole, frac) = (v / 100, v % 100);
+            match frac {
+                0 => format!("{whole}(\\.0{{1,2}})?"),
+                f if f % 10 == 0 => format!("{whole}\\.{}0?", f / 10),
+                f => format!("{whole}\\.{f:02}"),
+            }
+        })
+        .collect();
+    format!("^({})$", forms.join("|"))
+}
+
+impl utoipa::PartialSchema for CountRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        let variant = |currency: &str, values: &[i64]| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "currency",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([currency])),
+                )
+                .required("currency")
+                .property(
+                    "denomination",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(denomination_pattern(values)))
+                        .description(Some(
+                            "The value of one note or coin (`\"500\"`, `\"0.50\"`).",
+                        )),
+                )
+                .required("denomination")
+                .property(
+                    "count",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0))
+                        .maximum(Some(100_000))
+                        .description(Some("How many.")),
+                )
+                .required("count")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .item(variant("MXN", MXN_DENOMINATIONS))
+            .item(variant("USD", USD_DENOMINATIONS))
+            .description(Some("Notes or coins of one value and currency, counted."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("CashCountRequest")
+    }
+}
+
 /// An X report (open session) or the Z report (closed): expected against counted per means, the
 /// movements by kind, and the sales that went through.
 #[derive(Debug, Serialize, ToSchema)]
@@ -360,10 +441,10 @@ pub struct OpenDrawerRequest {
     #[schema(min_length = 1, max_length = 40, example = "caja-1")]
     pub register: Option<String>,
     /// MXN cash in the drawer at opening (`"1000.00"`); zero when absent.
-    #[schema(example = "1000.00")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "1000.00")]
     pub float_mxn: Option<String>,
     /// USD cash at opening; zero when absent.
-    #[schema(example = "0.00")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "0.00")]
     pub float_usd: Option<String>,
     /// Note (at most 500 characters).
     #[schema(max_length = 500)]
@@ -387,10 +468,10 @@ pub struct CashMoveRequest {
     /// In or out.
     pub direction: Direction,
     /// Amount above zero (`"200.00"`).
-    #[schema(example = "200.00")]
+    #[schema(value_type = crate::formats::PositiveAmount, example = "200.00")]
     pub amount: String,
     /// `MXN` (default) or `USD`.
-    #[schema(example = "MXN")]
+    #[schema(pattern = "^(MXN|USD)$", example = "MXN")]
     pub currency: Option<String>,
     /// Why (1–200 characters): a pickup to the safe, change brought in, a small expense.
     #[schema(min_length = 1, max_length = 200, example = "Retiro a caja fuerte")]
@@ -403,12 +484,13 @@ pub struct CashMoveRequest {
 pub struct CloseDrawerRequest {
     /// Cash by denomination and currency; a denomination not listed counted none.
     #[serde(default)]
-    pub counts: Vec<CountView>,
+    #[schema(max_items = 50)]
+    pub counts: Vec<CountRequest>,
     /// The card terminal's total; absent when not counted.
-    #[schema(example = "2300.00")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "2300.00")]
     pub card: Option<String>,
     /// Transfers received; absent when not counted.
-    #[schema(example = "0.00")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "0.00")]
     pub transfer: Option<String>,
     /// Note (at most 500 characters).
     #[schema(max_length = 500)]

@@ -11,12 +11,15 @@ use entities::catalog::lookup::{self, FitmentView, Named, NumberView, PartDetail
 use entities::catalog::search::{
     self, CatalogSearch, SearchError, SearchHit, SearchPage, SearchQuery, SqlSearch,
 };
+use entities::inventory::stock_views::{self, PartStock};
+use entities::rules::money::Money;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, TenantCtx};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppPath, AppQuery};
 use crate::state::AppState;
@@ -56,21 +59,33 @@ fn cacheable() -> HeaderMap {
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
     /// Words, a part number or an interchange number ("balata", "BP-1234", "bp 1234").
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only parts that fit this catalog vehicle.
     pub vehicle_id: Option<i32>,
     /// Only parts that fit a vehicle of this year…
+    #[param(minimum = 1900, maximum = 2100)]
     pub year: Option<i16>,
     /// …of this maker (id)…
     pub make: Option<i32>,
     /// …of this model (id)…
     pub model: Option<i32>,
     /// …with this displacement in litres ("1.6").
+    #[param(
+        pattern = "^(|(0?\\.[1-9]|[1-9](\\.[0-9])?|1[0-9](\\.[0-9])?|20(\\.0)?)[Ll]?)$",
+        example = "1.6"
+    )]
     pub engine: Option<String>,
     /// Only this category (id).
     pub category: Option<i32>,
     /// Only this brand (id).
     pub brand: Option<i32>,
+    /// The branch the counter is in: each hit's `stock.here` counts its warehouses. By default
+    /// the user's branch when they are limited to one.
+    pub branch_id: Option<Uuid>,
+    /// Only parts the business has on hand (an active item linked to the part with units in a
+    /// warehouse; in `branch_id`'s when given).
+    pub in_stock: Option<bool>,
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
@@ -96,8 +111,35 @@ pub struct PartHit {
     pub category_id: Option<i32>,
     /// Category.
     pub category: Option<String>,
-    /// Reference retail price in MXN centavos.
-    pub retail_price_cents: Option<i64>,
+    /// Reference retail price in MXN, decimal string (`"450.00"`), as every price of the POS API.
+    #[schema(value_type = Option<String>, example = "450.00")]
+    pub retail_price: Option<Money>,
+    /// What the business has of the part; absent when it sells no item linked to it.
+    pub stock: Option<HitStock>,
+}
+
+/// A business's stock of a catalog part.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitStock {
+    /// The item the business sells the part as (what a cart line takes).
+    pub item_id: Uuid,
+    /// Its SKU.
+    pub sku: String,
+    /// Units on hand in the counter's branch; absent when no branch applies.
+    pub here: Option<i64>,
+    /// Units on hand in the other branches.
+    pub elsewhere: i64,
+}
+
+impl From<PartStock> for HitStock {
+    fn from(s: PartStock) -> Self {
+        Self {
+            item_id: s.item_id,
+            sku: s.sku,
+            here: s.here,
+            elsewhere: s.elsewhere,
+        }
+    }
 }
 
 impl From<SearchHit> for PartHit {
@@ -110,7 +152,8 @@ impl From<SearchHit> for PartHit {
             brand: h.brand,
             category_id: h.category_id,
             category: h.category,
-            retail_price_cents: h.retail_price_cents,
+            retail_price: h.retail_price_cents.map(Money),
+            stock: None,
         }
     }
 }
@@ -135,20 +178,27 @@ pub struct PartPage {
 
 /// Searches the catalog by text and fitment. Answers from Meilisearch when it is configured, and
 /// from the SQL index when it is not or does not answer (header `X-Search-Fallback` says why).
+/// Each hit says what the business has of the part, here and in its other branches; `in_stock`
+/// searches only the parts it has, from the SQL index (the shared index holds no one's stock).
 #[utoipa::path(
     get, path = "/pos/api/catalog/search", tag = "catalog", security(("bearer" = [])),
     params(SearchParams),
     responses(
         (status = 200, body = PartPage, headers(("x-search-backend" = String))),
         (status = 401, body = ErrorBody),
+        (status = 404, description = "`branch_id` is not a branch the user can see", body = ErrorBody),
         (status = 422, description = "Bad page, engine or filter", body = ErrorBody),
     )
 )]
 pub async fn search_parts(
     state: axum::extract::State<AppState>,
-    _who: Principal,
+    ctx: TenantCtx,
     AppQuery(p): AppQuery<SearchParams>,
 ) -> ApiResult<(HeaderMap, Json<PartPage>)> {
+    let here = counter_branch(&ctx, p.branch_id).await?;
+    if let Some(y) = p.year {
+        model_year(y)?;
+    }
     let page = PageRequest::new(p.page, p.per_page)?;
     let query = SearchQuery {
         q: p.q,
@@ -160,10 +210,17 @@ pub async fn search_parts(
         category_id: p.category,
         brand_id: p.brand,
     };
-    let resolved = search::resolve(&state.platform, &query, page).await?;
+    let mut resolved = search::resolve(&state.platform, &query, page).await?;
+    let in_stock = p.in_stock.unwrap_or(false);
+    if in_stock {
+        resolved.part_ids = Some(stock_views::parts_in_stock(&ctx.db, p.branch_id).await?);
+    }
     let mut headers = HeaderMap::new();
     let sql: Arc<dyn CatalogSearch> = Arc::new(SqlSearch::new(state.platform.clone()));
-    let primary = state.catalog_search().unwrap_or_else(|| sql.clone());
+    let primary = match state.catalog_search() {
+        Some(meili) if !in_stock => meili,
+        _ => sql.clone(),
+    };
     let (backend, result) = match primary.search(&resolved).await {
         Err(SearchError::Unavailable(why)) if primary.name() != sql.name() => {
             tracing::warn!(backend = primary.name(), error = %why, "search fell back to SQL");
@@ -195,10 +252,21 @@ pub async fn search_parts(
         .with_label_values(&[backend])
         .inc();
     headers.insert(SEARCH_BACKEND.clone(), HeaderValue::from_static(backend));
+    let ids: Vec<i64> = items.iter().map(|h| h.id).collect();
+    let mut stock = stock_views::stock_of_parts(&ctx.db, &ids, here).await?;
     Ok((
         headers,
         Json(PartPage {
-            items: items.into_iter().map(Into::into).collect(),
+            items: items
+                .into_iter()
+                .map(|h| {
+                    let s = stock.remove(&h.id).map(Into::into);
+                    PartHit {
+                        stock: s,
+                        ..h.into()
+                    }
+                })
+                .collect(),
             page,
             per_page,
             total,
@@ -206,6 +274,21 @@ pub async fn search_parts(
             backend: backend.to_owned(),
         }),
     ))
+}
+
+/// The branch whose stock a search calls "here": the one asked for, which the user must be able
+/// to see, or the user's only branch.
+async fn counter_branch(ctx: &TenantCtx, asked: Option<Uuid>) -> ApiResult<Option<Uuid>> {
+    match asked {
+        Some(id) => {
+            crate::routes::org::branches::visible_branch(ctx, id).await?;
+            Ok(Some(id))
+        }
+        None => Ok(match ctx.principal.branch_scope.as_deref() {
+            Some([only]) => Some(*only),
+            _ => None,
+        }),
+    }
 }
 
 /// A vehicle of the catalog.
@@ -309,8 +392,9 @@ pub struct PartView {
     pub sat_product_key: Option<String>,
     /// SAT ClaveUnidad.
     pub sat_unit_key: Option<String>,
-    /// Reference retail price in MXN centavos.
-    pub retail_price_cents: Option<i64>,
+    /// Reference retail price in MXN, decimal string (`"450.00"`).
+    #[schema(value_type = Option<String>, example = "450.00")]
+    pub retail_price: Option<Money>,
     /// Image references.
     #[schema(value_type = Option<Object>)]
     pub image_refs: Option<serde_json::Value>,
@@ -336,7 +420,7 @@ impl From<PartDetail> for PartView {
             attributes: p.attributes,
             sat_product_key: p.sat_product_key,
             sat_unit_key: p.sat_unit_key,
-            retail_price_cents: p.retail_price_cents,
+            retail_price: p.retail_price_cents.map(Money),
             image_refs: p.image_refs,
             fitment: p
                 .fitment
@@ -398,13 +482,68 @@ impl From<Named> for NamedItem {
 /// Years with vehicles, newest first (first step of the cascade).
 #[utoipa::path(
     get, path = "/pos/api/vehicles/years", tag = "vehicles", security(("bearer" = [])),
-    responses((status = 200, body = Vec<i16>))
+    responses((status = 200, body = YearPage))
 )]
 pub async fn years(
     state: axum::extract::State<AppState>,
     _who: Principal,
-) -> ApiResult<(HeaderMap, Json<Vec<i16>>)> {
-    Ok((cacheable(), Json(lookup::years(&state.platform).await?)))
+) -> ApiResult<(HeaderMap, Json<YearPage>)> {
+    let years = lookup::years(&state.platform).await?;
+    Ok((
+        cacheable(),
+        Json(YearPage::whole(years.into_iter().map(ModelYear).collect())),
+    ))
+}
+
+/// A model year of the cascade, as a bare number (`2015`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct ModelYear(pub i16);
+
+/// The cascade's years, answered whole as one page.
+pub type YearPage = crate::page::Page<ModelYear>;
+
+impl crate::page::Listed for ModelYear {
+    const PAGE: &'static str = "YearPage";
+    const PAGE_DOC: &'static str = "Model years with vehicles in the catalog.";
+    const ITEMS_DOC: &'static str = "Years, newest first.";
+}
+
+/// A maker of the cascade.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct MakeItem(pub NamedItem);
+
+/// The cascade's makers of a year, answered whole as one page.
+pub type MakePage = crate::page::Page<MakeItem>;
+
+impl crate::page::Listed for MakeItem {
+    const PAGE: &'static str = "MakePage";
+    const PAGE_DOC: &'static str = "Makers with vehicles in a model year.";
+    const ITEMS_DOC: &'static str = "Makers by name.";
+}
+
+/// A model of the cascade.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct ModelItem(pub NamedItem);
+
+/// The cascade's models of a maker in a year, answered whole as one page.
+pub type ModelPage = crate::page::Page<ModelItem>;
+
+impl crate::page::Listed for ModelItem {
+    const PAGE: &'static str = "ModelPage";
+    const PAGE_DOC: &'static str = "Models of a maker in a model year.";
+    const ITEMS_DOC: &'static str = "Models by name.";
+}
+
+/// The cascade's engines of a model in a year, answered whole as one page.
+pub type EnginePage = crate::page::Page<CatalogVehicle>;
+
+impl crate::page::Listed for CatalogVehicle {
+    const PAGE: &'static str = "EnginePage";
+    const PAGE_DOC: &'static str = "Engines (catalog vehicles) of a model in a model year.";
+    const ITEMS_DOC: &'static str = "Vehicles, each with the `id` searches take as `vehicle_id`.";
 }
 
 /// A model year the cascade knows how to ask for: 1900 to 2100.
@@ -433,17 +572,19 @@ pub struct YearParams {
 #[utoipa::path(
     get, path = "/pos/api/vehicles/makes", tag = "vehicles", security(("bearer" = [])),
     params(YearParams),
-    responses((status = 200, body = Vec<NamedItem>))
+    responses((status = 200, body = MakePage))
 )]
 pub async fn makes(
     state: axum::extract::State<AppState>,
     _who: Principal,
     AppQuery(p): AppQuery<YearParams>,
-) -> ApiResult<(HeaderMap, Json<Vec<NamedItem>>)> {
+) -> ApiResult<(HeaderMap, Json<MakePage>)> {
     let makes = lookup::makes(&state.platform, model_year(p.year)?).await?;
     Ok((
         cacheable(),
-        Json(makes.into_iter().map(Into::into).collect()),
+        Json(MakePage::whole(
+            makes.into_iter().map(|m| MakeItem(m.into())).collect(),
+        )),
     ))
 }
 
@@ -464,18 +605,20 @@ pub struct MakeParams {
 #[utoipa::path(
     get, path = "/pos/api/vehicles/models", tag = "vehicles", security(("bearer" = [])),
     params(MakeParams),
-    responses((status = 200, body = Vec<NamedItem>))
+    responses((status = 200, body = ModelPage), (status = 404, body = ErrorBody))
 )]
 pub async fn models(
     state: axum::extract::State<AppState>,
     _who: Principal,
     AppQuery(p): AppQuery<MakeParams>,
-) -> ApiResult<(HeaderMap, Json<Vec<NamedItem>>)> {
+) -> ApiResult<(HeaderMap, Json<ModelPage>)> {
     let make = lookup::make_id(&state.platform, "make", &p.make).await?;
     let models = lookup::models(&state.platform, model_year(p.year)?, make).await?;
     Ok((
         cacheable(),
-        Json(models.into_iter().map(Into::into).collect()),
+        Json(ModelPage::whole(
+            models.into_iter().map(|m| ModelItem(m.into())).collect(),
+        )),
     ))
 }
 
@@ -500,17 +643,20 @@ pub struct ModelParams {
 #[utoipa::path(
     get, path = "/pos/api/vehicles/engines", tag = "vehicles", security(("bearer" = [])),
     params(ModelParams),
-    responses((status = 200, body = Vec<CatalogVehicle>))
+    responses((status = 200, body = EnginePage), (status = 404, body = ErrorBody))
 )]
 pub async fn engines(
     state: axum::extract::State<AppState>,
     _who: Principal,
     AppQuery(p): AppQuery<ModelParams>,
-) -> ApiResult<(HeaderMap, Json<Vec<CatalogVehicle>>)> {
+) -> ApiResult<(HeaderMap, Json<EnginePage>)> {
     let make = lookup::make_id(&state.platform, "make", &p.make).await?;
     let model = lookup::model_id(&state.platform, "model", make, &p.model).await?;
     let v = lookup::engines(&state.platform, model_year(p.year)?, make, model).await?;
-    Ok((cacheable(), Json(v.into_iter().map(Into::into).collect())))
+    Ok((
+        cacheable(),
+        Json(EnginePage::whole(v.into_iter().map(Into::into).collect())),
+    ))
 }
 
 /// One catalog vehicle.

@@ -44,8 +44,7 @@ pub struct CartView {
     #[schema(value_type = String)]
     pub exchange_rate: Rate,
     /// Lines with prices, amounts and stock.
-    #[schema(value_type = Vec<Object>)]
-    pub lines: Vec<CartLineView>,
+    pub lines: Vec<CartLineBody>,
     /// Sum of bases.
     #[schema(value_type = String)]
     pub subtotal: Money,
@@ -63,6 +62,90 @@ pub struct CartView {
     pub savings: Money,
 }
 
+/// A cart line: the core every line of the POS API carries (item, SKU, name, quantity, unit
+/// price, discount, tax, total), with the percentage a re-priced line keeps and its stock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartLineBody {
+    /// Line id (for `PATCH` and `DELETE /pos/api/cart/lines/{id}`).
+    pub line_id: Uuid,
+    /// Position, from 1.
+    pub line_no: i32,
+    /// Item.
+    pub item_id: Uuid,
+    /// SKU.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Warehouse it is taken from.
+    pub warehouse_id: Uuid,
+    /// Units.
+    pub qty: i64,
+    /// Unit price, IVA included.
+    #[schema(value_type = String, example = "450.00")]
+    pub unit_price: Money,
+    /// Reference retail unit price.
+    #[schema(value_type = String)]
+    pub retail_unit_price: Money,
+    /// The unit price in USD, when the list prices the item in dollars.
+    #[schema(value_type = Option<String>)]
+    pub usd_unit_price: Option<Money>,
+    /// Discount in percent (`"10"`), as a request gives it.
+    #[schema(value_type = String, example = "10")]
+    pub discount_percent: Decimal,
+    /// The discount's amount.
+    #[schema(value_type = String)]
+    pub discount: Money,
+    /// Taxable base.
+    #[schema(value_type = String)]
+    pub base: Money,
+    /// IVA.
+    #[schema(value_type = String)]
+    pub tax: Money,
+    /// Line total.
+    #[schema(value_type = String)]
+    pub total: Money,
+    /// Savings against the retail price.
+    #[schema(value_type = String)]
+    pub savings: Money,
+    /// IVA rate (`"0.16"`).
+    #[schema(value_type = String, example = "0.16")]
+    pub iva_rate: Decimal,
+    /// Units on hand in the line's warehouse.
+    pub stock_here: i64,
+    /// Units on hand in the whole business.
+    pub stock_total: i64,
+    /// Whether the line's warehouse has the units.
+    pub available: bool,
+}
+
+impl From<CartLineView> for CartLineBody {
+    fn from(l: CartLineView) -> Self {
+        let p = l.priced;
+        Self {
+            line_id: l.line_id,
+            line_no: p.line_no,
+            item_id: p.item_id,
+            sku: p.sku,
+            name: p.name,
+            warehouse_id: p.warehouse_id,
+            qty: p.qty,
+            unit_price: p.unit_price,
+            retail_unit_price: p.retail_unit_price,
+            usd_unit_price: p.usd_unit_price,
+            discount_percent: Decimal::new(i64::from(p.discount_bp), 2).normalize(),
+            discount: p.amounts.discount,
+            base: p.amounts.base,
+            tax: p.amounts.tax,
+            total: p.amounts.total,
+            savings: p.amounts.savings,
+            iva_rate: Decimal::new(i64::from(p.iva_rate_bp), 4).normalize(),
+            stock_here: l.stock_here,
+            stock_total: l.stock_total,
+            available: l.available,
+        }
+    }
+}
+
 async fn render(state: &AppState, ctx: &TenantCtx) -> ApiResult<Json<CartView>> {
     let rate = prices::current_rate(&ctx.db, state.config.usd_rate).await?;
     let v = carts::view(&ctx.db, &ctx.seller(), rate).await?;
@@ -72,7 +155,7 @@ async fn render(state: &AppState, ctx: &TenantCtx) -> ApiResult<Json<CartView>> 
         customer_id: v.cart.customer_id,
         price_list: v.cart.price_list,
         exchange_rate: v.rate,
-        lines: v.lines,
+        lines: v.lines.into_iter().map(Into::into).collect(),
         subtotal: v.totals.subtotal,
         discount: v.totals.discount,
         tax: v.totals.tax,
@@ -155,10 +238,12 @@ pub struct AddLine {
     /// Units; added to the line's when the cart has this item from this warehouse already.
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
-    /// Discount in percent, within the role's limit; without it a line already in the cart keeps
-    /// its discount.
-    #[schema(value_type = Option<String>)]
-    pub discount: Option<Decimal>,
+    /// Discount in percent (`"10"`), within the role's limit; without it a line already in the
+    /// cart keeps its discount. (`discount` is read as this too.)
+    #[serde(alias = "discount")]
+    #[schema(value_type = Option<crate::formats::Percent>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub discount_percent: Option<Decimal>,
 }
 
 /// Adds units to the cart (to the same item and warehouse's line when there is one).
@@ -176,8 +261,8 @@ pub async fn add_line(
     AppJson(req): AppJson<AddLine>,
 ) -> ApiResult<(StatusCode, Json<CartView>)> {
     // No discount named: a new line has none, a line already there keeps its own.
-    let d = match req.discount {
-        Some(_) => Some(percent_bp("discount", req.discount)?),
+    let d = match req.discount_percent {
+        Some(_) => Some(percent_bp("discount_percent", req.discount_percent)?),
         None => None,
     };
     carts::add_line(
@@ -199,9 +284,11 @@ pub struct UpdateLine {
     /// New quantity.
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: Option<i64>,
-    /// New discount in percent.
-    #[schema(value_type = Option<String>)]
-    pub discount: Option<Decimal>,
+    /// New discount in percent (`"10"`). (`discount` is read as this too.)
+    #[serde(alias = "discount")]
+    #[schema(value_type = Option<crate::formats::Percent>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub discount_percent: Option<Decimal>,
 }
 
 /// Changes a line's quantity or discount.
@@ -220,8 +307,8 @@ pub async fn update_line(
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<UpdateLine>,
 ) -> ApiResult<Json<CartView>> {
-    let d = match req.discount {
-        Some(_) => Some(percent_bp("discount", req.discount)?),
+    let d = match req.discount_percent {
+        Some(_) => Some(percent_bp("discount_percent", req.discount_percent)?),
         None => None,
     };
     carts::update_line(&ctx.db, &ctx.seller(), id, req.qty, d).await?;

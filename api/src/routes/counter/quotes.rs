@@ -233,8 +233,10 @@ pub struct CreateQuote {
     #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// Lines.
+    #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<LineRequest>,
     /// Days valid, 1–60 (7 by default).
+    #[schema(minimum = 1, maximum = 60)]
     pub valid_days: Option<i64>,
     /// Note.
     pub note: Option<String>,

@@ -75,8 +75,11 @@ pub struct LineRequest {
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
     /// Discount in percent (`"10"`), within the role's limit: cashier 10, manager 30.
-    #[schema(value_type = Option<String>, example = "10")]
-    pub discount: Option<Decimal>,
+    /// (`discount` is read as this too; in every response `discount` is the amount.)
+    #[serde(alias = "discount")]
+    #[schema(value_type = Option<crate::formats::Percent>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub discount_percent: Option<Decimal>,
 }
 
 impl LineRequest {
@@ -85,7 +88,10 @@ impl LineRequest {
             item_id: self.item_id,
             warehouse_id: self.warehouse_id,
             qty: self.qty,
-            discount_bp: percent_bp(&format!("lines[{i}].discount"), self.discount)?,
+            discount_bp: percent_bp(
+                &format!("lines[{i}].discount_percent"),
+                self.discount_percent,
+            )?,
             fixed_price: None,
         })
     }
@@ -97,12 +103,14 @@ impl LineRequest {
 pub struct PaymentRequest {
     /// `cash`, `card`, `transfer`, `usd_cash`, `credit` (the customer's account) or
     /// `store_credit` (the customer's saldo a favor).
-    #[schema(value_type = String, example = "cash")]
+    #[schema(pattern = "^(cash|card|transfer|usd_cash|credit|store_credit)$", value_type = String, example = "cash")]
     pub method: Method,
     /// Amount in the payment's currency (`"500.00"`).
-    #[schema(value_type = String, example = "500.00")]
+    #[schema(value_type = crate::formats::PositiveAmount, example = "500.00")]
+    #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
     /// `MXN` (default) or `USD` (cash only: the same as `usd_cash`).
+    #[schema(pattern = "^(MXN|USD)$")]
     pub currency: Option<String>,
     /// Card authorisation or transfer reference.
     pub reference: Option<String>,
@@ -167,6 +175,7 @@ pub struct CheckoutRequest {
     #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// Direct lines.
+    #[schema(min_items = 1, max_items = 200)]
     pub lines: Option<Vec<LineRequest>>,
     /// Sell the cashier's cart (its lines, branch, customer and list) and close it.
     #[serde(default)]
@@ -953,7 +962,7 @@ pub struct ReturnRequest {
     /// mostly paid when absent.
     pub refund_method: Option<RefundMethod>,
     /// `MXN` (default), or `USD` for cash at the sale's rate.
-    #[schema(value_type = Option<String>, example = "MXN")]
+    #[schema(pattern = "^(MXN|USD)$", value_type = Option<String>, example = "MXN")]
     pub refund_currency: Option<String>,
     /// The drawer session the money leaves from; your own open one in the sale's branch when
     /// absent (a manager refunding at a cashier's drawer names it).
@@ -1021,7 +1030,7 @@ pub struct CancelRequest {
     /// mostly paid when absent.
     pub refund_method: Option<RefundMethod>,
     /// `MXN` (default), or `USD` for cash at the sale's rate.
-    #[schema(value_type = Option<String>, example = "MXN")]
+    #[schema(pattern = "^(MXN|USD)$", value_type = Option<String>, example = "MXN")]
     pub refund_currency: Option<String>,
     /// The drawer session the money leaves from; your own open one in the sale's branch when
     /// absent.

@@ -300,7 +300,7 @@ pub struct EntryQuery {
 #[serde(deny_unknown_fields)]
 pub struct AccountPaymentRequest {
     /// Amount in MXN (`"500.00"`): above zero and at most the balance.
-    #[schema(example = "500.00")]
+    #[schema(value_type = crate::formats::PositiveAmount, example = "500.00")]
     pub amount: String,
     /// How it was paid.
     pub method: PaymentMethod,

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, double_option};
-use crate::routes::vehicles::lookup::VehicleView;
+use crate::routes::vehicles::lookup::VehiclePage;
 use crate::state::AppState;
 
 /// The customer routes.
@@ -132,24 +132,38 @@ pub struct CustomerQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomerRequest {
     /// Name or business name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// RFC (generic `XAXX010101000` / `XEXX010101000` allowed).
+    #[schema(
+        pattern = "^(|[A-Za-z&Ññ]{3,4}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[A-Za-z0-9]{3})$"
+    )]
     pub rfc: Option<String>,
     /// SAT tax regime key, e.g. `601`, `612`, `626`.
+    #[schema(
+        pattern = "^(|601|603|605|606|607|608|610|611|612|614|615|616|620|621|622|623|624|625|626)$"
+    )]
     pub tax_regime: Option<String>,
     /// Five-digit fiscal postal code.
+    #[schema(pattern = "^(|[0-9]{5})$")]
     pub zip: Option<String>,
     /// E-mail.
+    #[schema(
+        max_length = 254,
+        pattern = "^(|[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[^@.\\s\\u0000-\\u001F\\u007F-\\u009F][^@\\s\\u0000-\\u001F\\u007F-\\u009F]*\\.[^@\\s\\u0000-\\u001F\\u007F-\\u009F]*[^@.\\s\\u0000-\\u001F\\u007F-\\u009F])$"
+    )]
     pub email: Option<String>,
     /// WhatsApp number; 10 digits are taken as Mexican (`+52`).
+    #[schema(pattern = "^(|\\+52[0-9]{10}|[1-9][0-9]{9}|\\+[1-46-9][0-9]{7,14})$")]
     pub whatsapp_phone: Option<String>,
     /// Price list (`mostrador` by default; others need a manager).
     #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// Credit limit in MXN, decimal string (`"0"` by default; above zero needs a manager).
-    #[schema(example = "5000.00")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "5000.00")]
     pub credit_limit: Option<String>,
     /// Notes.
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
 }
 
@@ -158,35 +172,37 @@ pub struct CreateCustomerRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCustomerRequest {
     /// New name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// New RFC or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|[A-Za-z&Ññ]{3,4}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[A-Za-z0-9]{3})$", value_type = Option<String>)]
     pub rfc: Option<Option<String>>,
     /// New tax regime or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|601|603|605|606|607|608|610|611|612|614|615|616|620|621|622|623|624|625|626)$", value_type = Option<String>)]
     pub tax_regime: Option<Option<String>>,
     /// New postal code or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|[0-9]{5})$", value_type = Option<String>)]
     pub zip: Option<Option<String>>,
     /// New e-mail or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 254, pattern = "^(|[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[^@.\\s\\u0000-\\u001F\\u007F-\\u009F][^@\\s\\u0000-\\u001F\\u007F-\\u009F]*\\.[^@\\s\\u0000-\\u001F\\u007F-\\u009F]*[^@.\\s\\u0000-\\u001F\\u007F-\\u009F])$", value_type = Option<String>)]
     pub email: Option<Option<String>>,
     /// New WhatsApp number or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|\\+52[0-9]{10}|[1-9][0-9]{9}|\\+[1-46-9][0-9]{7,14})$", value_type = Option<String>)]
     pub whatsapp_phone: Option<Option<String>>,
     /// New price list (other than `mostrador` needs a manager).
     #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// New credit limit (above zero needs a manager).
+    #[schema(value_type = Option<crate::formats::Amount>)]
     pub credit_limit: Option<String>,
     /// New notes or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 2000, value_type = Option<String>)]
     pub notes: Option<Option<String>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
@@ -297,6 +313,7 @@ pub async fn get_customer(
         (status = 200, body = CustomerView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 409, description = "`fiscal_pair_mismatch`: the RFC or regime sent does not fit the other one stored", body = ErrorBody),
         (status = 422, body = ErrorBody),
     )
 )]
@@ -330,14 +347,16 @@ pub async fn update_customer(
 #[utoipa::path(
     get, path = "/pos/api/customers/{id}/vehicles", tag = "customers", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, body = Vec<VehicleView>), (status = 404, body = ErrorBody))
+    responses((status = 200, body = VehiclePage), (status = 404, body = ErrorBody))
 )]
 pub async fn customer_vehicles(
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
-) -> ApiResult<Json<Vec<VehicleView>>> {
+) -> ApiResult<Json<VehiclePage>> {
     let vs = records::customer_vehicles(&ctx.db, id).await?;
-    Ok(Json(vs.into_iter().map(Into::into).collect()))
+    Ok(Json(VehiclePage::whole(
+        vs.into_iter().map(Into::into).collect(),
+    )))
 }
 
 /// A period of a savings query.
@@ -346,8 +365,10 @@ pub async fn customer_vehicles(
 #[serde(deny_unknown_fields)]
 pub struct SavingsQuery {
     /// From this date (`2026-11-01`, from 00:00 UTC) or instant (RFC 3339), inclusive.
+    #[param(value_type = Option<crate::formats::DateOrInstant>, inline)]
     pub from: Option<String>,
     /// To this date (inclusive: the whole day, UTC) or instant (exclusive).
+    #[param(value_type = Option<crate::formats::DateOrInstant>, inline)]
     pub to: Option<String>,
 }
 
@@ -357,8 +378,10 @@ pub struct SavingsQuery {
 #[serde(deny_unknown_fields)]
 pub struct SavingsReportQuery {
     /// From this date or instant, inclusive.
+    #[param(value_type = Option<crate::formats::DateOrInstant>, inline)]
     pub from: Option<String>,
     /// To this date (inclusive) or instant (exclusive).
+    #[param(value_type = Option<crate::formats::DateOrInstant>, inline)]
     pub to: Option<String>,
     /// Only this branch.
     pub branch_id: Option<Uuid>,
@@ -387,17 +410,12 @@ fn bound(field: &str, v: Option<&str>, end: bool) -> ApiResult<Option<DateTime<U
     Ok(Some(d.and_time(chrono::NaiveTime::MIN).and_utc()))
 }
 
+/// A period; one whose end is not after its start holds nothing, and its report is all zeros.
 fn period(from: Option<&str>, to: Option<&str>) -> ApiResult<Period> {
-    let p = Period {
+    Ok(Period {
         from: bound("from", from, false)?,
         to: bound("to", to, true)?,
-    };
-    if let (Some(f), Some(t)) = (p.from, p.to)
-        && f >= t
-    {
-        return Err(ApiError::invalid("to", "to: must be after from"));
-    }
-    Ok(p)
+    })
 }
 
 /// What a customer saved buying at their prices instead of the reference retail prices.

@@ -134,27 +134,37 @@ pub struct ItemQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateItemRequest {
     /// SKU (letters, digits, `-`, `_`, `.`, `/`; upper-cased), unique.
+    #[schema(pattern = "^[A-Za-z0-9_./-]{1,64}$")]
     pub sku: String,
     /// The shared catalog's part; one item per part. Its name, description, brand, number, SAT
     /// keys and retail price are copied into the fields not sent.
+    #[schema(minimum = 1)]
     pub catalog_part_id: Option<i64>,
     /// Name (1–200 characters); the catalog part's when absent, required without one.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Description.
+    #[schema(max_length = 4000)]
     pub description: Option<String>,
     /// Brand.
+    #[schema(max_length = 100)]
     pub brand: Option<String>,
     /// Manufacturer part number.
+    #[schema(max_length = 100)]
     pub part_number: Option<String>,
     /// SAT ClaveProdServ, 8 digits.
+    #[schema(pattern = "^(|[0-9]{8})$")]
     pub sat_product_key: Option<String>,
     /// SAT ClaveUnidad, 2 or 3 characters (`H87`, `KT`).
+    #[schema(pattern = "^(|[A-Za-z0-9]{2,3})$")]
     pub sat_unit_key: Option<String>,
     /// Last cost in MXN as a decimal string, at most 2 decimals; `"0"` by default.
-    #[schema(value_type = Option<String>, example = "123.45")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "123.45")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
     pub cost: Option<Decimal>,
     /// Maker's list price in MXN as a decimal string.
-    #[schema(value_type = Option<String>, example = "199.00")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "199.00")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
     pub retail_price: Option<Decimal>,
     /// Reorder point, ≥ 0 (0 by default).
     #[schema(minimum = 0, maximum = 1_000_000)]
@@ -169,39 +179,42 @@ pub struct CreateItemRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateItemRequest {
     /// New SKU.
+    #[schema(pattern = "^[A-Za-z0-9_./-]{1,64}$")]
     pub sku: Option<String>,
     /// New catalog part or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(minimum = 1, value_type = Option<i64>)]
     pub catalog_part_id: Option<Option<i64>>,
     /// New name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// New description or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 4000, value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// New brand or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 100, value_type = Option<String>)]
     pub brand: Option<Option<String>>,
     /// New part number or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 100, value_type = Option<String>)]
     pub part_number: Option<Option<String>>,
     /// New SAT product key or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|[0-9]{8})$", value_type = Option<String>)]
     pub sat_product_key: Option<Option<String>>,
     /// New SAT unit key or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|[A-Za-z0-9]{2,3})$", value_type = Option<String>)]
     pub sat_unit_key: Option<Option<String>>,
     /// New cost in MXN.
-    #[schema(value_type = Option<String>, example = "123.45")]
+    #[schema(value_type = Option<crate::formats::Amount>, example = "123.45")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
     pub cost: Option<Decimal>,
     /// New list price or `null`.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::extract::double_option_decimal")]
+    #[schema(value_type = Option<crate::formats::Amount>)]
     pub retail_price: Option<Option<Decimal>>,
     /// New reorder point.
     #[schema(minimum = 0, maximum = 1_000_000)]
@@ -225,6 +238,12 @@ pub async fn list_items(
     AppQuery(q): AppQuery<ItemQuery>,
 ) -> ApiResult<Json<ItemPage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
+    if q.catalog_part_id.is_some_and(|p| p < 1) {
+        return Err(ApiError::invalid(
+            "catalog_part_id",
+            "catalog_part_id: a catalog part id is 1 or more",
+        ));
+    }
     let rows = items::list_items(
         &ctx.db,
         page,

@@ -23,14 +23,15 @@ use uuid::Uuid;
 
 use crate::auth::TenantCtx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{AppJson, AppQuery};
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::idempotency::{Written, write_once};
 use crate::state::AppState;
 
 /// The inventory routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(stock_by_branch))
+        .routes(routes!(item_stock))
+        .routes(routes!(part_stock))
         .routes(routes!(adjust))
         .routes(routes!(count))
         .routes(routes!(ledger))
@@ -83,17 +84,6 @@ pub async fn reconciliation(ctx: TenantCtx) -> ApiResult<Json<Reconciliation>> {
             })
             .collect(),
     }))
-}
-
-/// Which item: by id or by shared-catalog part (exactly one).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct StockQuery {
-    /// Item id.
-    pub item_id: Option<Uuid>,
-    /// Shared-catalog part id (the item linked to it).
-    pub part_id: Option<i64>,
 }
 
 /// An item's balance in a warehouse.
@@ -193,29 +183,41 @@ static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// An item's stock in every branch and warehouse, with what is in transit to each. Served from
 /// the stock cache when it can (`X-Cache: hit`), else from the database (`X-Cache: miss`).
 #[utoipa::path(
-    get, path = "/pos/api/inventory/stock-by-branch", tag = "inventory", security(("bearer" = [])),
-    params(StockQuery),
+    get, path = "/pos/api/items/{id}/stock", tag = "inventory", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Item id")),
     responses(
         (status = 200, body = StockByBranchView, headers(("X-Cache" = String, description = "`hit` or `miss`"))),
         (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
     )
 )]
-pub async fn stock_by_branch(
+pub async fn item_stock(
     ctx: TenantCtx,
     State(state): State<AppState>,
-    AppQuery(q): AppQuery<StockQuery>,
+    AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Response> {
-    let item_id = match (q.item_id, q.part_id) {
-        (Some(id), None) => id,
-        (None, Some(part)) => items::item_by_catalog_part(&ctx.db, part).await?.id,
-        _ => {
-            return Err(ApiError::invalid(
-                "item_id",
-                "give either item_id or part_id",
-            ));
-        }
-    };
+    stock_answer(&ctx, &state, id).await
+}
+
+/// The stock of the business's item linked to a catalog part, as `GET /pos/api/items/{id}/stock`
+/// answers it: what a counter asks of a search hit.
+#[utoipa::path(
+    get, path = "/pos/api/catalog/parts/{id}/stock", tag = "inventory", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "Catalog part id")),
+    responses(
+        (status = 200, body = StockByBranchView, headers(("X-Cache" = String, description = "`hit` or `miss`"))),
+        (status = 404, description = "The business has no item linked to the part", body = ErrorBody),
+    )
+)]
+pub async fn part_stock(
+    ctx: TenantCtx,
+    State(state): State<AppState>,
+    AppPath(part): AppPath<i64>,
+) -> ApiResult<Response> {
+    let item = items::item_by_catalog_part(&ctx.db, part).await?.id;
+    stock_answer(&ctx, &state, item).await
+}
+
+async fn stock_answer(ctx: &TenantCtx, state: &AppState, item_id: Uuid) -> ApiResult<Response> {
     let tenant = ctx.principal.tenant.id;
     let cache = state.stock_cache();
     let (view, hit) = match cache.get(tenant, item_id).await {

@@ -179,6 +179,7 @@ pub struct CreateTransferRequest {
     /// Destination warehouse (another one).
     pub to_warehouse_id: Uuid,
     /// 1 to 500 lines, an item once.
+    #[schema(min_items = 1, max_items = 500)]
     pub lines: Vec<TransferLineRequest>,
     /// Note.
     pub note: Option<String>,
@@ -191,6 +192,7 @@ pub struct ShipLineRequest {
     /// Item.
     pub item_id: Uuid,
     /// Units leaving, 0 to what was requested.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub qty_shipped: i64,
 }
 
@@ -208,6 +210,7 @@ pub struct ShipRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReceiveRequest {
     /// What arrived: per item, 1 to what is still in transit.
+    #[schema(min_items = 1, max_items = 500)]
     pub lines: Vec<TransferLineRequest>,
 }
 
@@ -216,20 +219,12 @@ fn ship_body(body: &[u8]) -> ApiResult<ShipRequest> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ShipRequest::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            ApiError::Unprocessable {
-                code: "invalid_body",
-                message: e.to_string(),
-                field: None,
-            }
-        } else {
-            ApiError::BadRequest {
-                code: "malformed_json",
-                message: e.to_string(),
-            }
-        }
-    })
+    let raw: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+            code: "malformed_json",
+            message: e.to_string(),
+        })?;
+    crate::extract::value_as(raw)
 }
 
 fn lines(req: &[TransferLineRequest]) -> Vec<TransferLine> {
@@ -424,7 +419,7 @@ pub async fn cancel_transfer(
 #[serde(deny_unknown_fields)]
 pub struct CloseShortRequest {
     /// `return`: the missing units are back at the origin; `write_off`: they are lost.
-    #[schema(value_type = String, example = "return")]
+    #[schema(pattern = "^(return|write_off)$", value_type = String, example = "return")]
     pub disposition: transfers::ShortDisposition,
     /// Why (1 to 500 characters), kept in the ledger and the audit trail.
     #[schema(min_length = 1, max_length = 500, pattern = "\\S")]

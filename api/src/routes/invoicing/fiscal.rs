@@ -304,29 +304,36 @@ pub struct FiscalRequest {
     /// Issuer RFC (12 characters for a company, 13 for a person).
     pub issuer_rfc: String,
     /// Legal name, as on the Constancia de Situación Fiscal.
+    #[schema(min_length = 1, max_length = 300)]
     pub legal_name: String,
     /// c_RegimenFiscal that applies to the issuer (e.g. `601`, `626`).
     pub tax_regime: String,
     /// Series of invoices (default `A`).
+    #[schema(pattern = "^[A-Za-z0-9]{1,25}$")]
     pub invoice_series: Option<String>,
     /// Series of credit notes (default `NC`).
+    #[schema(pattern = "^[A-Za-z0-9]{1,25}$")]
     pub credit_note_series: Option<String>,
     /// Series of payment complements (default `P`).
+    #[schema(pattern = "^[A-Za-z0-9]{1,25}$")]
     pub payment_series: Option<String>,
     /// Facturapi secret key (`sk_test_…` or `sk_live_…`); absent keeps it, `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^sk_(test|live)_[!-~]{8,192}$", value_type = Option<String>)]
     pub facturapi_key: Option<Option<String>>,
     /// Facturapi's webhook signing secret; absent keeps it, `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^[!-~]{16,200}$", value_type = Option<String>)]
     pub webhook_secret: Option<Option<String>>,
     /// ClaveProdServ for items without one (default `25174800`).
+    #[schema(pattern = "^[0-9]{8}$")]
     pub default_product_key: Option<String>,
     /// ClaveUnidad for items without one (default `H87`).
+    #[schema(pattern = "^[A-Z0-9]{1,3}$")]
     pub default_unit_key: Option<String>,
     /// Periodicity of the global invoice to the general public: `day` (default), `week`,
     /// `fortnight`, `month` or `two_months`; absent keeps it.
+    #[schema(pattern = "^(day|week|fortnight|month|two_months)$")]
     pub global_periodicity: Option<String>,
 }
 

@@ -35,10 +35,41 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct GlobalRunRequest {
     /// One branch (every branch you can see when absent).
     pub branch_id: Option<Uuid>,
-    /// First local date (Mexico City) of the range; the last 7 days when absent.
+    /// First local date (Mexico City) of the range; without it the range ends today.
     pub from: Option<chrono::NaiveDate>,
-    /// Last local date of the range, inclusive; only closed periods are invoiced.
-    pub to: Option<chrono::NaiveDate>,
+    /// Days the range covers, 1 to 366 (7 by default); only closed periods are invoiced.
+    #[schema(minimum = 1, maximum = 366)]
+    pub days: Option<i64>,
+}
+
+/// The first and last local dates of a run: `days` from `from`, or the last `days` up to
+/// today; `None` for the job's own default (the last week).
+fn run_range(
+    req: &GlobalRunRequest,
+) -> ApiResult<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
+    let days = req.days.unwrap_or(global::LOOKBACK_DAYS);
+    if !(1..=global::MAX_RANGE_DAYS).contains(&days) {
+        return Err(ApiError::invalid(
+            "days",
+            format!("a run covers 1 to {} days", global::MAX_RANGE_DAYS),
+        ));
+    }
+    let span = chrono::Duration::days(days - 1);
+    let out_of_range = || ApiError::invalid("from", "the range ends past the last date there is");
+    Ok(match (req.from, req.days) {
+        (Some(from), _) => (
+            Some(from),
+            Some(from.checked_add_signed(span).ok_or_else(out_of_range)?),
+        ),
+        (None, Some(_)) => {
+            let today = global::local_date(chrono::Utc::now());
+            (
+                Some(today.checked_sub_signed(span).ok_or_else(out_of_range)?),
+                None,
+            )
+        }
+        (None, None) => (None, None),
+    })
 }
 
 /// What was queued.
@@ -66,7 +97,7 @@ pub struct GlobalRunQueued {
         (status = 403, body = ErrorBody),
         (status = 404, description = "No such branch", body = ErrorBody),
         (status = 409, description = "`fiscal_settings_missing`", body = ErrorBody),
-        (status = 422, description = "`from` after `to`, or a range over 366 days", body = ErrorBody),
+        (status = 422, description = "`days` outside 1 to 366", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -81,10 +112,11 @@ pub async fn run_global(
     {
         return Err(ApiError::NotFound("branch"));
     }
+    let (from, to) = run_range(&req)?;
     let scope = Scope {
         branch_id: req.branch_id,
-        from: req.from,
-        to: req.to,
+        from,
+        to,
     };
     global::check_scope(&ctx.db, &scope).await?;
     entities::invoicing::fiscal::issuing_settings(&ctx.db).await?;
@@ -99,8 +131,8 @@ pub async fn run_global(
     let job = |branch_id| GlobalInvoice {
         tenant_id,
         branch_id,
-        from: req.from,
-        to: req.to,
+        from,
+        to,
         requested_by: Some(ctx.principal.user_id),
     };
     match &branches {
@@ -117,11 +149,7 @@ pub async fn run_global(
     state.waker.wake(tenant_id);
     Ok((
         StatusCode::ACCEPTED,
-        Json(GlobalRunQueued {
-            branches,
-            from: req.from,
-            to: req.to,
-        }),
+        Json(GlobalRunQueued { branches, from, to }),
     ))
 }
 
@@ -140,6 +168,7 @@ pub struct InvoiceQuery {
     #[param(pattern = "^(I|E|P|global)$")]
     pub kind: Option<String>,
     /// `pending`, `valid` or `failed`.
+    #[param(pattern = "^(pending|valid|failed)$")]
     pub status: Option<String>,
     /// Created at or after (RFC 3339).
     pub from: Option<chrono::DateTime<chrono::Utc>>,

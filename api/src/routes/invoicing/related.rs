@@ -143,7 +143,8 @@ pub async fn credit_note(
 #[serde(deny_unknown_fields)]
 pub struct InvoicePaymentRequest {
     /// Amount received, MXN (`"500.00"`): above zero, at most the balance.
-    #[schema(value_type = String, example = "500.00")]
+    #[schema(value_type = crate::formats::PositiveAmount, example = "500.00")]
+    #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
     /// c_FormaPago by which it was paid (`01` cash, `03` transfer, `28` debit card…; never `99`).
     pub payment_form: String,

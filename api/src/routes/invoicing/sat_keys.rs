@@ -26,6 +26,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_sat_keys, delete_sat_keys))
 }
 
+/// Every part type with default SAT keys, answered whole as one page.
+pub type CategoryKeysPage = crate::page::Page<CategoryKeysView>;
+
+impl crate::page::Listed for CategoryKeysView {
+    const PAGE: &'static str = "CategoryKeysPage";
+    const PAGE_DOC: &'static str = "The part types with default SAT keys.";
+    const ITEMS_DOC: &'static str = "Part types by id.";
+}
+
 /// The default SAT keys of one part type.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryKeysView {
@@ -58,8 +67,10 @@ impl CategoryKeysView {
 #[serde(deny_unknown_fields)]
 pub struct CategoryKeysRequest {
     /// ClaveProdServ (8 digits, e.g. `25171700` for brakes).
+    #[schema(pattern = "^[0-9]{8}$")]
     pub product_key: Option<String>,
     /// ClaveUnidad (e.g. `H87` pieza, `KT` kit, `LTR` litro).
+    #[schema(pattern = "^[A-Za-z0-9]{1,3}$")]
     pub unit_key: Option<String>,
 }
 
@@ -68,19 +79,19 @@ pub struct CategoryKeysRequest {
     get,
     path = "/pos/api/settings/fiscal/sat-keys",
     tag = "invoicing",
-    responses((status = 200, body = [CategoryKeysView]), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = CategoryKeysPage), (status = 403, body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn list_sat_keys(
     State(state): State<AppState>,
     ctx: TenantCtx,
-) -> ApiResult<Json<Vec<CategoryKeysView>>> {
+) -> ApiResult<Json<CategoryKeysPage>> {
     let rows = sat_keys::list(&ctx.db).await?;
     let names = category::Entity::find()
         .filter(category::Column::Id.is_in(rows.iter().map(|r| r.category_id)))
         .all(&state.platform)
         .await?;
-    Ok(Json(
+    Ok(Json(CategoryKeysPage::whole(
         rows.into_iter()
             .map(|r| {
                 let name = names
@@ -90,7 +101,7 @@ pub async fn list_sat_keys(
                 CategoryKeysView::new(r, name)
             })
             .collect(),
-    ))
+    )))
 }
 
 /// Sets the default SAT keys of a part type (owner and admin); a key left out or `null` falls

@@ -40,6 +40,7 @@ pub struct LoginRequest {
     /// `ops` asks for a platform-operator session (the queue console) instead of a business
     /// one; an operator who belongs to no business gets one without asking.
     #[serde(default)]
+    #[schema(pattern = "^ops$")]
     pub scope: Option<String>,
 }
 

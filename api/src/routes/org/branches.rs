@@ -86,6 +86,15 @@ impl crate::page::Listed for BranchView {
     const ITEMS_DOC: &'static str = "Branches of this page.";
 }
 
+/// A branch's warehouses, answered whole as one page.
+pub type WarehousePage = crate::page::Page<WarehouseView>;
+
+impl crate::page::Listed for WarehouseView {
+    const PAGE: &'static str = "WarehousePage";
+    const PAGE_DOC: &'static str = "A branch's warehouses.";
+    const ITEMS_DOC: &'static str = "Warehouses by code.";
+}
+
 /// A warehouse.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WarehouseView {
@@ -139,19 +148,28 @@ pub struct BranchQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateBranchRequest {
     /// Unique code (letters, digits, `-`, `_`; upper-cased).
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "NORTE")]
     pub code: String,
     /// Name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// `"0.16"` (default) or `"0.08"` for the border region.
-    #[schema(value_type = Option<String>, example = "0.16")]
+    #[schema(value_type = Option<crate::formats::IvaRate>, example = "0.16")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
     pub iva_rate: Option<Decimal>,
     /// IANA timezone in Mexico; America/Mexico_City by default.
+    #[schema(
+        pattern = "^(America/Mexico_City|America/Cancun|America/Merida|America/Monterrey|America/Matamoros|America/Chihuahua|America/Ciudad_Juarez|America/Ojinaga|America/Mazatlan|America/Bahia_Banderas|America/Hermosillo|America/Tijuana)$"
+    )]
     pub timezone: Option<String>,
     /// Street address.
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     /// Five-digit postal code.
+    #[schema(pattern = "^(|[0-9]{5})$")]
     pub postal_code: Option<String>,
     /// Phone.
+    #[schema(max_length = 32, pattern = "^(|[ +()-]*([0-9][ +()-]*){7,32})$")]
     pub phone: Option<String>,
     /// Whether cash needs an open drawer session (default true).
     pub cash_drawer_required: Option<bool>,
@@ -162,25 +180,31 @@ pub struct CreateBranchRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateBranchRequest {
     /// New code.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub code: Option<String>,
     /// New name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// New IVA rate.
-    #[schema(value_type = Option<String>, example = "0.08")]
+    #[schema(value_type = Option<crate::formats::IvaRate>, example = "0.08")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
     pub iva_rate: Option<Decimal>,
     /// New timezone.
+    #[schema(
+        pattern = "^(America/Mexico_City|America/Cancun|America/Merida|America/Monterrey|America/Matamoros|America/Chihuahua|America/Ciudad_Juarez|America/Ojinaga|America/Mazatlan|America/Bahia_Banderas|America/Hermosillo|America/Tijuana)$"
+    )]
     pub timezone: Option<String>,
     /// New address or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 500, value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// New postal code or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|[0-9]{5})$", value_type = Option<String>)]
     pub postal_code: Option<Option<String>>,
     /// New phone or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 32, pattern = "^(|[ +()-]*([0-9][ +()-]*){7,32})$", value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
@@ -193,8 +217,10 @@ pub struct UpdateBranchRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateWarehouseRequest {
     /// Unique code.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "NORTE-A")]
     pub code: String,
     /// Name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
@@ -203,8 +229,10 @@ pub struct CreateWarehouseRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWarehouseRequest {
     /// New code.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub code: Option<String>,
     /// New name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
@@ -229,7 +257,7 @@ fn iva_bp(rate: Decimal) -> ApiResult<i32> {
 }
 
 /// A branch the caller may see, or 404 (a branch outside the caller's scope is not shown).
-async fn visible_branch(ctx: &TenantCtx, id: Uuid) -> ApiResult<branch::Model> {
+pub(crate) async fn visible_branch(ctx: &TenantCtx, id: Uuid) -> ApiResult<branch::Model> {
     if !ctx.principal.can_see_branch(id) {
         return Err(ApiError::NotFound("branch"));
     }
@@ -354,15 +382,17 @@ pub async fn delete_branch(ctx: TenantCtx, AppPath(id): AppPath<Uuid>) -> ApiRes
 #[utoipa::path(
     get, path = "/pos/api/branches/{id}/warehouses", tag = "branches", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Branch id")),
-    responses((status = 200, body = Vec<WarehouseView>), (status = 404, body = ErrorBody))
+    responses((status = 200, body = WarehousePage), (status = 404, body = ErrorBody))
 )]
 pub async fn list_warehouses(
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
-) -> ApiResult<Json<Vec<WarehouseView>>> {
+) -> ApiResult<Json<WarehousePage>> {
     visible_branch(&ctx, id).await?;
     let ws = branches::list_warehouses(&ctx.db, id).await?;
-    Ok(Json(ws.into_iter().map(Into::into).collect()))
+    Ok(Json(WarehousePage::whole(
+        ws.into_iter().map(Into::into).collect(),
+    )))
 }
 
 /// Creates a warehouse in a branch (owner, admin).

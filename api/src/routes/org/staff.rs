@@ -147,14 +147,19 @@ pub struct StaffQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Login e-mail. A person who already has a Nexus login is added and keeps their password.
-    #[schema(max_length = 254, example = "cajero@refaccionaria.mx")]
+    #[schema(
+        max_length = 254,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[^@.\\s\\u0000-\\u001F\\u007F-\\u009F][^@\\s\\u0000-\\u001F\\u007F-\\u009F]*\\.[^@\\s\\u0000-\\u001F\\u007F-\\u009F]*[^@.\\s\\u0000-\\u001F\\u007F-\\u009F]$",
+        example = "cajero@refaccionaria.mx"
+    )]
     pub email: String,
-    /// Name (1–200 characters), for a new person.
+    /// Name (1–200 characters), for a new person; the e-mail's local part when absent.
     #[schema(min_length = 1, max_length = 200, example = "Luis Cajero")]
     pub full_name: Option<String>,
     /// Role here; an admin cannot make an owner.
     pub role: RoleName,
     /// Branches they are limited to; absent or `null` is every branch.
+    #[schema(min_items = 1)]
     pub branch_ids: Option<Vec<Uuid>>,
     /// Answer a temporary password instead of a set-up link.
     #[serde(default)]
@@ -196,7 +201,7 @@ pub struct UpdateUserRequest {
     pub role: Option<RoleName>,
     /// New branches; `null` is every branch.
     #[serde(default, deserialize_with = "crate::extract::double_option")]
-    #[schema(value_type = Option<Vec<Uuid>>)]
+    #[schema(min_items = 1, value_type = Option<Vec<Uuid>>)]
     pub branch_ids: Option<Option<Vec<Uuid>>>,
     /// Enable (`true`) or disable (`false`): a disabled member cannot sign in here and their
     /// sessions here end at once.
@@ -220,7 +225,7 @@ pub struct SetupRequest {
     #[schema(max_length = 200)]
     pub token: String,
     /// The new password.
-    #[schema(min_length = 8, max_length = 128)]
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 
@@ -479,7 +484,12 @@ pub async fn set_up_password(
     AppJson(req): AppJson<SetupRequest>,
 ) -> ApiResult<StatusCode> {
     if req.token.len() > 200 {
-        return Err(ApiError::invalid("token", "this set-up link is unknown"));
+        return Err(entities::Error::missing(
+            "token",
+            "setup_link_not_found",
+            "this set-up link is unknown",
+        )
+        .into());
     }
     let txn = entities::db::begin_write(&state.platform).await?;
     staff::set_up(&txn, &req.token, req.password).await?;

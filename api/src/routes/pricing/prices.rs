@@ -121,10 +121,10 @@ pub struct PriceInputRequest {
     /// The branch to override; absent for the list price of every branch.
     pub branch_id: Option<Uuid>,
     /// Decimal string, at most 2 decimals, not negative, IVA included.
-    #[schema(example = "123.45")]
+    #[schema(value_type = crate::formats::Amount, example = "123.45")]
     pub amount: String,
     /// `MXN` or `USD`.
-    #[schema(example = "MXN")]
+    #[schema(pattern = "^(MXN|USD)$", example = "MXN")]
     pub currency: String,
 }
 
@@ -133,6 +133,7 @@ pub struct PriceInputRequest {
 #[serde(deny_unknown_fields)]
 pub struct SetPricesRequest {
     /// 1 to 200 prices.
+    #[schema(min_items = 1, max_items = 200)]
     pub prices: Vec<PriceInputRequest>,
 }
 
@@ -300,7 +301,7 @@ pub struct RateQuery {
 #[serde(deny_unknown_fields)]
 pub struct SetRateRequest {
     /// MXN per USD, decimal string with at most 6 decimals.
-    #[schema(example = "17.2345")]
+    #[schema(value_type = crate::formats::ExchangeRate, example = "17.2345")]
     pub rate: String,
     /// Why (e.g. "DOF del día").
     pub note: Option<String>,
@@ -369,12 +370,15 @@ pub struct SyncPricesRequest {
     #[schema(pattern = "^(mostrador|taller|flotilla|mayoreo)$", example = "taller")]
     pub price_list: Option<String>,
     /// These items; every item with a list price when absent.
+    #[schema(min_items = 1, max_items = 10000)]
     pub item_ids: Option<Vec<Uuid>>,
     /// These branches; every active branch (in the caller's scope) when absent.
+    #[schema(min_items = 1)]
     pub branch_ids: Option<Vec<Uuid>>,
     /// `reset_overrides` (default: the branches' overrides are removed, so they sell at the list
     /// price and follow its later changes) or `fill_missing` (overrides stay; the run only
     /// counts the branches that follow the list).
+    #[schema(pattern = "^(reset_overrides|fill_missing)$")]
     pub mode: Option<String>,
 }
 

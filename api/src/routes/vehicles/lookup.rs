@@ -32,6 +32,9 @@ use crate::state::AppState;
 
 /// Longest a VIN look-up waits for its enrichment.
 pub const MAX_WAIT: Duration = Duration::from_secs(5);
+/// The longest `wait_ms` taken (ten minutes); longer asks are refused rather than capped, since
+/// they are surely mistakes, and everything up to it waits [`MAX_WAIT`] at most.
+const MAX_WAIT_ASKED: u64 = 600_000;
 /// How often a waiting look-up reads the cache.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 /// A `pending` decode with no news for this long lost its job (the request that claimed it
@@ -213,10 +216,28 @@ pub struct VinLookup {
     pub warnings: Vec<String>,
     /// The vPIC enrichment.
     pub enrichment: EnrichmentView,
-    /// The shared catalog's vehicles this VIN is (by vPIC's make, model and year, narrowed by
-    /// displacement): their ids are the `vehicle_id` of a catalog search. Empty until the
-    /// enrichment is done, or when the catalog does not know the model: then use the cascade.
+    /// The shared catalog's vehicles this VIN may be: their ids are the `vehicle_id` of a catalog
+    /// search. With vPIC's make, model and year, the model's engines (narrowed by displacement);
+    /// without them (vPIC off, pending or silent), every engine of the maker's model year the VIN
+    /// itself gives, for the counter to pick the model from. Empty when neither is known: then
+    /// use the cascade.
     pub catalog_vehicles: Vec<crate::routes::catalog::search::CatalogVehicle>,
+    /// How `catalog_vehicles` was found: `vpic` (make, model and year from vPIC), `maker_year`
+    /// (maker and model year from the VIN alone: pick the model) or `none`.
+    #[schema(example = "vpic")]
+    pub catalog_match: CatalogMatch,
+}
+
+/// How a VIN led to catalog vehicles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CatalogMatch {
+    /// vPIC's make, model and year.
+    Vpic,
+    /// The maker and model year decoded from the VIN itself.
+    MakerYear,
+    /// Nothing matched.
+    None,
 }
 
 impl VinLookup {
@@ -239,37 +260,79 @@ impl VinLookup {
             warnings: d.warnings.into_iter().map(str::to_owned).collect(),
             enrichment,
             catalog_vehicles: Vec::new(),
+            catalog_match: CatalogMatch::None,
         }
     }
 }
 
-/// The catalog vehicles of an enriched VIN.
+/// The catalog vehicles of a VIN: by vPIC's make and model when the enrichment is done and the
+/// catalog knows them, else by the maker and model year the VIN itself gives.
 async fn catalog_vehicles(
     state: &AppState,
     e: &EnrichmentView,
-    year: Option<i32>,
-) -> ApiResult<Vec<crate::routes::catalog::search::CatalogVehicle>> {
-    let Some(data) = e
+    decode: &VinDecode,
+) -> ApiResult<(
+    Vec<crate::routes::catalog::search::CatalogVehicle>,
+    CatalogMatch,
+)> {
+    let local_year = decode.model_year;
+    if let Some(data) = e
         .data
         .as_ref()
         .filter(|_| e.status == EnrichmentStatus::Done)
-    else {
-        return Ok(Vec::new());
-    };
-    let year = data.model_year.or(year).and_then(|y| i16::try_from(y).ok());
-    let (Some(make), Some(model), Some(year)) = (data.make.as_deref(), data.model.as_deref(), year)
-    else {
-        return Ok(Vec::new());
-    };
-    let found = entities::catalog::lookup::vehicles_by_names(
-        &state.platform,
-        make,
-        model,
-        year,
-        data.displacement_l.as_deref(),
-    )
-    .await?;
-    Ok(found.into_iter().map(Into::into).collect())
+    {
+        let year = data
+            .model_year
+            .or(local_year)
+            .and_then(|y| i16::try_from(y).ok());
+        if let (Some(make), Some(model), Some(year)) =
+            (data.make.as_deref(), data.model.as_deref(), year)
+        {
+            let found = entities::catalog::lookup::vehicles_by_names(
+                &state.platform,
+                make,
+                model,
+                year,
+                data.displacement_l.as_deref(),
+            )
+            .await?;
+            if !found.is_empty() {
+                return Ok((
+                    found.into_iter().map(Into::into).collect(),
+                    CatalogMatch::Vpic,
+                ));
+            }
+        }
+    }
+    // An ambiguous year (position 10 alone, two candidates) would list the wrong decade.
+    let year = local_year
+        .filter(|_| !decode.warnings.contains(&warning::MODEL_YEAR_AMBIGUOUS))
+        .and_then(|y| i16::try_from(y).ok());
+    if let (Some(maker), Some(year)) = (decode.manufacturer, year) {
+        let found =
+            entities::catalog::lookup::vehicles_by_maker_year(&state.platform, maker, year).await?;
+        if !found.is_empty() {
+            return Ok((
+                found.into_iter().map(Into::into).collect(),
+                CatalogMatch::MakerYear,
+            ));
+        }
+    }
+    Ok((Vec::new(), CatalogMatch::None))
+}
+
+/// The catalog vehicle a registration names, so it can take its year, make, model and engine.
+async fn named_catalog_vehicle(
+    state: &AppState,
+    id: i64,
+) -> ApiResult<entities::catalog::lookup::VehicleView> {
+    entities::catalog::lookup::find_vehicle(&state.platform, id)
+        .await?
+        .ok_or_else(|| ApiError::MissingRef {
+            code: "catalog_vehicle_not_found",
+            message: format!("catalog_vehicle_id: no catalog vehicle has id {id}"),
+            field: "catalog_vehicle_id".into(),
+        })
 }
 
 /// Options of a VIN look-up.
@@ -279,8 +342,10 @@ async fn catalog_vehicles(
 pub struct VinQuery {
     /// The model year the customer states (or the tarjeta de circulación shows): chooses
     /// between the two years of position 10's 30-year cycle and is sent to vPIC.
+    #[param(minimum = 1900, maximum = 2100)]
     pub year: Option<i32>,
     /// Wait up to this many milliseconds (at most 5000) for a pending enrichment to finish.
+    #[param(minimum = 0, maximum = 600000)]
     pub wait_ms: Option<u64>,
 }
 
@@ -361,8 +426,10 @@ pub struct VehicleQuery {
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// Plates starting with this (separators and case ignored).
+    #[param(pattern = "^[ .-]*([A-Za-z0-9][ .-]*){0,10}$")]
     pub plate: Option<String>,
     /// VINs starting with this.
+    #[param(pattern = "^[A-Za-z0-9]{0,17}$")]
     pub vin: Option<String>,
     /// Vehicles of this customer.
     pub customer_id: Option<Uuid>,
@@ -373,22 +440,30 @@ pub struct VehicleQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateVehicleRequest {
     /// Plate as written (`abc-123-a` is stored `ABC123A`).
+    #[schema(pattern = "^(|[A-HJ-NPR-Za-hj-npr-z]{3}-?[0-9]{3,4}(-?[A-HJ-NPR-Za-hj-npr-z])?)$")]
     pub plate: Option<String>,
     /// VIN (NIV) from the tarjeta de circulación.
+    #[schema(pattern = "^(|[A-HJ-NPR-Za-hj-npr-z0-9]{17})$")]
     pub vin: Option<String>,
     /// A vehicle of the shared catalog.
+    #[schema(minimum = 1)]
     pub catalog_vehicle_id: Option<i64>,
     /// The owner.
     pub customer_id: Option<Uuid>,
     /// Model year.
+    #[schema(minimum = 1900, maximum = 2100)]
     pub year: Option<i32>,
     /// Make.
+    #[schema(max_length = 100)]
     pub make: Option<String>,
     /// Model.
+    #[schema(max_length = 100)]
     pub model: Option<String>,
     /// Engine, e.g. `1.6L 4 cil`.
+    #[schema(max_length = 100)]
     pub engine: Option<String>,
     /// Notes.
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
 }
 
@@ -399,15 +474,15 @@ pub struct CreateVehicleRequest {
 pub struct UpdateVehicleRequest {
     /// New plate or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|[A-HJ-NPR-Za-hj-npr-z]{3}-?[0-9]{3,4}(-?[A-HJ-NPR-Za-hj-npr-z])?)$", value_type = Option<String>)]
     pub plate: Option<Option<String>>,
     /// New VIN or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = "^(|[A-HJ-NPR-Za-hj-npr-z0-9]{17})$", value_type = Option<String>)]
     pub vin: Option<Option<String>>,
     /// New catalog vehicle or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(minimum = 1, value_type = Option<i64>)]
     pub catalog_vehicle_id: Option<Option<i64>>,
     /// New owner or `null`.
     #[serde(default, deserialize_with = "double_option")]
@@ -415,23 +490,23 @@ pub struct UpdateVehicleRequest {
     pub customer_id: Option<Option<Uuid>>,
     /// New year or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(minimum = 1900, maximum = 2100, value_type = Option<i32>)]
     pub year: Option<Option<i32>>,
     /// New make or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 100, value_type = Option<String>)]
     pub make: Option<Option<String>>,
     /// New model or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 100, value_type = Option<String>)]
     pub model: Option<Option<String>>,
     /// New engine or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 100, value_type = Option<String>)]
     pub engine: Option<Option<String>>,
     /// New notes or `null`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 2000, value_type = Option<String>)]
     pub notes: Option<Option<String>>,
 }
 
@@ -495,7 +570,7 @@ async fn enrichment(
 /// vPIC enrichment from the shared cache, asked for in the background on a miss.
 #[utoipa::path(
     get, path = "/pos/api/vehicles/vin/{vin}", tag = "vehicles", security(("bearer" = [])),
-    params(("vin" = String, Path, description = "The VIN (NIV), 17 characters"), VinQuery),
+    params(("vin" = String, Path, pattern = "^[A-HJ-NPR-Z0-9]{17}$", description = "The VIN (NIV): 17 letters and digits, no I, O or Q"), VinQuery),
     responses(
         (status = 200, description = "Decoded; a wrong check digit is a warning", body = VinLookup),
         (status = 400, description = "`invalid_vin`: wrong length, I/O/Q or other characters, with the position", body = ErrorBody),
@@ -531,6 +606,12 @@ pub async fn lookup_vin(
         .model_year
         .filter(|_| !decode.warnings.contains(&warning::MODEL_YEAR_AMBIGUOUS)));
     let mut enrichment = enrichment(&state, &ctx, &vin, year_for_vpic).await?;
+    if q.wait_ms.is_some_and(|w| w > MAX_WAIT_ASKED) {
+        return Err(ApiError::invalid(
+            "wait_ms",
+            format!("wait_ms: at most {MAX_WAIT_ASKED} (waits are capped at 5 s)"),
+        ));
+    }
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_WAIT);
     if enrichment.status == EnrichmentStatus::Pending && !wait.is_zero() {
         let deadline = tokio::time::Instant::now() + wait;
@@ -543,16 +624,17 @@ pub async fn lookup_vin(
             }
         }
     }
-    let vehicles = catalog_vehicles(&state, &enrichment, decode.model_year).await?;
+    let (vehicles, how) = catalog_vehicles(&state, &enrichment, &decode).await?;
     let mut answer = VinLookup::new(decode, enrichment);
     answer.catalog_vehicles = vehicles;
+    answer.catalog_match = how;
     Ok(Json(answer))
 }
 
 /// Finds the registered vehicle with a plate (normalised: `abc-123-a` finds `ABC123A`).
 #[utoipa::path(
     get, path = "/pos/api/vehicles/plate/{plate}", tag = "vehicles", security(("bearer" = [])),
-    params(("plate" = String, Path, description = "The plate, with or without separators")),
+    params(("plate" = String, Path, pattern = "^[A-HJ-NPR-Z]{3}-?[0-9]{3,4}(-?[A-HJ-NPR-Z])?$", description = "The plate, with or without separators (`ABC-123-A`); any case")),
     responses(
         (status = 200, body = VehicleView),
         (status = 400, description = "`invalid_plate`", body = ErrorBody),
@@ -561,6 +643,7 @@ pub async fn lookup_vin(
     )
 )]
 pub async fn lookup_plate(
+    State(state): State<AppState>,
     ctx: TenantCtx,
     AppPath(plate): AppPath<String>,
 ) -> ApiResult<Json<VehicleView>> {
@@ -569,7 +652,22 @@ pub async fn lookup_plate(
         message: e.to_string(),
     })?;
     match registered::find_by_plate(&ctx.db, &plate).await? {
-        Some(v) => Ok(Json(v.into())),
+        Some(v) => {
+            let mut view = VehicleView::from(v);
+            // Registered with only the catalog id (before registrations copied its
+            // description): the counter still needs year, make and model to talk about it.
+            if let Some(id) = view.catalog_vehicle_id
+                && (view.year.is_none() || view.make.is_none() || view.model.is_none())
+                && let Some(c) =
+                    entities::catalog::lookup::find_vehicle(&state.platform, id).await?
+            {
+                view.year = view.year.or(Some(i32::from(c.year)));
+                view.make = view.make.or(Some(c.make));
+                view.model = view.model.or(Some(c.model));
+                view.engine = view.engine.or(Some(c.engine));
+            }
+            Ok(Json(view))
+        }
         None => Err(ApiError::NotFoundWith {
             code: "plate_not_found",
             message: format!(
@@ -621,19 +719,19 @@ pub async fn create_vehicle(
     State(state): State<AppState>,
     AppJson(req): AppJson<CreateVehicleRequest>,
 ) -> ApiResult<(StatusCode, Json<VehicleView>)> {
-    if let Some(v) = req.catalog_vehicle_id {
-        entities::catalog::lookup::require_vehicle(&state.platform, "catalog_vehicle_id", v)
-            .await?;
-    }
+    let cv = match req.catalog_vehicle_id {
+        Some(id) => Some(named_catalog_vehicle(&state, id).await?),
+        None => None,
+    };
     let new = NewVehicle {
         plate: req.plate,
         vin: req.vin,
         catalog_vehicle_id: req.catalog_vehicle_id,
         customer_id: req.customer_id,
-        year: req.year,
-        make: req.make,
-        model: req.model,
-        engine: req.engine,
+        year: req.year.or(cv.as_ref().map(|c| i32::from(c.year))),
+        make: req.make.or(cv.as_ref().map(|c| c.make.clone())),
+        model: req.model.or(cv.as_ref().map(|c| c.model.clone())),
+        engine: req.engine.or(cv.map(|c| c.engine)),
         notes: req.notes,
     };
     let v = registered::create_vehicle(&ctx.db, &ctx.actor(), new).await?;
@@ -672,19 +770,20 @@ pub async fn update_vehicle(
     AppPath(id): AppPath<Uuid>,
     AppJson(req): AppJson<UpdateVehicleRequest>,
 ) -> ApiResult<Json<VehicleView>> {
-    if let Some(Some(v)) = req.catalog_vehicle_id {
-        entities::catalog::lookup::require_vehicle(&state.platform, "catalog_vehicle_id", v)
-            .await?;
-    }
+    let cv = match req.catalog_vehicle_id {
+        Some(Some(id)) => Some(named_catalog_vehicle(&state, id).await?),
+        _ => None,
+    };
+    // A new catalog vehicle brings its description along, unless the request says otherwise.
     let patch = VehiclePatch {
         plate: req.plate,
         vin: req.vin,
         catalog_vehicle_id: req.catalog_vehicle_id,
         customer_id: req.customer_id,
-        year: req.year,
-        make: req.make,
-        model: req.model,
-        engine: req.engine,
+        year: req.year.or(cv.as_ref().map(|c| Some(i32::from(c.year)))),
+        make: req.make.or(cv.as_ref().map(|c| Some(c.make.clone()))),
+        model: req.model.or(cv.as_ref().map(|c| Some(c.model.clone()))),
+        engine: req.engine.or(cv.map(|c| Some(c.engine))),
         notes: req.notes,
     };
     Ok(Json(
