@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::TenantCtx;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, double_option};
 use crate::state::AppState;
 
@@ -257,47 +257,26 @@ pub async fn create_item(
     axum::extract::State(state): axum::extract::State<AppState>,
     AppJson(req): AppJson<CreateItemRequest>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
-    let part = match req.catalog_part_id {
-        Some(id) => Some(
-            entities::catalog::lookup::part_with_brand(&state.platform, "catalog_part_id", id)
-                .await?,
-        ),
-        None => None,
-    };
-    let (part, brand) = match part {
-        Some((p, b)) => (Some(p), b),
-        None => (None, None),
-    };
-    let name = req
-        .name
-        .or_else(|| part.as_ref().map(|p| p.name.clone()))
-        .ok_or_else(|| ApiError::invalid("name", "name is required without a catalog_part_id"))?;
-    let new = NewItem {
+    let mut new = NewItem {
         sku: req.sku,
         catalog_part_id: req.catalog_part_id,
-        name,
-        description: req
-            .description
-            .or_else(|| part.as_ref().and_then(|p| p.description.clone())),
-        brand: req.brand.or(brand),
-        part_number: req
-            .part_number
-            .or_else(|| part.as_ref().map(|p| p.number.clone())),
-        sat_product_key: req
-            .sat_product_key
-            .or_else(|| part.as_ref().and_then(|p| p.sat_product_key.clone())),
-        sat_unit_key: req
-            .sat_unit_key
-            .or_else(|| part.as_ref().and_then(|p| p.sat_unit_key.clone())),
+        name: req.name,
+        description: req.description,
+        brand: req.brand,
+        part_number: req.part_number,
+        sat_product_key: req.sat_product_key,
+        sat_unit_key: req.sat_unit_key,
         cost: req.cost,
-        retail_price: req.retail_price.or_else(|| {
-            part.as_ref()
-                .and_then(|p| p.retail_price_cents)
-                .map(|c| Decimal::new(c, 2))
-        }),
+        retail_price: req.retail_price,
         min_qty: req.min_qty,
         max_qty: req.max_qty,
     };
+    if let Some(id) = req.catalog_part_id {
+        let (part, brand) =
+            entities::catalog::lookup::part_with_brand(&state.platform, "catalog_part_id", id)
+                .await?;
+        new = new.or_from_part(&part, brand);
+    }
     let it = items::create_item(&ctx.db, &ctx.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(it.into())))
 }
