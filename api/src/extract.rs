@@ -127,7 +127,9 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             message: "send the body as JSON with `content-type: application/json`".into(),
         },
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge
+            ApiError::PayloadTooLarge {
+                message: "request body is larger than the limit".into(),
+            }
         }
         other => ApiError::BadRequest {
             code: "unreadable_body",

@@ -233,7 +233,7 @@ pub async fn stock_by_branch(
 }
 
 /// A warehouse in the caller's branches, or 404.
-async fn own_warehouse(ctx: &TenantCtx, id: Uuid) -> ApiResult<()> {
+pub(crate) async fn own_warehouse(ctx: &TenantCtx, id: Uuid) -> ApiResult<()> {
     let w = stock_views::warehouse(&ctx.db, id).await?;
     if !ctx.principal.can_see_branch(w.branch_id) {
         return Err(ApiError::NotFound("warehouse"));
