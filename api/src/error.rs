@@ -71,9 +71,12 @@ pub enum ApiError {
         /// For a person.
         message: String,
     },
-    /// 413: the body is larger than the limit.
-    #[error("request body is larger than the limit")]
-    PayloadTooLarge,
+    /// 413: the body, or a document in it (an import's CSV), is larger than its limit.
+    #[error("{message}")]
+    PayloadTooLarge {
+        /// For a person: which limit.
+        message: String,
+    },
     /// 422: the request was read but a field is invalid.
     #[error("{message}")]
     Unprocessable {
@@ -136,7 +139,7 @@ impl ApiError {
                 (StatusCode::NOT_FOUND, code)
             }
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
-            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),

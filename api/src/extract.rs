@@ -167,7 +167,9 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             message: "send the body as JSON with `content-type: application/json`".into(),
         },
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge
+            ApiError::PayloadTooLarge {
+                message: "request body is larger than the limit".into(),
+            }
         }
         other => ApiError::BadRequest {
             code: "unreadable_body",
@@ -231,18 +233,72 @@ where
     }
 }
 
-/// [`double_option`] for a decimal, which a request writes as a string (`"199.00"`): a JSON
-/// number is refused, since the document says string and a float would round.
+/// Decimals of a request, written as strings (`"199.00"`) by the one rule of
+/// `entities::rules::money::decimal`: a JSON number is refused, since the document says string
+/// and a float would round. `#[serde(with = "crate::extract::decimal_text")]`.
+pub mod decimal_text {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// Reads a decimal string.
+    ///
+    /// # Errors
+    /// Anything but a plain decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let s = String::deserialize(d)?;
+        entities::rules::money::decimal("", &s).map_err(|e| match e {
+            entities::Error::Validation { message, .. } => D::Error::custom(message),
+            other => D::Error::custom(other),
+        })
+    }
+
+    /// Writes it back as a string.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+}
+
+/// [`decimal_text`] for an optional field: `null` (or absent, with `#[serde(default)]`) is none.
+pub mod decimal_text_option {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Reads `null` or a decimal string.
+    ///
+    /// # Errors
+    /// Anything else.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        #[derive(Deserialize)]
+        struct Text(#[serde(with = "super::decimal_text")] Decimal);
+        Ok(Option::<Text>::deserialize(d)?.map(|t| t.0))
+    }
+
+    /// Writes it back as a string or `null`.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_some(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// [`double_option`] for a decimal: absent, `null` (clear) or a decimal string.
 ///
 /// # Errors
-/// The deserializer's, for anything but `null` or a decimal string.
+/// Anything else.
 pub fn double_option_decimal<'de, D>(
     d: D,
 ) -> Result<Option<Option<rust_decimal::Decimal>>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    rust_decimal::serde::str_option::deserialize(d).map(Some)
+    decimal_text_option::deserialize(d).map(Some)
 }
 
 /// Deserialises a field that may be absent (leave as is), `null` (clear) or a value (set).

@@ -24,6 +24,7 @@ macro_rules! text_format {
             fn schema() -> RefOr<Schema> {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
+                    .max_length(Some(entities::rules::money::MAX_DECIMAL_LEN))
                     .pattern(Some($pattern))
                     .description(Some($description))
                     .examples([serde_json::json!($example)])
@@ -39,23 +40,24 @@ macro_rules! text_format {
     };
 }
 
-/// The pattern of [`Amount`].
-pub const AMOUNT: &str = "^[0-9]{1,10}(\\.[0-9]{1,2})?$";
+/// The pattern of [`Amount`]: zeros may lead, and trail past the second decimal.
+pub const AMOUNT: &str = "^0*([0-9]{1,10}(\\.[0-9]{1,2}0*)?|10000000000(\\.0+)?)$";
 
 /// The pattern of [`PositiveAmount`].
-pub const POSITIVE_AMOUNT: &str = "^(0*[1-9][0-9]{0,9}(\\.[0-9]{1,2})?|0+\\.(0[1-9]|[1-9][0-9]?))$";
+pub const POSITIVE_AMOUNT: &str =
+    "^(0*[1-9][0-9]{0,9}(\\.[0-9]{1,2}0*)?|0*10000000000(\\.0+)?|0+\\.(0[1-9]|[1-9][0-9]?)0*)$";
 
 /// The pattern of [`Percent`].
-pub const PERCENT: &str = "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$";
+pub const PERCENT: &str = "^0*(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]{1,2}0*)?)$";
 
 /// The pattern of [`ExchangeRate`]: above 0 and at most 1000 with six decimals at most; a
 /// fraction alone is not all zeros (the first non-zero digit at each of the six places).
-pub const EXCHANGE_RATE: &str = "^(0*[1-9][0-9]{0,2}(\\.[0-9]{1,6})?|0*1000(\\.0{1,6})?|0+\\.\
+pub const EXCHANGE_RATE: &str = "^(0*[1-9][0-9]{0,2}(\\.[0-9]{1,6}0*)?|0*1000(\\.0+)?|0+\\.\
      ([1-9][0-9]{0,5}|0[1-9][0-9]{0,4}|00[1-9][0-9]{0,3}|000[1-9][0-9]{0,2}|0000[1-9][0-9]?|\
-     00000[1-9]))$";
+     00000[1-9])0*)$";
 
 /// The pattern of [`IvaRate`].
-pub const IVA_RATE: &str = "^0\\.(16|08)0{0,4}$";
+pub const IVA_RATE: &str = "^0+\\.(16|08)0*$";
 
 text_format!(
     /// An amount of money of zero or more, in whole units with at most two decimals.
@@ -63,7 +65,7 @@ text_format!(
     AMOUNT,
     "1500.00",
     "An amount in whole units, decimal string with at most 2 decimals (`\"1500.00\"`, `\"0\"`), \
-     up to 9999999999.99."
+     up to 10000000000."
 );
 
 text_format!(
@@ -72,7 +74,7 @@ text_format!(
     POSITIVE_AMOUNT,
     "500.00",
     "An amount above zero in whole units, decimal string with at most 2 decimals \
-     (`\"500.00\"`), up to 9999999999.99."
+     (`\"500.00\"`), up to 10000000000."
 );
 
 text_format!(
@@ -136,9 +138,7 @@ impl utoipa::ToSchema for DateOrInstant {
 
 #[cfg(test)]
 mod tests {
-    use std::str::FromStr;
-
-    use entities::rules::money::{Money, Rate};
+    use entities::rules::money::{Money, Rate, decimal};
     use rust_decimal::Decimal;
 
     use super::*;
@@ -148,7 +148,7 @@ mod tests {
     }
 
     /// Every way of writing a number a generator might try, valid or not.
-    const SAMPLES: [&str; 30] = [
+    const SAMPLES: [&str; 34] = [
         "0",
         "0.00",
         "1",
@@ -179,6 +179,10 @@ mod tests {
         " 1",
         "1_0",
         "+1",
+        "0000000000012.50",
+        "12.5000",
+        "100.000",
+        "17.23450000",
     ];
 
     #[test]
@@ -192,11 +196,11 @@ mod tests {
                 assert!(money.as_ref().is_ok_and(|m| m.0 > 0), "positive {s:?}");
             }
             if matches(EXCHANGE_RATE, s) {
-                let rate = Decimal::from_str(s).map(|d| Rate::from_decimal("x", d));
-                assert!(rate.is_ok_and(|r| r.is_ok()), "rate {s:?}");
+                let rate = decimal("x", s).and_then(|d| Rate::from_decimal("x", d));
+                assert!(rate.is_ok(), "rate {s:?}");
             }
             if matches(PERCENT, s) {
-                let d = Decimal::from_str(s).expect("a number");
+                let d = decimal("x", s).expect("a number");
                 assert!(d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED, "{s:?}");
                 assert!(d.normalize().scale() <= 2, "{s:?}");
             }
@@ -205,8 +209,20 @@ mod tests {
 
     #[test]
     fn what_the_rules_refuse_no_pattern_allows() {
-        for s in ["-1", "1.234", "", "1e3", "10000000000", " 1", "+1", "1_0"] {
+        for s in [
+            "-1",
+            "1.234",
+            "",
+            "1e3",
+            " 1",
+            "+1",
+            "1_0",
+            ".5",
+            "1.",
+            "10000000000.01",
+        ] {
             assert!(!matches(AMOUNT, s), "amount {s:?}");
+            assert!(Money::parse("x", s).is_err(), "amount {s:?}");
         }
         for s in ["0", "0.00", "0.001"] {
             assert!(!matches(POSITIVE_AMOUNT, s), "positive {s:?}");
@@ -217,7 +233,7 @@ mod tests {
         for s in ["100.01", "101", "-1", "1.234"] {
             assert!(!matches(PERCENT, s), "percent {s:?}");
         }
-        for s in ["0.16", "0.08", "0.1600"] {
+        for s in ["0.16", "0.08", "0.1600", "00.080"] {
             assert!(matches(IVA_RATE, s), "iva {s:?}");
         }
         for s in ["0.15", "16", "0.8"] {

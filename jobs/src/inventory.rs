@@ -1,4 +1,5 @@
-//! Inventory jobs: `inventory.low_stock` (a reorder alert per balance under its minimum).
+//! Inventory jobs: `inventory.low_stock` (a reorder alert per balance under its minimum) and
+//! `inventory.import_items` (a bulk import of items from a CSV).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -36,4 +37,25 @@ pub struct LowBalance {
     pub qty: i64,
     /// The item's minimum.
     pub min_qty: i64,
+}
+
+/// Carries out the import `import_id`: checks its rows, then applies them all or none. The CSV
+/// is in the `item_imports` row (up to 2 MiB), not in the payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportItems {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The `item_imports` row.
+    pub import_id: Uuid,
+}
+
+impl Job for ImportItems {
+    const NAME: &'static str = "inventory.import_items";
+    // Bulk data brought in from elsewhere, like the ERP syncs: a long import waits behind those,
+    // not in front of the nightly maintenance or price propagation.
+    const QUEUE: Queue = Queue::Integrations;
+
+    fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
 }

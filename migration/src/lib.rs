@@ -36,6 +36,7 @@ mod m20261207_000006_platform_staff;
 mod m20261207_000015_tenant_customer_accounts;
 mod m20261207_000016_tenant_cash_drawers;
 mod m20261207_000017_tenant_customer_search;
+mod m20261208_000018_tenant_item_imports;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -57,7 +58,7 @@ impl MigratorTrait for PlatformMigrator {
 
 /// Migrates one tenant database: branches, warehouses, the tenant audit log, the outbox,
 /// processed-job marks, job runs, the customers' vehicles, and the counter (items, stock and
-/// its ledger, transfers, prices, customers, carts, sales, quotes).
+/// its ledger, transfers, prices, customers, carts, sales, quotes, item imports).
 pub struct TenantMigrator;
 
 #[async_trait::async_trait]
@@ -81,6 +82,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261207_000015_tenant_customer_accounts::Migration),
             Box::new(m20261207_000016_tenant_cash_drawers::Migration),
             Box::new(m20261207_000017_tenant_customer_search::Migration),
+            Box::new(m20261208_000018_tenant_item_imports::Migration),
         ]
     }
 }

@@ -616,16 +616,57 @@ pub async fn part_with_brand(
     let part = crate::catalog::part::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| {
-            Error::missing(
-                field,
-                "catalog_part_not_found",
-                format!("no catalog part has id {id}"),
-            )
-        })?;
+        .ok_or_else(|| no_part(field, id))?;
     let brand = crate::catalog::brand::Entity::find_by_id(part.brand_id)
         .one(db)
         .await?
         .map(|b| b.name);
     Ok((part, brand))
+}
+
+/// The refusal of a reference to a catalog part that does not exist.
+#[must_use]
+pub fn no_part(field: &str, id: i64) -> Error {
+    Error::missing(
+        field,
+        "catalog_part_not_found",
+        format!("no catalog part has id {id}"),
+    )
+}
+
+/// The catalog parts among `ids` that exist, each with its brand's name, in two queries: what
+/// [`part_with_brand`] gives for one part, for a batch of them (an import's rows). A missing id
+/// is simply absent from the answer; [`no_part`] says so.
+///
+/// # Errors
+/// Database errors.
+pub async fn parts_with_brands(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (crate::catalog::part::Model, Option<String>)>> {
+    use crate::catalog::{brand, part};
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let parts = part::Entity::find()
+        .filter(part::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let mut brand_ids: Vec<i32> = parts.iter().map(|p| p.brand_id).collect();
+    brand_ids.sort_unstable();
+    brand_ids.dedup();
+    let brands: std::collections::HashMap<i32, String> = brand::Entity::find()
+        .filter(brand::Column::Id.is_in(brand_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
+    Ok(parts
+        .into_iter()
+        .map(|p| {
+            let b = brands.get(&p.brand_id).cloned();
+            (p.id, (p, b))
+        })
+        .collect())
 }

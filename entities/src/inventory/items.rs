@@ -23,8 +23,8 @@ pub struct NewItem {
     pub sku: String,
     /// The shared catalog's part, unique among items.
     pub catalog_part_id: Option<i64>,
-    /// Name on tickets.
-    pub name: String,
+    /// Name on tickets; required unless a catalog part gives it ([`NewItem::or_from_part`]).
+    pub name: Option<String>,
     /// Longer description.
     pub description: Option<String>,
     /// Brand.
@@ -43,6 +43,28 @@ pub struct NewItem {
     pub min_qty: Option<i64>,
     /// Most to keep, ≥ `min_qty`.
     pub max_qty: Option<i64>,
+}
+
+impl NewItem {
+    /// The item with the catalog part's name, description, brand, number, SAT keys and retail
+    /// price in the fields it leaves out: what was given wins. `brand` is the part's brand name.
+    #[must_use]
+    pub fn or_from_part(self, part: &crate::catalog::part::Model, brand: Option<String>) -> Self {
+        Self {
+            name: self.name.or_else(|| Some(part.name.clone())),
+            description: self.description.or_else(|| part.description.clone()),
+            brand: self.brand.or(brand),
+            part_number: self.part_number.or_else(|| Some(part.number.clone())),
+            sat_product_key: self
+                .sat_product_key
+                .or_else(|| part.sat_product_key.clone()),
+            sat_unit_key: self.sat_unit_key.or_else(|| part.sat_unit_key.clone()),
+            retail_price: self
+                .retail_price
+                .or_else(|| part.retail_price_cents.map(|c| Decimal::new(c, 2))),
+            ..self
+        }
+    }
 }
 
 /// Changes to an item; `None` leaves a field as it is, `Some(None)` clears an optional one.
@@ -94,7 +116,11 @@ fn entry(actor: &Actor, action: &str, id: Uuid) -> Entry {
         .request(None, actor.request_id.clone())
 }
 
-fn check_sku(sku: &str) -> Result<String> {
+/// The SKU as stored: trimmed and upper-cased, 1 to 64 letters, digits, `-`, `_`, `.` or `/`.
+///
+/// # Errors
+/// [`Error::Validation`] on `sku`.
+pub fn check_sku(sku: &str) -> Result<String> {
     let s = sku.trim().to_uppercase();
     if s.is_empty()
         || s.len() > 64
@@ -165,7 +191,7 @@ fn check_limits(min: i64, max: Option<i64>) -> Result<()> {
 
 /// Maps a unique violation of `items` to the code of the column it hit: the SKU and the catalog
 /// link each have their own unique index, and the client must know which one to fix.
-fn on_item_unique(e: DbErr) -> Error {
+pub(crate) fn on_item_unique(e: DbErr) -> Error {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("catalog_part") => {
             Error::conflict(
@@ -180,24 +206,27 @@ fn on_item_unique(e: DbErr) -> Error {
     }
 }
 
-/// Creates an item.
+/// Checks a new item by the rules of every item and gives the row to insert (a new id, created
+/// now, active). The catalog part's fields are copied before, with [`NewItem::or_from_part`];
+/// that the part exists and is linked to no other item is for the caller and the unique index.
 ///
 /// # Errors
-/// [`Error::Validation`] naming the field; [`Error::Conflict`] `sku_taken` or
-/// `catalog_part_taken`.
-pub async fn create_item(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    new: NewItem,
-) -> Result<item::Model> {
+/// [`Error::Validation`] naming the field.
+pub fn check_new_item(new: NewItem) -> Result<item::ActiveModel> {
+    let Some(name) = new.name else {
+        return Err(Error::validation(
+            "name",
+            "name is required without a catalog_part_id",
+        ));
+    };
     let min_qty = new.min_qty.unwrap_or(0);
     check_limits(min_qty, new.max_qty)?;
     let now = crate::now();
-    let am = item::ActiveModel {
+    Ok(item::ActiveModel {
         id: Set(Uuid::now_v7()),
         sku: Set(check_sku(&new.sku)?),
         catalog_part_id: Set(check_part_id(new.catalog_part_id)?),
-        name: Set(check_name(&new.name)?),
+        name: Set(check_name(&name)?),
         description: Set(crate::rules::text::optional(
             "description",
             new.description,
@@ -221,7 +250,20 @@ pub async fn create_item(
         is_active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
-    };
+    })
+}
+
+/// Creates an item.
+///
+/// # Errors
+/// [`Error::Validation`] naming the field; [`Error::Conflict`] `sku_taken` or
+/// `catalog_part_taken`.
+pub async fn create_item(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewItem,
+) -> Result<item::Model> {
+    let am = check_new_item(new)?;
     let txn = crate::db::begin_write(db).await?;
     let it = am.insert(&txn).await.map_err(on_item_unique)?;
     entry(actor, "item.created", it.id)
@@ -305,19 +347,18 @@ pub async fn list_items(
     page.fetch(db, q).await
 }
 
-/// Applies a patch to an item.
+/// Checks a patch against the item as it is, by the rules of every item, and gives the changed
+/// row (updated now) with the fields it changes, as the audit trail records them.
 ///
 /// # Errors
-/// [`Error::NotFound`], [`Error::Validation`], [`Error::Conflict`] `sku_taken` or
-/// `catalog_part_taken`.
-pub async fn update_item(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: Uuid,
+/// [`Error::Validation`] naming the field.
+pub fn check_patch(
+    current: item::Model,
     patch: ItemPatch,
-) -> Result<item::Model> {
-    let txn = crate::db::begin_write(db).await?;
-    let current = get_item(&txn, id).await?;
+) -> Result<(
+    item::ActiveModel,
+    serde_json::Map<String, serde_json::Value>,
+)> {
     let min_qty = patch.min_qty.unwrap_or(current.min_qty);
     let max_qty = patch.max_qty.unwrap_or(current.max_qty);
     check_limits(min_qty, max_qty)?;
@@ -388,6 +429,23 @@ pub async fn update_item(
         am.is_active = Set(v);
     }
     am.updated_at = Set(crate::now());
+    Ok((am, changed))
+}
+
+/// Applies a patch to an item.
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Validation`], [`Error::Conflict`] `sku_taken` or
+/// `catalog_part_taken`.
+pub async fn update_item(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    patch: ItemPatch,
+) -> Result<item::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let current = get_item(&txn, id).await?;
+    let (am, changed) = check_patch(current, patch)?;
     let it = am.update(&txn).await.map_err(on_item_unique)?;
     entry(actor, "item.updated", id)
         .details(changed.into())

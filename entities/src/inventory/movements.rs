@@ -51,6 +51,8 @@ pub mod reason {
     /// Units a transfer closed short did not deliver, written off at its origin (after coming
     /// back to it in the ledger, so both steps show).
     pub const TRANSFER_WRITE_OFF: &str = "transfer_write_off";
+    /// The opening stock of an item created by a bulk import.
+    pub const IMPORT: &str = "import";
 }
 
 /// One change of one balance.

@@ -170,9 +170,10 @@ pub async fn request_transfer(
     }
     for (field, w) in [("from_warehouse_id", from), ("to_warehouse_id", to)] {
         if !w.is_active {
-            return Err(Error::validation(
-                field,
-                format!("warehouse {} is inactive", w.code),
+            // Inactive, not missing: the client named it right and it cannot be used now.
+            return Err(Error::conflict(
+                "warehouse_inactive",
+                format!("{field}: warehouse {} is inactive", w.code),
             ));
         }
     }

@@ -117,10 +117,30 @@ impl Money {
     /// # Errors
     /// As [`Money::from_decimal`], and for text that is not a number.
     pub fn parse(field: &str, s: &str) -> Result<Self> {
-        let d = Decimal::from_str(s.trim())
-            .map_err(|_| Error::validation(field, format!("{s:?} is not an amount")))?;
-        Self::from_decimal(field, d)
+        Self::from_decimal(field, decimal(field, s)?)
     }
+}
+
+/// The longest decimal a request may write, in characters.
+pub const MAX_DECIMAL_LEN: usize = 24;
+
+/// Reads a decimal number written plainly: digits, at most one point with digits on both sides,
+/// at most [`MAX_DECIMAL_LEN`] characters; no sign, spaces, exponents or `_` (which
+/// `Decimal::from_str` would take). Every decimal a request sends is read by this one rule, and
+/// none is negative; the API document's patterns state it.
+///
+/// # Errors
+/// [`Error::Validation`] on `field`.
+pub fn decimal(field: &str, s: &str) -> Result<Decimal> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, "0"));
+    let plain = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if s.len() > MAX_DECIMAL_LEN || !plain(whole) || !plain(frac) {
+        return Err(Error::validation(
+            field,
+            format!("{s:?} is not a decimal number like \"12.50\""),
+        ));
+    }
+    Decimal::from_str(s).map_err(|_| Error::validation(field, format!("{s:?} is out of range")))
 }
 
 impl fmt::Display for Money {

@@ -1,4 +1,6 @@
-//! Inventory: items, stock, adjustments, counts, the ledger, alerts, transfers.
+//! Inventory: items and their bulk imports, stock, adjustments, counts, the ledger, alerts,
+//! transfers.
 
+mod imports;
 mod stock;
 mod transfers;

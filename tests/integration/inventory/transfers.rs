@@ -432,6 +432,26 @@ async fn bad_lines_and_unknown_warehouses_are_refused(app: TestApp) {
         assert_eq!(r.status, status, "{lines}: {}", r.text());
         assert_eq!(r.json["error"]["field"], field);
     }
+    // An inactive warehouse is named right and cannot be used: 409, not "not found".
+    let spare = f.wh[1][1];
+    let r = app
+        .session(&f.token)
+        .patch(
+            &format!("/pos/api/branches/{}/warehouses/{spare}", f.branches[1]),
+            json!({"is_active": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .session(&f.token)
+        .post(
+            "/pos/api/inventory/transfers",
+            json!({"from_warehouse_id": from, "to_warehouse_id": spare,
+                   "lines": [{"item_id": a, "qty": 1}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "warehouse_inactive");
     // An item named twice is one line of the sum.
     let r = app
         .session(&f.token)

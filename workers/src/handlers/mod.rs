@@ -15,7 +15,10 @@ use jobs::maintenance::Cleanup;
 use jobs::noop::Noop;
 use jobs::pricing::SyncPrices;
 use jobs::vehicles::EnrichVin;
-use jobs::{counter::SaleCompleted, inventory::LowStock, notifications::SendNotification};
+use jobs::{
+    counter::SaleCompleted, inventory::ImportItems, inventory::LowStock,
+    notifications::SendNotification,
+};
 
 use crate::clients::vpic::VpicClient;
 use crate::runtime::{Handlers, JobCtx, JobError, RetryPolicy};
@@ -104,6 +107,10 @@ pub fn all(services: Services) -> Handlers {
         .with::<LowStock, _, _>(
             RetryPolicy::default(),
             crate::handlers::inventory::low_stock,
+        )
+        .with::<ImportItems, _, _>(
+            crate::handlers::inventory::IMPORT_RETRY,
+            crate::handlers::inventory::import_items,
         )
         .with::<SendNotification, _, _>(
             RetryPolicy::default(),

@@ -242,7 +242,7 @@ pub struct AddLine {
     /// cart keeps its discount. (`discount` is read as this too.)
     #[serde(alias = "discount")]
     #[schema(value_type = Option<crate::formats::Percent>)]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub discount_percent: Option<Decimal>,
 }
 
@@ -287,7 +287,7 @@ pub struct UpdateLine {
     /// New discount in percent (`"10"`). (`discount` is read as this too.)
     #[serde(alias = "discount")]
     #[schema(value_type = Option<crate::formats::Percent>)]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub discount_percent: Option<Decimal>,
 }
 

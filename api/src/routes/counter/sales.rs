@@ -78,7 +78,7 @@ pub struct LineRequest {
     /// (`discount` is read as this too; in every response `discount` is the amount.)
     #[serde(alias = "discount")]
     #[schema(value_type = Option<crate::formats::Percent>)]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub discount_percent: Option<Decimal>,
 }
 
@@ -107,7 +107,7 @@ pub struct PaymentRequest {
     pub method: Method,
     /// Amount in the payment's currency (`"500.00"`).
     #[schema(value_type = crate::formats::PositiveAmount, example = "500.00")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::extract::decimal_text")]
     pub amount: Decimal,
     /// `MXN` (default) or `USD` (cash only: the same as `usd_cash`).
     #[schema(pattern = "^(MXN|USD)$")]

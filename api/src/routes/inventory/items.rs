@@ -160,11 +160,11 @@ pub struct CreateItemRequest {
     pub sat_unit_key: Option<String>,
     /// Last cost in MXN as a decimal string, at most 2 decimals; `"0"` by default.
     #[schema(value_type = Option<crate::formats::Amount>, example = "123.45")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub cost: Option<Decimal>,
     /// Maker's list price in MXN as a decimal string.
     #[schema(value_type = Option<crate::formats::Amount>, example = "199.00")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub retail_price: Option<Decimal>,
     /// Reorder point, ≥ 0 (0 by default).
     #[schema(minimum = 0, maximum = 1_000_000)]
@@ -210,7 +210,7 @@ pub struct UpdateItemRequest {
     pub sat_unit_key: Option<Option<String>>,
     /// New cost in MXN.
     #[schema(value_type = Option<crate::formats::Amount>, example = "123.45")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub cost: Option<Decimal>,
     /// New list price or `null`.
     #[serde(default, deserialize_with = "crate::extract::double_option_decimal")]
@@ -276,47 +276,26 @@ pub async fn create_item(
     axum::extract::State(state): axum::extract::State<AppState>,
     AppJson(req): AppJson<CreateItemRequest>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
-    let part = match req.catalog_part_id {
-        Some(id) => Some(
-            entities::catalog::lookup::part_with_brand(&state.platform, "catalog_part_id", id)
-                .await?,
-        ),
-        None => None,
-    };
-    let (part, brand) = match part {
-        Some((p, b)) => (Some(p), b),
-        None => (None, None),
-    };
-    let name = req
-        .name
-        .or_else(|| part.as_ref().map(|p| p.name.clone()))
-        .ok_or_else(|| ApiError::invalid("name", "name is required without a catalog_part_id"))?;
-    let new = NewItem {
+    let mut new = NewItem {
         sku: req.sku,
         catalog_part_id: req.catalog_part_id,
-        name,
-        description: req
-            .description
-            .or_else(|| part.as_ref().and_then(|p| p.description.clone())),
-        brand: req.brand.or(brand),
-        part_number: req
-            .part_number
-            .or_else(|| part.as_ref().map(|p| p.number.clone())),
-        sat_product_key: req
-            .sat_product_key
-            .or_else(|| part.as_ref().and_then(|p| p.sat_product_key.clone())),
-        sat_unit_key: req
-            .sat_unit_key
-            .or_else(|| part.as_ref().and_then(|p| p.sat_unit_key.clone())),
+        name: req.name,
+        description: req.description,
+        brand: req.brand,
+        part_number: req.part_number,
+        sat_product_key: req.sat_product_key,
+        sat_unit_key: req.sat_unit_key,
         cost: req.cost,
-        retail_price: req.retail_price.or_else(|| {
-            part.as_ref()
-                .and_then(|p| p.retail_price_cents)
-                .map(|c| Decimal::new(c, 2))
-        }),
+        retail_price: req.retail_price,
         min_qty: req.min_qty,
         max_qty: req.max_qty,
     };
+    if let Some(id) = req.catalog_part_id {
+        let (part, brand) =
+            entities::catalog::lookup::part_with_brand(&state.platform, "catalog_part_id", id)
+                .await?;
+        new = new.or_from_part(&part, brand);
+    }
     let it = items::create_item(&ctx.db, &ctx.actor(), new).await?;
     Ok((StatusCode::CREATED, Json(it.into())))
 }

@@ -1,9 +1,11 @@
-//! Inventory: items, stock by branch, adjustments, counts, the ledger, alerts, transfers.
+//! Inventory: items and their bulk imports, stock by branch, adjustments, counts, the ledger,
+//! alerts, transfers.
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+pub mod imports;
 pub mod items;
 pub mod stock;
 pub mod transfers;
@@ -12,6 +14,7 @@ pub mod transfers;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(items::router())
+        .merge(imports::router())
         .merge(stock::router())
         .merge(transfers::router())
 }

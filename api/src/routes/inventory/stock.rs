@@ -235,7 +235,7 @@ async fn stock_answer(ctx: &TenantCtx, state: &AppState, item_id: Uuid) -> ApiRe
 }
 
 /// A warehouse in the caller's branches, or 404.
-async fn own_warehouse(ctx: &TenantCtx, id: Uuid) -> ApiResult<()> {
+pub(crate) async fn own_warehouse(ctx: &TenantCtx, id: Uuid) -> ApiResult<()> {
     let w = stock_views::warehouse(&ctx.db, id).await?;
     if !ctx.principal.can_see_branch(w.branch_id) {
         return Err(ApiError::NotFound("warehouse"));

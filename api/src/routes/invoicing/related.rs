@@ -144,7 +144,7 @@ pub async fn credit_note(
 pub struct InvoicePaymentRequest {
     /// Amount received, MXN (`"500.00"`): above zero, at most the balance.
     #[schema(value_type = crate::formats::PositiveAmount, example = "500.00")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::extract::decimal_text")]
     pub amount: Decimal,
     /// c_FormaPago by which it was paid (`01` cash, `03` transfer, `28` debit card…; never `99`).
     pub payment_form: String,

@@ -155,7 +155,7 @@ pub struct CreateBranchRequest {
     pub name: String,
     /// `"0.16"` (default) or `"0.08"` for the border region.
     #[schema(value_type = Option<crate::formats::IvaRate>, example = "0.16")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub iva_rate: Option<Decimal>,
     /// IANA timezone in Mexico; America/Mexico_City by default.
     #[schema(
@@ -187,7 +187,7 @@ pub struct UpdateBranchRequest {
     pub name: Option<String>,
     /// New IVA rate.
     #[schema(value_type = Option<crate::formats::IvaRate>, example = "0.08")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
     pub iva_rate: Option<Decimal>,
     /// New timezone.
     #[schema(

@@ -6,8 +6,6 @@
 //! them; only owners and admins set the rate. The discount a role may give at the counter on top
 //! of these prices is `Role::max_discount_bp` (cashier 10 %, manager 30 %, owner/admin any).
 
-use std::str::FromStr;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -22,7 +20,6 @@ use entities::{
     pricing::tables::exchange_rate, pricing::tables::item_price, pricing::tables::price_sync,
 };
 use jobs::pricing::SyncPrices;
-use rust_decimal::Decimal;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -353,9 +350,7 @@ pub async fn set_exchange_rate(
     ctx: TenantCtx,
     AppJson(req): AppJson<SetRateRequest>,
 ) -> ApiResult<Json<ExchangeRateView>> {
-    let d = Decimal::from_str(req.rate.trim())
-        .map_err(|_| ApiError::invalid("rate", format!("rate: {:?} is not a number", req.rate)))?;
-    let rate = Rate::from_decimal("rate", d)?;
+    let rate = Rate::from_decimal("rate", entities::rules::money::decimal("rate", &req.rate)?)?;
     admin::set_rate(&ctx.db, &ctx.actor(), rate, req.note).await?;
     Ok(Json(
         rate_view(&state, &ctx, PageRequest::new(None, None)?).await?,

@@ -7,6 +7,7 @@
 #![allow(missing_docs)]
 
 pub mod item;
+pub mod item_import;
 pub mod stock;
 pub mod stock_alert;
 pub mod stock_ledger;
