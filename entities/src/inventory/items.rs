@@ -279,6 +279,23 @@ pub async fn create_item(
     Ok(it)
 }
 
+/// The SKU and name of each of `ids` that exists, for documents that show their lines by them.
+///
+/// # Errors
+/// Database errors.
+pub async fn labels(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (String, String)>> {
+    Ok(item::Entity::find()
+        .filter(item::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, (i.sku, i.name)))
+        .collect())
+}
+
 /// Finds an item.
 ///
 /// # Errors

@@ -464,6 +464,13 @@ async fn bad_lines_and_unknown_warehouses_are_refused(app: TestApp) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["lines"].as_array().unwrap().len(), 1, "{}", r.text());
     assert_eq!(r.json["lines"][0]["qty_requested"], 3, "{}", r.text());
+    assert_eq!(
+        r.json["lines"][0]["sku"],
+        "A",
+        "lines name their item: {}",
+        r.text()
+    );
+    assert!(r.json["lines"][0]["name"].is_string(), "{}", r.text());
     for (f_, t_) in [(from, Uuid::now_v7()), (other.wh[0][0], to)] {
         let r = app
             .session(&f.token).post("/pos/api/inventory/transfers", json!({"from_warehouse_id": f_, "to_warehouse_id": t_, "lines": [{"item_id": a, "qty": 1}]}))

@@ -9,14 +9,18 @@
 //! `received`; `requested` or `shipped` → `cancelled` (a shipped one returns its stock to the
 //! origin). A step from the wrong state is 409 `invalid_transfer_state`.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use entities::PageRequest;
+use entities::inventory::items;
 use entities::inventory::transfers::{
     self, NewTransfer, TransferDetail, TransferFilter, TransferLine,
 };
 use entities::{inventory::tables::transfer, inventory::tables::transfer_line};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -39,11 +43,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close_transfer_short))
 }
 
-/// A line of a transfer.
+/// A line of a transfer: the core every line of the POS API carries (item, SKU, name,
+/// quantity) and where the units are.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TransferLineView {
     /// Item.
     pub item_id: Uuid,
+    /// Its SKU.
+    pub sku: String,
+    /// Its name.
+    pub name: String,
     /// Asked for.
     pub qty_requested: i64,
     /// Left the origin.
@@ -52,10 +61,13 @@ pub struct TransferLineView {
     pub qty_received: i64,
 }
 
-impl From<transfer_line::Model> for TransferLineView {
-    fn from(l: transfer_line::Model) -> Self {
+impl TransferLineView {
+    fn new(l: transfer_line::Model, labels: &HashMap<Uuid, (String, String)>) -> Self {
+        let (sku, name) = labels.get(&l.item_id).cloned().unwrap_or_default();
         Self {
             item_id: l.item_id,
+            sku,
+            name,
             qty_requested: l.qty_requested,
             qty_shipped: l.qty_shipped,
             qty_received: l.qty_received,
@@ -124,12 +136,17 @@ impl From<transfer::Model> for TransferView {
     }
 }
 
-impl From<TransferDetail> for TransferView {
-    fn from(d: TransferDetail) -> Self {
-        let mut v = Self::from(d.transfer);
-        v.lines = Some(d.lines.into_iter().map(Into::into).collect());
-        v
-    }
+/// A transfer with its lines, each named by its item's SKU and name.
+async fn detail_view(db: &impl ConnectionTrait, d: TransferDetail) -> ApiResult<TransferView> {
+    let labels = items::labels(db, &d.items()).await?;
+    let mut v = TransferView::from(d.transfer);
+    v.lines = Some(
+        d.lines
+            .into_iter()
+            .map(|l| TransferLineView::new(l, &labels))
+            .collect(),
+    );
+    Ok(v)
 }
 
 /// A page of transfers.
@@ -293,7 +310,7 @@ pub async fn request_transfer(
         StatusCode::CREATED,
         async |txn| {
             let d = transfers::request_transfer(txn, &actor, scope.as_deref(), new).await?;
-            let view = serde_json::to_value(TransferView::from(d))
+            let view = serde_json::to_value(detail_view(txn, d).await?)
                 .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
             Ok((view, ()))
         },
@@ -313,7 +330,7 @@ pub async fn get_transfer(
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<Json<TransferView>> {
     let d = transfers::get_transfer(&ctx.db, id, ctx.principal.branch_scope.as_deref()).await?;
-    Ok(Json(d.into()))
+    Ok(Json(detail_view(&ctx.db, d).await?))
 }
 
 /// Ships a requested transfer (owner, admin, manager): stock leaves the origin
@@ -353,7 +370,7 @@ pub async fn ship_transfer(
         &quantities,
     )
     .await?;
-    Ok(moved(&state, &ctx, d).await)
+    moved(&state, &ctx, d).await
 }
 
 /// Receives some or all of a shipped transfer (owner, admin, manager): stock enters the
@@ -384,7 +401,7 @@ pub async fn receive_transfer(
         &lines(&req.lines),
     )
     .await?;
-    Ok(moved(&state, &ctx, d).await)
+    moved(&state, &ctx, d).await
 }
 
 /// Cancels a requested or shipped transfer (owner, admin, manager); a shipped one returns its
@@ -411,7 +428,7 @@ pub async fn cancel_transfer(
         id,
     )
     .await?;
-    Ok(moved(&state, &ctx, d).await)
+    moved(&state, &ctx, d).await
 }
 
 /// Closing a partially received transfer short.
@@ -455,14 +472,18 @@ pub async fn close_transfer_short(
         &req.reason,
     )
     .await?;
-    Ok(moved(&state, &ctx, d).await)
+    moved(&state, &ctx, d).await
 }
 
 /// The answer of a step that moved stock: the touched items leave the stock cache first.
-async fn moved(state: &AppState, ctx: &TenantCtx, d: TransferDetail) -> Json<TransferView> {
+async fn moved(
+    state: &AppState,
+    ctx: &TenantCtx,
+    d: TransferDetail,
+) -> ApiResult<Json<TransferView>> {
     state
         .stock_cache()
         .invalidate(ctx.principal.tenant.id, &d.items())
         .await;
-    Json(d.into())
+    Ok(Json(detail_view(&ctx.db, d).await?))
 }
