@@ -185,11 +185,16 @@ fn one_of_given(fields: &[(&str, Type)]) -> Vec<Schema> {
 fn absent(field: &str) -> Schema {
     let mut o = utoipa::openapi::schema::Object::new();
     o.schema_type = SchemaType::AnyValue;
-    // utoipa has no `not`; the document is JSON Schema 2020-12, which has.
-    let mut ext = utoipa::openapi::extensions::Extensions::default();
-    ext.insert("not".to_owned(), serde_json::json!({"required": [field]}));
-    o.extensions = Some(ext);
+    refuse(&mut o, serde_json::json!({"required": [field]}));
     Schema::Object(o)
+}
+
+/// Adds `"not": schema` to `o`: utoipa has no `not`; the document is JSON Schema 2020-12, which
+/// has.
+fn refuse(o: &mut utoipa::openapi::schema::Object, schema: serde_json::Value) {
+    let mut ext = o.extensions.take().unwrap_or_default();
+    ext.insert("not".to_owned(), schema);
+    o.extensions = Some(ext);
 }
 
 fn of_type(t: Type) -> Schema {
@@ -282,6 +287,16 @@ fn document_cross_field_rules(doc: &mut OpenApi) {
     let Some(components) = doc.components.as_mut() else {
         return;
     };
+    // The business's own RFC is not a generic one (a property's rule, before the request's
+    // object is wrapped).
+    if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("FiscalRequest")
+        && let Some(RefOr::T(Schema::Object(rfc))) = o.properties.get_mut("issuer_rfc")
+    {
+        refuse(
+            rfc,
+            serde_json::json!({"enum": entities::rules::rfc::GENERIC_RFCS}),
+        );
+    }
     let rules: Vec<(&str, Vec<Schema>)> = vec![
         (
             "CreateItemRequest",
@@ -315,18 +330,6 @@ fn document_cross_field_rules(doc: &mut OpenApi) {
         let Some(RefOr::T(schema)) = components.schemas.get_mut(name) else {
             continue;
         };
-        if name == "FiscalRequest"
-            && let Schema::Object(o) = schema
-            && let Some(RefOr::T(Schema::Object(rfc))) = o.properties.get_mut("issuer_rfc")
-        {
-            // utoipa has no `not`; the document is JSON Schema 2020-12, which has.
-            let mut ext = rfc.extensions.take().unwrap_or_default();
-            ext.insert(
-                "not".to_owned(),
-                serde_json::json!({"enum": entities::rules::rfc::GENERIC_RFCS}),
-            );
-            rfc.extensions = Some(ext);
-        }
         let any = alternatives
             .into_iter()
             .fold(AnyOfBuilder::new(), AnyOfBuilder::item)

@@ -328,10 +328,13 @@ async fn named_catalog_vehicle(
 ) -> ApiResult<entities::catalog::lookup::VehicleView> {
     entities::catalog::lookup::find_vehicle(&state.platform, id)
         .await?
-        .ok_or_else(|| ApiError::MissingRef {
-            code: "catalog_vehicle_not_found",
-            message: format!("catalog_vehicle_id: no catalog vehicle has id {id}"),
-            field: "catalog_vehicle_id".into(),
+        .ok_or_else(|| {
+            entities::Error::missing(
+                "catalog_vehicle_id",
+                "catalog_vehicle_not_found",
+                format!("no catalog vehicle has id {id}"),
+            )
+            .into()
         })
 }
 
