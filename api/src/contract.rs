@@ -303,6 +303,13 @@ fn document_cross_field_rules(doc: &mut OpenApi) {
             one_of_given(&[("name", Type::String), ("catalog_part_id", Type::Integer)]),
         ),
         (
+            "RecordLostSaleRequest",
+            one_of_given(&[
+                ("item_id", Type::String),
+                ("catalog_part_id", Type::Integer),
+            ]),
+        ),
+        (
             "CategoryKeysRequest",
             one_of_given(&[("product_key", Type::String), ("unit_key", Type::String)]),
         ),

@@ -312,3 +312,11 @@ where
 {
     serde::Deserialize::deserialize(d).map(Some)
 }
+
+/// A view as the JSON an idempotent write stores and answers.
+///
+/// # Errors
+/// [`ApiError::Internal`] when the view does not serialise (a bug).
+pub fn to_value<T: serde::Serialize>(view: &T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(view).map_err(|e| ApiError::Internal(e.to_string()))
+}

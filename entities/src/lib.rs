@@ -31,6 +31,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod org;
 pub mod pricing;
+pub mod purchasing;
 pub mod vehicles;
 
 pub use error::{Error, Result};
@@ -122,4 +123,11 @@ impl PageRequest {
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// Today in Mexico City, the business day of prices, purchase orders and reorder runs (the
+/// stores are in Mexico; a UTC date would turn at six in the evening).
+#[must_use]
+pub fn today() -> chrono::NaiveDate {
+    invoicing::global::local_date(now())
 }

@@ -17,6 +17,7 @@ pub mod noop;
 pub mod notifications;
 pub mod outbox;
 pub mod pricing;
+pub mod purchasing;
 pub mod queue;
 pub mod vehicles;
 pub mod waker;

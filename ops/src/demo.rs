@@ -312,6 +312,7 @@ async fn stock_store(
             sat_product_key: Set(p.sat_product_key.clone()),
             sat_unit_key: Set(p.sat_unit_key.clone()),
             cost_cents: Set(retail * 55 / 100),
+            avg_cost_cents: Set(retail * 55 / 100),
             retail_price_cents: Set(Some(retail)),
             min_qty: Set(2),
             max_qty: Set(Some(30)),

@@ -64,14 +64,17 @@ pub enum Schedule {
     GlobalInvoice,
     /// Every hour at :40: one `cfdi.poll_cancellations` per active tenant.
     CancellationPoll,
+    /// 04:00 every day: one `purchasing.nightly_reorder` per active tenant.
+    NightlyReorder,
 }
 
 impl Schedule {
     /// Every entry.
-    pub const ALL: [Schedule; 3] = [
+    pub const ALL: [Schedule; 4] = [
         Schedule::NightlyCleanup,
         Schedule::GlobalInvoice,
         Schedule::CancellationPoll,
+        Schedule::NightlyReorder,
     ];
 
     /// The stable name, stored in `schedule_ticks`.
@@ -81,6 +84,7 @@ impl Schedule {
             Schedule::NightlyCleanup => "nightly-cleanup",
             Schedule::GlobalInvoice => "global-invoice",
             Schedule::CancellationPoll => "cancellation-poll",
+            Schedule::NightlyReorder => "nightly-reorder",
         }
     }
 
@@ -98,6 +102,9 @@ impl Schedule {
             // a business without webhooks learns the answer the same day. At :40, away from the
             // nightly entries.
             Schedule::CancellationPoll => "0 40 * * * *",
+            // 04:00: after the clean-up, before anyone opens; the day's sales are in the ledger
+            // and the alerts are ready when the buyer arrives.
+            Schedule::NightlyReorder => "0 0 4 * * *",
         }
     }
 
@@ -359,6 +366,16 @@ impl Scheduler {
                 jobs::outbox::enqueue(
                     &txn,
                     &jobs::invoicing::PollCancellations { tenant_id: t.id },
+                )
+                .await?;
+            }
+            Schedule::NightlyReorder => {
+                jobs::outbox::enqueue(
+                    &txn,
+                    &jobs::purchasing::NightlyReorder {
+                        tenant_id: t.id,
+                        tick,
+                    },
                 )
                 .await?;
             }

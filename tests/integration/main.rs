@@ -15,5 +15,6 @@ mod invoicing;
 mod jobs;
 mod org;
 mod pricing;
+mod purchasing;
 mod system;
 mod vehicles;

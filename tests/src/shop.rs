@@ -111,6 +111,7 @@ impl Shop {
             sat_product_key: Set(Some("25174800".into())),
             sat_unit_key: Set(Some("H87".into())),
             cost_cents: Set(price / 2),
+            avg_cost_cents: Set(price / 2),
             retail_price_cents: Set(retail),
             min_qty: Set(min_qty),
             max_qty: Set(None),

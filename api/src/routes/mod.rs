@@ -8,5 +8,6 @@ pub mod inventory;
 pub mod invoicing;
 pub mod org;
 pub mod pricing;
+pub mod purchasing;
 pub mod system;
 pub mod vehicles;

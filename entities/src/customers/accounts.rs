@@ -451,6 +451,61 @@ pub async fn give_store_credit(
     .await?)
 }
 
+/// Takes an advance (a special order's deposit) as store credit, paid by `method`. Runs in the
+/// caller's transaction; audited.
+///
+/// # Errors
+/// [`Error::Validation`] `deposit` not above zero, `reference`; [`Error::NotFound`] `customer`.
+pub async fn deposit(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    customer_id: Uuid,
+    amount_cents: i64,
+    method: PayMethod,
+    reference: Option<String>,
+    note: &str,
+) -> Result<account_entry::Model> {
+    if amount_cents <= 0 {
+        return Err(Error::validation("deposit", "a deposit is above zero"));
+    }
+    let reference = crate::rules::text::optional("reference", reference, 100)?;
+    let r = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::StoreCreditCents,
+            Expr::col(customer::Column::StoreCreditCents).add(amount_cents),
+        )
+        .filter(customer::Column::Id.eq(customer_id))
+        .exec(txn)
+        .await?;
+    if r.rows_affected != 1 {
+        return Err(Error::NotFound { entity: "customer" });
+    }
+    let e = account_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer_id),
+        kind: Set(Kind::Deposit),
+        sale_id: Set(None),
+        return_id: Set(None),
+        amount_cents: Set(amount_cents),
+        open_cents: Set(0),
+        method: Set(Some(method)),
+        reference: Set(reference),
+        note: Set(Some(note.to_owned())),
+        created_by: Set(actor.user_id),
+        created_at: Set(crate::now()),
+    }
+    .insert(txn)
+    .await?;
+    Entry::new("customer.deposit")
+        .actor(actor.user_id)
+        .target("customer", customer_id)
+        .request(None, actor.request_id.clone())
+        .details(json!({"entry_id": e.id, "amount": Money(amount_cents).to_string(), "method": method.as_str(), "note": note}))
+        .record_tenant(txn)
+        .await?;
+    Ok(e)
+}
+
 /// Spends store credit on a sale, refusing more than the customer has (a conditional update, so
 /// two sales at once cannot spend it twice). Runs in the sale's transaction.
 ///

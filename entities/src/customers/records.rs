@@ -88,7 +88,7 @@ pub struct CustomerFilter {
     pub active: Option<bool>,
 }
 
-fn blank_to_none(v: Option<String>) -> Option<String> {
+pub(crate) fn blank_to_none(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
@@ -146,7 +146,7 @@ fn check_zip(zip: Option<String>) -> Result<Option<String>> {
     }
 }
 
-fn check_email(email: Option<String>) -> Result<Option<String>> {
+pub(crate) fn check_email(email: Option<String>) -> Result<Option<String>> {
     let Some(e) = blank_to_none(email) else {
         return Ok(None);
     };
@@ -199,13 +199,13 @@ pub fn normalize_phone(phone: &str) -> Result<String> {
     Ok(format!("+{international}"))
 }
 
-fn check_phone(phone: Option<String>) -> Result<Option<String>> {
+pub(crate) fn check_phone(phone: Option<String>) -> Result<Option<String>> {
     blank_to_none(phone)
         .map(|p| normalize_phone(&p))
         .transpose()
 }
 
-fn check_notes(notes: Option<String>) -> Result<Option<String>> {
+pub(crate) fn check_notes(notes: Option<String>) -> Result<Option<String>> {
     match blank_to_none(notes) {
         Some(n) if n.chars().count() > 2000 => Err(Error::validation(
             "notes",
@@ -284,7 +284,7 @@ pub async fn get_customer(db: &impl ConnectionTrait, id: Uuid) -> Result<custome
 }
 
 /// A `LIKE` pattern matching `text` anywhere, its wildcards escaped.
-fn contains_pattern(text: &str) -> LikeExpr {
+pub(crate) fn contains_pattern(text: &str) -> LikeExpr {
     let escaped: String = text
         .to_lowercase()
         .chars()

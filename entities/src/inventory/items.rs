@@ -222,6 +222,7 @@ pub fn check_new_item(new: NewItem) -> Result<item::ActiveModel> {
     let min_qty = new.min_qty.unwrap_or(0);
     check_limits(min_qty, new.max_qty)?;
     let now = crate::now();
+    let cost = Money::from_decimal("cost", new.cost.unwrap_or_default())?.0;
     Ok(item::ActiveModel {
         id: Set(Uuid::now_v7()),
         sku: Set(check_sku(&new.sku)?),
@@ -240,7 +241,9 @@ pub fn check_new_item(new: NewItem) -> Result<item::ActiveModel> {
         )?),
         sat_product_key: Set(check_product_key(new.sat_product_key)?),
         sat_unit_key: Set(check_unit_key(new.sat_unit_key)?),
-        cost_cents: Set(Money::from_decimal("cost", new.cost.unwrap_or_default())?.0),
+        cost_cents: Set(cost),
+        // The first average is the cost the item was entered at, until a receipt moves it.
+        avg_cost_cents: Set(cost),
         retail_price_cents: Set(new
             .retail_price
             .map(|p| Money::from_decimal("retail_price", p).map(|m| m.0))

@@ -53,6 +53,10 @@ pub mod reason {
     pub const TRANSFER_WRITE_OFF: &str = "transfer_write_off";
     /// The opening stock of an item created by a bulk import.
     pub const IMPORT: &str = "import";
+    /// Received from a supplier against a purchase order.
+    pub const PURCHASE: &str = "purchase";
+    /// Sent back to a supplier (RMA out).
+    pub const SUPPLIER_RETURN: &str = "supplier_return";
 }
 
 /// One change of one balance.

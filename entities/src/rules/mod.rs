@@ -6,5 +6,6 @@ pub mod money;
 pub mod plate;
 pub mod quantity;
 pub mod rfc;
+pub mod supplier_cfdi;
 pub mod text;
 pub mod vin;

@@ -307,6 +307,44 @@ pub fn line_amounts(
     })
 }
 
+/// The rounded amounts of a purchase line, in the order's currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct PurchaseAmounts {
+    /// Units × unit cost: the taxable base.
+    pub subtotal: Money,
+    /// IVA on the base, rounded once for the line.
+    pub tax: Money,
+    /// Base + IVA.
+    pub total: Money,
+}
+
+/// Computes a purchase line from its unit cost before IVA (as suppliers quote and as a CFDI's
+/// `ValorUnitario` states it), quantity and IVA rate in basis points: `tax = round(base × rate)`,
+/// each line rounded once; a document's totals are sums of its lines, as on the sales side.
+///
+/// # Errors
+/// [`Error::Validation`] naming `field` for a quantity below 1 or an amount past [`MAX_CENTS`].
+pub fn purchase_line(
+    field: &str,
+    unit_cost_cents: i64,
+    qty: i64,
+    iva_rate_bp: i32,
+) -> Result<PurchaseAmounts> {
+    crate::rules::quantity::units(format!("{field}.qty"), qty)?;
+    let base = unit_cost_cents
+        .checked_mul(qty)
+        .filter(|g| (0..=MAX_CENTS).contains(g))
+        .ok_or_else(|| Error::validation(format!("{field}.qty"), "the line amount is too large"))?;
+    let tax = round_cents(Decimal::from(base) * Decimal::new(i64::from(iva_rate_bp), 4))
+        .to_i64()
+        .unwrap_or(0);
+    Ok(PurchaseAmounts {
+        subtotal: Money(base),
+        tax: Money(tax),
+        total: Money(base + tax),
+    })
+}
+
 /// Sums of a document's rounded lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Totals {
@@ -388,6 +426,24 @@ mod tests {
         assert!(line_amounts("l", 100, -2, 0, 1600, 0).is_err());
         assert!(line_amounts("l", 100, 1, 10_001, 1600, 0).is_err());
         assert!(line_amounts("l", MAX_CENTS, 2, 0, 1600, 0).is_err());
+    }
+
+    #[test]
+    fn a_purchase_line_adds_iva_to_the_cost_rounded_once() {
+        // 7 × 33.33 = 233.31; 16 % = 37.3296 → 37.33.
+        let l = purchase_line("l", 3_333, 7, 1600).unwrap();
+        assert_eq!(
+            (l.subtotal, l.tax, l.total),
+            (Money(23_331), Money(3_733), Money(27_064))
+        );
+        // 8 % border rate: 3 × 0.05 = 0.15; 0.012 → 0.01.
+        let l = purchase_line("l", 5, 3, 800).unwrap();
+        assert_eq!(
+            (l.subtotal, l.tax, l.total),
+            (Money(15), Money(1), Money(16))
+        );
+        assert!(purchase_line("l", 100, 0, 1600).is_err());
+        assert!(purchase_line("l", MAX_CENTS, 2, 1600).is_err());
     }
 
     #[test]

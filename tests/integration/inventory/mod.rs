@@ -2,5 +2,5 @@
 //! transfers.
 
 mod imports;
-mod stock;
+pub(crate) mod stock;
 mod transfers;

@@ -46,6 +46,7 @@ async fn new_item(app: &TestApp, t: &TestTenant, sku: &str, retail: Option<i64>)
         sat_product_key: Set(None),
         sat_unit_key: Set(None),
         cost_cents: Set(0),
+        avg_cost_cents: Set(0),
         retail_price_cents: Set(retail),
         min_qty: Set(0),
         max_qty: Set(None),

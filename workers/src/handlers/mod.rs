@@ -8,6 +8,7 @@ pub mod invoicing;
 pub mod maintenance;
 pub mod notifications;
 pub mod pricing;
+pub mod purchasing;
 pub mod vehicles;
 
 use jobs::invoicing::{CancelInvoice, StampInvoice};
@@ -85,6 +86,7 @@ pub fn all(services: Services) -> Handlers {
         })
         .with::<StampInvoice, _, _>(cfdi_retry, {
             let facturapi = facturapi.clone();
+            let files = files.clone();
             move |job, ctx| {
                 crate::handlers::invoicing::stamp(job, ctx, facturapi.clone(), files.clone())
             }
@@ -115,5 +117,13 @@ pub fn all(services: Services) -> Handlers {
         .with::<SendNotification, _, _>(
             RetryPolicy::default(),
             crate::handlers::notifications::send,
+        )
+        .with::<jobs::purchasing::SendPurchaseOrder, _, _>(RetryPolicy::default(), {
+            let files = files.clone();
+            move |job, ctx| crate::handlers::purchasing::send_order(job, ctx, files.clone())
+        })
+        .with::<jobs::purchasing::NightlyReorder, _, _>(
+            RetryPolicy::default(),
+            crate::handlers::purchasing::nightly_reorder,
         )
 }

@@ -274,7 +274,25 @@ pub async fn add_line(
         d,
     )
     .await?;
-    Ok((StatusCode::CREATED, render(&state, &ctx).await?))
+    let view = render(&state, &ctx).await?;
+    // Nothing of the item anywhere in the business: the customer asked for what the store does
+    // not have, a lost sale unless someone brings stock before checkout.
+    if let Some(l) = view
+        .lines
+        .iter()
+        .find(|l| l.item_id == req.item_id && l.stock_total <= 0)
+    {
+        let (item_id, qty) = (l.item_id, l.qty);
+        crate::routes::purchasing::reorder::note_lost_sale(
+            &ctx,
+            item_id,
+            Some(view.branch_id),
+            qty,
+            entities::purchasing::lost_sales::source::CART,
+        )
+        .await;
+    }
+    Ok((StatusCode::CREATED, view))
 }
 
 /// Changes to a line.

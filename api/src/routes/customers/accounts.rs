@@ -134,6 +134,8 @@ pub enum EntryKind {
     StoreCredit,
     /// Store credit spent on a sale.
     CreditUsed,
+    /// A special order's deposit: the store credit grew.
+    Deposit,
 }
 
 impl From<EntryKind> for Kind {
@@ -144,6 +146,7 @@ impl From<EntryKind> for Kind {
             EntryKind::ReturnCredit => Kind::ReturnCredit,
             EntryKind::StoreCredit => Kind::StoreCredit,
             EntryKind::CreditUsed => Kind::CreditUsed,
+            EntryKind::Deposit => Kind::Deposit,
         }
     }
 }
@@ -156,6 +159,7 @@ impl From<Kind> for EntryKind {
             Kind::ReturnCredit => EntryKind::ReturnCredit,
             Kind::StoreCredit => EntryKind::StoreCredit,
             Kind::CreditUsed => EntryKind::CreditUsed,
+            Kind::Deposit => EntryKind::Deposit,
         }
     }
 }

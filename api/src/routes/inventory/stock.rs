@@ -228,6 +228,21 @@ async fn stock_answer(ctx: &TenantCtx, state: &AppState, item_id: Uuid) -> ApiRe
             (v, "miss")
         }
     };
+    if view.on_hand <= 0 {
+        // The counter looked for it and the business has none: a lost sale, once a day.
+        let branch = match ctx.principal.branch_scope.as_deref() {
+            Some([one]) => Some(*one),
+            _ => None,
+        };
+        crate::routes::purchasing::reorder::note_lost_sale(
+            ctx,
+            item_id,
+            branch,
+            1,
+            entities::purchasing::lost_sales::source::STOCK_LOOKUP,
+        )
+        .await;
+    }
     let mut resp = Json(StockByBranchView::from(view)).into_response();
     resp.headers_mut()
         .insert(X_CACHE.clone(), HeaderValue::from_static(hit));

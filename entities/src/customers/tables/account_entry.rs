@@ -17,6 +17,9 @@ crate::text_enum! {
         StoreCredit = "store_credit",
         /// Store credit spent as payment of a sale: the store credit falls.
         CreditUsed = "credit_used",
+        /// An advance paid on a special order: the customer's store credit grows by it, spent
+        /// when the part is collected (or refunded like any store credit).
+        Deposit = "deposit",
     }
 }
 

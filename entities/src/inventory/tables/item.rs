@@ -22,6 +22,8 @@ pub struct Model {
     pub sat_unit_key: Option<String>,
     /// Last cost in MXN centavos.
     pub cost_cents: i64,
+    /// Weighted average cost of what is on hand, MXN centavos: moved by each purchase receipt.
+    pub avg_cost_cents: i64,
     /// Reference retail price (list price of the maker) in MXN centavos: the base of the customer's savings.
     pub retail_price_cents: Option<i64>,
     /// Reorder point per warehouse: a balance falling below it raises a low-stock alert.

@@ -6,4 +6,5 @@
 // comment where its name is not enough (units, allowed values, why it exists), not filler.
 #![allow(missing_docs)]
 
+pub mod business_event;
 pub mod notification;

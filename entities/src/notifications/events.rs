@@ -1,0 +1,93 @@
+//! Business events: recorded in the transaction of the change that caused them, so none is lost
+//! and none is invented by a rolled-back change; the notifications area turns them into messages.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::Result;
+use crate::notifications::tables::business_event;
+
+/// A purchase order received units.
+pub const PO_RECEIVED: &str = "po_received";
+/// A reorder rule's forecast fell below its minimum.
+pub const REORDER_ALERT: &str = "reorder_alert";
+/// A customer's special order arrived and is held for them.
+pub const SPECIAL_ORDER_RECEIVED: &str = "special_order_received";
+
+/// Records an event in the caller's transaction.
+///
+/// # Errors
+/// Database errors.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    ref_type: &str,
+    ref_id: impl ToString,
+    payload: serde_json::Value,
+) -> Result<()> {
+    business_event::ActiveModel {
+        kind: Set(kind.to_owned()),
+        ref_type: Set(ref_type.to_owned()),
+        ref_id: Set(ref_id.to_string()),
+        payload: Set(payload),
+        handled_at: Set(None),
+        created_at: Set(crate::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// An event of a batch: its document and what it carries.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The document's id.
+    pub ref_id: String,
+    /// What the notification needs.
+    pub payload: serde_json::Value,
+}
+
+/// Records events of one kind in the caller's transaction, 500 rows a statement.
+///
+/// # Errors
+/// Database errors.
+pub async fn record_many(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    ref_type: &str,
+    events: Vec<NewEvent>,
+) -> Result<()> {
+    let now = crate::now();
+    let rows: Vec<business_event::ActiveModel> = events
+        .into_iter()
+        .map(|e| business_event::ActiveModel {
+            kind: Set(kind.to_owned()),
+            ref_type: Set(ref_type.to_owned()),
+            ref_id: Set(e.ref_id),
+            payload: Set(e.payload),
+            handled_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        business_event::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The events of a kind, oldest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn of_kind(db: &impl ConnectionTrait, kind: &str) -> Result<Vec<business_event::Model>> {
+    Ok(business_event::Entity::find()
+        .filter(business_event::Column::Kind.eq(kind))
+        .order_by_asc(business_event::Column::Id)
+        .all(db)
+        .await?)
+}
