@@ -37,7 +37,7 @@ mod m20261207_000015_tenant_customer_accounts;
 mod m20261207_000016_tenant_cash_drawers;
 mod m20261207_000017_tenant_customer_search;
 mod m20261208_000018_tenant_item_imports;
-mod m20261209_000019_tenant_purchasing;
+mod m20261209_000019_tenant_buying;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -84,7 +84,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261207_000016_tenant_cash_drawers::Migration),
             Box::new(m20261207_000017_tenant_customer_search::Migration),
             Box::new(m20261208_000018_tenant_item_imports::Migration),
-            Box::new(m20261209_000019_tenant_purchasing::Migration),
+            Box::new(m20261209_000019_tenant_buying::Migration),
         ]
     }
 }

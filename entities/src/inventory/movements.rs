@@ -2,7 +2,8 @@
 //!
 //! [`apply`] writes, inside the caller's transaction, every balance change of a document and its
 //! ledger rows, in a constant number of statements whatever the number of lines:
-//! - decrements are one conditional `UPDATE … FROM (VALUES …) WHERE qty >= n`, so two sales of
+//! - decrements are one conditional `UPDATE … FROM (VALUES …) WHERE qty - reserved >= n` (units
+//!   held for a customer's special order stay), so two sales of
 //!   the last unit cannot both succeed (Read Committed re-checks the condition on the new row
 //!   version); on PostgreSQL the rows are first locked in (item, warehouse) order, so two carts
 //!   with the same parts in another order cannot deadlock;
@@ -166,7 +167,7 @@ pub async fn apply(
             "UPDATE stock SET qty = stock.qty - v.column3, updated_at = {now_ph} \
              FROM (VALUES {rows}) AS v \
              WHERE stock.item_id = v.column1 AND stock.warehouse_id = v.column2 \
-               AND stock.qty >= v.column3 \
+               AND stock.qty - stock.reserved >= v.column3 \
              RETURNING stock.item_id, stock.warehouse_id, stock.qty",
             now_ph = ph(backend, 1),
             rows = rows.join(", ")
@@ -400,7 +401,7 @@ async fn shortage(db: &impl ConnectionTrait, short: &[((Uuid, Uuid), i64)]) -> E
             .await
             .ok()
             .flatten()
-            .map_or(0, |s| s.qty);
+            .map_or(0, |s| s.qty - s.reserved);
         let sku = item::Entity::find_by_id(*item_id)
             .one(db)
             .await

@@ -1,7 +1,8 @@
 //! Special orders (pedidos especiales): a customer asks for a part the store does not stock. The
 //! counter takes a deposit (store credit on the customer's account), the part goes on the
 //! supplier's next purchase order (its open draft, or a new one), and when it arrives the units
-//! are held for the customer (they count as reserved for reorder) and a `special_order_received`
+//! are held for the customer (`stock.reserved`: no other sale, transfer or return takes them, and
+//! reorder counts them as reserved) until collected or cancelled, and a `special_order_received`
 //! event is recorded for the notifications area. Received orders not collected after the
 //! owner's number of days are listed as overdue.
 
@@ -280,6 +281,7 @@ pub async fn on_receipt(
             continue;
         }
         let now = crate::now();
+        hold(txn, so.item_id, warehouse_id, so.qty).await?;
         let mut am: special_order::ActiveModel = so.clone().into();
         am.status = Set(Status::Received);
         am.warehouse_id = Set(warehouse_id);
@@ -312,6 +314,8 @@ pub async fn collect(
     if so.status != Status::Received {
         return Err(invalid(&so, "collected"));
     }
+    // The units are the customer's now: the sale that hands them over may take them.
+    hold(txn, so.item_id, so.warehouse_id, -so.qty).await?;
     let now = crate::now();
     let mut am: special_order::ActiveModel = so.into();
     am.status = Set(Status::Collected);
@@ -337,6 +341,9 @@ pub async fn cancel(
     let so = get(txn, id).await?;
     if matches!(so.status, Status::Collected | Status::Cancelled) {
         return Err(invalid(&so, "cancelled"));
+    }
+    if so.status == Status::Received {
+        hold(txn, so.item_id, so.warehouse_id, -so.qty).await?;
     }
     let mut am: special_order::ActiveModel = so.into();
     am.status = Set(Status::Cancelled);
@@ -378,6 +385,31 @@ pub async fn list(
             .filter(special_order::Column::ReceivedAt.lt(cutoff));
     }
     page.fetch(db, q).await
+}
+
+/// Holds (`delta > 0`) or releases (`delta < 0`) units of an item at a warehouse for a customer:
+/// sales, transfers and returns take only what is not held (`inventory::movements::apply`).
+async fn hold(
+    db: &impl ConnectionTrait,
+    item_id: Uuid,
+    warehouse_id: Uuid,
+    delta: i64,
+) -> Result<()> {
+    let backend = db.get_database_backend();
+    let (p1, p2, p3) = match backend {
+        sea_orm::DatabaseBackend::Postgres => ("$1", "$2", "$3"),
+        _ => ("?1", "?2", "?3"),
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!(
+            "UPDATE stock SET reserved = CASE WHEN reserved + {p1} < 0 THEN 0 ELSE reserved + {p1} END \
+             WHERE item_id = {p2} AND warehouse_id = {p3}"
+        ),
+        [delta.into(), item_id.into(), warehouse_id.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Units held for customers (received, not collected) per item at `warehouse_id`.

@@ -78,6 +78,13 @@ async fn a_special_order_goes_on_the_next_order_and_is_held_for_the_customer_on_
     .await;
     let sug = s.get("/pos/api/inventory/reorder-suggest-po").await;
     assert_eq!(sug.json[0]["lines"][0]["forecast"], 0, "{}", sug.text());
+    // Held: no other sale, transfer or adjustment takes them.
+    let r = s
+        .post("/pos/api/inventory/adjustments", json!({"warehouse_id": b.wh(), "reason": "damage", "lines": [{"item_id": b.items[0], "delta": -1}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "insufficient_stock");
+    assert!(r.text().contains("0 available"), "{}", r.text());
     // Not overdue yet; collected; nothing more to do with it.
     let overdue = s.get("/pos/api/special-orders?overdue=true").await;
     assert_eq!(overdue.json["total"], 0);
@@ -85,6 +92,11 @@ async fn a_special_order_goes_on_the_next_order_and_is_held_for_the_customer_on_
         .post(&format!("/pos/api/special-orders/{so}/collect"), json!({}))
         .await;
     assert_eq!(r.json["status"], "collected", "{}", r.text());
+    // Released: the sale that hands them over may take them.
+    let r = s
+        .post("/pos/api/inventory/adjustments", json!({"warehouse_id": b.wh(), "reason": "damage", "lines": [{"item_id": b.items[0], "delta": -2}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = s
         .post(&format!("/pos/api/special-orders/{so}/cancel"), json!({}))
         .await;

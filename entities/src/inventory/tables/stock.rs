@@ -14,6 +14,8 @@ pub struct Model {
     pub branch_id: Uuid,
     /// Units on hand, never below zero.
     pub qty: i64,
+    /// Of those, units held for customers' special orders: what leaves takes only the rest.
+    pub reserved: i64,
     pub updated_at: DateTimeUtc,
 }
 

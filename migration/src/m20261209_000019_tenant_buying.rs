@@ -1,4 +1,4 @@
-//! Buying: suppliers and their price lists, purchase orders with their lines and receipts, the
+//! Buying: suppliers and their price lists, units of stock held for customers, purchase orders with their lines and receipts, the
 //! suppliers' CFDI invoices received against them, returns to suppliers, reorder rules and their
 //! alerts, lost sales, special orders for a customer, the owner's purchasing settings, the item's
 //! average cost, and the events a later notifications area will send (`po_received`,
@@ -59,6 +59,15 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(a("items"))
                 .add_column(big_integer(a("avg_cost_cents")).default(0))
+                .to_owned(),
+        )
+        .await?;
+        // Units held for customers (received special orders): a sale, transfer or return takes
+        // only `qty - reserved`.
+        m.alter_table(
+            Table::alter()
+                .table(a("stock"))
+                .add_column(big_integer(a("reserved")).default(0))
                 .to_owned(),
         )
         .await?;
@@ -499,6 +508,13 @@ impl MigrationTrait for Migration {
         for t in TABLES {
             m.drop_table(Table::drop().table(a(t)).to_owned()).await?;
         }
+        m.alter_table(
+            Table::alter()
+                .table(a("stock"))
+                .drop_column(a("reserved"))
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(a("items"))
