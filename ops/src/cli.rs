@@ -181,6 +181,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         poll_ms: u64,
     },
+    /// The nightly velocity and reorder run over a synthetic business (items × warehouses rules,
+    /// a year of sale lines) on the configured shape, beside the ledger's grouped scan alone;
+    /// ends with one JSON line. Makes a tenant: run it on scratch databases.
+    Reorder {
+        /// Items.
+        #[arg(long, default_value_t = 100_000)]
+        items: u64,
+        /// Warehouses.
+        #[arg(long, default_value_t = 3)]
+        warehouses: u64,
+        /// Sale lines in the ledger over the last year.
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+    },
     /// Nexus's whole job path on the configured shape: commits no-op jobs for a new tenant
     /// through the outbox, then times relay, pools and runtime until all are processed. Makes a
     /// tenant: run it on scratch databases (e.g. a fresh `NEXUS_DATA_DIR`).
@@ -500,6 +514,23 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
         Command::Catalog(cmd) => catalog(cfg, cmd).await,
         Command::Jobs(cmd) => jobs_command(cfg, cmd).await,
         Command::Search(cmd) => search_command(cfg, cmd).await,
+        Command::Bench(BenchCommand::Reorder {
+            items,
+            warehouses,
+            lines,
+        }) => {
+            let r = crate::reorder_bench::run(cfg, items, warehouses, lines).await?;
+            println!(
+                "{}: {} items × {} warehouses ({} rules), {} sale lines, loaded in {:.1} s",
+                r.database, r.items, r.warehouses, r.rules, r.sale_lines, r.load_s
+            );
+            println!(
+                "nightly run {:.2} s (velocity {:.2} s), ledger scan alone {:.2} s: {:.1}× the scan; peak RSS {:.0} MiB",
+                r.run_s, r.velocity_s, r.scan_s, r.ratio_to_scan, r.peak_rss_mib
+            );
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(())
+        }
         Command::Bench(BenchCommand::Jobs { jobs }) => {
             let r = crate::pipeline_bench::run(cfg, jobs).await?;
             println!("backend {}: {} jobs", r.backend, r.jobs);

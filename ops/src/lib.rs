@@ -11,5 +11,6 @@ pub mod demo;
 pub mod pipeline_bench;
 pub mod probes;
 pub mod provision;
+pub mod reorder_bench;
 pub mod search;
 pub mod telemetry;
