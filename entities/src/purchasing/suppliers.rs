@@ -223,7 +223,7 @@ pub async fn usable_supplier(
 /// Suppliers by name.
 ///
 /// # Errors
-/// Database errors.
+/// [`Error::Validation`] on `q` past 100 characters.
 pub async fn list_suppliers(
     db: &impl ConnectionTrait,
     page: PageRequest,
@@ -234,6 +234,9 @@ pub async fn list_suppliers(
         .order_by_asc(supplier::Column::Name)
         .order_by_asc(supplier::Column::Id);
     if let Some(text) = blank_to_none(filter.q) {
+        if text.chars().count() > 100 {
+            return Err(Error::validation("q", "q is at most 100 characters"));
+        }
         q = q.filter(
             supplier::Column::SearchText.like(contains_pattern(&crate::catalog::text::fold(&text))),
         );
