@@ -40,13 +40,24 @@ pub struct Checked {
 /// # Errors
 /// [`Error::NotFound`] `purchase_order`; [`Error::Conflict`] `invalid_purchase_order_state`
 /// unless the order can receive, `cfdi_uuid_reused`; [`Error::Validation`] on `xml` for what the
-/// parser refuses, a receiver that is not this business, an issuer that is not the supplier.
+/// parser refuses, another currency than the order's, a receiver that is not this business, an
+/// issuer that is not the supplier.
 pub async fn check(db: &impl ConnectionTrait, po_id: Uuid, xml: &[u8]) -> Result<Checked> {
     let po = orders::load(db, po_id).await?;
     if !po.status.receivable() {
         return Err(invalid_state(&po, "received"));
     }
     let invoice = supplier_cfdi::parse(xml)?;
+    if !invoice.currency.eq_ignore_ascii_case(&po.currency) {
+        // Its prices could not be compared with the order's: a person receives it by hand.
+        return Err(Error::validation(
+            "xml",
+            format!(
+                "the CFDI is in {}, purchase order {} in {}: receive it by hand",
+                invoice.currency, po.folio, po.currency
+            ),
+        ));
+    }
     let business = crate::invoicing::fiscal::fiscal(db).await?.ok_or_else(|| {
         Error::conflict(
             "fiscal_settings_missing",

@@ -1,6 +1,6 @@
 //! Receiving from the supplier's CFDI: the match to the order's lines with its differences, the
-//! receipt it becomes, and every refusal: another receiver, another issuer, a reused UUID, a
-//! malformed document, an external entity, a 20 MB upload.
+//! receipt it becomes, and every refusal: another receiver, another issuer, another currency, a
+//! reused UUID, a malformed document, an external entity, a 20 MB upload.
 
 use entities::purchasing::tables::supplier_invoice;
 use http::StatusCode;
