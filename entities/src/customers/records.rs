@@ -199,7 +199,7 @@ pub fn normalize_phone(phone: &str) -> Result<String> {
     Ok(format!("+{international}"))
 }
 
-pub(crate) fn check_phone(phone: Option<String>) -> Result<Option<String>> {
+fn check_phone(phone: Option<String>) -> Result<Option<String>> {
     blank_to_none(phone)
         .map(|p| normalize_phone(&p))
         .transpose()

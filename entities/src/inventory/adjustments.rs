@@ -130,6 +130,21 @@ pub async fn check_items(db: &impl ConnectionTrait, items: &[Uuid]) -> Result<()
     Ok(())
 }
 
+/// Checks that the item a request names in `field` exists.
+///
+/// # Errors
+/// [`Error::Missing`] `item_not_found` on `field`; database errors as they are.
+pub async fn check_item(db: &impl ConnectionTrait, field: &str, id: Uuid) -> Result<()> {
+    if item::Entity::find_by_id(id).one(db).await?.is_none() {
+        return Err(Error::missing(
+            field,
+            "item_not_found",
+            format!("item {id} does not exist"),
+        ));
+    }
+    Ok(())
+}
+
 fn entry(actor: &Actor, action: &str, id: Uuid) -> Entry {
     Entry::new(action)
         .actor(actor.user_id)

@@ -22,7 +22,7 @@ use crate::{Error, Result};
 /// The `n`th bound parameter, numbered on both backends: the statements below use a parameter
 /// more than once (the timestamp, the document's fields on each ledger row), which a bare `?`
 /// on SQLite cannot do (it takes the next value in order).
-fn ph(backend: DatabaseBackend, n: usize) -> String {
+pub(crate) fn ph(backend: DatabaseBackend, n: usize) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("${n}"),
         _ => format!("?{n}"),

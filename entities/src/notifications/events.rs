@@ -1,9 +1,7 @@
 //! Business events: recorded in the transaction of the change that caused them, so none is lost
 //! and none is invented by a rolled-back change; the notifications area turns them into messages.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::Result;
 use crate::notifications::tables::business_event;
@@ -26,18 +24,16 @@ pub async fn record(
     ref_id: impl ToString,
     payload: serde_json::Value,
 ) -> Result<()> {
-    business_event::ActiveModel {
-        kind: Set(kind.to_owned()),
-        ref_type: Set(ref_type.to_owned()),
-        ref_id: Set(ref_id.to_string()),
-        payload: Set(payload),
-        handled_at: Set(None),
-        created_at: Set(crate::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    record_many(
+        db,
+        kind,
+        ref_type,
+        vec![NewEvent {
+            ref_id: ref_id.to_string(),
+            payload,
+        }],
+    )
+    .await
 }
 
 /// An event of a batch: its document and what it carries.

@@ -77,15 +77,7 @@ pub async fn record(
         ));
     }
     if let Some(i) = new.item_id {
-        crate::inventory::adjustments::check_items(db, &[i])
-            .await
-            .map_err(|_| {
-                Error::missing(
-                    "item_id",
-                    "item_not_found",
-                    format!("item {i} does not exist"),
-                )
-            })?;
+        crate::inventory::adjustments::check_item(db, "item_id", i).await?;
     }
     if let Some(p) = new.catalog_part_id
         && crate::catalog::part::Entity::find_by_id(p)

@@ -92,13 +92,8 @@ fn check(field: &str, p: PriceInput, default_currency: &str) -> Result<CheckedPr
             "valid_to is on or after valid_from",
         ));
     }
-    if let Some(d) = p.lead_days
-        && !(0..=365).contains(&d)
-    {
-        return Err(Error::validation(
-            format!("{field}lead_days"),
-            "lead_days is 0 to 365",
-        ));
+    if let Some(d) = p.lead_days {
+        crate::purchasing::suppliers::check_days(&format!("{field}lead_days"), d)?;
     }
     Ok(CheckedPrice {
         item_id: p.item_id,
@@ -182,13 +177,7 @@ pub async fn put_price(
 ) -> Result<supplier_price::Model> {
     let s = crate::purchasing::suppliers::get_supplier(db, supplier_id).await?;
     let p = check("", input, &s.currency)?;
-    if item::Entity::find_by_id(p.item_id).one(db).await?.is_none() {
-        return Err(Error::missing(
-            "item_id",
-            "item_not_found",
-            format!("item {} does not exist", p.item_id),
-        ));
-    }
+    crate::inventory::adjustments::check_item(db, "item_id", p.item_id).await?;
     let current = existing(db, supplier_id, &p).await?;
     let row = write(db, supplier_id, &p, current).await?;
     Entry::new("supplier.price_set")

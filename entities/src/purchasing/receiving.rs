@@ -403,12 +403,13 @@ pub async fn return_to_supplier(
     let order = match new.purchase_order_id {
         Some(po_id) => {
             orders::lock(txn, po_id).await?;
-            let po = orders::load(txn, po_id).await.map_err(|_| {
-                Error::missing(
+            let po = orders::load(txn, po_id).await.map_err(|e| match e {
+                Error::NotFound { .. } => Error::missing(
                     "purchase_order_id",
                     "purchase_order_not_found",
                     format!("purchase order {po_id} does not exist"),
-                )
+                ),
+                other => other,
             })?;
             if po.supplier_id != supplier.id {
                 return Err(Error::conflict(

@@ -93,9 +93,7 @@ fn check_levels(min: i64, max: i64, multiple: i64, lead: i32) -> Result<()> {
         return Err(Error::validation("max_qty", "max_qty is at least min_qty"));
     }
     crate::rules::quantity::units("multiple", multiple)?;
-    if !(0..=365).contains(&lead) {
-        return Err(Error::validation("lead_days", "lead_days is 0 to 365"));
-    }
+    crate::purchasing::suppliers::check_days("lead_days", lead)?;
     Ok(())
 }
 
@@ -117,15 +115,7 @@ pub async fn create_rule(
     new: NewRule,
 ) -> Result<reorder_rule::Model> {
     crate::purchasing::usable_warehouse(db, "warehouse_id", new.warehouse_id).await?;
-    crate::inventory::adjustments::check_items(db, &[new.item_id])
-        .await
-        .map_err(|_| {
-            Error::missing(
-                "item_id",
-                "item_not_found",
-                format!("item {} does not exist", new.item_id),
-            )
-        })?;
+    crate::inventory::adjustments::check_item(db, "item_id", new.item_id).await?;
     let mut lead = new.lead_days;
     if let Some(s) = new.preferred_supplier_id {
         let s =
@@ -321,12 +311,10 @@ pub async fn positions(
         out.entry((s.item_id, s.warehouse_id)).or_default().on_hand += s.qty;
     }
     let open: Vec<purchase_order::Model> = purchase_order::Entity::find()
-        .filter(purchase_order::Column::Status.is_in([
-            orders::Status::Draft,
-            orders::Status::Sent,
-            orders::Status::Confirmed,
-            orders::Status::PartiallyReceived,
-        ]))
+        .filter(
+            purchase_order::Column::Status
+                .is_in(orders::Status::ALL.iter().copied().filter(|s| s.open())),
+        )
         .all(db)
         .await?;
     let wh_of: HashMap<Uuid, Uuid> = open
@@ -712,10 +700,11 @@ pub async fn suggest(
             .copied()
             .unwrap_or_default()
             .forecast();
-        if qty_to_order(f, r.min_qty, r.max_qty, r.multiple, 1) == 0 {
+        // Before the supplier's pack is known: what picks the price break.
+        let rough = qty_to_order(f, r.min_qty, r.max_qty, r.multiple, 1);
+        if rough == 0 {
             continue;
         }
-        let rough = qty_to_order(f, r.min_qty, r.max_qty, r.multiple, 1);
         let offer = crate::purchasing::prices::offers(
             db,
             r.item_id,

@@ -105,15 +105,7 @@ pub async fn create(
             format!("customer {} does not exist", new.customer_id),
         ));
     }
-    crate::inventory::adjustments::check_items(txn, &[new.item_id])
-        .await
-        .map_err(|_| {
-            Error::missing(
-                "item_id",
-                "item_not_found",
-                format!("item {} does not exist", new.item_id),
-            )
-        })?;
+    crate::inventory::adjustments::check_item(txn, "item_id", new.item_id).await?;
     crate::purchasing::usable_warehouse(txn, "warehouse_id", new.warehouse_id).await?;
     if let Some(s) = new.supplier_id {
         crate::purchasing::suppliers::usable_supplier(txn, "supplier_id", s).await?;
@@ -396,10 +388,8 @@ async fn hold(
     delta: i64,
 ) -> Result<()> {
     let backend = db.get_database_backend();
-    let (p1, p2, p3) = match backend {
-        sea_orm::DatabaseBackend::Postgres => ("$1", "$2", "$3"),
-        _ => ("?1", "?2", "?3"),
-    };
+    let ph = |n| crate::inventory::movements::ph(backend, n);
+    let (p1, p2, p3) = (ph(1), ph(2), ph(3));
     db.execute_raw(sea_orm::Statement::from_sql_and_values(
         backend,
         format!(

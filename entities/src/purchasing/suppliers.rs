@@ -71,7 +71,11 @@ pub struct SupplierFilter {
     pub active: Option<bool>,
 }
 
-fn check_days(field: &str, days: i32) -> Result<i32> {
+/// A number of days from 0 to 365 (payment terms, lead times).
+///
+/// # Errors
+/// [`Error::Validation`] on `field`.
+pub(crate) fn check_days(field: &str, days: i32) -> Result<i32> {
     if (0..=365).contains(&days) {
         Ok(days)
     } else {

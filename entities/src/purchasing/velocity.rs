@@ -23,6 +23,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::Result;
+use crate::inventory::movements::ph;
 use crate::org::tables::warehouse;
 use crate::purchasing::tables::{reorder_rule, setting};
 
@@ -80,13 +81,6 @@ pub struct VelocityRun {
     pub changed: u64,
     /// Rules pinned by hand, left alone.
     pub pinned: u64,
-}
-
-fn ph(backend: DatabaseBackend, n: usize) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    }
 }
 
 async fn grouped(

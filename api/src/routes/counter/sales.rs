@@ -55,12 +55,12 @@ pub(crate) fn percent_bp(field: &str, p: Option<Decimal>) -> ApiResult<i32> {
     if p.scale() > 2 || p.is_sign_negative() || p > Decimal::ONE_HUNDRED {
         return Err(ApiError::invalid(
             field,
-            "a discount is a percentage from 0 to 100 with at most 2 decimals",
+            format!("{field} is a percentage from 0 to 100 with at most 2 decimals"),
         ));
     }
     (p * Decimal::ONE_HUNDRED)
         .to_i32()
-        .ok_or_else(|| ApiError::invalid(field, "a discount is a percentage from 0 to 100"))
+        .ok_or_else(|| ApiError::invalid(field, format!("{field} is a percentage from 0 to 100")))
 }
 
 /// A line of a direct checkout or a quote.

@@ -9,6 +9,7 @@ use crate::state::AppState;
 pub mod orders;
 pub mod receiving;
 pub mod reorder;
+pub mod settings;
 pub mod special_orders;
 pub mod suppliers;
 
@@ -20,4 +21,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(receiving::router())
         .merge(reorder::router())
         .merge(special_orders::router())
+        .merge(settings::router())
 }
