@@ -42,6 +42,23 @@ pub fn value_as<T: DeserializeOwned>(mut raw: serde_json::Value) -> Result<T, Ap
     from_json(raw)
 }
 
+/// An optional JSON body read as `T`: an empty (or blank) body is `T::default()`, anything else
+/// is read by the rules of [`AppJson`]. For actions whose body only adds a note or a detail.
+///
+/// # Errors
+/// 400 `malformed_json`; [`ApiError::Unprocessable`].
+pub fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let raw: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+            code: "malformed_json",
+            message: e.to_string(),
+        })?;
+    value_as(raw)
+}
+
 /// `raw` read as `T`, or 422 `invalid_body` naming the field that does not fit.
 fn from_json<T: DeserializeOwned>(raw: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(raw).map_err(|e| unfit("invalid_body", &e))

@@ -47,6 +47,7 @@ pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
         (name = "branches", description = "Branches (sucursales) and their warehouses"),
         (name = "system", description = "Health, readiness, metrics and this document"),
         (name = "catalog", description = "The shared parts catalog: search by text, number and fitment; part detail"),
+        (name = "workshop", description = "The workshop: service orders from reception to delivery, the budget and its supplements approved by the customer (also through a public link), parts held at approval and used at ready, labour, the kanban, technicians' time and photos, the printable order"),
         (name = "purchasing", description = "Buying: suppliers and price lists, purchase orders, receipts (also from the supplier's CFDI), returns to suppliers, reorder rules and alerts, suggested orders, lost sales, special orders"),
         (name = "inventory", description = "Items, stock by branch, adjustments, counts, the stock ledger, low-stock alerts and transfers between warehouses"),
         (name = "drawers", description = "Cash drawer sessions (corte de caja): opening float, cash in and out, closing count by denomination, X and Z reports"),
@@ -83,6 +84,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::inventory::router())
         .merge(routes::pricing::router())
         .merge(routes::purchasing::router())
+        .merge(routes::workshop::router())
         .merge(routes::customers::router())
         .merge(routes::counter::router())
         .merge(routes::cash::router())

@@ -316,6 +316,8 @@ async fn stock_store(
             retail_price_cents: Set(Some(retail)),
             min_qty: Set(2),
             max_qty: Set(Some(30)),
+            kind: Set(item::Kind::Part),
+            core_charge_cents: Set(0),
             is_active: Set(true),
             created_at: Set(now),
             updated_at: Set(now),

@@ -173,6 +173,8 @@ pub async fn run(cfg: Config, items: u64, warehouses: u64, lines: u64) -> Result
                 retail_price_cents: Set(None),
                 min_qty: Set(0),
                 max_qty: Set(None),
+                kind: Set(item::Kind::Part),
+                core_charge_cents: Set(0),
                 is_active: Set(true),
                 created_at: Set(now),
                 updated_at: Set(now),

@@ -115,6 +115,8 @@ impl Shop {
             retail_price_cents: Set(retail),
             min_qty: Set(min_qty),
             max_qty: Set(None),
+            kind: Set(item::Kind::Part),
+            core_charge_cents: Set(0),
             is_active: Set(true),
             created_at: Set(now),
             updated_at: Set(now),
@@ -124,6 +126,48 @@ impl Shop {
         .expect("item");
         self.price(id, "mostrador", Uuid::nil(), price, "MXN").await;
         id
+    }
+
+    /// A labour operation (a service item, SAT keys 78181500 and E48) whose `mostrador` price
+    /// is `rate` centavos (an hourly rate or a flat price).
+    pub async fn service(&self, sku: &str, rate: i64) -> Uuid {
+        let now = entities::now();
+        let id = Uuid::now_v7();
+        item::ActiveModel {
+            id: Set(id),
+            sku: Set(sku.to_owned()),
+            catalog_part_id: Set(None),
+            name: Set(format!("Servicio {sku}")),
+            description: Set(None),
+            brand: Set(None),
+            part_number: Set(None),
+            sat_product_key: Set(Some("78181500".into())),
+            sat_unit_key: Set(Some("E48".into())),
+            cost_cents: Set(0),
+            avg_cost_cents: Set(0),
+            retail_price_cents: Set(None),
+            min_qty: Set(0),
+            max_qty: Set(None),
+            kind: Set(item::Kind::Service),
+            core_charge_cents: Set(0),
+            is_active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.db)
+        .await
+        .expect("service item");
+        self.price(id, "mostrador", Uuid::nil(), rate, "MXN").await;
+        id
+    }
+
+    /// The units of `item` in `wh` held for documents (service and special orders).
+    pub async fn reserved(&self, item: Uuid, wh: Uuid) -> i64 {
+        entities::inventory::tables::stock::Entity::find_by_id((item, wh))
+            .one(&self.db)
+            .await
+            .expect("stock")
+            .map_or(0, |s| s.reserved)
     }
 
     /// Sets a price row.

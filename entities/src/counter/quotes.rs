@@ -94,7 +94,8 @@ pub struct NewQuote {
     pub note: Option<String>,
 }
 
-fn new_token() -> String {
+/// A public link's token: 256 random bits, URL-safe base64 (43 characters).
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

@@ -82,6 +82,9 @@ pub struct PricedLine {
     /// The item's reorder point.
     #[serde(skip)]
     pub min_qty: i64,
+    /// A part, a labour operation or a core deposit.
+    #[serde(skip)]
+    pub kind: sale_line::Kind,
 }
 
 /// Prices lines for a branch and list at a rate, checking discounts against the seller's role.
@@ -148,6 +151,15 @@ pub async fn price_lines(
                 Error::NotFound { entity: "item" }
             });
         };
+        if r.item.kind == crate::inventory::tables::item::Kind::Service {
+            return Err(Error::conflict(
+                "labour_not_sold_here",
+                format!(
+                    "lines[{i}]: {} is a labour operation; it is charged through a service order",
+                    r.item.sku
+                ),
+            ));
+        }
         let (unit, retail) = l.fixed_price.unwrap_or((r.unit_cents, r.retail_unit_cents));
         let amounts = line_amounts(
             &format!("lines[{i}]"),
@@ -179,6 +191,7 @@ pub async fn price_lines(
             iva_rate_bp: branch.iva_rate_bp,
             amounts,
             min_qty: r.item.min_qty,
+            kind: sale_line::Kind::Part,
         });
     }
     Ok((out, totals))
@@ -475,25 +488,18 @@ pub async fn checkout(
         None => prices::current_rate(txn, default_rate).await?,
     };
     let (lines, totals) = price_lines(txn, &branch, list, rate, &new.lines, seller.role).await?;
-    let (paid, change, pays) = settle(&new.payments, totals.total.0, rate, customer.as_ref())?;
-    let takes_cash = pays.iter().any(|(p, ..)| p.method.is_cash());
-    let in_drawer = pays.iter().any(|(p, ..)| p.method.in_drawer().is_some());
-    let session = if in_drawer || new.drawer_session_id.is_some() {
-        drawers::for_money(txn, seller, &branch, new.drawer_session_id, takes_cash).await?
-    } else {
-        None
-    };
-    let note = new
-        .note
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(Error::validation(
-            "note",
-            "a note is at most 500 characters",
-        ));
-    }
-
+    let prepared = prepare(
+        txn,
+        seller,
+        &branch,
+        customer.as_ref(),
+        rate,
+        totals.total.0,
+        &new.payments,
+        new.drawer_session_id,
+        new.note,
+    )
+    .await?;
     let id = Uuid::now_v7();
     let ref_id = id.to_string();
     let moves: Vec<Movement> = lines
@@ -530,17 +536,129 @@ pub async fn checkout(
         })
         .collect();
 
+    let doc = record(
+        txn,
+        seller,
+        Charge {
+            id,
+            branch: &branch,
+            customer: customer.as_ref(),
+            list,
+            rate,
+            lines: &lines,
+            totals: &totals,
+            quote_id: new.quote_id,
+            service_order_id: None,
+        },
+        prepared,
+    )
+    .await?;
+    let mut touched: Vec<Uuid> = moved.iter().map(|m| m.item_id).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    Ok(CheckoutOutcome {
+        doc,
+        low_stock,
+        touched_items: touched,
+    })
+}
+
+/// The money side of a sale, checked before anything is written: what was paid, the change,
+/// the payments to store, the drawer session and the note.
+pub(crate) struct Prepared {
+    paid: i64,
+    change: i64,
+    pays: Vec<Settled>,
+    session: Option<crate::cash::tables::drawer_session::Model>,
+    note: Option<String>,
+}
+
+/// Checks the payments against the total and finds the drawer session the money goes through.
+///
+/// # Errors
+/// [`Error::Validation`] on `payments` or `note`; the drawer's conflicts.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn prepare(
+    txn: &impl ConnectionTrait,
+    seller: &Seller,
+    branch: &branch::Model,
+    customer: Option<&customer::Model>,
+    rate: Rate,
+    total: i64,
+    payments: &[PaymentInput],
+    drawer_session_id: Option<Uuid>,
+    note: Option<String>,
+) -> Result<Prepared> {
+    let (paid, change, pays) = settle(payments, total, rate, customer)?;
+    let takes_cash = pays.iter().any(|(p, ..)| p.method.is_cash());
+    let in_drawer = pays.iter().any(|(p, ..)| p.method.in_drawer().is_some());
+    let session = if in_drawer || drawer_session_id.is_some() {
+        drawers::for_money(txn, seller, branch, drawer_session_id, takes_cash).await?
+    } else {
+        None
+    };
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(Error::validation(
+            "note",
+            "a note is at most 500 characters",
+        ));
+    }
+    Ok(Prepared {
+        paid,
+        change,
+        pays,
+        session,
+        note,
+    })
+}
+
+/// What a sale records, priced and with its stock already moved (or never stocked).
+pub(crate) struct Charge<'a> {
+    pub id: Uuid,
+    pub branch: &'a branch::Model,
+    pub customer: Option<&'a customer::Model>,
+    pub list: &'a str,
+    pub rate: Rate,
+    pub lines: &'a [PricedLine],
+    pub totals: &'a Totals,
+    pub quote_id: Option<Uuid>,
+    pub service_order_id: Option<Uuid>,
+}
+
+/// Writes a sale: its row and folio, its lines and payments, the customer's account (credit,
+/// store credit), the drawer's movements and the audit entry. The counter's checkout and the
+/// workshop's delivery both end here, so a service order is charged exactly like a ticket.
+///
+/// # Errors
+/// The account's conflicts (`credit_limit_exceeded`, `store_credit_insufficient`); database
+/// errors.
+pub(crate) async fn record(
+    txn: &impl ConnectionTrait,
+    seller: &Seller,
+    c: Charge<'_>,
+    prepared: Prepared,
+) -> Result<SaleDoc> {
+    let Prepared {
+        paid,
+        change,
+        pays,
+        session,
+        note,
+    } = prepared;
+    let (id, branch, customer, lines) = (c.id, c.branch, c.customer, c.lines);
+    let totals = c.totals;
     let now = crate::now();
     let n = movements::next_folio(txn, &format!("sale:{}", branch.code)).await?;
     let sale = sale::ActiveModel {
         id: Set(id),
         folio: Set(format!("{}-{n:06}", branch.code)),
         branch_id: Set(branch.id),
-        customer_id: Set(customer.as_ref().map(|c| c.id)),
+        customer_id: Set(customer.map(|c| c.id)),
         cashier_id: Set(seller.user_id),
         status: Set(Status::Completed),
-        price_list: Set(list.to_owned()),
-        exchange_rate_micros: Set(rate.0),
+        price_list: Set(c.list.to_owned()),
+        exchange_rate_micros: Set(c.rate.0),
         subtotal_cents: Set(totals.subtotal.0),
         discount_cents: Set(totals.discount.0),
         tax_cents: Set(totals.tax.0),
@@ -551,7 +669,8 @@ pub async fn checkout(
         change_cents: Set(change),
         refunded_cents: Set(0),
         drawer_session_id: Set(session.as_ref().map(|s| s.id)),
-        quote_id: Set(new.quote_id),
+        quote_id: Set(c.quote_id),
+        service_order_id: Set(c.service_order_id),
         note: Set(note),
         cancelled_at: Set(None),
         created_at: Set(now),
@@ -563,7 +682,7 @@ pub async fn checkout(
         .filter(|(p, ..)| p.method == Method::Credit)
         .map(|(_, _, minor, r)| r.to_mxn(*minor))
         .sum();
-    if let (true, Some(c)) = (on_credit > 0, customer.as_ref()) {
+    if let (true, Some(c)) = (on_credit > 0, customer) {
         accounts::charge(txn, c.id, id, on_credit, seller.user_id).await?;
     }
     let from_store_credit: i64 = pays
@@ -571,7 +690,7 @@ pub async fn checkout(
         .filter(|(p, ..)| p.method == Method::StoreCredit)
         .map(|(_, _, minor, _)| *minor)
         .sum();
-    if let (true, Some(c)) = (from_store_credit > 0, customer.as_ref()) {
+    if let (true, Some(c)) = (from_store_credit > 0, customer) {
         accounts::spend_store_credit(txn, c.id, id, from_store_credit, seller.user_id).await?;
     }
     if let Some(s) = &session {
@@ -596,6 +715,7 @@ pub async fn checkout(
             sale_id: id,
             warehouse_id: l.warehouse_id,
             line_no: l.line_no,
+            kind: l.kind,
             item_id: l.item_id,
             sku: l.sku.clone(),
             name: l.name.clone(),
@@ -649,18 +769,10 @@ pub async fn checkout(
         .record_tenant(txn)
         .await?;
 
-    let doc = SaleDoc {
+    Ok(SaleDoc {
         lines: line_models,
         payments: pay_models,
         sale,
-    };
-    let mut touched: Vec<Uuid> = moved.iter().map(|m| m.item_id).collect();
-    touched.sort_unstable();
-    touched.dedup();
-    Ok(CheckoutOutcome {
-        doc,
-        low_stock,
-        touched_items: touched,
     })
 }
 
@@ -981,6 +1093,12 @@ pub async fn return_items(
     if doc.sale.status == Status::Cancelled {
         return Err(Error::conflict("sale_cancelled", "the sale is cancelled"));
     }
+    if cancel && doc.sale.service_order_id.is_some() {
+        return Err(Error::conflict(
+            "sale_from_service_order",
+            "a service order's sale is not cancelled: its parts were installed; return a part or issue a credit note",
+        ));
+    }
     let mut wanted: Vec<(&sale_line::Model, i64)> = Vec::new();
     if cancel {
         wanted.extend(
@@ -1003,6 +1121,15 @@ pub async fn return_items(
                     format!(
                         "line {no} has {} units left to return",
                         l.qty - l.returned_qty
+                    ),
+                ));
+            }
+            if l.kind != sale_line::Kind::Part {
+                return Err(Error::conflict(
+                    "line_not_returnable",
+                    format!(
+                        "line {no} is {}: only parts come back through a return",
+                        l.kind
                     ),
                 ));
             }

@@ -113,21 +113,34 @@ fn check_line_count(n: usize) -> Result<()> {
 /// [`Error::Validation`] on `lines[i].item_id`.
 pub async fn check_items(db: &impl ConnectionTrait, items: &[Uuid]) -> Result<()> {
     let wanted: HashSet<Uuid> = items.iter().copied().collect();
-    let found: HashSet<Uuid> = item::Entity::find()
+    let found: std::collections::HashMap<Uuid, item::Kind> = item::Entity::find()
         .filter(item::Column::Id.is_in(wanted.iter().copied()))
         .all(db)
         .await?
         .into_iter()
-        .map(|i| i.id)
+        .map(|i| (i.id, i.kind))
         .collect();
-    if let Some((i, id)) = items.iter().enumerate().find(|(_, id)| !found.contains(id)) {
-        return Err(Error::missing(
-            format!("lines[{i}].item_id"),
-            "item_not_found",
-            format!("item {id} does not exist"),
-        ));
+    for (i, id) in items.iter().enumerate() {
+        match found.get(id) {
+            None => {
+                return Err(Error::missing(
+                    format!("lines[{i}].item_id"),
+                    "item_not_found",
+                    format!("item {id} does not exist"),
+                ));
+            }
+            Some(item::Kind::Service) => return Err(not_stocked(*id)),
+            Some(item::Kind::Part) => {}
+        }
     }
     Ok(())
+}
+
+fn not_stocked(id: Uuid) -> Error {
+    Error::conflict(
+        "service_not_stocked",
+        format!("item {id} is a labour operation: it has no stock"),
+    )
 }
 
 /// Checks that the item a request names in `field` exists.
@@ -135,14 +148,15 @@ pub async fn check_items(db: &impl ConnectionTrait, items: &[Uuid]) -> Result<()
 /// # Errors
 /// [`Error::Missing`] `item_not_found` on `field`; database errors as they are.
 pub async fn check_item(db: &impl ConnectionTrait, field: &str, id: Uuid) -> Result<()> {
-    if item::Entity::find_by_id(id).one(db).await?.is_none() {
-        return Err(Error::missing(
+    match item::Entity::find_by_id(id).one(db).await? {
+        None => Err(Error::missing(
             field,
             "item_not_found",
             format!("item {id} does not exist"),
-        ));
+        )),
+        Some(it) if it.kind == item::Kind::Service => Err(not_stocked(id)),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }
 
 fn entry(actor: &Actor, action: &str, id: Uuid) -> Entry {

@@ -767,6 +767,8 @@ fn check_row(
                 retail_price: cells.retail_price,
                 min_qty: None,
                 max_qty: None,
+                kind: None,
+                core_charge: None,
             };
             if let Some((p, brand)) = part {
                 new = new.or_from_part(p, brand.clone());

@@ -43,6 +43,30 @@ pub struct NewItem {
     pub min_qty: Option<i64>,
     /// Most to keep, ≥ `min_qty`.
     pub max_qty: Option<i64>,
+    /// `part` by default; a `service` is a labour operation of the workshop, never stocked.
+    pub kind: Option<item::Kind>,
+    /// The deposit for the old unit (casco) each unit sold adds, IVA included; none by default.
+    pub core_charge: Option<Decimal>,
+}
+
+/// SAT keys of a labour operation when none are given: 78181500 (servicios de mantenimiento y
+/// reparación de vehículos) and E48 (unidad de servicio), which LFPC art. 62's itemised receipt
+/// and the CFDI expect for labour.
+pub const SERVICE_KEYS: (&str, &str) = ("78181500", "E48");
+
+/// A core charge as stored: 0 to 100 000 MXN, at most 2 decimals.
+///
+/// # Errors
+/// [`Error::Validation`] on `core_charge`.
+pub fn check_core_charge(v: Decimal) -> Result<i64> {
+    let c = Money::from_decimal("core_charge", v)?.0;
+    if !(0..=10_000_000).contains(&c) {
+        return Err(Error::validation(
+            "core_charge",
+            "a core charge is between 0 and 100000.00",
+        ));
+    }
+    Ok(c)
 }
 
 impl NewItem {
@@ -96,6 +120,8 @@ pub struct ItemPatch {
     pub max_qty: Option<Option<i64>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
+    /// New core charge (0 for none).
+    pub core_charge: Option<Decimal>,
 }
 
 /// Filters of the item list.
@@ -223,6 +249,22 @@ pub fn check_new_item(new: NewItem) -> Result<item::ActiveModel> {
     check_limits(min_qty, new.max_qty)?;
     let now = crate::now();
     let cost = Money::from_decimal("cost", new.cost.unwrap_or_default())?.0;
+    let kind = new.kind.unwrap_or(item::Kind::Part);
+    let core = check_core_charge(new.core_charge.unwrap_or_default())?;
+    let (mut product_key, mut unit_key) = (
+        check_product_key(new.sat_product_key)?,
+        check_unit_key(new.sat_unit_key)?,
+    );
+    if kind == item::Kind::Service {
+        if core > 0 {
+            return Err(Error::validation(
+                "core_charge",
+                "a labour operation has no core charge",
+            ));
+        }
+        product_key = product_key.or_else(|| Some(SERVICE_KEYS.0.to_owned()));
+        unit_key = unit_key.or_else(|| Some(SERVICE_KEYS.1.to_owned()));
+    }
     Ok(item::ActiveModel {
         id: Set(Uuid::now_v7()),
         sku: Set(check_sku(&new.sku)?),
@@ -239,8 +281,10 @@ pub fn check_new_item(new: NewItem) -> Result<item::ActiveModel> {
             new.part_number,
             100,
         )?),
-        sat_product_key: Set(check_product_key(new.sat_product_key)?),
-        sat_unit_key: Set(check_unit_key(new.sat_unit_key)?),
+        sat_product_key: Set(product_key),
+        sat_unit_key: Set(unit_key),
+        kind: Set(kind),
+        core_charge_cents: Set(core),
         cost_cents: Set(cost),
         // The first average is the cost the item was entered at, until a receipt moves it.
         avg_cost_cents: Set(cost),
@@ -382,6 +426,7 @@ pub fn check_patch(
     let min_qty = patch.min_qty.unwrap_or(current.min_qty);
     let max_qty = patch.max_qty.unwrap_or(current.max_qty);
     check_limits(min_qty, max_qty)?;
+    let is_service = current.kind == item::Kind::Service;
     let mut am: item::ActiveModel = current.into();
     let mut changed = serde_json::Map::new();
     if let Some(v) = patch.sku {
@@ -447,6 +492,17 @@ pub fn check_patch(
     if let Some(v) = patch.is_active {
         changed.insert("is_active".into(), json!(v));
         am.is_active = Set(v);
+    }
+    if let Some(v) = patch.core_charge {
+        let c = check_core_charge(v)?;
+        if c > 0 && is_service {
+            return Err(Error::validation(
+                "core_charge",
+                "a labour operation has no core charge",
+            ));
+        }
+        changed.insert("core_charge_cents".into(), json!(c));
+        am.core_charge_cents = Set(c);
     }
     am.updated_at = Set(crate::now());
     Ok((am, changed))

@@ -58,6 +58,65 @@ pub mod reason {
     pub const PURCHASE: &str = "purchase";
     /// Sent back to a supplier (RMA out).
     pub const SUPPLIER_RETURN: &str = "supplier_return";
+    /// Used in a service order's repair.
+    pub const SERVICE: &str = "service";
+    /// An old unit (casco) a customer brought back, into the cores warehouse.
+    pub const CORE_RETURN: &str = "core_return";
+    /// Cores sent back to their supplier.
+    pub const CORE_TO_SUPPLIER: &str = "core_to_supplier";
+}
+
+/// Holds `n` more units of an item at a warehouse for a document (a service order, a special
+/// order): from then on sales, transfers and returns take only `qty - reserved`. One
+/// conditional statement, so two documents cannot hold the same last unit: the second finds
+/// it taken. Answers whether the units were free and are now held.
+///
+/// # Errors
+/// Database errors.
+pub async fn hold(
+    db: &impl ConnectionTrait,
+    item_id: Uuid,
+    warehouse_id: Uuid,
+    n: i64,
+) -> Result<bool> {
+    let backend = db.get_database_backend();
+    let (p1, p2, p3) = (ph(backend, 1), ph(backend, 2), ph(backend, 3));
+    let done = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE stock SET reserved = reserved + {p1} \
+                 WHERE item_id = {p2} AND warehouse_id = {p3} AND qty - reserved >= {p1}"
+            ),
+            [n.into(), item_id.into(), warehouse_id.into()],
+        ))
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Lets go of `n` held units (never below zero held): they are free to sell again, or about to
+/// leave through [`apply`] in the same transaction.
+///
+/// # Errors
+/// Database errors.
+pub async fn release(
+    db: &impl ConnectionTrait,
+    item_id: Uuid,
+    warehouse_id: Uuid,
+    n: i64,
+) -> Result<()> {
+    let backend = db.get_database_backend();
+    let (p1, p2, p3) = (ph(backend, 1), ph(backend, 2), ph(backend, 3));
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "UPDATE stock SET reserved = CASE WHEN reserved - {p1} < 0 THEN 0 ELSE reserved - {p1} END \
+             WHERE item_id = {p2} AND warehouse_id = {p3}"
+        ),
+        [n.into(), item_id.into(), warehouse_id.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// One change of one balance.

@@ -380,26 +380,15 @@ pub async fn list(
 }
 
 /// Holds (`delta > 0`) or releases (`delta < 0`) units of an item at a warehouse for a customer:
-/// sales, transfers and returns take only what is not held (`inventory::movements::apply`).
+/// sales, transfers and returns take only what is not held (`inventory::movements::apply`). A
+/// received order's units just came in, so they are held whatever else is held.
 async fn hold(
     db: &impl ConnectionTrait,
     item_id: Uuid,
     warehouse_id: Uuid,
     delta: i64,
 ) -> Result<()> {
-    let backend = db.get_database_backend();
-    let ph = |n| crate::inventory::movements::ph(backend, n);
-    let (p1, p2, p3) = (ph(1), ph(2), ph(3));
-    db.execute_raw(sea_orm::Statement::from_sql_and_values(
-        backend,
-        format!(
-            "UPDATE stock SET reserved = CASE WHEN reserved + {p1} < 0 THEN 0 ELSE reserved + {p1} END \
-             WHERE item_id = {p2} AND warehouse_id = {p3}"
-        ),
-        [delta.into(), item_id.into(), warehouse_id.into()],
-    ))
-    .await?;
-    Ok(())
+    crate::inventory::movements::release(db, item_id, warehouse_id, -delta).await
 }
 
 /// Units held for customers (received, not collected) per item at `warehouse_id`.

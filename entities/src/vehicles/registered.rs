@@ -82,13 +82,15 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn check_plate(v: Option<String>) -> Result<Option<String>> {
+/// A plate as stored: normalised, or none when blank.
+pub(crate) fn check_plate(v: Option<String>) -> Result<Option<String>> {
     blank_to_none(v)
         .map(|p| Ok(Plate::parse(&p)?.into_string()))
         .transpose()
 }
 
-fn check_vin(v: Option<String>) -> Result<Option<String>> {
+/// A VIN as stored: checked and upper-cased, or none when blank.
+pub(crate) fn check_vin(v: Option<String>) -> Result<Option<String>> {
     blank_to_none(v)
         .map(|s| Ok(Vin::parse(&s)?.as_str().to_owned()))
         .transpose()

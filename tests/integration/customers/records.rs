@@ -394,6 +394,7 @@ pub async fn sale(
         refunded_cents: Set(0),
         drawer_session_id: Set(None),
         quote_id: Set(None),
+        service_order_id: Set(None),
         note: Set(None),
         cancelled_at: Set(None),
         created_at: Set(at),

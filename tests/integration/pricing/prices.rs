@@ -50,6 +50,8 @@ async fn new_item(app: &TestApp, t: &TestTenant, sku: &str, retail: Option<i64>)
         retail_price_cents: Set(retail),
         min_qty: Set(0),
         max_qty: Set(None),
+        kind: Set(item::Kind::Part),
+        core_charge_cents: Set(0),
         is_active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),

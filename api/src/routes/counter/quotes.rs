@@ -655,7 +655,7 @@ pub struct PublicQuote {
     pub savings: Money,
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '&' => "&amp;".to_owned(),
@@ -668,7 +668,7 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"es\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
@@ -751,7 +751,7 @@ fn html(p: &PublicQuote) -> String {
     page(&format!("Cotización {}", p.folio), &body)
 }
 
-fn wants_json(headers: &HeaderMap, q: &PublicQuery) -> bool {
+pub(crate) fn wants_json(headers: &HeaderMap, q: &PublicQuery) -> bool {
     q.format.as_deref() == Some("json")
         || headers
             .get(header::ACCEPT)
@@ -760,14 +760,19 @@ fn wants_json(headers: &HeaderMap, q: &PublicQuery) -> bool {
 }
 
 fn not_found(json: bool) -> Response {
+    not_found_page(json, "quote", "Cotización no encontrada")
+}
+
+/// A public link that leads nowhere: the error envelope for JSON, or a small page saying so.
+pub(crate) fn not_found_page(json: bool, entity: &'static str, title: &str) -> Response {
     if json {
-        return ApiError::NotFound("quote").into_response();
+        return ApiError::NotFound(entity).into_response();
     }
     let mut r = (
         StatusCode::NOT_FOUND,
         Html(page(
-            "Cotización no encontrada",
-            "<h1>Cotización no encontrada</h1><p>Revise el enlace que recibió.</p>",
+            title,
+            &format!("<h1>{title}</h1><p>Revise el enlace que recibió.</p>"),
         )),
     )
         .into_response();
@@ -775,7 +780,7 @@ fn not_found(json: bool) -> Response {
     r
 }
 
-fn private(r: &mut Response) {
+pub(crate) fn private(r: &mut Response) {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));

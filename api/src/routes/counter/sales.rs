@@ -194,13 +194,16 @@ pub struct CheckoutRequest {
 pub struct SaleLineView {
     /// Position from 1.
     pub line_no: i32,
+    /// `part`, `labour` (a service order's operation) or `core` (the deposit for the old unit of
+    /// the part line before it).
+    pub kind: String,
     /// Item.
     pub item_id: Uuid,
     /// SKU.
     pub sku: String,
     /// Name.
     pub name: String,
-    /// Warehouse the stock came from.
+    /// Warehouse the stock came from (the nil id on a labour line, which takes no stock).
     pub warehouse_id: Uuid,
     /// Units.
     pub qty: i64,
@@ -236,6 +239,7 @@ impl From<&sale_line::Model> for SaleLineView {
     fn from(l: &sale_line::Model) -> Self {
         Self {
             line_no: l.line_no,
+            kind: l.kind.to_string(),
             item_id: l.item_id,
             sku: l.sku.clone(),
             name: l.name.clone(),
@@ -336,6 +340,8 @@ pub struct SaleSummary {
     pub refunded: Money,
     /// Quote it came from.
     pub quote_id: Option<Uuid>,
+    /// The service order it charged at delivery.
+    pub service_order_id: Option<Uuid>,
     /// The drawer session its money went through.
     pub drawer_session_id: Option<Uuid>,
     /// Note.
@@ -367,6 +373,7 @@ impl From<&sale::Model> for SaleSummary {
             change: Money(s.change_cents),
             refunded: Money(s.refunded_cents),
             quote_id: s.quote_id,
+            service_order_id: s.service_order_id,
             drawer_session_id: s.drawer_session_id,
             note: s.note.clone(),
             created_at: s.created_at,

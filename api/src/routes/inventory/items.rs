@@ -59,6 +59,11 @@ pub struct ItemView {
     pub min_qty: i64,
     /// Most to keep per warehouse.
     pub max_qty: Option<i64>,
+    /// `part` (stocked) or `service` (a labour operation of the workshop, never stocked).
+    pub kind: String,
+    /// The deposit for the old unit (casco) each unit sold adds, MXN, IVA included.
+    #[schema(value_type = String, example = "350.00")]
+    pub core_charge: Money,
     /// Whether it is sold.
     pub is_active: bool,
     /// Created.
@@ -83,6 +88,8 @@ impl From<item::Model> for ItemView {
             retail_price: i.retail_price_cents.map(Money),
             min_qty: i.min_qty,
             max_qty: i.max_qty,
+            kind: i.kind.to_string(),
+            core_charge: Money(i.core_charge_cents),
             is_active: i.is_active,
             created_at: i.created_at,
             updated_at: i.updated_at,
@@ -172,6 +179,16 @@ pub struct CreateItemRequest {
     /// Most to keep, ≥ `min_qty`.
     #[schema(minimum = 0, maximum = 1_000_000)]
     pub max_qty: Option<i64>,
+    /// `part` (by default) or `service`: a labour operation of the workshop (its price on a
+    /// list is the hourly rate or the flat price; never stocked; SAT keys 78181500 and E48 unless
+    /// given).
+    #[schema(pattern = "^(part|service)$")]
+    pub kind: Option<String>,
+    /// The deposit for the old unit (casco) each unit sold adds, MXN, IVA included (none by
+    /// default).
+    #[schema(value_type = Option<crate::formats::Amount>, example = "350.00")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
+    pub core_charge: Option<Decimal>,
 }
 
 /// Changes to an item; absent fields stay, `null` clears an optional one.
@@ -225,6 +242,10 @@ pub struct UpdateItemRequest {
     pub max_qty: Option<Option<i64>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
+    /// New core charge, MXN (0 for none).
+    #[schema(value_type = Option<crate::formats::Amount>, example = "350.00")]
+    #[serde(default, with = "crate::extract::decimal_text_option")]
+    pub core_charge: Option<Decimal>,
 }
 
 /// Lists items by SKU.
@@ -289,6 +310,14 @@ pub async fn create_item(
         retail_price: req.retail_price,
         min_qty: req.min_qty,
         max_qty: req.max_qty,
+        kind: req
+            .kind
+            .map(|k| {
+                k.parse::<entities::inventory::tables::item::Kind>()
+                    .map_err(|_| entities::Error::validation("kind", "kind is part or service"))
+            })
+            .transpose()?,
+        core_charge: req.core_charge,
     };
     if let Some(id) = req.catalog_part_id {
         let (part, brand) =
@@ -348,6 +377,7 @@ pub async fn update_item(
         min_qty: req.min_qty,
         max_qty: req.max_qty,
         is_active: req.is_active,
+        core_charge: req.core_charge,
     };
     let it = items::update_item(&ctx.db, &ctx.actor(), id, patch).await?;
     // The cached stock view shows the SKU, name and minimum.

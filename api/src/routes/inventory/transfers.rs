@@ -28,7 +28,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::TenantCtx;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 
@@ -231,19 +231,6 @@ pub struct ReceiveRequest {
     pub lines: Vec<TransferLineRequest>,
 }
 
-/// The ship body: optional, since shipping everything requested needs no words.
-fn ship_body(body: &[u8]) -> ApiResult<ShipRequest> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(ShipRequest::default());
-    }
-    let raw: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
-            code: "malformed_json",
-            message: e.to_string(),
-        })?;
-    crate::extract::value_as(raw)
-}
-
 fn lines(req: &[TransferLineRequest]) -> Vec<TransferLine> {
     req.iter()
         .map(|l| TransferLine {
@@ -353,7 +340,7 @@ pub async fn ship_transfer(
     AppPath(id): AppPath<Uuid>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<TransferView>> {
-    let req = ship_body(&body)?;
+    let req = crate::extract::optional_body::<ShipRequest>(&body)?;
     let quantities: Vec<TransferLine> = req
         .lines
         .iter()

@@ -53,6 +53,8 @@ pub struct Model {
     pub drawer_session_id: Option<Uuid>,
     /// The quote it came from.
     pub quote_id: Option<Uuid>,
+    /// The service order it charged at delivery.
+    pub service_order_id: Option<Uuid>,
     pub note: Option<String>,
     /// When it was cancelled.
     pub cancelled_at: Option<DateTimeUtc>,

@@ -2,6 +2,18 @@
 
 use sea_orm::entity::prelude::*;
 
+crate::text_enum! {
+    /// What a sale line charges.
+    pub enum Kind {
+        /// A part from a warehouse.
+        Part = "part",
+        /// A labour operation of a service order (a service item, no stock).
+        Labour = "labour",
+        /// The refundable deposit for the old unit (casco) of the part line before it.
+        Core = "core",
+    }
+}
+
 /// A row of `sale_lines`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sale_lines")]
@@ -12,6 +24,8 @@ pub struct Model {
     /// Where the stock came from.
     pub warehouse_id: Uuid,
     pub line_no: i32,
+    /// `part`, `labour` or `core`.
+    pub kind: Kind,
     pub item_id: Uuid,
     /// SKU at the time.
     pub sku: String,

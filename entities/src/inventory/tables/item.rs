@@ -2,6 +2,17 @@
 
 use sea_orm::entity::prelude::*;
 
+crate::text_enum! {
+    /// What an item is.
+    pub enum Kind {
+        /// A part: stocked, counted, sold from a warehouse.
+        Part = "part",
+        /// A labour operation of the workshop (e.g. `MO-FRENOS`): priced on the lists like a
+        /// part (the hourly rate or the flat price, NOM-174's tariff), never stocked.
+        Service = "service",
+    }
+}
+
 /// A row of `items`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "items")]
@@ -10,6 +21,8 @@ pub struct Model {
     pub id: Uuid,
     /// The business's own SKU, unique.
     pub sku: String,
+    /// `part` or `service`.
+    pub kind: Kind,
     /// The shared catalog's part, when linked.
     pub catalog_part_id: Option<i64>,
     pub name: String,
@@ -30,6 +43,9 @@ pub struct Model {
     pub min_qty: i64,
     /// Most to keep per warehouse.
     pub max_qty: Option<i64>,
+    /// The refundable deposit for the old unit (casco) a sale of it adds, IVA included; 0 for
+    /// none.
+    pub core_charge_cents: i64,
     /// Inactive items keep their history but are not sold.
     pub is_active: bool,
     pub created_at: DateTimeUtc,
