@@ -85,6 +85,60 @@ pub struct PricedLine {
     /// A part, a labour operation or a core deposit.
     #[serde(skip)]
     pub kind: sale_line::Kind,
+    /// The item's core charge a unit (IVA included), added as a deposit line at checkout.
+    #[serde(skip)]
+    pub core_cents: i64,
+}
+
+/// The lines of a sale with a core deposit after each part that has a core charge (casco):
+/// the same warehouse and units, the charge as unit price, no discount, the branch's IVA; the
+/// deposit is refunded when the old unit comes back ([`crate::workshop::cores`]). Lines are
+/// numbered again from 1 and the totals are the sums of the rounded lines.
+///
+/// # Errors
+/// [`Error::Validation`] when the total gets too large.
+pub fn with_cores(lines: Vec<PricedLine>) -> Result<(Vec<PricedLine>, Totals)> {
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let core = (l.kind == sale_line::Kind::Part && l.core_cents > 0).then(|| PricedLine {
+            line_no: 0,
+            sku: format!("{}-CASCO", l.sku),
+            name: format!("Depósito de casco: {}", l.name),
+            unit_price: Money(l.core_cents),
+            retail_unit_price: Money(l.core_cents),
+            usd_unit_price: None,
+            discount_bp: 0,
+            amounts: LineAmounts::default(),
+            min_qty: 0,
+            kind: sale_line::Kind::Core,
+            core_cents: 0,
+            ..l.clone()
+        });
+        out.push(l);
+        out.extend(core);
+    }
+    let mut totals = Totals::default();
+    for (i, l) in out.iter_mut().enumerate() {
+        l.line_no = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        if l.kind == sale_line::Kind::Core {
+            l.amounts = line_amounts(
+                &format!("lines[{i}]"),
+                l.unit_price.0,
+                l.qty,
+                0,
+                l.iva_rate_bp,
+                l.unit_price.0,
+            )?;
+        }
+        totals.add(&l.amounts);
+    }
+    if totals.total.0 > MAX_CENTS {
+        return Err(Error::validation(
+            "lines",
+            "the document total is too large",
+        ));
+    }
+    Ok((out, totals))
 }
 
 /// Prices lines for a branch and list at a rate, checking discounts against the seller's role.
@@ -192,6 +246,7 @@ pub async fn price_lines(
             amounts,
             min_qty: r.item.min_qty,
             kind: sale_line::Kind::Part,
+            core_cents: r.item.core_charge_cents,
         });
     }
     Ok((out, totals))
@@ -487,7 +542,8 @@ pub async fn checkout(
         Some(r) => r,
         None => prices::current_rate(txn, default_rate).await?,
     };
-    let (lines, totals) = price_lines(txn, &branch, list, rate, &new.lines, seller.role).await?;
+    let (lines, _) = price_lines(txn, &branch, list, rate, &new.lines, seller.role).await?;
+    let (lines, totals) = with_cores(lines)?;
     let prepared = prepare(
         txn,
         seller,
@@ -504,6 +560,7 @@ pub async fn checkout(
     let ref_id = id.to_string();
     let moves: Vec<Movement> = lines
         .iter()
+        .filter(|l| l.kind == sale_line::Kind::Part)
         .map(|l| Movement {
             item_id: l.item_id,
             warehouse_id: l.warehouse_id,
@@ -553,6 +610,7 @@ pub async fn checkout(
         prepared,
     )
     .await?;
+    crate::workshop::cores::record_deposits(txn, &doc).await?;
     let mut touched: Vec<Uuid> = moved.iter().map(|m| m.item_id).collect();
     touched.sort_unstable();
     touched.dedup();
@@ -914,7 +972,7 @@ pub struct RefundAsk {
 }
 
 /// A refund paid back: how, in what currency, how much, through which drawer session.
-struct PaidBack {
+pub(crate) struct PaidBack {
     method: Option<RefundMethod>,
     currency: Option<Currency>,
     minor: i64,
@@ -923,7 +981,7 @@ struct PaidBack {
 
 /// Pays back `rest` MXN of a return the way asked, in its transaction: from a drawer session, as a
 /// card or transfer reversal (through the session when there is one), or as store credit.
-async fn pay_back(
+pub(crate) async fn pay_back(
     txn: &impl ConnectionTrait,
     seller: &Seller,
     doc: &SaleDoc,
@@ -1066,7 +1124,40 @@ pub async fn return_items(
     cancel: bool,
     refund_ask: RefundAsk,
 ) -> Result<ReturnDoc> {
-    if !seller.role.is_manager() {
+    let mode = if cancel {
+        ReturnMode::Cancel
+    } else {
+        ReturnMode::Parts
+    };
+    give_back(txn, seller, sale_id, lines, reason_text, mode, refund_ask).await
+}
+
+/// What a return gives back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReturnMode {
+    /// Parts (and the core deposits that follow them): managers.
+    Parts,
+    /// The whole sale: managers.
+    Cancel,
+    /// Core deposits only, when the old units come back: the roles that sell.
+    Core,
+}
+
+/// [`return_items`] with its mode: the body of returns, cancellations and core refunds.
+#[allow(clippy::too_many_lines)]
+pub(crate) async fn give_back(
+    txn: &impl ConnectionTrait,
+    seller: &Seller,
+    sale_id: Uuid,
+    lines: &[(i32, i64)],
+    reason_text: &str,
+    mode: ReturnMode,
+    refund_ask: RefundAsk,
+) -> Result<ReturnDoc> {
+    let cancel = mode == ReturnMode::Cancel;
+    if mode == ReturnMode::Core {
+        seller.require_seller()?;
+    } else if !seller.role.is_manager() {
         return Err(Error::Forbidden {
             code: "forbidden",
             message: format!(
@@ -1124,11 +1215,15 @@ pub async fn return_items(
                     ),
                 ));
             }
-            if l.kind != sale_line::Kind::Part {
+            let allowed = match mode {
+                ReturnMode::Core => sale_line::Kind::Core,
+                ReturnMode::Parts | ReturnMode::Cancel => sale_line::Kind::Part,
+            };
+            if l.kind != allowed {
                 return Err(Error::conflict(
                     "line_not_returnable",
                     format!(
-                        "line {no} is {}: only parts come back through a return",
+                        "line {no} is {}: a return takes {allowed} lines (a core deposit is refunded when the old unit comes back)",
                         l.kind
                     ),
                 ));
@@ -1141,6 +1236,22 @@ pub async fn return_items(
             }
             wanted.push((l, *qty));
         }
+        // A part that comes back takes its core deposit with it: no old unit is owed for a
+        // part the customer did not keep.
+        let cores: Vec<(&sale_line::Model, i64)> = wanted
+            .iter()
+            .filter(|_| mode == ReturnMode::Parts)
+            .filter_map(|(l, q)| {
+                let core = doc.lines.iter().find(|c| {
+                    c.line_no == l.line_no + 1
+                        && c.kind == sale_line::Kind::Core
+                        && c.item_id == l.item_id
+                })?;
+                let n = std::cmp::Ord::min(*q, core.qty - core.returned_qty);
+                (n > 0).then_some((core, n))
+            })
+            .collect();
+        wanted.extend(cores);
     }
     if wanted.is_empty() {
         return Err(Error::conflict(
@@ -1152,6 +1263,7 @@ pub async fn return_items(
     let ref_id = id.to_string();
     let moves: Vec<Movement> = wanted
         .iter()
+        .filter(|(l, _)| l.kind == sale_line::Kind::Part)
         .map(|(l, q)| Movement {
             item_id: l.item_id,
             warehouse_id: l.warehouse_id,
@@ -1220,7 +1332,12 @@ pub async fn return_items(
     let ret = sale_return::ActiveModel {
         id: Set(id),
         sale_id: Set(sale_id),
-        kind: Set(if cancel { "cancellation" } else { "return" }.to_owned()),
+        kind: Set(match mode {
+            ReturnMode::Cancel => "cancellation",
+            ReturnMode::Parts => "return",
+            ReturnMode::Core => "core",
+        }
+        .to_owned()),
         reason: Set(reason_text.to_owned()),
         refund_cents: Set(refund),
         account_credit_cents: Set(to_account),

@@ -64,6 +64,7 @@ pub fn sale_lines(doc: &OrderDoc) -> (Vec<PricedLine>, Totals) {
                 Kind::Part => sale_line::Kind::Part,
                 Kind::Labour => sale_line::Kind::Labour,
             },
+            core_cents: 0,
         });
     }
     (out, totals)

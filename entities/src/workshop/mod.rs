@@ -4,6 +4,7 @@
 //! technicians' time and photos; and core charges (cascos).
 
 pub mod board;
+pub mod cores;
 pub mod delivery;
 pub mod flow;
 pub mod orders;

@@ -4,6 +4,7 @@
 //! once), delivery charged through the counter and invoiced with parts and labour apart, the
 //! kanban, mechanics' reach, photos and the printable order.
 
+mod cores;
 mod delivery;
 mod flow;
 mod pages;

@@ -1001,7 +1001,7 @@ impl From<RefundMethod> for sales::RefundMethod {
     }
 }
 
-fn refund_ask(
+pub(crate) fn refund_ask(
     method: Option<RefundMethod>,
     currency: Option<&str>,
     drawer_session_id: Option<Uuid>,
@@ -1049,7 +1049,7 @@ pub struct CancelRequest {
 pub struct ReturnView {
     /// Return id.
     pub id: Uuid,
-    /// `return` or `cancellation`.
+    /// `return`, `cancellation` or `core` (a core deposit refunded for the old unit).
     pub kind: String,
     /// Refund in MXN: what the lines that came back were worth.
     #[schema(value_type = String)]
@@ -1073,6 +1073,23 @@ pub struct ReturnView {
     pub savings: Money,
     /// The sale after it.
     pub sale: SaleSummary,
+}
+
+impl From<&sales::ReturnDoc> for ReturnView {
+    fn from(r: &sales::ReturnDoc) -> Self {
+        Self {
+            id: r.ret.id,
+            kind: r.ret.kind.clone(),
+            refund: Money(r.ret.refund_cents),
+            to_account: Money(r.ret.account_credit_cents),
+            refund_method: r.ret.refund_method.clone(),
+            refund_currency: r.ret.refund_currency.clone(),
+            refunded_amount: Money(r.ret.refund_minor),
+            drawer_session_id: r.ret.drawer_session_id,
+            savings: Money(r.ret.savings_cents),
+            sale: (&r.sale).into(),
+        }
+    }
 }
 
 /// A return or cancellation asked for.
@@ -1110,19 +1127,8 @@ async fn run_return(
         async |txn| {
             let r =
                 sales::return_items(txn, &ctx.seller(), id, &lines, reason, cancel, refund).await?;
-            let body = serde_json::to_value(ReturnView {
-                id: r.ret.id,
-                kind: r.ret.kind.clone(),
-                refund: Money(r.ret.refund_cents),
-                to_account: Money(r.ret.account_credit_cents),
-                refund_method: r.ret.refund_method.clone(),
-                refund_currency: r.ret.refund_currency.clone(),
-                refunded_amount: Money(r.ret.refund_minor),
-                drawer_session_id: r.ret.drawer_session_id,
-                savings: Money(r.ret.savings_cents),
-                sale: (&r.sale).into(),
-            })
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let body = serde_json::to_value(ReturnView::from(&r))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((body, r.touched_items))
         },
     )

@@ -77,17 +77,17 @@ macro_rules! note_action {
     ($name:ident, $path:literal, $action:expr, $doc:literal, $conflicts:literal) => {
         #[doc = $doc]
         #[utoipa::path(
-                            post, path = $path, tag = "workshop", security(("bearer" = [])),
-                            params(("id" = Uuid, Path, description = "Service order id")),
-                            request_body(content = Option<ServiceNoteRequest>),
-                            responses(
-                                (status = 200, body = ServiceOrderView),
-                                (status = 403, body = ErrorBody),
-                                (status = 404, body = ErrorBody),
-                                (status = 409, description = $conflicts, body = ErrorBody),
-                                (status = 422, body = ErrorBody),
-                            )
-                        )]
+                                    post, path = $path, tag = "workshop", security(("bearer" = [])),
+                                    params(("id" = Uuid, Path, description = "Service order id")),
+                                    request_body(content = Option<ServiceNoteRequest>),
+                                    responses(
+                                        (status = 200, body = ServiceOrderView),
+                                        (status = 403, body = ErrorBody),
+                                        (status = 404, body = ErrorBody),
+                                        (status = 409, description = $conflicts, body = ErrorBody),
+                                        (status = 422, body = ErrorBody),
+                                    )
+                                )]
         pub async fn $name(
             ctx: TenantCtx,
             State(state): State<AppState>,

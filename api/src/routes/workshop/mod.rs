@@ -8,6 +8,7 @@ use crate::state::AppState;
 
 pub mod actions;
 pub mod board;
+pub mod cores;
 pub mod lines;
 pub mod orders;
 pub mod public;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(lines::router())
         .merge(actions::router())
         .merge(board::router())
+        .merge(cores::router())
         .merge(records::router())
         .merge(public::router())
 }
