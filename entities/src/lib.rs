@@ -33,6 +33,7 @@ pub mod org;
 pub mod pricing;
 pub mod purchasing;
 pub mod vehicles;
+pub mod warranties;
 
 pub use error::{Error, Result};
 pub use org::role::Role;

@@ -38,6 +38,7 @@ mod m20261207_000016_tenant_cash_drawers;
 mod m20261207_000017_tenant_customer_search;
 mod m20261208_000018_tenant_item_imports;
 mod m20261209_000019_tenant_buying;
+mod m20261210_000021_tenant_warranties;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -85,6 +86,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261207_000017_tenant_customer_search::Migration),
             Box::new(m20261208_000018_tenant_item_imports::Migration),
             Box::new(m20261209_000019_tenant_buying::Migration),
+            Box::new(m20261210_000021_tenant_warranties::Migration),
         ]
     }
 }

@@ -475,6 +475,8 @@ pub async fn checkout(
         None => prices::current_rate(txn, default_rate).await?,
     };
     let (lines, totals) = price_lines(txn, &branch, list, rate, &new.lines, seller.role).await?;
+    let from: Vec<Uuid> = lines.iter().map(|l| l.warehouse_id).collect();
+    crate::warranties::quarantine::require_stock(txn, &from).await?;
     let (paid, change, pays) = settle(&new.payments, totals.total.0, rate, customer.as_ref())?;
     let takes_cash = pays.iter().any(|(p, ..)| p.method.is_cash());
     let in_drawer = pays.iter().any(|(p, ..)| p.method.in_drawer().is_some());
@@ -632,6 +634,8 @@ pub async fn checkout(
     }))
     .exec_without_returning(txn)
     .await?;
+    let sold = crate::warranties::coverage::sold(&sale, &line_models, crate::today());
+    crate::warranties::coverage::snapshot(txn, &sold).await?;
     payment::Entity::insert_many(pay_models.iter().map(|m| {
         let mut am: payment::ActiveModel = m.clone().into();
         am.id = sea_orm::NotSet;
