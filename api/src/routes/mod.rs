@@ -11,3 +11,4 @@ pub mod pricing;
 pub mod purchasing;
 pub mod system;
 pub mod vehicles;
+pub mod warranties;
