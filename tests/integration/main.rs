@@ -18,3 +18,4 @@ mod pricing;
 mod purchasing;
 mod system;
 mod vehicles;
+mod warranties;
