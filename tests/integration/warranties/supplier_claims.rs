@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{approved_claim, claim_step, id, open_claim, sell, shop, warranties_of};
 
 shape_tests!(
+    a_warranty_names_the_supplier_of_the_last_receipt_and_its_claim_goes_there,
     a_supplier_claim_goes_from_draft_to_credited_and_the_report_follows,
     a_supplier_claim_is_refused_past_the_supplier_warranty_or_before_approval,
 );
@@ -211,4 +212,45 @@ async fn a_supplier_claim_is_refused_past_the_supplier_warranty_or_before_approv
         .get("/pos/api/supplier-claims")
         .await;
     assert_eq!(r.json["total"], 0);
+}
+
+async fn a_warranty_names_the_supplier_of_the_last_receipt_and_its_claim_goes_there(app: TestApp) {
+    let f = shop(&app, "gar-lastrec").await;
+    let first = supplier(&app, &f.s.owner, "Primero").await;
+    let last = supplier(&app, &f.s.owner, "Último").await;
+    for prov in [first, last] {
+        let s = app.session(&f.s.owner);
+        let r = s
+            .post(
+                "/pos/api/purchase-orders",
+                json!({"supplier_id": prov, "warehouse_id": f.s.wh, "lines": [{"item_id": f.a, "qty": 2, "unit_cost": "200.00"}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let po = id(&r.json);
+        let line = crate::purchasing::line_ids(&r.json)[0];
+        let r = s
+            .post(&format!("/pos/api/purchase-orders/{po}/send"), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = s
+            .post(
+                &format!("/pos/api/purchase-orders/{po}/receipts"),
+                json!({"lines": [{"line_id": line, "qty": 2}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let (_sale, w, c) = approved_claim(&app, &f).await;
+    let got = app
+        .session(&f.s.owner)
+        .get(&format!("/pos/api/warranties/{w}"))
+        .await;
+    assert_eq!(got.json["supplier_id"], last.to_string(), "{}", got.text());
+    let r = app
+        .session(&f.s.owner)
+        .post("/pos/api/supplier-claims", json!({"warranty_claim_id": c}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json["supplier_id"], last.to_string());
 }
