@@ -127,7 +127,24 @@ async fn eligibility_through_the_api_holds_on_the_last_day_and_at_exactly_the_km
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let w = id(&r.json);
     assert_eq!(r.json["odometer_at_install"], 50000);
-    // Exactly the km: covered; one more: not; backwards or missing: 422 on the odometer.
+    // Asked before a claim: exactly the km is covered, one more is not, backwards is a 422.
+    let owner = app.session(&f.s.owner);
+    let path = |o: i64| format!("/pos/api/warranties/{w}?odometer={o}");
+    let r = owner.get(&path(70000)).await;
+    assert_eq!(r.json["eligibility"]["eligible"], true, "{}", r.text());
+    assert_eq!(r.json["eligibility"]["km_driven"], 20000);
+    let r = owner.get(&path(70001)).await;
+    assert_eq!(
+        r.json["eligibility"]["failed"],
+        json!(["km_exceeded"]),
+        "{}",
+        r.text()
+    );
+    let r = owner.get(&path(49999)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json["error"]["field"], "odometer");
+    // The claims: exactly the km: covered; one more: not; backwards or missing: 422 on the
+    // odometer.
     let r = open_claim(&app, &f, w, json!({"odometer": 70000})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json["eligible"], true);

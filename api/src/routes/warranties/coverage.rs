@@ -151,7 +151,7 @@ pub struct WarrantyDetailView {
     /// The warranty.
     #[serde(flatten)]
     pub warranty: WarrantyView,
-    /// Eligibility today, by date.
+    /// Eligibility today: by date, and by km at the odometer asked.
     pub eligibility: WarrantyEligibilityView,
 }
 
@@ -313,19 +313,37 @@ pub async fn register_warranty(
     Ok(written.response())
 }
 
-/// One warranty, with its eligibility today by date.
+/// What to check a warranty's eligibility at.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WarrantyEligibilityQuery {
+    /// The odometer now, km: the distance limit is checked too (by date only without it).
+    #[param(minimum = 0, maximum = 10_000_000)]
+    pub odometer: Option<i64>,
+}
+
+/// One warranty, with its eligibility today: by date, and by km at `odometer` when given.
 #[utoipa::path(
     get, path = "/pos/api/warranties/{id}", tag = "warranties", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Warranty id")),
-    responses((status = 200, body = WarrantyDetailView), (status = 404, body = ErrorBody))
+    params(("id" = Uuid, Path, description = "Warranty id"), WarrantyEligibilityQuery),
+    responses(
+        (status = 200, body = WarrantyDetailView),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "`odometer` below the one at installation", body = ErrorBody),
+    )
 )]
 pub async fn get_warranty(
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
+    AppQuery(q): AppQuery<WarrantyEligibilityQuery>,
 ) -> ApiResult<Json<WarrantyDetailView>> {
     let w = coverage::get(&ctx.db, id).await?;
     let today = entities::today();
-    let e = coverage::by_date(&w, today);
+    let e = match q.odometer {
+        Some(o) => coverage::eligibility(&w, today, Some(o))?,
+        None => coverage::by_date(&w, today),
+    };
     Ok(Json(WarrantyDetailView {
         warranty: w.into(),
         eligibility: WarrantyEligibilityView::of(&e, today),
