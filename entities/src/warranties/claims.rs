@@ -6,6 +6,7 @@
 //! back, with its credit note when the sale was invoiced, and the failed unit goes to
 //! quarantine) or a repair (no stock moves). Every step is in the claim's history.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -236,6 +237,7 @@ pub async fn step(
         return Err(invalid(&c, step.verb()));
     };
     let reason = crate::rules::text::optional("reason", reason, 2000)?;
+    take_state(txn, &c, to, step.verb()).await?;
     let mut am: claim::ActiveModel = c.clone().into();
     match step {
         Step::Reject => {
@@ -314,6 +316,10 @@ pub async fn resolve(
     if c.status != Status::Approved {
         return Err(invalid(&c, "resolved"));
     }
+    // Claimed first, conditionally: of two resolutions of one claim at once, the second finds
+    // it no longer approved (PostgreSQL holds the row; SQLite's write transaction is exclusive)
+    // and moves no stock and no money.
+    take_state(txn, &c, Status::Resolved, "resolved").await?;
     let s = sale::Entity::find_by_id(c.sale_id)
         .one(txn)
         .await?
@@ -449,6 +455,27 @@ pub async fn resolve(
         .record_tenant(txn)
         .await?;
     Ok((c, out))
+}
+
+/// Moves a claim from the state it was read in to `to`, or answers `invalid_transition` when
+/// another request moved it meanwhile.
+async fn take_state(
+    txn: &impl ConnectionTrait,
+    c: &claim::Model,
+    to: Status,
+    verb: &str,
+) -> Result<()> {
+    let r = claim::Entity::update_many()
+        .col_expr(claim::Column::Status, Expr::value(to))
+        .filter(claim::Column::Id.eq(c.id))
+        .filter(claim::Column::Status.eq(c.status))
+        .exec(txn)
+        .await?;
+    if r.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(invalid(c, verb))
+    }
 }
 
 /// Moves units under the claim with the quarantine reason (`(warehouse, delta)`).

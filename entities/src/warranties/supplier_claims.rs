@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -266,6 +267,22 @@ pub async fn step(
     }
     if credited_cents.is_some_and(|c| !(0..=crate::rules::money::MAX_CENTS).contains(&c)) {
         return Err(Error::validation("credited", "credited is 0 or more"));
+    }
+    // Conditionally, so two requests on one claim at once cannot both take a step from it.
+    let moved = supplier_claim::Entity::update_many()
+        .col_expr(supplier_claim::Column::Status, Expr::value(to))
+        .filter(supplier_claim::Column::Id.eq(sc.id))
+        .filter(supplier_claim::Column::Status.eq(from))
+        .exec(txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(Error::conflict(
+            "invalid_transition",
+            format!(
+                "supplier claim {} changed meanwhile; read it again",
+                sc.folio
+            ),
+        ));
     }
     let mut am: supplier_claim::ActiveModel = sc.clone().into();
     if step == Step::Credit {

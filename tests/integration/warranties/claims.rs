@@ -23,6 +23,7 @@ shape_tests!(
     a_step_out_of_order_is_refused_with_invalid_transition,
     a_replacement_moves_a_unit_out_of_stock_and_the_failed_one_into_quarantine,
     a_replacement_without_stock_is_refused_and_changes_nothing,
+    two_resolutions_of_one_claim_at_once_move_stock_once,
     a_refund_of_a_sale_not_invoiced_goes_back_as_store_credit,
     a_refund_of_an_invoiced_line_issues_a_type_e_credit_note,
     an_ineligible_claim_is_approved_only_by_a_manager_with_a_reason,
@@ -398,4 +399,33 @@ async fn a_viewer_cannot_open_a_claim(app: TestApp) {
     let r = v.get("/pos/api/warranty-claims").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json["total"], 0);
+}
+
+async fn two_resolutions_of_one_claim_at_once_move_stock_once(app: TestApp) {
+    let f = shop(&app, "gar-race").await;
+    let (_sale, _w, c) = approved_claim(&app, &f).await;
+    let body = json!({"resolution": "replace"});
+    let (r1, r2) = tokio::join!(
+        claim_step(&app, &f.s.owner, c, "resolve", body.clone()),
+        claim_step(&app, &f.s.owner, c, "resolve", body.clone()),
+    );
+    let mut statuses = [r1.status, r2.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} / {}",
+        r1.text(),
+        r2.text()
+    );
+    let refused = if r1.status == StatusCode::CONFLICT {
+        &r1
+    } else {
+        &r2
+    };
+    assert_eq!(refused.code(), "invalid_transition", "{}", refused.text());
+    assert_eq!(f.s.on_hand(f.a, f.s.wh).await, 98);
+    let q = quarantine_of(&f).await.expect("quarantine");
+    assert_eq!(f.s.on_hand(f.a, q.id).await, 1);
+    assert!(movements::reconcile(&f.s.db).await.unwrap().is_empty());
 }
