@@ -33,6 +33,7 @@ pub mod org;
 pub mod pricing;
 pub mod purchasing;
 pub mod vehicles;
+pub mod warranties;
 pub mod workshop;
 
 pub use error::{Error, Result};

@@ -21,6 +21,7 @@ pub mod purchasing;
 pub mod queue;
 pub mod vehicles;
 pub mod waker;
+pub mod warranties;
 
 pub use backend::{BackendError, QueueBackend};
 pub use job::{Envelope, Job};

@@ -39,6 +39,7 @@ mod m20261207_000017_tenant_customer_search;
 mod m20261208_000018_tenant_item_imports;
 mod m20261209_000019_tenant_buying;
 mod m20261210_000020_tenant_workshop;
+mod m20261210_000021_tenant_warranties;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -87,6 +88,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261208_000018_tenant_item_imports::Migration),
             Box::new(m20261209_000019_tenant_buying::Migration),
             Box::new(m20261210_000020_tenant_workshop::Migration),
+            Box::new(m20261210_000021_tenant_warranties::Migration),
         ]
     }
 }

@@ -66,15 +66,18 @@ pub enum Schedule {
     CancellationPoll,
     /// 04:00 every day: one `purchasing.nightly_reorder` per active tenant.
     NightlyReorder,
+    /// 07:00 every day: one `warranties.expiring` per active tenant.
+    WarrantyExpiring,
 }
 
 impl Schedule {
     /// Every entry.
-    pub const ALL: [Schedule; 4] = [
+    pub const ALL: [Schedule; 5] = [
         Schedule::NightlyCleanup,
         Schedule::GlobalInvoice,
         Schedule::CancellationPoll,
         Schedule::NightlyReorder,
+        Schedule::WarrantyExpiring,
     ];
 
     /// The stable name, stored in `schedule_ticks`.
@@ -85,6 +88,7 @@ impl Schedule {
             Schedule::GlobalInvoice => "global-invoice",
             Schedule::CancellationPoll => "cancellation-poll",
             Schedule::NightlyReorder => "nightly-reorder",
+            Schedule::WarrantyExpiring => "warranty-expiring",
         }
     }
 
@@ -105,6 +109,8 @@ impl Schedule {
             // 04:00: after the clean-up, before anyone opens; the day's sales are in the ledger
             // and the alerts are ready when the buyer arrives.
             Schedule::NightlyReorder => "0 0 4 * * *",
+            // 07:00: the day's notices are ready to go out when the store opens, not at night.
+            Schedule::WarrantyExpiring => "0 0 7 * * *",
         }
     }
 
@@ -373,6 +379,16 @@ impl Scheduler {
                 jobs::outbox::enqueue(
                     &txn,
                     &jobs::purchasing::NightlyReorder {
+                        tenant_id: t.id,
+                        tick,
+                    },
+                )
+                .await?;
+            }
+            Schedule::WarrantyExpiring => {
+                jobs::outbox::enqueue(
+                    &txn,
+                    &jobs::warranties::ExpiringWarranties {
                         tenant_id: t.id,
                         tick,
                     },

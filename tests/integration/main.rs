@@ -18,4 +18,5 @@ mod pricing;
 mod purchasing;
 mod system;
 mod vehicles;
+mod warranties;
 mod workshop;

@@ -11,4 +11,5 @@ pub mod pricing;
 pub mod purchasing;
 pub mod system;
 pub mod vehicles;
+pub mod warranties;
 pub mod workshop;

@@ -544,6 +544,8 @@ pub async fn checkout(
     };
     let (lines, _) = price_lines(txn, &branch, list, rate, &new.lines, seller.role).await?;
     let (lines, totals) = with_cores(lines)?;
+    let from: Vec<Uuid> = lines.iter().map(|l| l.warehouse_id).collect();
+    crate::warranties::quarantine::require_stock(txn, &from).await?;
     let prepared = prepare(
         txn,
         seller,
@@ -610,7 +612,9 @@ pub async fn checkout(
         prepared,
     )
     .await?;
-    crate::workshop::cores::record_deposits(txn, &doc).await?;
+    record_deposits(txn, &doc).await?;
+    let sold = crate::warranties::coverage::sold(&doc.sale, &doc.lines, crate::today());
+    crate::warranties::coverage::snapshot(txn, &sold).await?;
     let mut touched: Vec<Uuid> = moved.iter().map(|m| m.item_id).collect();
     touched.sort_unstable();
     touched.dedup();
@@ -832,6 +836,39 @@ pub(crate) async fn record(
         payments: pay_models,
         sale,
     })
+}
+
+/// Records a sale's core deposits in the core ledger (`workshop::cores` refunds them), in the sale's transaction.
+///
+/// # Errors
+/// Database errors.
+async fn record_deposits(txn: &impl ConnectionTrait, doc: &SaleDoc) -> Result<()> {
+    use crate::workshop::tables::core_entry;
+    let rows: Vec<core_entry::ActiveModel> = doc
+        .lines
+        .iter()
+        .filter(|l| l.kind == sale_line::Kind::Core)
+        .map(|l| core_entry::ActiveModel {
+            id: sea_orm::NotSet,
+            item_id: Set(l.item_id),
+            customer_id: Set(doc.sale.customer_id),
+            supplier_id: Set(None),
+            sale_id: Set(Some(doc.sale.id)),
+            batch_id: Set(None),
+            kind: Set(core_entry::Kind::Deposit),
+            qty: Set(l.qty),
+            amount_cents: Set(l.total_cents),
+            actor_id: Set(Some(doc.sale.cashier_id)),
+            note: Set(None),
+            created_at: Set(doc.sale.created_at),
+        })
+        .collect();
+    if !rows.is_empty() {
+        core_entry::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Deletes a cashier's cart after its checkout, in the sale's transaction.

@@ -13,6 +13,9 @@ pub const REORDER_ALERT: &str = "reorder_alert";
 /// A customer's special order arrived and is held for them.
 pub const SPECIAL_ORDER_RECEIVED: &str = "special_order_received";
 
+/// A warranty's last day is the owner's number of days away.
+pub const WARRANTY_EXPIRING: &str = "warranty_expiring";
+
 /// Records an event in the caller's transaction.
 ///
 /// # Errors

@@ -393,6 +393,7 @@ pub async fn create_warehouse(
         code: Set(code),
         name: Set(name),
         is_active: Set(true),
+        kind: Set(warehouse::Kind::Stock),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -9,3 +9,4 @@ pub mod rfc;
 pub mod supplier_cfdi;
 pub mod text;
 pub mod vin;
+pub mod warranty;

@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::counter::sales::{self, RefundAsk, RefundMethod, ReturnDoc, SaleDoc, Seller};
+use crate::counter::sales::{self, RefundAsk, RefundMethod, ReturnDoc, Seller};
 use crate::counter::tables::{sale, sale_line};
 use crate::inventory::movements::{self, Movement, Reference, reason};
 use crate::org::tables::{branch, warehouse};
@@ -58,66 +58,16 @@ pub struct TakenBack {
     pub late: bool,
 }
 
-/// The branch's cores warehouse (`<BRANCH>-CASCOS`), made on first use.
+/// The branch's cores warehouse (`<BRANCH>-CASCOS`, kind `cores`: nothing sells from it),
+/// made on first use.
 ///
 /// # Errors
-/// Database errors.
+/// Database errors; [`Error::Conflict`] `warehouse_code_taken`.
 pub async fn cores_warehouse(
     txn: &impl ConnectionTrait,
     branch: &branch::Model,
 ) -> Result<warehouse::Model> {
-    let code = format!("{}-CASCOS", branch.code);
-    if let Some(w) = warehouse::Entity::find()
-        .filter(warehouse::Column::Code.eq(code.as_str()))
-        .one(txn)
-        .await?
-    {
-        return Ok(w);
-    }
-    let now = crate::now();
-    Ok(warehouse::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        branch_id: Set(branch.id),
-        code: Set(code),
-        name: Set(format!("Cascos {}", branch.name)),
-        is_active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await?)
-}
-
-/// Records a sale's core deposits in the ledger, in the sale's transaction.
-///
-/// # Errors
-/// Database errors.
-pub async fn record_deposits(txn: &impl ConnectionTrait, doc: &SaleDoc) -> Result<()> {
-    let rows: Vec<core_entry::ActiveModel> = doc
-        .lines
-        .iter()
-        .filter(|l| l.kind == sale_line::Kind::Core)
-        .map(|l| core_entry::ActiveModel {
-            id: sea_orm::NotSet,
-            item_id: Set(l.item_id),
-            customer_id: Set(doc.sale.customer_id),
-            supplier_id: Set(None),
-            sale_id: Set(Some(doc.sale.id)),
-            batch_id: Set(None),
-            kind: Set(Kind::Deposit),
-            qty: Set(l.qty),
-            amount_cents: Set(l.total_cents),
-            actor_id: Set(Some(doc.sale.cashier_id)),
-            note: Set(None),
-            created_at: Set(doc.sale.created_at),
-        })
-        .collect();
-    if !rows.is_empty() {
-        core_entry::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
+    crate::warranties::quarantine::apart(txn, branch.id, warehouse::Kind::Cores).await
 }
 
 async fn rejected(txn: &impl ConnectionTrait, sale_id: Uuid, item_id: Uuid) -> Result<i64> {
@@ -345,7 +295,7 @@ pub async fn send_batch(
         .ok_or(Error::NotFound {
             entity: "warehouse",
         })?;
-    if !w.code.ends_with("-CASCOS") {
+    if w.kind != warehouse::Kind::Cores {
         return Err(Error::conflict(
             "not_a_cores_warehouse",
             format!("{} is not a cores warehouse", w.code),

@@ -11,6 +11,7 @@ use crate::counter::sales::{self, PaymentInput, PricedLine, SaleDoc, Seller};
 use crate::counter::tables::sale_line;
 use crate::customers::tables::customer;
 use crate::rules::money::{Money, Rate, Totals};
+use crate::warranties::coverage::Installed;
 use crate::workshop::flow::{self, Action};
 use crate::workshop::orders::{self, Event, OrderDoc, amounts_of};
 use crate::workshop::tables::service_order;
@@ -138,6 +139,28 @@ pub async fn deliver(
             .await?,
         )
     };
+    if let Some(s) = &sale {
+        // The warranty of an installed part starts at installation, with the odometer and the
+        // vehicle it went into (a later claim checks the km against it).
+        let on = crate::today();
+        let installed: Vec<Installed> = s
+            .lines
+            .iter()
+            .map(|l| Installed {
+                sale_id: s.sale.id,
+                sale_line_no: l.line_no,
+                item_id: l.item_id,
+                qty: l.qty,
+                unit_price_cents: l.unit_price_cents,
+                customer_id: Some(o.customer_id),
+                vehicle_id: o.vehicle_id,
+                odometer_km: o.odometer_km,
+                service_order_id: Some(o.id),
+                on,
+            })
+            .collect();
+        crate::warranties::coverage::snapshot(txn, &installed).await?;
+    }
     let now = crate::now();
     let mut am: service_order::ActiveModel = o.clone().into();
     am.status = Set(to);

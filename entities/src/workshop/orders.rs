@@ -775,6 +775,7 @@ pub async fn add_part(
     line_target(&o)?;
     let branch = branch_of(txn, &o).await?;
     check_warehouse(txn, p.warehouse_id).await?;
+    crate::warranties::quarantine::require_stock(txn, &[p.warehouse_id]).await?;
     let (mut priced, _) = sales::price_lines(
         txn,
         &branch,
@@ -1437,4 +1438,54 @@ async fn consume(
         .await?;
     }
     Ok(json!({"used_units": moves.iter().map(|m| -m.delta).sum::<i64>(), "returned": returned}))
+}
+
+/// The warranty granted on each line of a delivered order's sale, as printed on its receipt
+/// (LFPC art. 62): the SKU and the terms in Spanish. Empty before delivery.
+///
+/// # Errors
+/// Database errors.
+pub async fn warranty_terms(
+    db: &impl ConnectionTrait,
+    d: &OrderDoc,
+) -> Result<Vec<(String, String)>> {
+    use crate::counter::tables::sale_line;
+    use crate::warranties::tables::warranty;
+    let Some(sale_id) = d.order.sale_id else {
+        return Ok(Vec::new());
+    };
+    let lines = sale_line::Entity::find()
+        .filter(sale_line::Column::SaleId.eq(sale_id))
+        .all(db)
+        .await?;
+    let rows = warranty::Entity::find()
+        .filter(warranty::Column::SaleId.eq(sale_id))
+        .order_by_asc(warranty::Column::SaleLineNo)
+        .all(db)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|w| {
+            let sku = lines
+                .iter()
+                .find(|l| l.line_no == w.sale_line_no)
+                .map_or_else(String::new, |l| l.sku.clone());
+            let km =
+                w.km.map(|k| format!(" o {k} km, lo que ocurra primero"))
+                    .unwrap_or_default();
+            let terms = w
+                .terms
+                .as_deref()
+                .map(|t| format!(". {t}"))
+                .unwrap_or_default();
+            (
+                sku,
+                format!(
+                    "{} meses{km}, hasta el {}{terms}",
+                    w.months,
+                    w.expires_on.format("%d/%m/%Y")
+                ),
+            )
+        })
+        .collect())
 }

@@ -82,6 +82,15 @@ async fn a_service_order_runs_from_reception_to_delivery_with_its_history(app: T
     assert_eq!(g.s.on_hand(g.pads, g.s.wh).await, 8);
     assert_eq!(g.s.reserved(g.pads, g.s.wh).await, 0);
     assert_eq!(g.s.ledger_sum(g.pads, g.s.wh).await, 8);
+    // The pads carry a warranty: it is copied onto the installed line at delivery.
+    let r = app
+        .session(owner)
+        .post(
+            "/pos/api/warranty-policies",
+            json!({"item_id": g.pads, "months": 6, "km": 10_000, "coverage": "parts_labor", "starts_on": "installation", "terms": "Cubre defectos de fabricación"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let r = app
         .session(owner)
         .post(
@@ -104,6 +113,27 @@ async fn a_service_order_runs_from_reception_to_delivery_with_its_history(app: T
     assert_eq!(kinds, ["labour", "part", "labour"]);
     // Delivery moved no stock: the parts left at `ready`.
     assert_eq!(g.s.on_hand(g.pads, g.s.wh).await, 8);
+    let w = app
+        .session(owner)
+        .get(&format!(
+            "/pos/api/warranties?sale_id={}",
+            sale["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(w.json["total"], 1, "the pads only: {}", w.text());
+    assert_eq!(w.json["items"][0]["odometer_at_install"], 85_000);
+    assert_eq!(w.json["items"][0]["vehicle_id"], g.vehicle.to_string());
+    assert_eq!(w.json["items"][0]["service_order_id"], oid.to_string());
+    let receipt = app
+        .session(owner)
+        .get(&format!("/pos/api/service-orders/{oid}/print"))
+        .await
+        .text();
+    assert!(receipt.contains("Comprobante de servicio"), "{receipt}");
+    assert!(
+        receipt.contains("6 meses o 10000 km, lo que ocurra primero"),
+        "{receipt}"
+    );
     // The history, in order; the customer's three notifications.
     let o = app
         .session(owner)

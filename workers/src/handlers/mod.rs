@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod pricing;
 pub mod purchasing;
 pub mod vehicles;
+pub mod warranties;
 
 use jobs::invoicing::{CancelInvoice, StampInvoice};
 use jobs::maintenance::Cleanup;
@@ -125,5 +126,9 @@ pub fn all(services: Services) -> Handlers {
         .with::<jobs::purchasing::NightlyReorder, _, _>(
             RetryPolicy::default(),
             crate::handlers::purchasing::nightly_reorder,
+        )
+        .with::<jobs::warranties::ExpiringWarranties, _, _>(
+            RetryPolicy::default(),
+            crate::handlers::warranties::expiring,
         )
 }

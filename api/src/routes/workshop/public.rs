@@ -396,7 +396,16 @@ pub async fn print_service_order(
         }
     }
     let budget = d.budget();
-    let warranty_html = "<p>Garantía: la que la ley establece para el servicio prestado.</p>";
+    let warranty = orders::warranty_terms(&ctx.db, &d).await?;
+    let warranty_html = if warranty.is_empty() {
+        "<p>Garantía: la que la ley establece para el servicio prestado.</p>".to_owned()
+    } else {
+        let items: String = warranty
+            .iter()
+            .map(|(sku, terms)| format!("<li>{}: {}</li>", escape(sku), escape(terms)))
+            .collect();
+        format!("<p>Garantía otorgada:</p><ul>{items}</ul>")
+    };
     let title = if o.status == Status::Delivered {
         "Comprobante de servicio"
     } else {

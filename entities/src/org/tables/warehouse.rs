@@ -2,6 +2,18 @@
 
 use sea_orm::entity::prelude::*;
 
+crate::text_enum! {
+    /// What a warehouse holds: only `stock` warehouses sell.
+    pub enum Kind {
+        /// Stock for sale.
+        Stock = "stock",
+        /// Failed units received under warranty, kept apart until the supplier's answer.
+        Quarantine = "quarantine",
+        /// Returned cores.
+        Cores = "cores",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "warehouses")]
 pub struct Model {
@@ -14,6 +26,8 @@ pub struct Model {
     pub name: String,
     /// Inactive warehouses keep their history but take no new stock.
     pub is_active: bool,
+    /// `stock`, `quarantine` or `cores`.
+    pub kind: Kind,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
