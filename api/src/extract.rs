@@ -59,8 +59,13 @@ pub fn optional_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ap
     value_as(raw)
 }
 
-/// `raw` read as `T`, or 422 `invalid_body` naming the field that does not fit.
+/// `raw` read as `T`, or 422 `invalid_body` naming the field that does not fit. Every body of
+/// the API is a JSON object: an array is refused even where serde would read one as a struct of
+/// optional fields in order.
 fn from_json<T: DeserializeOwned>(raw: serde_json::Value) -> Result<T, ApiError> {
+    if !raw.is_object() {
+        return Err(ApiError::invalid("body", "the body is a JSON object"));
+    }
     serde_path_to_error::deserialize(raw).map_err(|e| unfit("invalid_body", &e))
 }
 

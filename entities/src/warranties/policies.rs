@@ -227,6 +227,12 @@ pub async fn list(
         q = q.filter(policy::Column::ItemId.eq(i));
     }
     if let Some(b) = filter.brand {
+        if b.chars().count() > 120 {
+            return Err(Error::validation(
+                "brand",
+                "a brand is at most 120 characters",
+            ));
+        }
         q = q.filter(policy::Column::BrandKey.eq(b.trim().to_lowercase()));
     }
     page.fetch(db, q).await

@@ -444,7 +444,12 @@ async fn the_kanban_shows_the_owners_labels_counts_and_late_orders(app: TestApp)
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.json["error"]["field"], "column_labels.flying");
+    assert_eq!(
+        r.json["error"]["field"],
+        "column_labels.flying",
+        "{}",
+        r.text()
+    );
     let late = g
         .receive(&app, owner, json!({"promised_at": "2020-01-01T18:00:00Z"}))
         .await;

@@ -109,12 +109,68 @@ pub async fn get_workshop_settings(ctx: TenantCtx) -> ApiResult<Json<WorkshopSet
     Ok(Json(board::settings(&ctx.db).await?.into()))
 }
 
+/// New kanban labels by state, 1–40 characters each; absent states keep theirs.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnLabels {
+    /// `received`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub received: Option<String>,
+    /// `diagnosing`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub diagnosing: Option<String>,
+    /// `awaiting_approval`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub awaiting_approval: Option<String>,
+    /// `waiting_parts`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub waiting_parts: Option<String>,
+    /// `in_repair`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub in_repair: Option<String>,
+    /// `quality_check`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub quality_check: Option<String>,
+    /// `ready`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub ready: Option<String>,
+    /// `delivered`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub delivered: Option<String>,
+    /// `declined`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub declined: Option<String>,
+    /// `cancelled`.
+    #[schema(min_length = 1, max_length = 40)]
+    pub cancelled: Option<String>,
+}
+
+impl ColumnLabels {
+    fn into_map(self) -> BTreeMap<String, String> {
+        [
+            ("received", self.received),
+            ("diagnosing", self.diagnosing),
+            ("awaiting_approval", self.awaiting_approval),
+            ("waiting_parts", self.waiting_parts),
+            ("in_repair", self.in_repair),
+            ("quality_check", self.quality_check),
+            ("ready", self.ready),
+            ("delivered", self.delivered),
+            ("declined", self.declined),
+            ("cancelled", self.cancelled),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
+        .collect()
+    }
+}
+
 /// Changes to the workshop settings; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkshopSettingsRequest {
-    /// Labels by state (`{"in_repair": "En el elevador"}`), 1–40 characters; states are fixed.
-    pub column_labels: Option<BTreeMap<String, String>>,
+    /// Labels by state (`{"in_repair": "En el elevador"}`); the states are fixed.
+    pub column_labels: Option<ColumnLabels>,
     /// Days a core's deposit is refunded in money, 1–365.
     #[schema(minimum = 1, maximum = 365)]
     pub core_window_days: Option<i32>,
@@ -131,7 +187,8 @@ pub async fn set_workshop_settings(
     AppJson(req): AppJson<WorkshopSettingsRequest>,
 ) -> ApiResult<Json<WorkshopSettingsView>> {
     let txn = entities::db::begin_write(&ctx.db).await?;
-    let s = board::set_settings(&txn, req.column_labels, req.core_window_days).await?;
+    let labels = req.column_labels.map(ColumnLabels::into_map);
+    let s = board::set_settings(&txn, labels, req.core_window_days).await?;
     ctx.seller()
         .entry("workshop.settings", "workshop", uuid::Uuid::nil())
         .details(serde_json::json!({

@@ -265,8 +265,14 @@ pub struct PublicAnswer {
         (PublicAnswer = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "The page, or JSON", body = PublicServiceOrder),
-        (status = 404, description = "Unknown token", body = ErrorBody),
+        (status = 200, description = "The page after a form post, or JSON", content(
+            (PublicServiceOrder = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 404, description = "Unknown token: the error envelope, or a page after a form post", content(
+            (ErrorBody = "application/json"),
+            (String = "text/html"),
+        )),
         (status = 409, description = "`invalid_transition`: nothing waits for an answer", body = ErrorBody),
         (status = 400, description = "Neither JSON nor a form", body = ErrorBody),
         (status = 422, body = ErrorBody),
