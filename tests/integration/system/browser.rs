@@ -23,6 +23,7 @@ use workers::runtime::{Handlers, JobCtx, JobError, RetryPolicy, Runtime};
 shape_tests!(
     an_operator_retries_a_failed_job_from_the_console_in_chromium,
     the_docs_page_renders_composed_schemas_in_chromium_offline,
+    a_customer_approves_a_workshop_budget_from_its_link_in_chromium,
 );
 
 /// The W3C WebDriver name of an element reference.
@@ -334,4 +335,46 @@ async fn the_docs_page_renders_composed_schemas_in_chromium_offline(app: TestApp
             "`{field}` missing from the rendered /docs"
         );
     }
+}
+
+async fn a_customer_approves_a_workshop_budget_from_its_link_in_chromium(app: TestApp) {
+    use crate::workshop::{garage, id, link_token, step};
+    let Some(driver) = chromedriver() else {
+        eprintln!("note: browser test skipped: no chromedriver (apt install chromium-driver)");
+        return;
+    };
+    let g = garage(&app, "taller-navegador").await;
+    let o = g.receive(&app, g.owner(), json!({})).await;
+    let oid = id(&o);
+    step(&app, g.owner(), oid, "diagnose", json!({})).await;
+    g.part(&app, g.owner(), oid, g.pads, 2).await;
+    step(&app, g.owner(), oid, "submit", json!({})).await;
+    let token = link_token(&o);
+
+    // The customer opens the link from WhatsApp, types their name and approves.
+    let api = serve(app.app.router.clone()).await;
+    let b = Browser::start(&driver).await;
+    b.goto(&format!("{api}/so/{token}")).await;
+    let page = b
+        .wait_for("Apruebo el presupuesto", Duration::from_secs(10))
+        .await;
+    assert!(page.contains("Por aprobar: $900.00 MXN"), "{page}");
+    b.type_into("input[name=name]", "Juan Garza").await;
+    b.click("button[value=approve]").await;
+    b.wait_for("Su aprobación quedó registrada", Duration::from_secs(10))
+        .await;
+
+    let o = app
+        .session(g.owner())
+        .get(&format!("/pos/api/service-orders/{oid}"))
+        .await
+        .json;
+    assert_eq!(o["status"], "in_repair", "{o}");
+    assert_eq!(o["approval_channel"], "link");
+    assert_eq!(o["approved_by"], "Juan Garza");
+    assert_eq!(
+        g.s.reserved(g.pads, g.s.wh).await,
+        2,
+        "the approval held the parts"
+    );
 }
