@@ -243,7 +243,8 @@ fn reach(seller: &Seller, o: &service_order::Model) -> Result<()> {
     Ok(())
 }
 
-async fn find(
+/// The order row alone, when it is in the user's reach ([`reach`]).
+pub(crate) async fn find(
     db: &impl ConnectionTrait,
     seller: &Seller,
     id: Uuid,

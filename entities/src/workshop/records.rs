@@ -39,7 +39,7 @@ pub async fn log_time(
     order_id: Uuid,
     t: NewTime,
 ) -> Result<labour_entry::Model> {
-    let o = orders::get(txn, seller, order_id).await?.order;
+    let o = orders::find(txn, seller, order_id).await?;
     if flow::is_final(o.status) {
         return Err(Error::conflict(
             "invalid_transition",
@@ -204,7 +204,7 @@ pub async fn photo_target(
     seller: &Seller,
     order_id: Uuid,
 ) -> Result<()> {
-    let o = orders::get(db, seller, order_id).await?.order;
+    let o = orders::find(db, seller, order_id).await?;
     if flow::is_final(o.status) {
         return Err(Error::conflict(
             "invalid_transition",
@@ -224,7 +224,7 @@ pub async fn photo(
     order_id: Uuid,
     photo_id: Uuid,
 ) -> Result<service_order_photo::Model> {
-    orders::get(db, seller, order_id).await?;
+    orders::find(db, seller, order_id).await?;
     service_order_photo::Entity::find_by_id(photo_id)
         .one(db)
         .await?
