@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-/// Longest a Redis call may take before it counts as an error.
+/// Longest a Redis call may take before it counts as an error, unless configured
+/// (`REDIS_DEADLINE_MS`).
 pub const REDIS_DEADLINE: Duration = Duration::from_millis(150);
 
 /// After a Redis error, how long calls skip Redis.
@@ -27,15 +28,19 @@ pub(crate) struct RedisLink {
     /// Milliseconds since `epoch` of the last warning (0: never).
     last_warn: AtomicU64,
     epoch: Instant,
+    /// Longest a call may take before it counts as an error.
+    deadline: Duration,
     on_failure: &'static str,
 }
 
 impl RedisLink {
-    /// A link to Redis through `client`; `on_failure` is the warning logged (at most once a
-    /// minute) when calls fail, saying what the caller does instead.
-    pub(crate) fn new(client: redis::Client, on_failure: &'static str) -> Self {
+    /// A link to Redis through `client` whose calls fail after `deadline`; `on_failure` is the
+    /// warning logged (at most once a minute) when calls fail, saying what the caller does
+    /// instead.
+    pub(crate) fn new(client: redis::Client, deadline: Duration, on_failure: &'static str) -> Self {
         Self {
             client,
+            deadline,
             conn: OnceLock::new(),
             skip_until: AtomicU64::new(0),
             last_warn: AtomicU64::new(0),
@@ -52,19 +57,19 @@ impl RedisLink {
         self.conn
             .get_or_init(|| {
                 // Short timeouts and no retry loop inside a call: a dead Redis must cost a
-                // request at most REDIS_DEADLINE; the manager reconnects on later calls.
+                // request at most the deadline; the manager reconnects on later calls.
                 let cfg = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_millis(100)))
-                    .set_response_timeout(Some(Duration::from_millis(100)))
+                    .set_connection_timeout(Some(self.deadline))
+                    .set_response_timeout(Some(self.deadline))
                     .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_millis(100));
+                    .set_max_delay(self.deadline);
                 ConnectionManager::new_lazy_with_config(self.client.clone(), cfg)
                     .map_err(|e| e.to_string())
             })
             .clone()
     }
 
-    /// Runs one command within [`REDIS_DEADLINE`]; during the back-off after a failure it fails
+    /// Runs one command within the deadline; during the back-off after a failure it fails
     /// at once without calling Redis.
     pub(crate) async fn run<T: redis::FromRedisValue>(
         &self,
@@ -74,23 +79,23 @@ impl RedisLink {
             return Err("skipped: Redis failed less than a second ago".into());
         }
         let mut conn = self.manager()?;
-        match tokio::time::timeout(REDIS_DEADLINE, cmd.query_async::<T>(&mut conn)).await {
+        match tokio::time::timeout(self.deadline, cmd.query_async::<T>(&mut conn)).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {REDIS_DEADLINE:?}")),
+            Err(_) => Err(format!("no answer within {:?}", self.deadline)),
         }
     }
 
-    /// Runs a pipeline within [`REDIS_DEADLINE`], as [`RedisLink::run`] does one command.
+    /// Runs a pipeline within the deadline, as [`RedisLink::run`] does one command.
     pub(crate) async fn run_pipe(&self, pipe: &redis::Pipeline) -> Result<(), String> {
         if self.since_epoch() < self.skip_until.load(Ordering::Relaxed) {
             return Err("skipped: Redis failed less than a second ago".into());
         }
         let mut conn = self.manager()?;
-        match tokio::time::timeout(REDIS_DEADLINE, pipe.query_async::<()>(&mut conn)).await {
+        match tokio::time::timeout(self.deadline, pipe.query_async::<()>(&mut conn)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {REDIS_DEADLINE:?}")),
+            Err(_) => Err(format!("no answer within {:?}", self.deadline)),
         }
     }
 

@@ -65,6 +65,9 @@ pub struct ApiConfig {
     pub files: entities::files::FileStore,
     /// How long a cached stock view lives (`REDIS_STOCK_TTL`).
     pub stock_cache_ttl: Duration,
+    /// How long a request waits for Redis (stock cache, login throttle) before it goes on
+    /// without it (`REDIS_DEADLINE_MS`).
+    pub redis_deadline: Duration,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -108,6 +111,7 @@ impl ApiConfig {
             redis_namespace: "nexus".into(),
             files: entities::files::FileStore::new("data/files"),
             stock_cache_ttl: Duration::from_secs(300),
+            redis_deadline: crate::redis_link::REDIS_DEADLINE,
         }
     }
 }
@@ -183,6 +187,7 @@ impl AppState {
         let stock_cache = StockCache::new(
             config.redis_url.as_deref(),
             config.stock_cache_ttl,
+            config.redis_deadline,
             &registry,
         )?;
         let jwt = JwtKeys::new(&config.jwt_secret, &config.jwt_issuer, &config.jwt_audience);
@@ -193,10 +198,12 @@ impl AppState {
                 .shared(
                     config.redis_url.as_deref(),
                     &format!("{}:login:account", config.redis_namespace),
+                    config.redis_deadline,
                 ),
             ip_throttle: Throttle::new(config.login_failures_per_ip, config.login_window).shared(
                 config.redis_url.as_deref(),
                 &format!("{}:login:ip", config.redis_namespace),
+                config.redis_deadline,
             ),
             config,
             jwt,

@@ -26,9 +26,6 @@ use crate::redis_link::RedisLink;
 /// Most entries the in-process cache holds.
 pub const MEMORY_MAX_ENTRIES: usize = 10_000;
 
-/// Longest a Redis call may take before it counts as an error and the database answers.
-pub const REDIS_DEADLINE: Duration = crate::redis_link::REDIS_DEADLINE;
-
 /// Where cached views live.
 enum Backend {
     Memory(Mutex<MemoryCache>),
@@ -88,8 +85,9 @@ pub fn generation_key(tenant: Uuid, item: Uuid) -> String {
 }
 
 impl StockCache {
-    /// A cache on Redis at `redis_url`, or in-process without one, holding views for `ttl`;
-    /// its counters are registered in `registry`. A Redis URL that does not parse (the
+    /// A cache on Redis at `redis_url`, or in-process without one, holding views for `ttl`; a
+    /// Redis call that takes longer than `deadline` counts as a miss and the database answers.
+    /// Its counters are registered in `registry`. A Redis URL that does not parse (the
     /// configuration has already checked it) falls back to the in-process cache.
     ///
     /// # Errors
@@ -97,6 +95,7 @@ impl StockCache {
     pub fn new(
         redis_url: Option<&str>,
         ttl: Duration,
+        deadline: Duration,
         registry: &Registry,
     ) -> Result<Self, prometheus::Error> {
         let requests = IntCounterVec::new(
@@ -110,6 +109,7 @@ impl StockCache {
         let backend = match redis_url.map(redis::Client::open) {
             Some(Ok(client)) => Backend::Redis(RedisLink::new(
                 client,
+                deadline,
                 "stock cache: Redis failed; reading stock from the database",
             )),
             Some(Err(e)) => {
@@ -297,6 +297,7 @@ impl StockCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redis_link::REDIS_DEADLINE;
 
     fn view(item: Uuid, on_hand: i64) -> StockByBranch {
         StockByBranch {
@@ -328,7 +329,7 @@ mod tests {
     #[tokio::test]
     async fn the_memory_cache_hits_expires_and_invalidates() {
         let reg = Registry::new();
-        let c = StockCache::new(None, Duration::from_millis(200), &reg).unwrap();
+        let c = StockCache::new(None, Duration::from_millis(200), REDIS_DEADLINE, &reg).unwrap();
         let (t, i) = (Uuid::now_v7(), Uuid::now_v7());
         let g = miss(c.get(t, i).await);
         c.put(t, i, g, &view(i, 3)).await;
@@ -344,7 +345,7 @@ mod tests {
     #[tokio::test]
     async fn a_fill_begun_before_an_invalidation_is_never_served() {
         let reg = Registry::new();
-        let c = StockCache::new(None, Duration::from_secs(60), &reg).unwrap();
+        let c = StockCache::new(None, Duration::from_secs(60), REDIS_DEADLINE, &reg).unwrap();
         let (t, i) = (Uuid::now_v7(), Uuid::now_v7());
         let seen = miss(c.get(t, i).await);
         c.invalidate(t, &[i]).await;
@@ -357,8 +358,13 @@ mod tests {
     #[tokio::test]
     async fn a_dead_redis_is_a_fast_miss_counted_as_an_error() {
         let reg = Registry::new();
-        let c =
-            StockCache::new(Some("redis://127.0.0.1:1/0"), Duration::from_secs(60), &reg).unwrap();
+        let c = StockCache::new(
+            Some("redis://127.0.0.1:1/0"),
+            Duration::from_secs(60),
+            REDIS_DEADLINE,
+            &reg,
+        )
+        .unwrap();
         let (t, i) = (Uuid::now_v7(), Uuid::now_v7());
         let start = Instant::now();
         let g = miss(c.get(t, i).await);

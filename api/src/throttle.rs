@@ -70,14 +70,16 @@ impl Throttle {
     }
 
     /// Counts in the Redis at `url` instead, under keys `<prefix>:<key>`, shared by every process
-    /// that names the same prefix. A URL that does not open keeps the counts in this process.
+    /// that names the same prefix; a call slower than `deadline` counts in this process. A URL
+    /// that does not open keeps the counts in this process.
     #[must_use]
-    pub fn shared(mut self, url: Option<&str>, prefix: &str) -> Self {
+    pub fn shared(mut self, url: Option<&str>, prefix: &str, deadline: Duration) -> Self {
         match url.map(redis::Client::open) {
             Some(Ok(client)) => {
                 self.redis = Some((
                     RedisLink::new(
                         client,
+                        deadline,
                         "login throttle: Redis failed; counting attempts in this process",
                     ),
                     prefix.to_owned(),

@@ -103,6 +103,15 @@ impl std::fmt::Debug for QueueBackend {
     }
 }
 
+/// How long a queue command may wait for Redis's answer. The redis crate's default (500 ms) is
+/// shorter than a busy Redis takes to run apalis's Lua scripts over a full batch while a relay
+/// pushes thousands of rows, and a timed-out fetch stops a worker's stream: a slow answer is
+/// better than a spurious error. A dead Redis is still found within this.
+const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long connecting (or reconnecting) to Redis may take before the call fails.
+const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl QueueBackend {
     /// The queue name in the backend: `<namespace>:<queue>` (Redis key prefix, SQLite
     /// `job_type`).
@@ -116,7 +125,11 @@ impl QueueBackend {
     /// # Errors
     /// When Redis does not answer.
     pub async fn redis(url: &str, namespace: &str) -> Result<Self, BackendError> {
-        let conn = apalis_redis::connect(url)
+        let client = redis::Client::open(url).map_err(|e| BackendError::Redis(e.to_string()))?;
+        let cfg = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_CONNECT_TIMEOUT))
+            .set_response_timeout(Some(REDIS_RESPONSE_TIMEOUT));
+        let conn = ConnectionManager::new_with_config(client, cfg)
             .await
             .map_err(|e| BackendError::Redis(e.to_string()))?;
         Ok(Self {

@@ -498,6 +498,7 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.redis_url = config.redis_url.clone();
     api_config.redis_namespace = config.queue_namespace.clone();
     api_config.stock_cache_ttl = config.redis_stock_ttl;
+    api_config.redis_deadline = config.redis_deadline;
     let services = services(&config)?;
     // The relay may run in another process (distributed shape): wake-ups go through Redis too.
     let waker = match &config.redis_url {

@@ -50,6 +50,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `REDIS_STOCK_TTL` in seconds (default 300).
     pub redis_stock_ttl: Duration,
+    /// `REDIS_DEADLINE_MS`: how long a request waits for Redis (stock cache, login throttle)
+    /// before going on without it (default 150).
+    pub redis_deadline: Duration,
     /// `NEXUS_HTTP_ADDR` (default `127.0.0.1:8080`).
     pub http_addr: SocketAddr,
     /// `POS_JWT_SECRET`; generated into the data folder in the embedded shape when unset.
@@ -303,6 +306,16 @@ impl Config {
             .unwrap_or(300);
         if redis_stock_ttl == 0 {
             return Err(err("REDIS_STOCK_TTL", "must be at least 1 second"));
+        }
+        let redis_deadline_ms = get("REDIS_DEADLINE_MS")
+            .map(|v| parse_num::<u64>("REDIS_DEADLINE_MS", &v, "milliseconds"))
+            .transpose()?
+            .unwrap_or(150);
+        if !(10..=10_000).contains(&redis_deadline_ms) {
+            return Err(err(
+                "REDIS_DEADLINE_MS",
+                "must be between 10 and 10000 milliseconds",
+            ));
         }
 
         let http_addr = get("NEXUS_HTTP_ADDR")
@@ -579,6 +592,7 @@ impl Config {
             tenant_location,
             redis_url,
             redis_stock_ttl: Duration::from_secs(redis_stock_ttl),
+            redis_deadline: Duration::from_millis(redis_deadline_ms),
             http_addr,
             jwt_secret,
             access_ttl: Duration::from_secs(access_secs),

@@ -130,6 +130,10 @@ impl TestApp {
         let mut vars: HashMap<String, String> = HashMap::new();
         vars.insert("NEXUS_DATA_DIR".into(), dir.path().display().to_string());
         vars.insert("POS_JWT_SECRET".into(), SECRET.into());
+        // The whole suite shares two cores and one Redis: a call that takes 150 ms there is
+        // slow, not lost, and a test that counts on the stock cache or the shared login throttle
+        // must not see it fall back at random. Tests of a dead Redis stop it (refused at once).
+        vars.insert("REDIS_DEADLINE_MS".into(), "3000".into());
         vars.insert(
             "NEXUS_QUEUE_NAMESPACE".into(),
             format!("nxt_{}", uuid::Uuid::now_v7().simple()),

@@ -43,12 +43,26 @@ pub fn start_workers(app: &TestApp, rt: Arc<Runtime>) -> tokio::sync::watch::Sen
     stop
 }
 
-/// Polls `f` every 20 ms until it is true; panics naming `what` after `limit`.
+/// The least a test waits for something that should happen before it calls it stuck. The whole
+/// suite runs at once on two cores in CI, where a step that takes a second alone can take a
+/// minute; a limit only decides how soon a hung test fails, never whether a slow one passes
+/// (speed is measured in `bench/`).
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// `limit`, or [`PATIENCE`] when that is longer.
+#[must_use]
+pub fn patience(limit: Duration) -> Duration {
+    limit.max(PATIENCE)
+}
+
+/// Polls `f` every 20 ms until it is true; panics naming `what` after `limit` (at least
+/// [`PATIENCE`]).
 pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    let limit = patience(limit);
     let start = Instant::now();
     while !f().await {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
@@ -164,12 +178,14 @@ impl TestApp {
     }
 
     /// Runs due jobs (when the test drives them) and checks `f`, until it holds; panics naming
-    /// `what` after `limit`. Between rounds it sleeps only while a job waits for its time.
+    /// `what` after `limit` (at least [`PATIENCE`]). Between rounds it sleeps only while a job
+    /// waits for its time.
     pub async fn wait_until<F, Fut>(&self, what: &str, limit: Duration, mut f: F)
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
+        let limit = patience(limit);
         let start = Instant::now();
         loop {
             self.run_jobs().await;

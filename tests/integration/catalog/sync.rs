@@ -621,7 +621,7 @@ async fn the_meilisearch_backend_is_unavailable_when_the_server_is_down_hangs_or
     let started = std::time::Instant::now();
     let m = unavailable(search.search(&query(Some("balata"))).await);
     assert!(m.contains("500 ms"), "{m}");
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(started.elapsed() < Duration::from_secs(20));
     fake.heal();
 
     // Down: connection refused.

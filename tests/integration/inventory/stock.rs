@@ -798,7 +798,7 @@ async fn with_redis_down_stock_by_branch_answers_from_the_database_and_counts_er
         assert_eq!(c, "miss");
         assert_eq!(branch(&v, f.branches[0])["on_hand"], 6);
         assert!(
-            start.elapsed() < Duration::from_secs(1),
+            start.elapsed() < Duration::from_secs(5),
             "read {i} took {:?}",
             start.elapsed()
         );

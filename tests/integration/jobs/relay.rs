@@ -222,7 +222,7 @@ async fn the_relay_of_a_running_app_moves_rows_and_reports_metrics(app: TestApp)
     let task = app.app.spawn_relay(stopped).unwrap();
     enqueue_touches(&app, &t, 3).await;
     app.app.waker.wake(t.tenant.id);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + tests::run::PATIENCE;
     while unsent(&app, &t).await > 0 {
         assert!(
             std::time::Instant::now() < deadline,
@@ -248,7 +248,7 @@ async fn the_relay_of_a_running_app_moves_rows_and_reports_metrics(app: TestApp)
     )
     .await
     .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + tests::run::PATIENCE;
     while !app
         .get("/metrics", None)
         .await
@@ -307,7 +307,7 @@ async fn a_commit_in_an_api_process_wakes_the_relay_of_a_worker_process() {
     let started = std::time::Instant::now();
     while unsent(&api, &t).await > 0 {
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(15),
+            started.elapsed() < tests::run::PATIENCE,
             "the worker's relay was never woken through Redis"
         );
         // As the API does after each commit (repeated in case the subscription is not up yet).
@@ -332,7 +332,7 @@ async fn rows_held_back_by_a_full_window_go_out_as_soon_as_there_is_room(app: Te
     let started = std::time::Instant::now();
     while unsent(&app, &t).await > 0 {
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
+            started.elapsed() < tests::run::PATIENCE,
             "{} rows still wait",
             unsent(&app, &t).await
         );

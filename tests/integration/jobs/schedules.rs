@@ -438,7 +438,7 @@ async fn two_schedulers_on_apalis_cron_enqueue_each_tick_once(app: TestApp) {
         < 3
     {
         assert!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < tests::run::PATIENCE,
             "no ticks from apalis-cron"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -96,7 +96,7 @@ impl Browser {
                 break;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(20),
+                started.elapsed() < tests::run::PATIENCE,
                 "chromedriver did not start"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -189,7 +189,7 @@ impl Browser {
                 return src;
             }
             assert!(
-                started.elapsed() < limit,
+                started.elapsed() < tests::run::patience(limit),
                 "the page never showed `{text}`:\n{src}"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -115,7 +115,7 @@ async fn wait_for_status(app: &TestApp, token: &str, vin_: &str, status: &str) -
             return r;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < tests::run::PATIENCE,
             "timed out waiting for enrichment {status} of {vin_}: {r}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -202,7 +202,7 @@ async fn wait_ms_answers_with_the_finished_enrichment(mut app: TestApp) {
     )
     .await;
     assert_eq!(r["enrichment"]["status"], "done");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 async fn a_decoded_vin_is_served_from_the_shared_cache_without_calling_vpic_again(
@@ -349,7 +349,7 @@ async fn a_throttled_call_is_retried_after_retry_after_and_then_succeeds(mut app
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(10),
+            started.elapsed() < tests::run::PATIENCE,
             "no throttled call"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
