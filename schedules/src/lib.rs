@@ -68,16 +68,19 @@ pub enum Schedule {
     NightlyReorder,
     /// 07:00 every day: one `warranties.expiring` per active tenant.
     WarrantyExpiring,
+    /// 02:30 every day: one `customers.nightly` per active tenant.
+    CustomersNightly,
 }
 
 impl Schedule {
     /// Every entry.
-    pub const ALL: [Schedule; 5] = [
+    pub const ALL: [Schedule; 6] = [
         Schedule::NightlyCleanup,
         Schedule::GlobalInvoice,
         Schedule::CancellationPoll,
         Schedule::NightlyReorder,
         Schedule::WarrantyExpiring,
+        Schedule::CustomersNightly,
     ];
 
     /// The stable name, stored in `schedule_ticks`.
@@ -89,6 +92,7 @@ impl Schedule {
             Schedule::CancellationPoll => "cancellation-poll",
             Schedule::NightlyReorder => "nightly-reorder",
             Schedule::WarrantyExpiring => "warranty-expiring",
+            Schedule::CustomersNightly => "customers-nightly",
         }
     }
 
@@ -111,6 +115,9 @@ impl Schedule {
             Schedule::NightlyReorder => "0 0 4 * * *",
             // 07:00: the day's notices are ready to go out when the store opens, not at night.
             Schedule::WarrantyExpiring => "0 0 7 * * *",
+            // 02:30: after the day's sales are in and before the clean-up; points expire and
+            // tiers move overnight, so the counter sees them right from opening.
+            Schedule::CustomersNightly => "0 30 2 * * *",
         }
     }
 
@@ -389,6 +396,16 @@ impl Scheduler {
                 jobs::outbox::enqueue(
                     &txn,
                     &jobs::warranties::ExpiringWarranties {
+                        tenant_id: t.id,
+                        tick,
+                    },
+                )
+                .await?;
+            }
+            Schedule::CustomersNightly => {
+                jobs::outbox::enqueue(
+                    &txn,
+                    &jobs::customers::CustomersNightly {
                         tenant_id: t.id,
                         tick,
                     },

@@ -69,6 +69,8 @@ pub async fn fiscal_shop(app: &TestApp, slug: &str) -> FiscalShop {
         credit_limit_cents: Set(10_000_000),
         balance_cents: Set(0),
         store_credit_cents: Set(0),
+        loyalty_points_cents: Set(0),
+        loyalty_tier: Set("bronze".into()),
         notes: Set(None),
         search_text: Set(None),
         is_active: Set(true),

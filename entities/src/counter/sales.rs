@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::cash::drawers::{self, Tender};
 use crate::cash::tables::drawer_movement;
-use crate::customers::accounts;
+use crate::customers::{accounts, loyalty};
 use crate::inventory::movements::{self, Movement, Reference, reason};
 use crate::pricing::prices::{self, DEFAULT_LIST};
 use crate::rules::money::{Currency, LineAmounts, MAX_CENTS, Money, Rate, Totals, line_amounts};
@@ -268,6 +268,8 @@ pub enum Method {
     Credit,
     /// The customer's store credit (saldo a favor) from earlier refunds.
     StoreCredit,
+    /// The customer's loyalty points (1 point = 1 centavo).
+    Points,
 }
 
 impl Method {
@@ -281,6 +283,7 @@ impl Method {
             Self::UsdCash => "usd_cash",
             Self::Credit => "credit",
             Self::StoreCredit => "store_credit",
+            Self::Points => "points",
         }
     }
 
@@ -296,7 +299,7 @@ impl Method {
             Self::UsdCash => Some(drawer_movement::Method::UsdCash),
             Self::Card => Some(drawer_movement::Method::Card),
             Self::Transfer => Some(drawer_movement::Method::Transfer),
-            Self::Credit | Self::StoreCredit => None,
+            Self::Credit | Self::StoreCredit | Self::Points => None,
         }
     }
 }
@@ -490,7 +493,11 @@ fn settle(
         // The limit (and the store credit available) is checked against the customer's row when
         // the sale is charged to it (`accounts::charge`, `accounts::spend_store_credit`, under
         // the row lock), not per payment here.
-        if matches!(p.method, Method::Credit | Method::StoreCredit) && customer.is_none() {
+        if matches!(
+            p.method,
+            Method::Credit | Method::StoreCredit | Method::Points
+        ) && customer.is_none()
+        {
             return Err(Error::validation(
                 format!("payments[{i}].method"),
                 format!("{} needs a customer", p.method.as_str()),
@@ -515,7 +522,7 @@ fn settle(
     if non_cash > total {
         return Err(Error::validation(
             "payments",
-            "card, transfer, credit and store credit payments cannot exceed the total: change is only given on cash",
+            "card, transfer, credit, store credit and points payments cannot exceed the total: change is only given on cash",
         ));
     }
     Ok((paid, paid - total, rows))
@@ -755,6 +762,28 @@ pub(crate) async fn record(
     if let (true, Some(c)) = (from_store_credit > 0, customer) {
         accounts::spend_store_credit(txn, c.id, id, from_store_credit, seller.user_id).await?;
     }
+    let from_points: i64 = pays
+        .iter()
+        .filter(|(p, ..)| p.method == Method::Points)
+        .map(|(_, _, minor, _)| *minor)
+        .sum();
+    if let Some(c) = customer {
+        if from_points > 0 {
+            loyalty::redeem(txn, c.id, id, from_points, seller.user_id).await?;
+        }
+        // Points are earned on money paid now; what goes on account earns when it is paid
+        // (`accounts::pay`), and points spent earn nothing.
+        let paid_now = totals.total.0 - on_credit - from_points;
+        loyalty::earn(
+            txn,
+            c.id,
+            id,
+            paid_now,
+            &format!("sale:{id}"),
+            Some(seller.user_id),
+        )
+        .await?;
+    }
     if let Some(s) = &session {
         let tendered: Vec<Tender> = pays
             .iter()
@@ -985,7 +1014,7 @@ impl RefundMethod {
     fn like(payments: &[payment::Model]) -> Self {
         payments
             .iter()
-            .filter(|p| p.method != Method::Credit.as_str())
+            .filter(|p| p.method != Method::Credit.as_str() && p.method != Method::Points.as_str())
             .max_by_key(|p| p.amount_mxn_cents)
             .map_or(Self::Cash, |p| match p.method.as_str() {
                 "card" => Self::Card,
@@ -1365,7 +1394,26 @@ pub(crate) async fn give_back(
     // What is still owed on a credit sale is taken off the account first; only the rest is paid
     // back.
     let to_account = accounts::credit_return(txn, sale_id, id, refund, seller.user_id).await?;
-    let paid = pay_back(txn, seller, &doc, id, refund - to_account, refund_ask).await?;
+    // Then what was paid with points goes back as points; the points the sale earned are taken
+    // back in the share refunded.
+    let to_points = loyalty::on_return(
+        txn,
+        &doc.sale,
+        id,
+        refund,
+        refund - to_account,
+        seller.user_id,
+    )
+    .await?;
+    let paid = pay_back(
+        txn,
+        seller,
+        &doc,
+        id,
+        refund - to_account - to_points,
+        refund_ask,
+    )
+    .await?;
     let ret = sale_return::ActiveModel {
         id: Set(id),
         sale_id: Set(sale_id),

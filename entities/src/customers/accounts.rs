@@ -313,6 +313,20 @@ pub async fn pay(
             Money(left)
         )));
     }
+    // Credit sales earn their points as they are paid.
+    for a in &applied {
+        if let Some(sale_id) = a.sale_id {
+            crate::customers::loyalty::earn(
+                txn,
+                customer_id,
+                sale_id,
+                a.amount_cents,
+                &format!("alloc:{id}:{}", a.charge_id),
+                actor.user_id,
+            )
+            .await?;
+        }
+    }
     let balance_cents = find_customer(txn, customer_id).await?.balance_cents;
     Entry::new("customer.payment")
         .actor(actor.user_id)

@@ -1,6 +1,13 @@
-//! Customers: the CRM record with fiscal data, contact details and price list, and the
-//! customer's account (credit sales, payments on account, aging).
+//! Customers: the CRM record with fiscal data, contact details and price list, the customer's
+//! account (credit sales, payments on account, aging), and the CRM around it: tags, segments,
+//! activities and tasks, the timeline, loyalty and analytics.
 
 pub mod accounts;
+pub mod activities;
+pub mod analytics;
+pub mod loyalty;
 pub mod records;
+pub mod segments;
 pub mod tables;
+pub mod tags;
+pub mod timeline;

@@ -252,6 +252,8 @@ pub async fn create_customer(
         credit_limit_cents: Set(new.credit_limit.unwrap_or(Money::ZERO).0),
         balance_cents: Set(0),
         store_credit_cents: Set(0),
+        loyalty_points_cents: Set(0),
+        loyalty_tier: Set("bronze".into()),
         notes: Set(check_notes(new.notes)?),
         is_active: Set(true),
         created_at: Set(now),

@@ -16,6 +16,9 @@ pub const SPECIAL_ORDER_RECEIVED: &str = "special_order_received";
 /// A warranty's last day is the owner's number of days away.
 pub const WARRANTY_EXPIRING: &str = "warranty_expiring";
 
+/// A customer moved to another loyalty tier.
+pub const LOYALTY_TIER_CHANGED: &str = "loyalty_tier_changed";
+
 /// Records an event in the caller's transaction.
 ///
 /// # Errors

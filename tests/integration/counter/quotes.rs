@@ -46,6 +46,8 @@ async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
         credit_limit_cents: Set(0),
         balance_cents: Set(0),
         store_credit_cents: Set(0),
+        loyalty_points_cents: Set(0),
+        loyalty_tier: Set("bronze".into()),
         notes: Set(None),
         search_text: Set(None),
         is_active: Set(true),

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod counter;
+pub mod customers;
 pub mod inventory;
 pub mod invoicing;
 pub mod maintenance;
@@ -130,5 +131,9 @@ pub fn all(services: Services) -> Handlers {
         .with::<jobs::warranties::ExpiringWarranties, _, _>(
             RetryPolicy::default(),
             crate::handlers::warranties::expiring,
+        )
+        .with::<jobs::customers::CustomersNightly, _, _>(
+            RetryPolicy::default(),
+            crate::handlers::customers::nightly,
         )
 }

@@ -101,9 +101,10 @@ impl LineRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
-    /// `cash`, `card`, `transfer`, `usd_cash`, `credit` (the customer's account) or
-    /// `store_credit` (the customer's saldo a favor).
-    #[schema(pattern = "^(cash|card|transfer|usd_cash|credit|store_credit)$", value_type = String, example = "cash")]
+    /// `cash`, `card`, `transfer`, `usd_cash`, `credit` (the customer's account),
+    /// `store_credit` (the customer's saldo a favor) or `points` (the customer's loyalty
+    /// points, 1 point = 1 centavo).
+    #[schema(pattern = "^(cash|card|transfer|usd_cash|credit|store_credit|points)$", value_type = String, example = "cash")]
     pub method: Method,
     /// Amount in the payment's currency (`"500.00"`).
     #[schema(value_type = crate::formats::PositiveAmount, example = "500.00")]
@@ -523,7 +524,7 @@ pub(crate) async fn checked_out(
         (status = 201, description = "Sold", body = SaleView),
         (status = 403, description = "Role may not sell, or a discount beyond its limit", body = ErrorBody),
         (status = 404, description = "Branch, customer, item or warehouse not found", body = ErrorBody),
-        (status = 409, description = "`insufficient_stock`, `item_inactive`, `customer_inactive`, `branch_inactive`, `idempotency_key_in_use`, `cart_empty`, `credit_limit_exceeded`, `store_credit_insufficient`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`, `item_inactive`, `customer_inactive`, `branch_inactive`, `idempotency_key_in_use`, `cart_empty`, `credit_limit_exceeded`, `store_credit_insufficient`, `points_insufficient`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
         (status = 422, description = "Invalid field, or the key was used with another body", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -298,7 +298,7 @@ pub struct DeliveredView {
         (status = 200, body = DeliveredView),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`invalid_transition`, `credit_limit_exceeded`, `store_credit_insufficient`, `drawer_not_open`, `drawer_closed`", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`, `credit_limit_exceeded`, `store_credit_insufficient`, `points_insufficient`, `drawer_not_open`, `drawer_closed`", body = ErrorBody),
         (status = 422, body = ErrorBody),
     )
 )]

@@ -32,6 +32,11 @@ pub struct Model {
     pub search_text: Option<String>,
     /// Inactive customers are not sold to.
     pub is_active: bool,
+    /// Loyalty points held, MXN centavos of value; changed only with a ledger row
+    /// (`customers::loyalty`), by a conditional update.
+    pub loyalty_points_cents: i64,
+    /// `bronze`, `silver`, `gold` or `platinum`, from the 12-month spend.
+    pub loyalty_tier: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
