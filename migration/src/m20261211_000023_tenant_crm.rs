@@ -54,13 +54,13 @@ impl MigrationTrait for Migration {
         add(
             m,
             "customers",
-            &mut big_integer(a("loyalty_points_cents")).default(0),
+            big_integer(a("loyalty_points_cents")).default(0),
         )
         .await?;
         add(
             m,
             "customers",
-            &mut string_len(a("loyalty_tier"), 16).default("bronze"),
+            string_len(a("loyalty_tier"), 16).default("bronze"),
         )
         .await?;
         m.create_table(

@@ -71,6 +71,7 @@ pub async fn fiscal_shop(app: &TestApp, slug: &str) -> FiscalShop {
         store_credit_cents: Set(0),
         loyalty_points_cents: Set(0),
         loyalty_tier: Set("bronze".into()),
+        referral_code: Set(None),
         notes: Set(None),
         search_text: Set(None),
         is_active: Set(true),

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::cash::drawers::{self, Tender};
 use crate::cash::tables::drawer_movement;
-use crate::customers::{accounts, loyalty};
+use crate::customers::{accounts, loyalty, referrals};
 use crate::inventory::movements::{self, Movement, Reference, reason};
 use crate::pricing::prices::{self, DEFAULT_LIST};
 use crate::rules::money::{Currency, LineAmounts, MAX_CENTS, Money, Rate, Totals, line_amounts};
@@ -783,6 +783,7 @@ pub(crate) async fn record(
             Some(seller.user_id),
         )
         .await?;
+        referrals::on_paid_sale(txn, c.id, id, paid_now, seller.user_id).await?;
     }
     if let Some(s) = &session {
         let tendered: Vec<Tender> = pays

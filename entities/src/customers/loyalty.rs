@@ -315,28 +315,10 @@ pub async fn earn(
     if s.enabled && base_cents > 0 {
         let points = points_for(base_cents, rate_bp(&c.loyalty_tier, &s));
         if points > 0 {
-            let inserted = loyalty_entry::Entity::insert(loyalty_entry::ActiveModel {
-                id: sea_orm::NotSet,
-                customer_id: Set(customer_id),
-                kind: Set(Kind::Earn),
-                points_cents: Set(points),
-                remaining_cents: Set(points),
-                expires_on: Set(Some(expiry(today, s.expiry_months))),
-                sale_id: Set(Some(sale_id)),
-                ref_key: Set(Some(ref_key.to_owned())),
-                actor_id: Set(actor_id),
-                note: Set(None),
-                created_at: Set(crate::now()),
-            })
-            .on_conflict(
-                OnConflict::columns([loyalty_entry::Column::Kind, loyalty_entry::Column::RefKey])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-            if inserted == 1 {
-                add(txn, customer_id, points).await?;
+            let mut lot = lot(customer_id, points, ref_key, expiry(today, s.expiry_months));
+            lot.sale_id = Set(Some(sale_id));
+            lot.actor_id = Set(actor_id);
+            if open_lot(txn, customer_id, points, lot).await? {
                 earned = points;
             }
         }
@@ -429,6 +411,77 @@ fn entry(
         note: Set(None),
         created_at: Set(crate::now()),
     }
+}
+
+/// Gives `points` as a new lot (a referral reward), once per `ref_key`, in the caller's
+/// transaction; earns nothing else and moves no tier.
+///
+/// # Errors
+/// Database errors.
+pub async fn grant(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    points: i64,
+    ref_key: &str,
+    note: &str,
+    by: Uuid,
+) -> Result<()> {
+    let s = settings(txn).await?;
+    let mut lot = lot(
+        customer_id,
+        points,
+        ref_key,
+        expiry(crate::today(), s.expiry_months),
+    );
+    lot.actor_id = Set(Some(by));
+    lot.note = Set(Some(note.to_owned()));
+    open_lot(txn, customer_id, points, lot).await?;
+    Ok(())
+}
+
+/// An earning lot of `points` answering for `ref_key`.
+fn lot(
+    customer_id: Uuid,
+    points: i64,
+    ref_key: &str,
+    expires_on: NaiveDate,
+) -> loyalty_entry::ActiveModel {
+    loyalty_entry::ActiveModel {
+        id: sea_orm::NotSet,
+        customer_id: Set(customer_id),
+        kind: Set(Kind::Earn),
+        points_cents: Set(points),
+        remaining_cents: Set(points),
+        expires_on: Set(Some(expires_on)),
+        sale_id: Set(None),
+        ref_key: Set(Some(ref_key.to_owned())),
+        actor_id: Set(None),
+        note: Set(None),
+        created_at: Set(crate::now()),
+    }
+}
+
+/// Writes `customer_id`'s lot of `points` unless its `ref_key` earned already, and adds it to
+/// the customer's points;
+/// `true` when written.
+async fn open_lot(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    points: i64,
+    lot: loyalty_entry::ActiveModel,
+) -> Result<bool> {
+    let inserted = loyalty_entry::Entity::insert(lot)
+        .on_conflict(
+            OnConflict::columns([loyalty_entry::Column::Kind, loyalty_entry::Column::RefKey])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    if inserted == 1 {
+        add(txn, customer_id, points).await?;
+    }
+    Ok(inserted == 1)
 }
 
 /// Spends `points` of the customer's on `sale_id` (the `points` payment). Runs in the sale's

@@ -5,8 +5,10 @@
 pub mod accounts;
 pub mod activities;
 pub mod analytics;
+pub mod credit;
 pub mod loyalty;
 pub mod records;
+pub mod referrals;
 pub mod segments;
 pub mod tables;
 pub mod tags;

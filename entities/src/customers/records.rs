@@ -254,6 +254,7 @@ pub async fn create_customer(
         store_credit_cents: Set(0),
         loyalty_points_cents: Set(0),
         loyalty_tier: Set("bronze".into()),
+        referral_code: Set(None),
         notes: Set(check_notes(new.notes)?),
         is_active: Set(true),
         created_at: Set(now),

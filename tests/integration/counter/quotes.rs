@@ -48,6 +48,7 @@ async fn customer_on(s: &Shop, list: &str, phone: Option<&str>) -> Uuid {
         store_credit_cents: Set(0),
         loyalty_points_cents: Set(0),
         loyalty_tier: Set("bronze".into()),
+        referral_code: Set(None),
         notes: Set(None),
         search_text: Set(None),
         is_active: Set(true),

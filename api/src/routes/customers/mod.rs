@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub mod accounts;
+pub mod credit;
 pub mod crm;
 pub mod loyalty;
 pub mod records;
@@ -17,5 +18,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(records::router())
         .merge(accounts::router())
         .merge(crm::router())
+        .merge(credit::router())
         .merge(loyalty::router())
 }

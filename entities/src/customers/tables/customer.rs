@@ -37,6 +37,8 @@ pub struct Model {
     pub loyalty_points_cents: i64,
     /// `bronze`, `silver`, `gold` or `platinum`, from the 12-month spend.
     pub loyalty_tier: String,
+    /// The customer's referral code (embajador), made on first ask; unique.
+    pub referral_code: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,10 +9,13 @@
 pub mod account_allocation;
 pub mod account_entry;
 pub mod activity;
+pub mod credit_review;
 pub mod customer;
 pub mod customer_stat;
 pub mod customer_tag;
 pub mod loyalty_entry;
 pub mod loyalty_setting;
+pub mod referral;
+pub mod referral_setting;
 pub mod segment;
 pub mod tier_change;
