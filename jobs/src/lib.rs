@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod counter;
+pub mod fleets;
 pub mod follow_up;
 pub mod inventory;
 pub mod invoicing;

@@ -68,16 +68,19 @@ pub enum Schedule {
     NightlyReorder,
     /// 07:00 every day: one `warranties.expiring` per active tenant.
     WarrantyExpiring,
+    /// 06:45 every day: one `fleets.maintenance_due` per active tenant.
+    MaintenanceDue,
 }
 
 impl Schedule {
     /// Every entry.
-    pub const ALL: [Schedule; 5] = [
+    pub const ALL: [Schedule; 6] = [
         Schedule::NightlyCleanup,
         Schedule::GlobalInvoice,
         Schedule::CancellationPoll,
         Schedule::NightlyReorder,
         Schedule::WarrantyExpiring,
+        Schedule::MaintenanceDue,
     ];
 
     /// The stable name, stored in `schedule_ticks`.
@@ -89,6 +92,7 @@ impl Schedule {
             Schedule::CancellationPoll => "cancellation-poll",
             Schedule::NightlyReorder => "nightly-reorder",
             Schedule::WarrantyExpiring => "warranty-expiring",
+            Schedule::MaintenanceDue => "maintenance-due",
         }
     }
 
@@ -111,6 +115,9 @@ impl Schedule {
             Schedule::NightlyReorder => "0 0 4 * * *",
             // 07:00: the day's notices are ready to go out when the store opens, not at night.
             Schedule::WarrantyExpiring => "0 0 7 * * *",
+            // 06:45: the fleet's due work is known before the store opens, and a quarter of an
+            // hour away from the warranty notices.
+            Schedule::MaintenanceDue => "0 45 6 * * *",
         }
     }
 
@@ -389,6 +396,16 @@ impl Scheduler {
                 jobs::outbox::enqueue(
                     &txn,
                     &jobs::warranties::ExpiringWarranties {
+                        tenant_id: t.id,
+                        tick,
+                    },
+                )
+                .await?;
+            }
+            Schedule::MaintenanceDue => {
+                jobs::outbox::enqueue(
+                    &txn,
+                    &jobs::fleets::MaintenanceDue {
                         tenant_id: t.id,
                         tick,
                     },

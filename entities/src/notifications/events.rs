@@ -16,6 +16,12 @@ pub const SPECIAL_ORDER_RECEIVED: &str = "special_order_received";
 /// A warranty's last day is the owner's number of days away.
 pub const WARRANTY_EXPIRING: &str = "warranty_expiring";
 
+/// A fleet unit's maintenance plan became urgent at a new due point (once per vehicle, plan
+/// and due point).
+pub const MAINTENANCE_DUE: &str = "maintenance_due";
+/// A fleet contract (insurance, verificación, tenencia) reached a notice before its end.
+pub const CONTRACT_EXPIRING: &str = "contract_expiring";
+
 /// Records an event in the caller's transaction.
 ///
 /// # Errors

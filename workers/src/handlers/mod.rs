@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod counter;
+pub mod fleets;
 pub mod inventory;
 pub mod invoicing;
 pub mod maintenance;
@@ -130,5 +131,9 @@ pub fn all(services: Services) -> Handlers {
         .with::<jobs::warranties::ExpiringWarranties, _, _>(
             RetryPolicy::default(),
             crate::handlers::warranties::expiring,
+        )
+        .with::<jobs::fleets::MaintenanceDue, _, _>(
+            RetryPolicy::default(),
+            crate::handlers::fleets::maintenance_due,
         )
 }
