@@ -25,6 +25,7 @@ pub mod cash;
 pub mod catalog;
 pub mod counter;
 pub mod customers;
+pub mod fleets;
 pub mod inventory;
 pub mod invoicing;
 pub mod jobs;

@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod counter;
 pub mod customers;
+pub mod fleets;
 pub mod follow_up;
 pub mod inventory;
 pub mod invoicing;

@@ -40,6 +40,7 @@ mod m20261208_000018_tenant_item_imports;
 mod m20261209_000019_tenant_buying;
 mod m20261210_000020_tenant_workshop;
 mod m20261210_000021_tenant_warranties;
+mod m20261211_000022_tenant_fleets;
 mod m20261211_000023_tenant_crm;
 mod m20261211_000024_tenant_credit_referrals;
 
@@ -91,6 +92,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261209_000019_tenant_buying::Migration),
             Box::new(m20261210_000020_tenant_workshop::Migration),
             Box::new(m20261210_000021_tenant_warranties::Migration),
+            Box::new(m20261211_000022_tenant_fleets::Migration),
             Box::new(m20261211_000023_tenant_crm::Migration),
             Box::new(m20261211_000024_tenant_credit_referrals::Migration),
         ]

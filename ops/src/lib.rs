@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod demo;
+pub mod fleets_bench;
 pub mod pipeline_bench;
 pub mod probes;
 pub mod provision;

@@ -71,13 +71,13 @@ impl Lcg {
 
 /// Resets the process's peak resident set (Linux: `echo 5 > /proc/self/clear_refs`), so the peak
 /// read after the run is the run's.
-fn reset_peak() {
+pub(crate) fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// The process's peak resident set, MiB (`VmHWM`).
 #[expect(clippy::cast_precision_loss, reason = "kibibytes fit f64 exactly")]
-fn peak_mib() -> f64 {
+pub(crate) fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

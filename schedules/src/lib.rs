@@ -70,17 +70,20 @@ pub enum Schedule {
     WarrantyExpiring,
     /// 02:30 every day: one `customers.nightly` per active tenant.
     CustomersNightly,
+    /// 06:45 every day: one `fleets.maintenance_due` per active tenant.
+    MaintenanceDue,
 }
 
 impl Schedule {
     /// Every entry.
-    pub const ALL: [Schedule; 6] = [
+    pub const ALL: [Schedule; 7] = [
         Schedule::NightlyCleanup,
         Schedule::GlobalInvoice,
         Schedule::CancellationPoll,
         Schedule::NightlyReorder,
         Schedule::WarrantyExpiring,
         Schedule::CustomersNightly,
+        Schedule::MaintenanceDue,
     ];
 
     /// The stable name, stored in `schedule_ticks`.
@@ -93,6 +96,7 @@ impl Schedule {
             Schedule::NightlyReorder => "nightly-reorder",
             Schedule::WarrantyExpiring => "warranty-expiring",
             Schedule::CustomersNightly => "customers-nightly",
+            Schedule::MaintenanceDue => "maintenance-due",
         }
     }
 
@@ -118,6 +122,9 @@ impl Schedule {
             // 02:30: after the day's sales are in and before the clean-up; points expire and
             // tiers move overnight, so the counter sees them right from opening.
             Schedule::CustomersNightly => "0 30 2 * * *",
+            // 06:45: the fleet's due work is known before the store opens, and a quarter of an
+            // hour away from the warranty notices.
+            Schedule::MaintenanceDue => "0 45 6 * * *",
         }
     }
 
@@ -406,6 +413,16 @@ impl Scheduler {
                 jobs::outbox::enqueue(
                     &txn,
                     &jobs::customers::CustomersNightly {
+                        tenant_id: t.id,
+                        tick,
+                    },
+                )
+                .await?;
+            }
+            Schedule::MaintenanceDue => {
+                jobs::outbox::enqueue(
+                    &txn,
+                    &jobs::fleets::MaintenanceDue {
                         tenant_id: t.id,
                         tick,
                     },

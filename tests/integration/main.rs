@@ -10,6 +10,7 @@ mod cash;
 mod catalog;
 mod counter;
 mod customers;
+mod fleets;
 mod inventory;
 mod invoicing;
 mod jobs;

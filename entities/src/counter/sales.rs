@@ -740,6 +740,8 @@ pub(crate) async fn record(
         drawer_session_id: Set(session.as_ref().map(|s| s.id)),
         quote_id: Set(c.quote_id),
         service_order_id: Set(c.service_order_id),
+        vehicle_id: Set(None),
+        odometer_km: Set(None),
         note: Set(note),
         cancelled_at: Set(None),
         created_at: Set(now),

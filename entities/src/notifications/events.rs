@@ -18,6 +18,11 @@ pub const WARRANTY_EXPIRING: &str = "warranty_expiring";
 
 /// A customer moved to another loyalty tier.
 pub const LOYALTY_TIER_CHANGED: &str = "loyalty_tier_changed";
+/// A fleet unit's maintenance plan became urgent at a new due point (once per vehicle, plan
+/// and due point).
+pub const MAINTENANCE_DUE: &str = "maintenance_due";
+/// A fleet contract (insurance, verificación, tenencia) reached a notice before its end.
+pub const CONTRACT_EXPIRING: &str = "contract_expiring";
 
 /// Records an event in the caller's transaction.
 ///

@@ -2,6 +2,7 @@
 //! syntax, optional free text. Each has unit and property tests beside it.
 
 pub mod cfdi;
+pub mod maintenance;
 pub mod money;
 pub mod plate;
 pub mod quantity;

@@ -186,6 +186,21 @@ pub async fn deliver(
     )
     .await?;
     orders::notify(txn, orders::DELIVERED, &order).await?;
+    if let Some(vehicle_id) = order.vehicle_id {
+        // A fleet's maintenance plan naming one of the delivered items is done by this order.
+        crate::fleets::plans::on_delivered(
+            txn,
+            &crate::fleets::logs::DeliveredOrder {
+                order_id: order.id,
+                vehicle_id,
+                odometer_km: order.odometer_km,
+                item_ids: lines.iter().map(|l| l.item_id).collect(),
+                total_cents: totals.total.0,
+                folio: order.folio.clone(),
+            },
+        )
+        .await?;
+    }
     seller
         .entry("service_order.delivered", "service_order", order.id)
         .details(json!({"sale_id": order.sale_id, "total": totals.total.to_string()}))

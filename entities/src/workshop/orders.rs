@@ -436,6 +436,11 @@ pub async fn receive(
     }
     .insert(txn)
     .await?;
+    if let (Some(v), Some(km)) = (o.vehicle_id, o.odometer_km) {
+        // The reception's odometer is the vehicle's reading; a lower one is kept flagged
+        // rather than turning the car away.
+        crate::fleets::readings::from_reception(txn, seller.user_id, v, km, o.id).await?;
+    }
     log(
         txn,
         o.id,

@@ -395,6 +395,8 @@ pub async fn sale(
         drawer_session_id: Set(None),
         quote_id: Set(None),
         service_order_id: Set(None),
+        vehicle_id: Set(None),
+        odometer_km: Set(None),
         note: Set(None),
         cancelled_at: Set(None),
         created_at: Set(at),

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod counter;
 pub mod customers;
+pub mod fleets;
 pub mod inventory;
 pub mod invoicing;
 pub mod maintenance;
@@ -135,5 +136,9 @@ pub fn all(services: Services) -> Handlers {
         .with::<jobs::customers::CustomersNightly, _, _>(
             RetryPolicy::default(),
             crate::handlers::customers::nightly,
+        )
+        .with::<jobs::fleets::MaintenanceDue, _, _>(
+            RetryPolicy::default(),
+            crate::handlers::fleets::maintenance_due,
         )
 }

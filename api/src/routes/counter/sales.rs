@@ -188,6 +188,11 @@ pub struct CheckoutRequest {
     /// The drawer session the money goes through; your own open one in the branch when absent.
     /// Cash needs one where the branch requires drawers (the default).
     pub drawer_session_id: Option<Uuid>,
+    /// The customer's registered vehicle the sale is for (a fleet unit), stored on the sale.
+    pub vehicle_id: Option<Uuid>,
+    /// Its odometer now, km: recorded as a reading, so never below the current one.
+    #[schema(minimum = 0, maximum = 3_000_000)]
+    pub odometer: Option<i64>,
 }
 
 /// A sale line.
@@ -524,7 +529,7 @@ pub(crate) async fn checked_out(
         (status = 201, description = "Sold", body = SaleView),
         (status = 403, description = "Role may not sell, or a discount beyond its limit", body = ErrorBody),
         (status = 404, description = "Branch, customer, item or warehouse not found", body = ErrorBody),
-        (status = 409, description = "`insufficient_stock`, `item_inactive`, `customer_inactive`, `branch_inactive`, `idempotency_key_in_use`, `cart_empty`, `credit_limit_exceeded`, `store_credit_insufficient`, `points_insufficient`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`, `item_inactive`, `customer_inactive`, `branch_inactive`, `idempotency_key_in_use`, `cart_empty`, `credit_limit_exceeded`, `store_credit_insufficient`, `points_insufficient`, `drawer_not_open` (cash without an open drawer session), `drawer_closed`, `vehicle_of_another_customer`, `odometer_below_current`", body = ErrorBody),
         (status = 422, description = "Invalid field, or the key was used with another body", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -543,8 +548,22 @@ pub async fn create_sale(
         &raw,
         StatusCode::CREATED,
         async |txn| {
+            let (vehicle_id, odometer) = (req.vehicle_id, req.odometer);
             let (new, cart_id) = prepare(&ctx, req).await?;
-            checkout_in(&state, &ctx, txn, new, cart_id, async |_, _| Ok(())).await
+            checkout_in(&state, &ctx, txn, new, cart_id, async |txn, out| {
+                // A fleet unit's sale: the vehicle and its odometer, in the sale's transaction.
+                entities::fleets::readings::on_sale(
+                    txn,
+                    &ctx.seller(),
+                    out.doc.sale.id,
+                    out.doc.sale.customer_id,
+                    vehicle_id,
+                    odometer,
+                )
+                .await?;
+                Ok(())
+            })
+            .await
         },
     )
     .await?;

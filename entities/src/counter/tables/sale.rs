@@ -55,6 +55,11 @@ pub struct Model {
     pub quote_id: Option<Uuid>,
     /// The service order it charged at delivery.
     pub service_order_id: Option<Uuid>,
+    /// The registered vehicle the sale was for (a fleet unit's parts), set by
+    /// `fleets::readings::on_sale` in the checkout's transaction.
+    pub vehicle_id: Option<Uuid>,
+    /// Its odometer at the sale.
+    pub odometer_km: Option<i64>,
     pub note: Option<String>,
     /// When it was cancelled.
     pub cancelled_at: Option<DateTimeUtc>,
