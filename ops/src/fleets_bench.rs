@@ -7,19 +7,16 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use entities::customers::tables::customer;
 use entities::fleets::tables::{contract, fleet, fleet_vehicle, plan, plan_state, reading};
-use entities::org::tenants::NewTenant;
 use entities::vehicles::tables::customer_vehicle;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app;
 use crate::config::Config;
-use crate::provision::{self, TenantSpec};
-use crate::reorder_bench::{peak_mib, reset_peak};
+use crate::reorder_bench::{peak_mib, reset_peak, scratch_tenant};
 
 /// What one run measured.
 #[derive(Debug, Clone, Serialize)]
@@ -61,30 +58,7 @@ const MODELS: [(&str, &str); 4] = [
 /// When a database fails.
 #[allow(clippy::too_many_lines)]
 pub async fn run(cfg: Config, vehicles: u64, readings_per_vehicle: u64) -> Result<FleetsBench> {
-    let app = app::build(cfg, prometheus::Registry::new(), false).await?;
-    let slug = format!("fleets{}", &Uuid::now_v7().simple().to_string()[20..]);
-    let created = provision::create_tenant(
-        &app.platform,
-        &app.tenants,
-        TenantSpec {
-            tenant: NewTenant {
-                slug: slug.clone(),
-                name: "Bench fleets".into(),
-                rfc: "ACM010101ABC".into(),
-                db_url: None,
-            },
-            owner_email: format!("owner@{slug}.bench"),
-            owner_name: "Bench".into(),
-            owner_password: Uuid::now_v7().to_string(),
-        },
-    )
-    .await
-    .context("creating the bench tenant")?;
-    let db = app.tenants.connection(&created.tenant).await?;
-    let database = match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => "postgres",
-        _ => "sqlite",
-    };
+    let (app, db, database) = scratch_tenant(cfg, "fleets").await?;
     let loaded = Instant::now();
     let now = entities::now();
     let today = entities::today();

@@ -7,6 +7,7 @@ pub mod checkout_bench;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod customers_bench;
 pub mod demo;
 pub mod fleets_bench;
 pub mod pipeline_bench;

@@ -71,6 +71,42 @@ impl Lcg {
 
 /// Resets the process's peak resident set (Linux: `echo 5 > /proc/self/clear_refs`), so the peak
 /// read after the run is the run's.
+/// A new tenant named `<prefix><random>` in the configured shape, for a bench to fill: the app,
+/// the tenant's database and its engine's name (`sqlite` or `postgres`).
+///
+/// # Errors
+/// When the app cannot start or the tenant cannot be made.
+pub(crate) async fn scratch_tenant(
+    cfg: Config,
+    prefix: &str,
+) -> Result<(app::App, sea_orm::DatabaseConnection, &'static str)> {
+    let app = app::build(cfg, prometheus::Registry::new(), false).await?;
+    let slug = format!("{prefix}{}", &Uuid::now_v7().simple().to_string()[20..]);
+    let created = provision::create_tenant(
+        &app.platform,
+        &app.tenants,
+        TenantSpec {
+            tenant: NewTenant {
+                slug: slug.clone(),
+                name: format!("Bench {prefix}"),
+                rfc: "ACM010101ABC".into(),
+                db_url: None,
+            },
+            owner_email: format!("owner@{slug}.bench"),
+            owner_name: "Bench".into(),
+            owner_password: Uuid::now_v7().to_string(),
+        },
+    )
+    .await
+    .context("creating the bench tenant")?;
+    let db = app.tenants.connection(&created.tenant).await?;
+    let database = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => "postgres",
+        _ => "sqlite",
+    };
+    Ok((app, db, database))
+}
+
 pub(crate) fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
@@ -95,30 +131,7 @@ pub(crate) fn peak_mib() -> f64 {
 /// When a database fails.
 #[allow(clippy::too_many_lines)]
 pub async fn run(cfg: Config, items: u64, warehouses: u64, lines: u64) -> Result<ReorderBench> {
-    let app = app::build(cfg, prometheus::Registry::new(), false).await?;
-    let slug = format!("reorder{}", &Uuid::now_v7().simple().to_string()[20..]);
-    let created = provision::create_tenant(
-        &app.platform,
-        &app.tenants,
-        TenantSpec {
-            tenant: NewTenant {
-                slug: slug.clone(),
-                name: "Bench reorder".into(),
-                rfc: "ACM010101ABC".into(),
-                db_url: None,
-            },
-            owner_email: format!("owner@{slug}.bench"),
-            owner_name: "Bench".into(),
-            owner_password: Uuid::now_v7().to_string(),
-        },
-    )
-    .await
-    .context("creating the bench tenant")?;
-    let db = app.tenants.connection(&created.tenant).await?;
-    let database = match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => "postgres",
-        _ => "sqlite",
-    };
+    let (app, db, database) = scratch_tenant(cfg, "reorder").await?;
     let actor = Actor::default();
     let loaded = Instant::now();
     let branch = branches::create_branch(

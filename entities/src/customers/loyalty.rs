@@ -602,8 +602,8 @@ pub async fn on_return(
     Ok(back)
 }
 
-/// Expires what is left of every lot whose day has passed (before `today`), one customer at a
-/// time in its own transaction; each lot expires once (`lot:<id>`). Answers the lots expired.
+/// Expires what is left of every lot whose day has passed (before `today`), 500 lots a
+/// transaction; each lot expires once (`lot:<id>`). Answers the lots expired.
 ///
 /// # Errors
 /// Database errors.
@@ -620,8 +620,10 @@ pub async fn expire(db: &sea_orm::DatabaseConnection, today: NaiveDate) -> Resul
         if lots.is_empty() {
             return Ok(done);
         }
+        // One transaction a batch: each lot's clearing is conditional on what was read, so a
+        // second pass (or a concurrent one) expires nothing twice.
+        let txn = crate::db::begin_write(db).await?;
         for lot in lots {
-            let txn = crate::db::begin_write(db).await?;
             let cleared = loyalty_entry::Entity::update_many()
                 .col_expr(loyalty_entry::Column::RemainingCents, Expr::value(0i64))
                 .filter(loyalty_entry::Column::Id.eq(lot.id))
@@ -649,8 +651,8 @@ pub async fn expire(db: &sea_orm::DatabaseConnection, today: NaiveDate) -> Resul
                 e.insert(&txn).await?;
                 done += 1;
             }
-            txn.commit().await?;
         }
+        txn.commit().await?;
     }
 }
 
@@ -710,16 +712,16 @@ pub async fn refresh_tiers(db: &sea_orm::DatabaseConnection, today: NaiveDate) -
             .filter(customer::Column::Id.is_in(chunk.iter().copied()))
             .all(db)
             .await?;
+        let txn = crate::db::begin_write(db).await?;
         for c in rows {
             let spend = spends.get(&c.id).copied().unwrap_or(0);
-            if tier_for(spend, &s) != c.loyalty_tier {
-                let txn = crate::db::begin_write(db).await?;
-                if move_tier(&txn, &c, spend, &s).await?.is_some() {
-                    moved += 1;
-                }
-                txn.commit().await?;
+            if tier_for(spend, &s) != c.loyalty_tier
+                && move_tier(&txn, &c, spend, &s).await?.is_some()
+            {
+                moved += 1;
             }
         }
+        txn.commit().await?;
     }
     Ok(moved)
 }
