@@ -342,3 +342,37 @@ where
 pub fn to_value<T: serde::Serialize>(view: &T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(view).map_err(|e| ApiError::Internal(e.to_string()))
 }
+
+/// A struct field that must be a JSON object: serde's derive also reads a struct from an array
+/// of its fields in order, which the API document does not allow (`[null, null]` for
+/// `{"a": null, "b": null}`).
+///
+/// # Errors
+/// When the value is not an object or does not fit `T`.
+pub fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize;
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
+}
+
+/// [`object`] for an optional field (with `#[serde(default)]`): absent or `null` is `None`.
+///
+/// # Errors
+/// When the value is neither `null` nor an object that fits `T`.
+pub fn optional_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize;
+    match Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)? {
+        None => Ok(None),
+        Some(map) => serde_json::from_value(serde_json::Value::Object(map))
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}

@@ -65,11 +65,8 @@ pub async fn set_settings(
             "reward_kind is points or store_credit",
         ));
     }
-    if !(1..=10_000_000).contains(&s.reward_cents) {
-        return Err(Error::validation(
-            "reward",
-            "a reward is above zero and at most 100000.00",
-        ));
+    if !(1..=crate::rules::money::MAX_CENTS).contains(&s.reward_cents) {
+        return Err(Error::validation("reward", "a reward is above zero"));
     }
     if !(0..=crate::rules::money::MAX_CENTS).contains(&s.min_sale_cents) {
         return Err(Error::validation("min_sale", "min_sale is zero or more"));

@@ -44,11 +44,36 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// A customer's tags.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TagsBody {
-    /// Tags as written (1 to 40 characters each, at most 30; matched without case or accents).
-    #[schema(max_items = 30)]
+    /// Tags as first written, by their folded form.
+    pub tags: Vec<String>,
+}
+
+/// One tag as written: 1 to 40 characters, not blank (matched without case or accents). Only
+/// its schema is used: the request reads plain strings.
+pub struct TagText;
+
+impl utoipa::PartialSchema for TagText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(40))
+            .pattern(Some("\\S"))
+            .description(Some("A tag as written, matched without case or accents."))
+            .into()
+    }
+}
+
+impl ToSchema for TagText {}
+
+/// The tags a customer should carry.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetTagsRequest {
+    /// At most 30; the same tag twice (folded) counts once.
+    #[schema(max_items = 30, value_type = Vec<TagText>)]
     pub tags: Vec<String>,
 }
 
@@ -72,13 +97,13 @@ pub async fn customer_tags(
 #[utoipa::path(
     put, path = "/pos/api/customers/{id}/tags", tag = "customers", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Customer id")),
-    request_body = TagsBody,
+    request_body = SetTagsRequest,
     responses((status = 200, body = TagsBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 pub async fn set_customer_tags(
     ctx: TenantCtx,
     AppPath(id): AppPath<Uuid>,
-    AppJson(req): AppJson<TagsBody>,
+    AppJson(req): AppJson<SetTagsRequest>,
 ) -> ApiResult<Json<TagsBody>> {
     let txn = entities::db::begin_write(&ctx.db).await?;
     let tags = tags::set(&txn, &ctx.actor(), id, &req.tags).await?;
@@ -289,6 +314,9 @@ pub struct TaskQuery {
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
     /// Whose tasks: `me` (default), `all`, or a user id.
+    #[param(
+        pattern = "^(me|all|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
     pub owner: Option<String>,
     /// Due on or before this day; `today` (the default) lists what is due today and overdue.
     pub due_by: Option<NaiveDate>,
@@ -534,6 +562,7 @@ pub struct CreateSegmentRequest {
     #[schema(min_length = 1, max_length = 80)]
     pub name: String,
     /// Rules.
+    #[serde(deserialize_with = "crate::extract::object")]
     pub rules: SegmentRulesBody,
 }
 
@@ -545,6 +574,7 @@ pub struct UpdateSegmentRequest {
     #[schema(min_length = 1, max_length = 80)]
     pub name: Option<String>,
     /// New rules (replace the old ones whole).
+    #[serde(default, deserialize_with = "crate::extract::optional_object")]
     pub rules: Option<SegmentRulesBody>,
 }
 
