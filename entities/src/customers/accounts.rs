@@ -408,7 +408,7 @@ pub async fn credit_return(
 fn store_credit_entry(
     customer_id: Uuid,
     kind: Kind,
-    sale_id: Uuid,
+    sale_id: Option<Uuid>,
     return_id: Option<Uuid>,
     amount_cents: i64,
     by: Uuid,
@@ -417,7 +417,7 @@ fn store_credit_entry(
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer_id),
         kind: Set(kind),
-        sale_id: Set(Some(sale_id)),
+        sale_id: Set(sale_id),
         return_id: Set(return_id),
         amount_cents: Set(amount_cents),
         open_cents: Set(0),
@@ -442,6 +442,28 @@ pub async fn give_store_credit(
     amount_cents: i64,
     by: Uuid,
 ) -> Result<account_entry::Model> {
+    add_store_credit(txn, customer_id, amount_cents).await?;
+    Ok(store_credit_entry(
+        customer_id,
+        Kind::StoreCredit,
+        Some(sale_id),
+        Some(return_id),
+        amount_cents,
+        by,
+    )
+    .insert(txn)
+    .await?)
+}
+
+/// Adds to a customer's store credit; its entry is the caller's.
+///
+/// # Errors
+/// [`Error::NotFound`] `customer`.
+async fn add_store_credit(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    amount_cents: i64,
+) -> Result<()> {
     let r = customer::Entity::update_many()
         .col_expr(
             customer::Column::StoreCreditCents,
@@ -453,16 +475,27 @@ pub async fn give_store_credit(
     if r.rows_affected != 1 {
         return Err(Error::NotFound { entity: "customer" });
     }
-    Ok(store_credit_entry(
-        customer_id,
-        Kind::StoreCredit,
-        sale_id,
-        Some(return_id),
-        amount_cents,
-        by,
-    )
-    .insert(txn)
-    .await?)
+    Ok(())
+}
+
+/// Gives store credit that pays back no sale (a referral reward), with its entry naming
+/// `reference`, in the caller's transaction.
+///
+/// # Errors
+/// [`Error::NotFound`] `customer`.
+pub async fn grant_store_credit(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    amount_cents: i64,
+    reference: String,
+    note: &str,
+    by: Uuid,
+) -> Result<account_entry::Model> {
+    add_store_credit(txn, customer_id, amount_cents).await?;
+    let mut e = store_credit_entry(customer_id, Kind::StoreCredit, None, None, amount_cents, by);
+    e.reference = Set(Some(reference));
+    e.note = Set(Some(note.to_owned()));
+    Ok(e.insert(txn).await?)
 }
 
 /// Takes an advance (a special order's deposit) as store credit, paid by `method`. Runs in the
@@ -483,17 +516,7 @@ pub async fn deposit(
         return Err(Error::validation("deposit", "a deposit is above zero"));
     }
     let reference = crate::rules::text::optional("reference", reference, 100)?;
-    let r = customer::Entity::update_many()
-        .col_expr(
-            customer::Column::StoreCreditCents,
-            Expr::col(customer::Column::StoreCreditCents).add(amount_cents),
-        )
-        .filter(customer::Column::Id.eq(customer_id))
-        .exec(txn)
-        .await?;
-    if r.rows_affected != 1 {
-        return Err(Error::NotFound { entity: "customer" });
-    }
+    add_store_credit(txn, customer_id, amount_cents).await?;
     let e = account_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer_id),
@@ -554,7 +577,7 @@ pub async fn spend_store_credit(
     Ok(store_credit_entry(
         customer_id,
         Kind::CreditUsed,
-        sale_id,
+        Some(sale_id),
         None,
         amount_cents,
         by,

@@ -309,10 +309,13 @@ pub async fn earn(
     actor_id: Option<Uuid>,
 ) -> Result<i64> {
     let s = settings(txn).await?;
+    if !s.enabled {
+        return Ok(0);
+    }
     let c = find_customer(txn, customer_id).await?;
     let today = crate::today();
     let mut earned = 0;
-    if s.enabled && base_cents > 0 {
+    if base_cents > 0 {
         let points = points_for(base_cents, rate_bp(&c.loyalty_tier, &s));
         if points > 0 {
             let mut lot = lot(customer_id, points, ref_key, expiry(today, s.expiry_months));
@@ -323,10 +326,8 @@ pub async fn earn(
             }
         }
     }
-    if s.enabled {
-        let spend = spend_12m(txn, customer_id, today).await?;
-        move_tier(txn, &c, spend, &s).await?;
-    }
+    let spend = spend_12m(txn, customer_id, today).await?;
+    move_tier(txn, &c, spend, &s).await?;
     Ok(earned)
 }
 

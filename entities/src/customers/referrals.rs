@@ -4,7 +4,7 @@
 //! the ambassador's RFC or WhatsApp number is the ambassador, and a customer who has bought
 //! before is not new.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, Set, SqlErr, Statement,
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::counter::tables::sale;
 use crate::customers::records::get_customer;
-use crate::customers::tables::{account_entry, customer, referral, referral_setting};
+use crate::customers::tables::{customer, referral, referral_setting};
 use crate::org::audit::Entry;
 use crate::org::branches::Actor;
 use crate::rules::money::Money;
@@ -270,29 +270,14 @@ pub async fn on_paid_sale(
         return Ok(0);
     }
     if s.reward_kind == "store_credit" {
-        customer::Entity::update_many()
-            .col_expr(
-                customer::Column::StoreCreditCents,
-                Expr::col(customer::Column::StoreCreditCents).add(s.reward_cents),
-            )
-            .filter(customer::Column::Id.eq(r.ambassador_id))
-            .exec(txn)
-            .await?;
-        account_entry::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            customer_id: Set(r.ambassador_id),
-            kind: Set(account_entry::Kind::StoreCredit),
-            sale_id: Set(None),
-            return_id: Set(None),
-            amount_cents: Set(s.reward_cents),
-            open_cents: Set(0),
-            method: Set(None),
-            reference: Set(Some(format!("referral:{}", r.id))),
-            note: Set(Some("referral reward".into())),
-            created_by: Set(Some(by)),
-            created_at: Set(crate::now()),
-        }
-        .insert(txn)
+        crate::customers::accounts::grant_store_credit(
+            txn,
+            r.ambassador_id,
+            s.reward_cents,
+            format!("referral:{}", r.id),
+            "referral reward",
+            by,
+        )
         .await?;
     } else {
         crate::customers::loyalty::grant(

@@ -532,7 +532,7 @@ pub struct SegmentView {
     pub updated_at: DateTime<Utc>,
 }
 
-async fn view(db: &sea_orm::DatabaseConnection, s: segment::Model) -> ApiResult<SegmentView> {
+async fn view(db: &impl sea_orm::ConnectionTrait, s: segment::Model) -> ApiResult<SegmentView> {
     let rules = segments::rules_of(&s)?;
     let customers = segments::count(db, &rules, entities::today()).await?;
     Ok(SegmentView {
@@ -638,17 +638,7 @@ pub async fn create_segment(
         StatusCode::CREATED,
         async |txn| {
             let s = segments::create(txn, &actor, &req.name, rules).await?;
-            let rules = segments::rules_of(&s)?;
-            let customers = segments::count(txn, &rules, entities::today()).await?;
-            let v = SegmentView {
-                id: s.id,
-                name: s.name,
-                rules: SegmentRulesBody::from_rules(rules),
-                customers,
-                created_at: s.created_at,
-                updated_at: s.updated_at,
-            };
-            Ok((crate::extract::to_value(&v)?, ()))
+            Ok((crate::extract::to_value(&view(txn, s).await?)?, ()))
         },
     )
     .await?;
