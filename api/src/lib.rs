@@ -53,6 +53,7 @@ pub use state::{ApiConfig, AppState, BoxFuture, ReadinessProbe};
         (name = "drawers", description = "Cash drawer sessions (corte de caja): opening float, cash in and out, closing count by denomination, X and Z reports"),
         (name = "users", description = "The business's staff: invitations, roles, branch scope, disabling, password resets"),
         (name = "fleets", description = "Fleets: fleet customers with their cost centres, drivers, units and contracts; odometer readings that only go up; maintenance plans per vehicle or model, whichever of km and months comes first, with their urgency; cost logs and stats per unit and fleet"),
+        (name = "notifications", description = "Notifications: each user's in-app inbox and its live stream, templates per event and channel (versioned, checked against each event's variables, previewed), who is told of each event, customers' consent per channel, quiet hours, and the delivery log"),
         (name = "warranties", description = "Warranties: policies per item or brand, the warranty of each sold line, customers' claims (replace, refund, repair), claims to suppliers and what has not been recovered"),
         (name = "vehicles", description = "Vehicles: the catalog's year → make → model → engine cascade, VIN decoding (with NHTSA vPIC), plate look-up, the business's registered vehicles"),
     )
@@ -93,6 +94,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(routes::invoicing::router())
         .merge(routes::warranties::router())
         .merge(routes::fleets::router())
+        .merge(routes::notifications::router())
         .merge(routes::system::router())
 }
 

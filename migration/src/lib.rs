@@ -43,6 +43,8 @@ mod m20261210_000021_tenant_warranties;
 mod m20261211_000022_tenant_fleets;
 mod m20261211_000023_tenant_crm;
 mod m20261211_000024_tenant_credit_referrals;
+mod m20261212_000025_tenant_notifications;
+mod m20261212_000026_tenant_whatsapp;
 
 /// Migrates the platform database: tenants, users, memberships, operators, refresh tokens, API
 /// keys, audit, claimed schedule ticks, the shared parts catalog and the VIN decode cache.
@@ -95,6 +97,8 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261211_000022_tenant_fleets::Migration),
             Box::new(m20261211_000023_tenant_crm::Migration),
             Box::new(m20261211_000024_tenant_credit_referrals::Migration),
+            Box::new(m20261212_000025_tenant_notifications::Migration),
+            Box::new(m20261212_000026_tenant_whatsapp::Migration),
         ]
     }
 }

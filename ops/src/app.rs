@@ -55,10 +55,49 @@ pub fn services(cfg: &Config) -> Result<workers::services::Services> {
                 timeout: std::time::Duration::from_secs(30),
                 retry: workers::handlers::invoicing::RETRY,
             });
+    let smtp = cfg
+        .smtp_url
+        .as_deref()
+        .map(|url| {
+            workers::clients::smtp::SmtpMailer::new(
+                url,
+                &cfg.smtp_from,
+                workers::clients::smtp::DEFAULT_TIMEOUT,
+            )
+        })
+        .transpose()
+        .context("NEXUS_SMTP_URL / NEXUS_SMTP_FROM")?;
+    let whatsapp = cfg
+        .whatsapp_api_url
+        .as_deref()
+        .map(|url| {
+            workers::clients::whatsapp::CloudApi::new(
+                url,
+                workers::clients::whatsapp::DEFAULT_TIMEOUT,
+            )
+        })
+        .transpose()
+        .context("NEXUS_WHATSAPP_API_URL")?;
+    let whatsapp_bridge = match (&cfg.whatsapp_bridge_url, &cfg.whatsapp_bridge_key) {
+        (Some(url), Some(key)) => Some(
+            workers::clients::whatsapp::Bridge::new(
+                url,
+                key,
+                workers::clients::whatsapp::DEFAULT_TIMEOUT,
+            )
+            .context("WHATSAPP_BRIDGE_URL")?,
+        ),
+        (Some(_), None) => anyhow::bail!("WHATSAPP_BRIDGE_URL is set without WHATSAPP_BRIDGE_KEY"),
+        _ => None,
+    };
     Ok(workers::services::Services {
         vpic,
         facturapi,
         files: Some(cfg.file_store()?),
+        smtp,
+        whatsapp,
+        whatsapp_bridge,
+        notify_metrics: None,
     })
 }
 
@@ -499,7 +538,10 @@ pub async fn build(config: Config, registry: prometheus::Registry, migrate: bool
     api_config.redis_namespace = config.queue_namespace.clone();
     api_config.stock_cache_ttl = config.redis_stock_ttl;
     api_config.redis_deadline = config.redis_deadline;
-    let services = services(&config)?;
+    let mut services = services(&config)?;
+    services.notify_metrics = workers::handlers::notifications::NotifyMetrics::register(&registry)
+        .map_err(|e| tracing::debug!("notification metrics not registered again: {e}"))
+        .ok();
     // The relay may run in another process (distributed shape): wake-ups go through Redis too.
     let waker = match &config.redis_url {
         Some(url) => jobs::RelayWaker::with_redis(

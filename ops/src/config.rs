@@ -109,6 +109,16 @@ pub struct Config {
     /// `NEXUS_FACTURAPI_URL` (default `https://www.facturapi.io/v2`; `off` or empty disables
     /// stamping): the PAC the `cfdi` workers call with each business's own key.
     pub facturapi_url: Option<String>,
+    /// `NEXUS_WHATSAPP_API_URL` (default Meta's Graph API, `https://graph.facebook.com/v21.0`;
+    /// `off` disables the Cloud API): where WhatsApp messages go with each business's token.
+    pub whatsapp_api_url: Option<String>,
+    /// `NEXUS_SMTP_URL` (unset: e-mail is not configured and e-mails are parked):
+    /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required` (STARTTLS), or
+    /// `smtp://127.0.0.1:25` for a relay on the same host.
+    pub smtp_url: Option<String>,
+    /// `NEXUS_SMTP_FROM` (default `Nexus <avisos@localhost>`): the relay's sender; each business
+    /// puts its own name on it.
+    pub smtp_from: String,
     /// `NEXUS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
     /// `NEXUS_QUEUE_NAMESPACE` (default `nexus`): prefix of every queue name, so deployments can
@@ -251,7 +261,19 @@ impl Config {
             Some("" | "off" | "false") => None,
             Some(v) => Some(check_http_url("NEXUS_FACTURAPI_URL", v)?),
         };
+        let whatsapp_api_url = match get("NEXUS_WHATSAPP_API_URL").as_deref().map(str::trim) {
+            None => Some(workers::clients::whatsapp::DEFAULT_BASE_URL.to_owned()),
+            Some("" | "off" | "false") => None,
+            Some(v) => Some(check_http_url("NEXUS_WHATSAPP_API_URL", v)?),
+        };
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let smtp_url = match get("NEXUS_SMTP_URL") {
+            Some(u) if u.starts_with("smtp://") || u.starts_with("smtps://") => Some(u),
+            Some(_) => {
+                return Err(err("NEXUS_SMTP_URL", "must start with smtp:// or smtps://"));
+            }
+            None => None,
+        };
         let data_dir = PathBuf::from(get("NEXUS_DATA_DIR").unwrap_or_else(|| "data".into()));
 
         let master_db_url = match get("MASTER_DB_URL") {
@@ -616,6 +638,9 @@ impl Config {
             openrouter_api_key: get("OPENROUTER_API_KEY"),
             vpic_url,
             facturapi_url,
+            whatsapp_api_url,
+            smtp_url,
+            smtp_from: get("NEXUS_SMTP_FROM").unwrap_or_else(|| "Nexus <avisos@localhost>".into()),
             log_json,
             queue_namespace,
             queue_window,

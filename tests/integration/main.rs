@@ -14,6 +14,7 @@ mod fleets;
 mod inventory;
 mod invoicing;
 mod jobs;
+mod notifications;
 mod org;
 mod pricing;
 mod purchasing;

@@ -14,6 +14,15 @@ pub struct Services {
     /// The tenant's files, where stamped invoices' XML and PDF are kept; `None` keeps none
     /// (tests of other things).
     pub files: Option<entities::files::FileStore>,
+    /// The SMTP relay for e-mail; `None` when `NEXUS_SMTP_URL` is unset (e-mails are parked).
+    pub smtp: Option<crate::clients::smtp::SmtpMailer>,
+    /// Meta's WhatsApp Cloud API (each business's number and token are read per send); `None`
+    /// when `NEXUS_WHATSAPP_API_URL` is `off`.
+    pub whatsapp: Option<crate::clients::whatsapp::CloudApi>,
+    /// The platform's WhatsApp Web bridge; `None` unless `WHATSAPP_BRIDGE_URL` is set.
+    pub whatsapp_bridge: Option<crate::clients::whatsapp::Bridge>,
+    /// Per-channel delivery metrics on `/metrics`.
+    pub notify_metrics: Option<crate::handlers::notifications::NotifyMetrics>,
 }
 
 impl Services {

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod fleets;
 pub mod inventory;
 pub mod invoicing;
+pub mod notifications;
 pub mod org;
 pub mod pricing;
 pub mod purchasing;

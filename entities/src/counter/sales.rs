@@ -862,6 +862,23 @@ pub(crate) async fn record(
         }))
         .record_tenant(txn)
         .await?;
+    // Only while someone listens: a row and a job per sale is not free on the checkout path.
+    if crate::notifications::events::wanted(txn, crate::notifications::events::NEW_SALE).await? {
+        crate::notifications::events::record(
+            txn,
+            crate::notifications::events::NEW_SALE,
+            "sale",
+            id,
+            json!({
+                "sale_id": id,
+                "folio": sale.folio,
+                "total": Money(sale.total_cents).to_string(),
+                "branch_id": sale.branch_id,
+                "customer_id": sale.customer_id,
+            }),
+        )
+        .await?;
+    }
 
     Ok(SaleDoc {
         lines: line_models,

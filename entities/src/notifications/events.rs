@@ -4,7 +4,22 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::Result;
+use crate::jobs::tables::outbox;
 use crate::notifications::tables::business_event;
+
+/// The job that turns recorded events into messages (`jobs::notifications::DispatchEvents`).
+/// Its row is written here, beside the events, because this layer has no job types; the job
+/// crate's tests hold the two names equal.
+pub const DISPATCH_JOB: &str = "notify.dispatch";
+/// The queue it runs on.
+pub const DISPATCH_QUEUE: &str = "notify";
+
+/// A sale was completed (recorded only while its rule is on).
+pub const NEW_SALE: &str = "new_sale";
+/// An item's stock fell below its minimum.
+pub const LOW_STOCK: &str = "low_stock";
+/// A CFDI was stamped.
+pub const INVOICE_STAMPED: &str = "invoice_stamped";
 
 /// A purchase order received units.
 pub const PO_RECEIVED: &str = "po_received";
@@ -56,7 +71,9 @@ pub struct NewEvent {
     pub payload: serde_json::Value,
 }
 
-/// Records events of one kind in the caller's transaction, 500 rows a statement.
+/// Records events of one kind in the caller's transaction, 500 rows a statement, with one
+/// outbox row for the job that dispatches them: committed together, so an event is never lost
+/// and never told before its change is.
 ///
 /// # Errors
 /// Database errors.
@@ -79,12 +96,41 @@ pub async fn record_many(
             ..Default::default()
         })
         .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     for chunk in rows.chunks(500) {
         business_event::Entity::insert_many(chunk.to_vec())
             .exec(db)
             .await?;
     }
+    outbox::Entity::insert(outbox::ActiveModel {
+        job_name: Set(DISPATCH_JOB.to_owned()),
+        queue: Set(DISPATCH_QUEUE.to_owned()),
+        // The dispatch reads every pending event of its tenant; the envelope names the tenant.
+        payload: Set(serde_json::json!({})),
+        created_at: Set(now),
+        available_at: Set(now),
+        sent_at: Set(None),
+        attempt: Set(0),
+        relay_attempts: Set(0),
+        last_error: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await?;
     Ok(())
+}
+
+/// Whether the business wants to be told of `kind`, for events recorded on a hot path (a sale)
+/// only when someone listens.
+///
+/// # Errors
+/// Database errors.
+pub async fn wanted(db: &impl ConnectionTrait, kind: &str) -> Result<bool> {
+    Ok(crate::notifications::rules::rule(db, kind)
+        .await?
+        .is_some_and(|r| r.enabled))
 }
 
 /// The events of a kind, oldest first.

@@ -1,6 +1,13 @@
-//! Notifications: outgoing messages per channel, written with the job that delivers them,
-//! and the business events they will be sent for.
+//! Notifications: the business events worth telling, who is told of each and on which channel,
+//! the templates messages are rendered from, the messages with their delivery states, and each
+//! user's in-app inbox.
 
+pub mod catalog;
+pub mod dispatch;
 pub mod events;
+pub mod inbox;
 pub mod messages;
+pub mod rules;
 pub mod tables;
+pub mod templates;
+pub mod whatsapp;

@@ -348,6 +348,47 @@ pub async fn admin_emails(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<
         .collect())
 }
 
+/// The business's active staff (membership and user not disabled), with their role and
+/// branches: who the notifications area may tell of an event.
+///
+/// # Errors
+/// Database errors.
+pub async fn active_staff(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Vec<crate::notifications::dispatch::StaffMember>> {
+    let members = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .filter(membership::Column::DisabledAt.is_null())
+        .all(db)
+        .await?;
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users: std::collections::HashMap<Uuid, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(members.iter().map(|m| m.user_id)))
+        .filter(user::Column::DisabledAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(members
+        .into_iter()
+        .filter_map(|m| {
+            let u = users.get(&m.user_id)?;
+            Some(crate::notifications::dispatch::StaffMember {
+                user_id: u.id,
+                email: u.email.clone(),
+                role: m.role,
+                branch_ids: m
+                    .branch_ids
+                    .and_then(|v| serde_json::from_value::<Vec<Uuid>>(v).ok()),
+            })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,3 +11,4 @@ pub mod supplier_cfdi;
 pub mod text;
 pub mod vin;
 pub mod warranty;
+pub mod whatsapp;

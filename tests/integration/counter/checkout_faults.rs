@@ -297,7 +297,8 @@ async fn statements_per_checkout_do_not_grow_with_the_number_of_lines(app: TestA
         counts.iter().all(|(_, c)| *c == counts[0].1),
         "statements grow with lines: {counts:?}"
     );
-    assert!(counts[0].1 <= 16, "{counts:?}");
+    // 16, and one look at whether anyone wants to be told of each sale (`new_sale`'s rule).
+    assert!(counts[0].1 <= 17, "{counts:?}");
 }
 
 async fn a_sale_drops_the_cached_stock_of_what_it_sold(app: TestApp) {

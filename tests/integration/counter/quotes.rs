@@ -428,7 +428,7 @@ async fn sending_a_quote_queues_a_whatsapp_message_that_is_parked_until_the_chan
             .unwrap()
             .contains("WhatsApp channel is not configured")
     );
-    assert_eq!(n.template, "quote");
+    assert_eq!(n.template, "quote_sent");
     assert!(n.payload["url"].as_str().unwrap().starts_with("/q/"));
     // Parked, not sent: the quote and the list say so.
     let q = app

@@ -306,7 +306,7 @@ async fn sending_an_order_keeps_its_pdf_and_parks_the_e_mail_until_e_mail_is_con
     assert_eq!(n.recipient, "ventas@proveedor.mx");
     assert_eq!(n.status, notification::Status::Parked);
     assert!(n.reason.as_deref().unwrap().contains("not configured"));
-    let key = n.payload["attachment"].as_str().unwrap();
+    let key = n.payload["attachments"][0]["key"].as_str().unwrap();
     let pdf = app
         .app
         .services

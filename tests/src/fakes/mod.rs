@@ -5,7 +5,9 @@
 pub mod facturapi;
 pub mod meili;
 pub mod s3;
+pub mod smtp;
 pub mod vpic;
+pub mod whatsapp;
 
 /// Serves `router` on a free loopback port until the returned sender is dropped; answers the
 /// base URL (`http://127.0.0.1:<port>`).

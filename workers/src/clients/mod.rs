@@ -1,9 +1,12 @@
 //! Clients of external services, one module per provider; each is tested against a local fake
 //! of the provider's documented contract.
 
+pub mod channel;
 pub mod facturapi;
 pub mod meili;
+pub mod smtp;
 pub mod vpic;
+pub mod whatsapp;
 
 /// A provider's body past the cap set for it: read no further.
 #[derive(Debug, thiserror::Error)]

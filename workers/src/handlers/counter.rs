@@ -3,6 +3,7 @@
 use entities::counter::tables::sale;
 use entities::customers::tables::customer;
 use entities::notifications::messages::{self, NewNotification};
+use entities::rules::money::Money;
 use jobs::counter::SaleCompleted;
 use jobs::notifications::SendNotification;
 use sea_orm::EntityTrait;
@@ -36,10 +37,16 @@ pub async fn sale_completed(job: SaleCompleted, ctx: JobCtx) -> Result<(), JobEr
         NewNotification {
             channel: "whatsapp",
             recipient: &phone,
-            template: "ticket",
+            template: "sale_ticket",
             ref_type: "sale",
             ref_id: s.id.to_string(),
-            payload: json!({"folio": s.folio, "total_cents": s.total_cents, "savings_cents": s.savings_cents}),
+            payload: json!({
+                "folio": s.folio,
+                "total": Money(s.total_cents).to_string(),
+                "savings": Money(s.savings_cents).to_string(),
+                "total_cents": s.total_cents,
+                "savings_cents": s.savings_cents,
+            }),
         },
     )
     .await?;

@@ -15,6 +15,9 @@ use crate::runtime::{JobCtx, JobError, RetryPolicy};
 pub async fn low_stock(job: LowStock, ctx: JobCtx) -> Result<(), JobError> {
     let backend = ctx.db.get_database_backend();
     let now = entities::now();
+    // Each alert raised and its `low_stock` event commit together: a retry raises neither again.
+    let txn = entities::db::begin_write(&ctx.db).await?;
+    let mut raised = Vec::new();
     for b in &job.balances {
         let p = |n: usize| match backend {
             sea_orm::DatabaseBackend::Postgres => format!("${n}"),
@@ -38,7 +41,7 @@ pub async fn low_stock(job: LowStock, ctx: JobCtx) -> Result<(), JobError> {
             p(2),
             p(4)
         );
-        ctx.db
+        let r = txn
             .execute_raw(Statement::from_sql_and_values(
                 backend,
                 sql,
@@ -52,7 +55,24 @@ pub async fn low_stock(job: LowStock, ctx: JobCtx) -> Result<(), JobError> {
                 ],
             ))
             .await?;
+        if r.rows_affected() == 1 {
+            raised.push(entities::notifications::events::NewEvent {
+                ref_id: format!("{}:{}", b.item_id, b.warehouse_id),
+                payload: serde_json::json!({
+                    "item_id": b.item_id, "warehouse_id": b.warehouse_id,
+                    "qty": b.qty, "min_qty": b.min_qty,
+                }),
+            });
+        }
     }
+    entities::notifications::events::record_many(
+        &txn,
+        entities::notifications::events::LOW_STOCK,
+        "stock",
+        raised,
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -221,14 +221,18 @@ async fn keep_files(
             "a valid invoice without its Facturapi id",
         ));
     };
-    let have: Vec<String> = invoice_file::Entity::find()
+    let mut have: Vec<String> = invoice_file::Entity::find()
         .filter(invoice_file::Column::InvoiceId.eq(inv.id))
         .all(&ctx.db)
         .await?
         .into_iter()
         .map(|f| f.format)
         .collect();
-    for format in FORMATS.into_iter().filter(|f| !have.iter().any(|h| h == f)) {
+    let missing: Vec<&str> = FORMATS
+        .into_iter()
+        .filter(|f| !have.iter().any(|h| h == f))
+        .collect();
+    for format in missing {
         let got = match format {
             "xml" => client.download_xml(fid).await,
             _ => client.download_pdf(fid).await,
@@ -246,6 +250,10 @@ async fn keep_files(
             .await
             .map_err(|e| JobError::transient(e.to_string()))?;
         let sha = entities::files::sha256_hex(&bytes);
+        let last = have.len() + 1 == FORMATS.len();
+        // The file that completes the set is recorded with the `invoice_stamped` event, so the
+        // customer is told once, with both files there to attach.
+        let txn = entities::db::begin_write(&ctx.db).await?;
         invoice_file::Entity::insert(invoice_file::ActiveModel {
             invoice_id: sea_orm::Set(inv.id),
             format: sea_orm::Set(format.to_owned()),
@@ -267,9 +275,46 @@ async fn keep_files(
             ])
             .to_owned(),
         )
-        .exec_without_returning(&ctx.db)
+        .exec_without_returning(&txn)
         .await?;
+        if last && inv.kind != "global" {
+            stamped_event(&txn, ctx, inv).await?;
+        }
+        txn.commit().await?;
+        have.push(format.to_owned());
     }
+    Ok(())
+}
+
+/// Records `invoice_stamped` for the customer, with the XML and PDF to attach.
+async fn stamped_event(
+    txn: &impl sea_orm::ConnectionTrait,
+    ctx: &JobCtx,
+    inv: &invoice::Model,
+) -> Result<(), JobError> {
+    let file = |format: &str, content_type: &str| {
+        serde_json::json!({
+            "key": FileStore::invoice_key(ctx.tenant.id, inv.id, format),
+            "filename": format!("{}{}.{format}", inv.series.as_deref().unwrap_or(""), inv.folio_number.unwrap_or(0)),
+            "content_type": content_type,
+        })
+    };
+    entities::notifications::events::record(
+        txn,
+        entities::notifications::events::INVOICE_STAMPED,
+        "invoice",
+        inv.id,
+        serde_json::json!({
+            "invoice_id": inv.id,
+            "customer_id": inv.customer_id,
+            "series": inv.series.clone().unwrap_or_default(),
+            "folio": inv.folio_number.map(|n| n.to_string()).unwrap_or_default(),
+            "total": entities::rules::money::Money(inv.total_cents).to_string(),
+            "uuid": inv.uuid.clone().unwrap_or_default(),
+            "attachments": [file("pdf", "application/pdf"), file("xml", "application/xml")],
+        }),
+    )
+    .await?;
     Ok(())
 }
 

@@ -68,9 +68,9 @@ async fn cleanup(job: Cleanup, ctx: JobCtx) -> Result<(), JobError> {
 /// Every job kind Nexus knows, with the external services their handlers call.
 #[must_use]
 pub fn all(services: Services) -> Handlers {
-    let vpic = services.vpic;
-    let facturapi = services.facturapi;
-    let files = services.files;
+    let vpic = services.vpic.clone();
+    let facturapi = services.facturapi.clone();
+    let files = services.files.clone();
     let cfdi_retry = facturapi
         .as_ref()
         .map_or(crate::handlers::invoicing::RETRY, |f| f.retry);
@@ -117,9 +117,13 @@ pub fn all(services: Services) -> Handlers {
             crate::handlers::inventory::IMPORT_RETRY,
             crate::handlers::inventory::import_items,
         )
-        .with::<SendNotification, _, _>(
+        .with::<SendNotification, _, _>(crate::handlers::notifications::send::RETRY, {
+            let services = services.clone();
+            move |job, ctx| crate::handlers::notifications::send(job, ctx, services.clone())
+        })
+        .with::<jobs::notifications::DispatchEvents, _, _>(
             RetryPolicy::default(),
-            crate::handlers::notifications::send,
+            crate::handlers::notifications::dispatch,
         )
         .with::<jobs::purchasing::SendPurchaseOrder, _, _>(RetryPolicy::default(), {
             let files = files.clone();

@@ -504,8 +504,25 @@ pub async fn cancel_quote(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendQuote {
+    /// `whatsapp` (default) or `email`.
+    #[serde(default)]
+    pub channel: QuoteChannel,
     /// WhatsApp number (E.164 or 10 Mexican digits); the customer's by default.
     pub phone: Option<String>,
+    /// E-mail address (with `channel: email`); the customer's by default.
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+}
+
+/// The channel a quote is sent on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuoteChannel {
+    /// By WhatsApp.
+    #[default]
+    Whatsapp,
+    /// By e-mail.
+    Email,
 }
 
 /// A notification queued.
@@ -532,16 +549,16 @@ fn e164(field: &str, raw: &str) -> ApiResult<String> {
     })
 }
 
-/// Sends the quote's public link by WhatsApp: a `notify.send` job is queued. Until the WhatsApp
+/// Sends the quote's public link by WhatsApp or e-mail: a `notify.send` job is queued. Until the
 /// channel is configured, the job parks the message with the reason (see the notification's
-/// `status`); nothing is reported as sent that was not.
+/// `status`) and it goes out once it is; nothing is reported as sent that was not.
 #[utoipa::path(
     post,
     path = "/pos/api/quotes/{id}/send",
     tag = "quotes",
     params(("id" = Uuid, Path, description = "Quote id")),
     request_body = SendQuote,
-    responses((status = 202, body = NotificationView), (status = 404, body = ErrorBody), (status = 409, description = "`quote_not_open`: cancelled, converted or expired", body = ErrorBody), (status = 422, description = "No phone", body = ErrorBody)),
+    responses((status = 202, body = NotificationView), (status = 404, body = ErrorBody), (status = 409, description = "`quote_not_open`: cancelled, converted or expired", body = ErrorBody), (status = 422, description = "No phone or e-mail, or a bad one", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn send_quote(
@@ -560,19 +577,44 @@ pub async fn send_quote(
             message: format!("the quote is {shown}: only an open quote is sent"),
         });
     }
-    let phone = match req.phone {
-        Some(p) => e164("phone", &p)?,
-        None => {
-            let c = match d.quote.customer_id {
-                Some(c) => customer::Entity::find_by_id(c).one(&ctx.db).await?,
-                None => None,
+    let customer = match d.quote.customer_id {
+        Some(c) => customer::Entity::find_by_id(c).one(&ctx.db).await?,
+        None => None,
+    };
+    let (channel, recipient) = match req.channel {
+        QuoteChannel::Whatsapp => {
+            if req.email.is_some() {
+                return Err(ApiError::invalid(
+                    "email",
+                    "an e-mail address goes with channel: email",
+                ));
+            }
+            let phone = match req.phone {
+                Some(p) => e164("phone", &p)?,
+                None => customer.and_then(|c| c.whatsapp_phone).ok_or_else(|| {
+                    ApiError::invalid(
+                        "phone",
+                        "the quote's customer has no WhatsApp number; send one",
+                    )
+                })?,
             };
-            c.and_then(|c| c.whatsapp_phone).ok_or_else(|| {
-                ApiError::invalid(
+            ("whatsapp", phone)
+        }
+        QuoteChannel::Email => {
+            if req.phone.is_some() {
+                return Err(ApiError::invalid(
                     "phone",
-                    "the quote's customer has no WhatsApp number; send one",
-                )
-            })?
+                    "a phone goes with channel: whatsapp",
+                ));
+            }
+            let email = match req.email {
+                Some(e) => entities::org::accounts::normalize_email(&e)
+                    .map_err(|_| ApiError::invalid("email", "not a valid e-mail address"))?,
+                None => customer.and_then(|c| c.email).ok_or_else(|| {
+                    ApiError::invalid("email", "the quote's customer has no e-mail; send one")
+                })?,
+            };
+            ("email", email)
         }
     };
     let tid = ctx.principal.tenant.id;
@@ -580,9 +622,9 @@ pub async fn send_quote(
     let n = messages::create(
         &txn,
         NewNotification {
-            channel: "whatsapp",
-            recipient: &phone,
-            template: "quote",
+            channel,
+            recipient: &recipient,
+            template: "quote_sent",
             ref_type: "quote",
             ref_id: id.to_string(),
             payload: serde_json::json!({

@@ -8,3 +8,10 @@
 
 pub mod business_event;
 pub mod notification;
+pub mod preference;
+pub mod rule;
+pub mod setting;
+pub mod template;
+pub mod whatsapp_contact;
+pub mod whatsapp_setting;
+pub mod whatsapp_webhook_event;

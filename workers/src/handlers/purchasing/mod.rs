@@ -7,6 +7,7 @@ use entities::files::FileStore;
 use entities::notifications::messages::{self, NewNotification};
 use entities::purchasing::tables::supplier;
 use entities::purchasing::{orders, reorder, velocity};
+use entities::rules::money::Money;
 use jobs::notifications::SendNotification;
 use jobs::purchasing::{NightlyReorder, SendPurchaseOrder};
 use sea_orm::EntityTrait;
@@ -106,10 +107,17 @@ pub async fn send_order(
                 NewNotification {
                     channel: "email",
                     recipient: email,
-                    template: "purchase_order",
+                    template: "purchase_order_sent",
                     ref_type: "purchase_order",
                     ref_id: d.order.id.to_string(),
-                    payload: json!({"folio": d.order.folio, "supplier": s.name, "total_cents": d.order.total_cents, "currency": d.order.currency, "attachment": key}),
+                    payload: json!({
+                        "folio": d.order.folio,
+                        "supplier": s.name,
+                        "total": Money(d.order.total_cents).to_string(),
+                        "total_cents": d.order.total_cents,
+                        "currency": d.order.currency,
+                        "attachments": [{"key": key, "filename": format!("{}.pdf", d.order.folio), "content_type": "application/pdf"}],
+                    }),
                 },
             )
             .await?;
