@@ -218,6 +218,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         lines: u64,
     },
+    /// Notifications end to end on the configured shape: business events → dispatch → render →
+    /// send to a WhatsApp Cloud API peer answering after `latency_ms` → recorded sent; prints
+    /// the bound `concurrency / latency` beside the figure; ends with one JSON line. Makes a
+    /// tenant: run it on scratch databases.
+    Notify {
+        /// Messages.
+        #[arg(long, default_value_t = 5_000)]
+        messages: u64,
+        /// The peer's latency per message, ms.
+        #[arg(long, default_value_t = 100)]
+        latency_ms: u64,
+    },
     /// Nexus's whole job path on the configured shape: commits no-op jobs for a new tenant
     /// through the outbox, then times relay, pools and runtime until all are processed. Makes a
     /// tenant: run it on scratch databases (e.g. a fresh `NEXUS_DATA_DIR`).
@@ -590,6 +602,29 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<()> {
                 r.scan_s,
                 r.ratio_to_scan,
                 r.peak_rss_mib
+            );
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Notify {
+            messages,
+            latency_ms,
+        }) => {
+            let r = crate::notify_bench::run(
+                cfg,
+                messages,
+                std::time::Duration::from_millis(latency_ms),
+            )
+            .await?;
+            println!(
+                "{}: {} messages, peer latency {} ms, {} in flight",
+                r.database, r.messages, r.latency_ms, r.concurrency
+            );
+            println!(
+                "events → dispatch → render → send → recorded: {:.0} messages/s (bound {:.0}/s, {:.0} %)",
+                r.per_s,
+                r.bound_per_s,
+                100.0 * r.per_s / r.bound_per_s
             );
             println!("{}", serde_json::to_string(&r)?);
             Ok(())

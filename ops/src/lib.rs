@@ -10,6 +10,7 @@ pub mod console;
 pub mod customers_bench;
 pub mod demo;
 pub mod fleets_bench;
+pub mod notify_bench;
 pub mod pipeline_bench;
 pub mod probes;
 pub mod provision;
