@@ -104,7 +104,7 @@ impl Rules {
         let mut c = Condition::all();
         if let (Some(min), Some(days)) = (self.spent_min_cents, self.spent_days) {
             let since = today - chrono::Duration::days(days - 1);
-            let since = since.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            let since = crate::invoicing::global::local_midnight(since);
             let spent = Query::select()
                 .column(sale::Column::CustomerId)
                 .from(sale::Entity)
@@ -157,7 +157,9 @@ impl Rules {
             c = c.add(customer::Column::Id.in_subquery(owns));
         }
         if let Some(d) = self.last_purchase_before {
-            let at = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            // The business's day: midnight in Mexico City, not in UTC (6 hours apart, so a sale
+            // made this evening is "before tomorrow" whatever the UTC date says).
+            let at = crate::invoicing::global::local_midnight(d);
             let lapsed = Query::select()
                 .column(sale::Column::CustomerId)
                 .from(sale::Entity)
