@@ -567,7 +567,8 @@ async fn the_log_filters_for_managers_and_refuses_bad_filters(app: TestApp) {
         .get("/pos/api/notifications/log?template=low_stock&channel=in_app")
         .await;
     assert_eq!(r.json["total"], 1, "{}", r.text());
-    for bad in ["status=gone", "channel=fax", "per_page=0"] {
+    let long = format!("template={}", "x".repeat(49));
+    for bad in ["status=gone", "channel=fax", "per_page=0", long.as_str()] {
         let r = owner
             .get(&format!("/pos/api/notifications/log?{bad}"))
             .await;

@@ -157,6 +157,19 @@ pub struct LogQuery {
 )]
 pub async fn list_log(ctx: TenantCtx, AppQuery(q): AppQuery<LogQuery>) -> ApiResult<Json<LogPage>> {
     let page = PageRequest::new(q.page, q.per_page)?;
+    for (field, value, max) in [
+        ("template", &q.template, 48),
+        ("ref_type", &q.ref_type, 32),
+        ("ref_id", &q.ref_id, 80),
+        ("recipient", &q.recipient, 254),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::invalid(
+                field,
+                format!("at most {max} characters"),
+            ));
+        }
+    }
     let status = q
         .status
         .as_deref()
